@@ -1,0 +1,151 @@
+"""The ``policyengine`` command: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 a bad rulebook, case or input (one line per problem,
+``file:line:col: message``); 2 a usage error (click's own).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+from functools import wraps
+
+import click
+import yaml
+
+from . import __version__
+from .cases import read_case_file
+from .compile import load_rulebook
+from .errors import Location, PolicyEngineError, RulebookInvalid
+from .evaluate import evaluate
+from .render import render as render_document
+from .report import text as text_report
+
+
+class IsoDate(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, _dt.date):
+            return value
+        try:
+            return _dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+
+
+ISO_DATE = IsoDate()
+RULEBOOK = click.option("--rulebook", "-r", "rulebook_path", required=True,
+                        type=click.Path(dir_okay=False), help="The rulebook YAML file.")
+AS_OF = click.option("--as-of", type=ISO_DATE, default=None,
+                     help="The evaluation date (default: today).")
+
+
+def reports_errors(fn):
+    """Turn the engine's errors into one line each on stderr and exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except RulebookInvalid as exc:
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+            sys.exit(1)
+        except PolicyEngineError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policyengine")
+def main() -> None:
+    """Evaluate social care cases against a council's guidance, written as a rulebook."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def validate(paths):
+    """Check rulebooks: schema, names, cycles, matrices, bands, templates."""
+    failed = False
+    for path in paths:
+        try:
+            load_rulebook(path)
+        except RulebookInvalid as exc:
+            failed = True
+            for error in exc.errors:
+                click.echo(str(error), err=True)
+        except PolicyEngineError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{path}: ok")
+    sys.exit(1 if failed else 0)
+
+
+@main.command(name="evaluate")
+@RULEBOOK
+@click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
+@AS_OF
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
+              show_default=True)
+@click.option("--explain", is_flag=True, help="Show every step, with the rule and its line.")
+@reports_errors
+def evaluate_cmd(rulebook_path, case, as_of, fmt, explain):
+    """Evaluate one case file (YAML or JSON; - for stdin)."""
+    book = load_rulebook(rulebook_path)
+    raw, origin = read_case_file(case)
+    decision = evaluate(book, raw, as_of, explain=explain, origin=origin)
+    if fmt == "text":
+        click.echo(text_report(decision, explain=explain), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(decision.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(yaml.safe_dump(decision.as_dict(), sort_keys=False, allow_unicode=True), nl=False)
+
+
+@main.command()
+@RULEBOOK
+@click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--document", "-d", "document_id", required=True, help="The document id.")
+@AS_OF
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+@reports_errors
+def render(rulebook_path, case, document_id, as_of, output):
+    """Render a letter or case note for one case."""
+    book = load_rulebook(rulebook_path)
+    raw, origin = read_case_file(case)
+    decision = evaluate(book, raw, as_of, origin=origin)
+    document = render_document(decision, document_id)
+    if output:
+        _write_atomic(output, document)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(document, nl=False)
+
+
+@main.command()
+@RULEBOOK
+@reports_errors
+def schema(rulebook_path):
+    """Print the JSON Schema of the rulebook's case files."""
+    book = load_rulebook(rulebook_path)
+    click.echo(json.dumps(book.case_schema(), indent=2, ensure_ascii=False))
+
+
+def _write_atomic(path: str, content: str) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise PolicyEngineError(f"cannot write the file: {exc.strerror}",
+                                Location(path)) from None

@@ -1,0 +1,119 @@
+"""Date arithmetic for cadences: intervals, calendar months and working days.
+
+Intervals are written as a policy owner says them: "14 days", "2 weeks",
+"1 month", "12 months", "25 years", "1 working day". Calendar months and years
+clamp to the month end (31 January + 1 month = 28 February). Working days are
+Monday to Friday less the bank holidays of a UK subdivision, from the
+``holidays`` package (England and Wales by default), substitute days included.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import holidays
+from dateutil.relativedelta import relativedelta
+
+UNITS = {
+    "day": "days",
+    "week": "weeks",
+    "month": "months",
+    "year": "years",
+    "working day": "working days",
+}
+_INTERVAL = re.compile(r"^\s*(\d{1,4})\s+(working days?|days?|weeks?|months?|years?)\s*$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A count of days, weeks, calendar months, years or working days."""
+
+    count: int
+    unit: str  # one of UNITS' plural values
+
+    def __str__(self) -> str:
+        word = self.unit if self.count != 1 else self.unit[:-1]
+        return f"{self.count} {word}"
+
+
+@lru_cache(maxsize=256)
+def parse_interval(text: str) -> Interval:
+    """Parse "14 days" or "1 month"; ValueError names what was wrong."""
+    m = _INTERVAL.match(text) if isinstance(text, str) else None
+    if not m:
+        raise ValueError(
+            f"`{text}` is not an interval; write a whole number and a unit, "
+            "e.g. '14 days', '2 weeks', '1 month', '25 years', '1 working day'"
+        )
+    unit = m.group(2)
+    return Interval(int(m.group(1)), unit if unit.endswith("s") else unit + "s")
+
+
+class Calendar:
+    """Working days for one country subdivision (default: England)."""
+
+    def __init__(self, country: str = "GB", subdiv: str | None = "ENG") -> None:
+        self.country, self.subdiv = country, subdiv
+        self._holidays = holidays.country_holidays(country, subdiv=subdiv)
+
+    def is_working_day(self, day: _dt.date) -> bool:
+        return day.weekday() < 5 and day not in self._holidays
+
+    def add_working_days(self, start: _dt.date, count: int) -> _dt.date:
+        day, step = start, (1 if count >= 0 else -1)
+        for _ in range(abs(count)):
+            day += _dt.timedelta(days=step)
+            while not self.is_working_day(day):
+                day += _dt.timedelta(days=step)
+        return day
+
+    def add(self, start: _dt.date, interval: Interval) -> _dt.date:
+        unit, n = interval.unit, interval.count
+        if unit == "days":
+            return start + _dt.timedelta(days=n)
+        if unit == "weeks":
+            return start + _dt.timedelta(weeks=n)
+        if unit == "months":
+            return start + relativedelta(months=n)
+        if unit == "years":
+            return start + relativedelta(years=n)
+        return self.add_working_days(start, n)
+
+
+@lru_cache(maxsize=32)
+def calendar(country: str = "GB", subdiv: str | None = "ENG") -> Calendar:
+    return Calendar(country, subdiv)
+
+
+def parse_date(value, *, day_first: bool = False) -> _dt.date:
+    """A date from a date or an ISO string; UK DD/MM/YYYY only if ``day_first``.
+
+    Raises ValueError with a message fit for the user.
+    """
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if _ISO.match(text):
+                return _dt.date.fromisoformat(text)
+            m = _UK.match(text) if day_first else None
+            if m:
+                return _dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        except ValueError:
+            raise ValueError(f"`{text}` is not a real date") from None
+    form = "YYYY-MM-DD or DD/MM/YYYY" if day_first else "YYYY-MM-DD"
+    raise ValueError(f"expected a date written {form}, got `{value}`")
+
+
+def long_date(day: _dt.date | None) -> str:
+    """The British long form used in letters: "22 November 2026"."""
+    if day is None:
+        return ""
+    return f"{day.day} {day:%B %Y}"

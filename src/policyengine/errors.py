@@ -1,0 +1,107 @@
+"""The engine's one family of exceptions.
+
+Errors are data: each carries a message and where it happened (file, line,
+column and the path of the field or element). How an error is printed is the
+caller's business; ``str(error)`` gives the one-line ``file:line:col: message``
+form the CLI uses.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is: a file, a 1-based line and column, and a path."""
+
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    path: str | None = None
+
+    def at(self, path: str) -> "Location":
+        return Location(self.file, self.line, self.column, path)
+
+    def __str__(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+class PolicyEngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+    kind = "error"
+
+    def __init__(self, message: str, location: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location or Location()
+
+    @property
+    def file(self) -> str | None:
+        return self.location.file
+
+    @property
+    def line(self) -> int | None:
+        return self.location.line
+
+    @property
+    def column(self) -> int | None:
+        return self.location.column
+
+    @property
+    def path(self) -> str | None:
+        return self.location.path
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class YamlError(PolicyEngineError):
+    """A file is not readable, safe YAML (or JSON)."""
+
+
+class RulebookError(PolicyEngineError):
+    """A rulebook breaks the format or its own logic."""
+
+
+class RulebookInvalid(RulebookError):
+    """Every problem found in one rulebook; the first is the message."""
+
+    def __init__(self, errors: list[PolicyEngineError]) -> None:
+        errors = sorted(errors, key=_sort_key)
+        first = errors[0]
+        super().__init__(first.message, first.location)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+class CaseError(PolicyEngineError):
+    """A case file does not fit the rulebook's inputs."""
+
+
+class EvaluationError(PolicyEngineError):
+    """A rule could not be evaluated for a particular case."""
+
+
+class RenderError(PolicyEngineError):
+    """A document could not be rendered."""
+
+
+def _sort_key(e: PolicyEngineError):
+    loc = e.location
+    return (loc.file or "", loc.line or 0, loc.column or 0)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ' (did you mean `x`?)' hint when ``name`` is close to a candidate."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""

@@ -1,0 +1,218 @@
+"""Case-file fields: their types, coercion and the derived JSON Schema.
+
+Messages about a case never repeat the value that was given: a case file holds
+personal data, and an error message may end up in a log.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .dates import parse_date
+from .errors import CaseError, Location, suggest
+from .load import YMap, loc_of
+
+TYPES = ("boolean", "integer", "string", "date", "enum", "list")
+MAX_STRING = 10_000
+MAX_INTEGER = 10**12
+TRUE_WORDS = {"true", "yes", "y", "1"}
+FALSE_WORDS = {"false", "no", "n", "0"}
+
+
+@dataclass
+class Input:
+    name: str
+    type: str
+    question: str
+    required: bool = False
+    default: Any = None
+    values: tuple = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    source: str | None = None
+    loc: Location = field(default_factory=Location)
+
+    @property
+    def domain(self) -> tuple | None:
+        """The finite set of values this field can take, where there is one."""
+        if self.type == "boolean":
+            return (True, False) if self.required or self.default is not None else (True, False, None)
+        if self.type == "enum":
+            return self.values if self.required or self.default is not None else self.values + (None,)
+        return None
+
+    # -- coercion ------------------------------------------------------------
+    def coerce(self, value: Any, *, text: bool = False) -> Any:
+        """The value as the engine holds it; ValueError says why not.
+
+        ``text`` is for values that arrive as text (CSV cells): booleans accept
+        yes/no words, integers digits, lists ``;``-separated, and dates the UK
+        day-first form as well as ISO.
+        """
+        kind = self.type
+        if text and isinstance(value, str):
+            value = self._from_text(value)
+        if kind == "boolean":
+            if isinstance(value, bool):
+                return value
+            raise ValueError("must be true or false")
+        if kind == "integer":
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError("must be a whole number")
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError("must be a whole number")
+            low = self.minimum if self.minimum is not None else -MAX_INTEGER
+            high = self.maximum if self.maximum is not None else MAX_INTEGER
+            if not low <= value <= high:
+                raise ValueError(f"must be from {low} to {high}")
+            return value
+        if kind == "string":
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise ValueError("must be text")
+            value = str(value)
+            if len(value) > MAX_STRING:
+                raise ValueError(f"is longer than {MAX_STRING:,} characters")
+            return value
+        if kind == "date":
+            try:
+                return parse_date(value, day_first=text)
+            except ValueError:
+                form = "YYYY-MM-DD or DD/MM/YYYY" if text else "YYYY-MM-DD"
+                raise ValueError(f"must be a real date written {form}") from None
+        if kind == "enum":
+            if isinstance(value, str) and value in self.values:
+                return value
+            raise ValueError(f"must be one of {', '.join(self.values)}")
+        if kind == "list":
+            if not isinstance(value, list):
+                raise ValueError(f"must be a list of {', '.join(self.values)}")
+            bad = [v for v in value if not (isinstance(v, str) and v in self.values)]
+            if bad:
+                raise ValueError(f"may only hold {', '.join(self.values)}")
+            if len(set(value)) != len(value):
+                raise ValueError("lists the same value twice")
+            return list(value)
+        raise AssertionError(kind)  # pragma: no cover - validated at load
+
+    def _from_text(self, raw: str) -> Any:
+        value = raw.strip()
+        if self.type == "boolean":
+            word = value.lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise ValueError("must be yes or no (true/false, y/n, 1/0)")
+        if self.type == "integer":
+            try:
+                return int(value)
+            except ValueError:
+                raise ValueError("must be a whole number") from None
+        if self.type == "list":
+            return [v.strip() for v in value.split(";") if v.strip()]
+        return value
+
+    def empty_value(self) -> Any:
+        return list(self.default) if self.type == "list" else self.default
+
+    # -- schema --------------------------------------------------------------
+    def json_schema(self) -> dict:
+        schema: dict[str, Any] = {"description": self.question}
+        if self.type == "boolean":
+            schema["type"] = "boolean"
+        elif self.type == "integer":
+            schema["type"] = "integer"
+            if self.minimum is not None:
+                schema["minimum"] = self.minimum
+            if self.maximum is not None:
+                schema["maximum"] = self.maximum
+        elif self.type == "string":
+            schema.update(type="string", maxLength=MAX_STRING)
+        elif self.type == "date":
+            schema.update(type="string", format="date")
+        elif self.type == "enum":
+            schema["enum"] = list(self.values)
+        else:
+            schema.update(type="array", items={"enum": list(self.values)}, uniqueItems=True)
+        default = self.empty_value()
+        if default is not None:
+            schema["default"] = default.isoformat() if isinstance(default, _dt.date) else default
+        if not self.required:
+            schema = {"anyOf": [schema, {"type": "null"}], "description": self.question}
+        return schema
+
+
+class CaseReader:
+    """Turns a raw case mapping into the values the rules read."""
+
+    def __init__(self, inputs: dict[str, Input]) -> None:
+        self.inputs = inputs
+        self.defaults = {n: i.empty_value() for n, i in inputs.items()}
+        self.required = [n for n, i in inputs.items() if i.required]
+
+    def read(self, case: Any, origin: Location, *, text: bool = False,
+             ignore: frozenset = frozenset()) -> dict:
+        if not isinstance(case, dict):
+            raise CaseError("a case must be a mapping of field names to values", origin)
+        values = dict(self.defaults)
+        for name, raw in case.items():
+            if name in ignore:
+                continue
+            spec = self.inputs.get(name)
+            if spec is None:
+                hint = suggest(str(name), self.inputs)
+                raise CaseError(f"unknown field `{name}`{hint}", _where(case, name, origin, key=True))
+            if raw is None or (text and isinstance(raw, str) and not raw.strip()):
+                continue
+            try:
+                values[name] = spec.coerce(raw, text=text)
+            except ValueError as exc:
+                raise CaseError(f"field `{name}` {exc}", _where(case, name, origin)) from None
+        for name in self.required:
+            if values[name] is None:
+                raise CaseError(f"missing required field `{name}`", origin.at(name))
+        return values
+
+    def json_schema(self, title: str) -> dict:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": title,
+            "type": "object",
+            "properties": {n: i.json_schema() for n, i in self.inputs.items()},
+            "required": list(self.required),
+            "additionalProperties": False,
+        }
+
+
+def _where(case: Any, name: str, origin: Location, key: bool = False) -> Location:
+    if isinstance(case, YMap):
+        found = loc_of(case, name, value=not key)
+        if found is not None:
+            return found.at(str(name))
+    return origin.at(str(name))
+
+
+def input_from_spec(name: str, spec: dict, loc: Location, coerce_default: Callable | None = None) -> Input:
+    values = tuple(str(v) for v in spec.get("values", ()))
+    kind = spec["type"]
+    default = spec.get("default")
+    if "default" not in spec and kind == "boolean" and not spec.get("required"):
+        default = False  # booleans default to "no" unless the rulebook says otherwise
+    if default is None and kind == "list":
+        default = []
+    return Input(
+        name=name,
+        type=kind,
+        question=spec.get("question", ""),
+        required=bool(spec.get("required", False)),
+        default=default,
+        values=values,
+        minimum=spec.get("minimum"),
+        maximum=spec.get("maximum"),
+        source=spec.get("source"),
+        loc=loc,
+    )

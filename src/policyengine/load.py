@@ -1,0 +1,169 @@
+"""Stage 1, load: safe YAML with the line and column of every key kept.
+
+Only the safe subset of YAML is accepted. A duplicated key, an alias, a
+non-safe tag, a file over the size limit or nested too deeply is an error with
+its position, never a silent override or a crash.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+
+from .errors import Location, YamlError
+
+#: Largest YAML or JSON file the engine reads (rulebooks and case files).
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Deepest nesting of mappings and lists accepted.
+MAX_DEPTH = 64
+
+
+class YMap(dict):
+    """A mapping that remembers where it and each of its keys stand."""
+
+    loc: Location
+    key_locs: dict
+    value_locs: dict
+
+
+class YList(list):
+    """A list that remembers where it and each of its items stand."""
+
+    loc: Location
+    item_locs: list
+
+
+def loc_of(node: Any, key: Any = None, *, value: bool = True) -> Location | None:
+    """The location of ``node`` or of ``node[key]`` (its value, or its key)."""
+    if key is None:
+        return getattr(node, "loc", None)
+    if isinstance(node, YMap):
+        table = node.value_locs if value else node.key_locs
+        return table.get(key, node.loc)
+    if isinstance(node, YList) and isinstance(key, int) and 0 <= key < len(node.item_locs):
+        return node.item_locs[key]
+    return getattr(node, "loc", None)
+
+
+def _mark(filename: str, mark) -> Location:
+    return Location(filename, mark.line + 1, mark.column + 1)
+
+
+class _Loader(yaml.SafeLoader):
+    filename = "<input>"
+
+    def __init__(self, stream, filename: str) -> None:
+        super().__init__(stream)
+        self.filename = filename
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise YamlError(
+                "YAML aliases (*name) are not allowed; write the value out in full",
+                _mark(self.filename, event.start_mark),
+            )
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            event = self.peek_event()
+            raise YamlError(
+                f"nesting deeper than {MAX_DEPTH} levels is not allowed",
+                _mark(self.filename, event.start_mark),
+            )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_map(self, node):
+        data = YMap()
+        data.loc = _mark(self.filename, node.start_mark)
+        data.key_locs, data.value_locs = {}, {}
+        yield data
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, bool, float)) or key is None:
+                raise YamlError(
+                    "a mapping key must be a plain name or number",
+                    _mark(self.filename, key_node.start_mark),
+                )
+            if key in data:
+                first = data.key_locs[key]
+                raise YamlError(
+                    f"duplicate key `{key}` (first given at line {first.line}); "
+                    "a repeated key would silently replace the first",
+                    _mark(self.filename, key_node.start_mark).at(str(key)),
+                )
+            data[key] = self.construct_object(value_node, deep=True)
+            data.key_locs[key] = _mark(self.filename, key_node.start_mark)
+            data.value_locs[key] = _mark(self.filename, value_node.start_mark)
+
+    def construct_yaml_seq(self, node):
+        data = YList()
+        data.loc = _mark(self.filename, node.start_mark)
+        data.item_locs = [_mark(self.filename, n.start_mark) for n in node.value]
+        yield data
+        data.extend(self.construct_object(n, deep=True) for n in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+
+
+def parse_yaml(text: str, filename: str = "<input>") -> Any:
+    """Parse one YAML (or JSON) document from ``text``, keeping positions."""
+    if not text.strip():
+        raise YamlError("the file is empty", Location(filename, 1, 1))
+    loader = _Loader(text, filename)
+    try:
+        data = loader.get_single_data()
+    except YamlError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "not valid YAML"
+        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
+            problem = f"{problem}; only plain YAML data is allowed"
+        loc = _mark(filename, mark) if mark else Location(filename)
+        raise YamlError(f"invalid YAML: {problem}", loc) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}", Location(filename)) from None
+    except RecursionError:
+        raise YamlError("the document is nested too deeply", Location(filename)) from None
+    finally:
+        loader.dispose()
+    return data
+
+
+def read_text(path: str, *, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 file (a byte-order mark is allowed), within the size limit."""
+    try:
+        size = os.path.getsize(path)
+        if size > limit:
+            raise YamlError(
+                f"the file is {size:,} bytes; the limit is {limit:,} bytes", Location(path)
+            )
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except OSError as exc:
+        raise YamlError(f"cannot read the file: {exc.strerror}", Location(path)) from None
+    return decode(raw, path)
+
+
+def decode(raw: bytes, filename: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlError(
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            Location(filename, line),
+        ) from None
+
+
+def load_yaml(path: str) -> Any:
+    """Read and parse a YAML or JSON file."""
+    return parse_yaml(read_text(path), path)
