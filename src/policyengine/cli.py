@@ -149,3 +149,42 @@ def _write_atomic(path: str, content: str) -> None:
             os.unlink(tmp)
         raise PolicyEngineError(f"cannot write the file: {exc.strerror}",
                                 Location(path)) from None
+
+
+@main.command(name="test")
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+def test_cmd(paths):
+    """Run the tests written in rulebooks (default: every rulebook in rulebooks/)."""
+    from .testing import run_tests
+
+    paths = paths or tuple(sorted(_default_rulebooks()))
+    if not paths:
+        raise click.UsageError("no rulebooks given and none found in rulebooks/")
+    passed = failed = 0
+    for path in paths:
+        try:
+            book = load_rulebook(path)
+        except PolicyEngineError as exc:
+            click.echo(str(exc), err=True)
+            failed += 1
+            continue
+        for result in run_tests(book):
+            if result.passed:
+                passed += 1
+                continue
+            failed += 1
+            click.echo(f"FAIL {result.location}: {result.name}")
+            if result.error:
+                click.echo(f"  {result.error}")
+            for m in result.mismatches:
+                click.echo(f"  {m.outcome}: expected {json.dumps(m.expected)}, got "
+                           f"{json.dumps(m.actual)} ({m.rule})")
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+def _default_rulebooks():
+    folder = "rulebooks"
+    if not os.path.isdir(folder):
+        return []
+    return [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith((".yaml", ".yml"))]

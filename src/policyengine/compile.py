@@ -127,7 +127,7 @@ def compile_rulebook(data: dict, path: str) -> Rulebook:
     for name in BUILTIN_NAMES:
         if name in inputs:
             fail(f"`{name}` is a reserved name; call the input something else", "inputs", name, key=True)
-    for section in ORDER:
+    for section in [s for s in data if s in CONSTRUCTS]:  # file order: the later one is the repeat
         for name, spec in (data.get(section) or {}).items():
             outs = [name] + [spec[k] for k in ("overdue_as", "permitted_as") if spec.get(k)]
             for out in outs:

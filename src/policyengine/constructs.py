@@ -414,12 +414,7 @@ def compile_reserved(name: str, spec: dict, ctx: Context) -> Element:
 def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
     section = ("cadences", name)
     start = ctx.expr(spec["from"], *section, "from")
-    every = ctx.expr(spec["every"], *section, "every")
-    if isinstance(spec["every"], str) and every is not None and not every.names:
-        try:  # a literal interval is checked now, not when a case arrives
-            parse_interval(every.fn({}))
-        except Exception as exc:  # noqa: BLE001 - any failure is the rulebook's error
-            ctx.fail(f"`every`: {exc}", *section, "every")
+    every = _interval_or_expr(spec["every"], ctx, *section, "every")
     overdue_as = spec.get("overdue_as")
     loc = ctx.loc(*section, key=True)
     reason = _reason(spec, {}, loc, "due date")
@@ -453,6 +448,18 @@ def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
     return Element("cadences", name, outputs, deps | {"as_of"}, loc, spec.get("source"),
                    spec.get("because"), run if start and every else _unused, (reason,),
                    describe=describe, spec=spec)
+
+
+def _interval_or_expr(source, ctx: Context, *path) -> Expression | None:
+    """``every:`` is a plain interval ("14 days") or an expression giving one."""
+    if isinstance(source, str) and source.strip()[:1].isdigit():
+        try:
+            step = parse_interval(source)
+        except ValueError as exc:
+            ctx.fail(str(exc), *path)
+            return None
+        return Expression(source, frozenset(), lambda v: step, ctx.loc(*path))
+    return ctx.expr(source, *path)
 
 
 # -- checklists --------------------------------------------------------------

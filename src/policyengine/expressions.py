@@ -274,7 +274,7 @@ def _describe(node: nodes.Node) -> str:
 
 def parse(source: str, loc: Location) -> nodes.Expr:
     """Parse one expression with Jinja's parser, or raise RulebookError."""
-    if not isinstance(source, (str, bool, int)) or isinstance(source, float):
+    if not isinstance(source, (str, bool, int, float)):
         raise RulebookError(f"expected an expression, got {type(source).__name__}", loc)
     text = str(source).lower() if isinstance(source, bool) else str(source)
     try:
