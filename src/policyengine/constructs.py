@@ -9,6 +9,7 @@ new construct is a new function here and nothing else.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -438,10 +439,12 @@ def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
     def describe(v, r):
         if r is missing:
             return r.because
-        text = f"{start.fn(v).isoformat()} + {every.fn(v)} = {v[name].isoformat()}"
+        due = v[name]
+        text = f"{start.fn(v).isoformat()} + {every.fn(v)} = {due.isoformat()}"
         if overdue_as:
-            text += "; overdue" if v[overdue_as] else "; not overdue"
-        return f"{text}: {r.because}" if r.because else text
+            late = (due + _dt.timedelta(days=1)).isoformat()
+            text += f", overdue since {late}" if v[overdue_as] else f", overdue from {late}"
+        return f"{r.because}: {text}" if r.because else text
 
     deps = (start.names | every.names) if start and every else frozenset()
     outputs = (name, overdue_as) if overdue_as else (name,)

@@ -36,7 +36,8 @@ def text(decision, *, explain: bool = False) -> str:
         "",
     ]
     for step in decision.explanation:
-        lines.append(f"  {step.outcome}: {show(step.value)}")
+        shown = show(step.value)
+        lines.append(f"  {step.outcome}:{'' if shown.startswith(chr(10)) else ' '}{shown}")
         cite = f" [{step.source}]" if step.source else ""
         lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
         if explain:
