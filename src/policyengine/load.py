@@ -127,6 +127,8 @@ def parse_yaml(text: str, filename: str = "<input>") -> Any:
         problem = exc.problem or exc.context or "not valid YAML"
         if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
             problem = f"{problem}; only plain YAML data is allowed"
+        elif problem == "mapping values are not allowed here":
+            problem += " (text that contains ': ' must be put in quotes)"
         loc = _mark(filename, mark) if mark else Location(filename)
         raise YamlError(f"invalid YAML: {problem}", loc) from None
     except yaml.YAMLError as exc:
