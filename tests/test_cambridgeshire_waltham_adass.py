@@ -82,8 +82,8 @@ def test_the_decline_letter_gives_reasons_alternatives_and_how_to_appeal(books):
                        referrer_name="Community Health Team"), "decline_letter")
     assert "To: Community Health Team" in letter
     assert "for the following reasons:" in letter
-    assert "we recommend a referral to adult mental health services." in letter
-    assert "we recommend a referral to Children's Social Care." in letter
+    assert "We recommend a referral to adult mental health services." in letter
+    assert "We recommend a referral to Children's Social Care." in letter
     assert "You can appeal by writing to the Team Manager" in letter
     assert "reviewed in a team discussion" in letter
 

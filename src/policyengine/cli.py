@@ -188,3 +188,102 @@ def _default_rulebooks():
     if not os.path.isdir(folder):
         return []
     return [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith((".yaml", ".yml"))]
+
+
+IGNORE = click.option("--ignore-column", "ignore", multiple=True, metavar="NAME",
+                      help="A CSV column to skip on purpose (repeatable).")
+JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+                    help="Processes to use; the output keeps the input order.")
+
+
+def _progress(results, total_label="cases"):
+    """Count records on stderr when it is a terminal; pass them through unchanged."""
+    if not sys.stderr.isatty():
+        yield from results
+        return
+    n = 0
+    for n, result in enumerate(results, start=1):
+        if n % 1000 == 0:
+            click.echo(f"\r{n:,} {total_label}", err=True, nl=False)
+        yield result
+    click.echo(f"\r{n:,} {total_label}", err=True)
+
+
+@main.command()
+@RULEBOOK
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
+@AS_OF
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write results here (.jsonl or .csv); default JSONL on stdout.")
+@IGNORE
+@JOBS
+@reports_errors
+def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
+    """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
+    from .batch import Writer, decide_all, error_line, read_records
+
+    as_of = as_of or _dt.date.today()
+    fmt = "jsonl"
+    if output:
+        ext = os.path.splitext(output)[1].lower()
+        if ext not in (".jsonl", ".csv"):
+            raise click.BadParameter("the output must end in .jsonl or .csv", param_hint="--output")
+        fmt = ext[1:]
+    book = load_rulebook(rulebook_path)
+    records = read_records(input_path, book, ignore)
+    writer = Writer(book, as_of, output, fmt)
+    decided = failed = 0
+    try:
+        for result in _progress(decide_all(book, records, as_of, jobs=jobs)):
+            writer.write(result)
+            if result.values is None:
+                failed += 1
+                click.echo(error_line(input_path, result), err=True)
+            else:
+                decided += 1
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    where = f" → {output}" if output else ""
+    click.echo(f"batch: {decided + failed} cases: {decided} decided, {failed} could not be decided{where}",
+               err=True)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@RULEBOOK
+@click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
+@click.option("--as-of", type=ISO_DATE, required=True, help="The date the worklist is for.")
+@click.option("--within", type=click.IntRange(0, 366), default=7, show_default=True,
+              help="List contacts and reviews due within this many days.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text",
+              show_default=True)
+@IGNORE
+@JOBS
+@reports_errors
+def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
+    """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
+    import csv as _csv
+
+    from .batch import decide_all, read_records
+    from .spreadsheet import safe_row
+    from .worklist import build, csv_rows, names_used, text
+
+    book = load_rulebook(rulebook_path)
+    if not book.worklist:
+        raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(rulebook_path))
+    records = read_records(input_path, book, ignore)
+    results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
+    wl = build(book, _progress(results), as_of, within)
+    if fmt == "text":
+        click.echo(text(wl, book), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(wl.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        out = _csv.writer(sys.stdout, lineterminator="\n")
+        for row in csv_rows(wl):
+            out.writerow(safe_row(row))
+    if wl.errors:
+        click.echo(f"worklist: {len(wl.errors)} of {wl.cases} cases could not be decided", err=True)
+    sys.exit(1 if wl.errors else 0)

@@ -158,6 +158,7 @@ def compile_rulebook(data: dict, path: str) -> Rulebook:
             what = "is an input, not an outcome" if name in inputs else "is not defined"
             fail(f"outcome `{name}` {what}{'' if name in inputs else suggest(name, owner)}", "outcomes", i)
 
+    _check_worklist(data.get("worklist") or {}, known, fail)
     ordered = _order(elements, data, path, errors)
     documents = _compile_documents(data, path, ctx, errors)
     if not errors:
@@ -195,6 +196,23 @@ def _compile_inputs(data, path, fail) -> dict[str, Input]:
     if case_id is None or case_id.type != "string" or not case_id.required:
         fail("every rulebook declares `case_id` as a required string input", "inputs", key=True)
     return inputs
+
+
+def _check_worklist(spec: dict, known: set, fail) -> None:
+    """Every name the worklist reads must be one the rulebook defines."""
+    def check(name, *where):
+        if name not in known:
+            fail(f"worklist: `{name}` is not defined{suggest(name, known)}", "worklist", *where)
+
+    for part in ("escalations", "due", "breaches"):
+        for i, item in enumerate(spec.get(part, [])):
+            for key in ("flag", "date"):
+                if item.get(key):
+                    check(item[key], part, i, key)
+    if spec.get("actions"):
+        check(spec["actions"], "actions")
+    for i, name in enumerate(spec.get("summary", [])):
+        check(name, "summary", i)
 
 
 def _order(elements: list[Element], data, path, errors) -> list[Element]:

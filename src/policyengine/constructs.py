@@ -471,6 +471,9 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
     gate = ctx.expr(spec["when"], *section, "when") if "when" in spec else None
     items, deps = [], set(gate.names if gate else ())
     for i, item in enumerate(spec["items"]):
+        if ";" in item["item"]:
+            ctx.fail("a checklist item may not contain `;`: CSV output separates list items with it",
+                     *section, "items", i, "item")
         cond = ctx.expr(item["when"], *section, "items", i, "when") if "when" in item else None
         if cond is not None:
             deps |= cond.names
