@@ -180,7 +180,7 @@ def decide(book, record: Record, as_of: _dt.date, keep: tuple | None = None) -> 
         return Result(record.where, case_id, None, record.problem)
     try:
         values = book.reader.read(record.raw, Location(None, None, None, record.where), text=record.text)
-        run(book, values, as_of)
+        run(book, values, as_of, reasons=False)
     except PolicyEngineError as exc:
         return Result(record.where, case_id, None, exc.message, exc.path if exc.path != record.where else None)
     if keep is not None:

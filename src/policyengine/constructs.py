@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -238,11 +239,10 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
     _extra_keys(spec["cells"], axes, by, ctx, [*section, "cells"])
     missing = Reason("not known: an axis of the matrix is missing", spec.get("source"),
                      ctx.loc(*section, key=True), "null")
-    axes_t = tuple(by)
+    key_of = operator.itemgetter(*by) if len(by) > 1 else (lambda v, _a=by[0]: (v[_a],))
 
     def run(v):
-        key = tuple(v[a] for a in axes_t)
-        hit = table.get(key)
+        hit = table.get(key_of(v))
         if hit is None:
             v[name] = None
             return missing

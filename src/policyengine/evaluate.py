@@ -77,21 +77,29 @@ def read_case(book, case: Any, origin: Location | None = None, **kwargs) -> dict
     return book.reader.read(case, origin or Location(), **kwargs)
 
 
-def run(book, values: dict, as_of: _dt.date) -> dict:
-    """Run every element over ``values`` (modified in place); reasons by element."""
+def run(book, values: dict, as_of: _dt.date, *, reasons: bool = True) -> dict | None:
+    """Run every element over ``values`` (modified in place).
+
+    Returns the reason of each element, or None with ``reasons=False`` (the
+    caseload path, which reports outcomes only).
+    """
     values["as_of"] = as_of
-    reasons = {}
+    why = {} if reasons else None
     element = None
     try:
-        for element in book.elements:
-            reasons[element.name] = element.run(values)
+        if why is None:
+            for element in book.elements:
+                element.run(values)
+        else:
+            for element in book.elements:
+                why[element.name] = element.run(values)
     except (ExprFault, TypeError, ValueError, ArithmeticError, KeyError) as exc:
         case_id = values.get("case_id")
         raise EvaluationError(
             f"case {case_id}: {element.kind} `{element.name}` could not be evaluated: {_clean(exc)}",
             element.loc.at(element.name),
         ) from None
-    return reasons
+    return why
 
 
 def _clean(exc: Exception) -> str:

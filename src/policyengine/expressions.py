@@ -11,6 +11,7 @@ case costs a few plain function calls (see bench/).
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -45,26 +46,25 @@ class Expression:
         return self.fn(values)
 
 
+_ORDERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_ORDERABLE = frozenset({int, float, str, _dt.date})
+
+
 def _check_order(op: str) -> Callable[[Any, Any], bool]:
+    compare_ = _ORDERS[op]
+
     def compare(a, b):
+        kind = type(a)
+        if kind is type(b) and kind in _ORDERABLE:
+            return compare_(a, b)
         if a is None or b is None:
             raise ExprFault(f"cannot compare a missing (null) value with `{op}`")
-        if isinstance(a, bool) or isinstance(b, bool) or type(a) is not type(b):
-            if not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
-                raise ExprFault(
-                    f"cannot compare {type(a).__name__} with {type(b).__name__} using `{op}`"
-                )
-        return _ORDERS[op](a, b)
+        numbers = (int, float)
+        if type(a) in numbers and type(b) in numbers:
+            return compare_(a, b)
+        raise ExprFault(f"cannot compare {type(a).__name__} with {type(b).__name__} using `{op}`")
 
     return compare
-
-
-_ORDERS = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
 
 
 def _contains(item, container):

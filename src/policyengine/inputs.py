@@ -147,18 +147,38 @@ class Input:
 
 
 class CaseReader:
-    """Turns a raw case mapping into the values the rules read."""
+    """Turns a raw case mapping into the values the rules read.
+
+    Each field gets a coercer made once, so reading a case is one dict
+    look-up and one call per field; the slow, careful path runs only to
+    explain a value that was refused.
+    """
 
     def __init__(self, inputs: dict[str, Input]) -> None:
         self.inputs = inputs
         self.defaults = {n: i.empty_value() for n, i in inputs.items()}
+        self.lists = [n for n, i in inputs.items() if i.type == "list"]
         self.required = [n for n, i in inputs.items() if i.required]
+        self.fast = {n: _fast_coercer(i) for n, i in inputs.items()}
 
     def read(self, case: Any, origin: Location, *, text: bool = False,
              ignore: frozenset = frozenset()) -> dict:
         if not isinstance(case, dict):
             raise CaseError("a case must be a mapping of field names to values", origin)
         values = dict(self.defaults)
+        for name in self.lists:  # never share a default list between cases
+            values[name] = list(values[name])
+        fast = self.fast
+        if not text and not ignore:
+            try:
+                for name, raw in case.items():
+                    if raw is not None:
+                        values[name] = fast[name](raw)
+            except (KeyError, ValueError, TypeError):
+                pass  # fall through to the careful path, which names the problem
+            else:
+                return self._check_required(values, origin)
+            values = dict(self.defaults)
         for name, raw in case.items():
             if name in ignore:
                 continue
@@ -172,6 +192,9 @@ class CaseReader:
                 values[name] = spec.coerce(raw, text=text)
             except ValueError as exc:
                 raise CaseError(f"field `{name}` {exc}", _where(case, name, origin)) from None
+        return self._check_required(values, origin)
+
+    def _check_required(self, values: dict, origin: Location) -> dict:
         for name in self.required:
             if values[name] is None:
                 raise CaseError(f"missing required field `{name}`", origin.at(name))
@@ -186,6 +209,40 @@ class CaseReader:
             "required": list(self.required),
             "additionalProperties": False,
         }
+
+
+def _fast_coercer(spec: Input) -> Callable[[Any], Any]:
+    """A coercer for already-typed values (YAML, JSON) that accepts exactly what
+    :meth:`Input.coerce` accepts, and raises ValueError for anything else."""
+    kind = spec.type
+    if kind == "boolean":
+        def coerce(x):
+            if x is True or x is False:
+                return x
+            raise ValueError
+    elif kind == "enum":
+        allowed = frozenset(spec.values)
+
+        def coerce(x):
+            if type(x) is str and x in allowed:
+                return x
+            raise ValueError
+    elif kind == "date":
+        def coerce(x):
+            if type(x) is _dt.date:
+                return x
+            return spec.coerce(x)
+    elif kind == "integer":
+        low = spec.minimum if spec.minimum is not None else -MAX_INTEGER
+        high = spec.maximum if spec.maximum is not None else MAX_INTEGER
+
+        def coerce(x):
+            if type(x) is int and low <= x <= high:
+                return x
+            return spec.coerce(x)
+    else:
+        coerce = spec.coerce
+    return coerce
 
 
 def _where(case: Any, name: str, origin: Location, key: bool = False) -> Location:

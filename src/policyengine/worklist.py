@@ -119,7 +119,7 @@ def text(wl: Worklist, book) -> str:
         out.append("")
 
     d = lambda x: x.isoformat() if x else ""  # noqa: E731
-    section("Escalations due", ["case", "escalation", "since"],
+    section("Escalations due", ["case", "escalation", "date"],
             [[c, label, d(date)] for c, label, date in wl.escalations])
     section("Overdue, most overdue first", ["case", "item", "was due", "days overdue"],
             [[c, label, d(date), str(n)] for c, label, date, n in wl.overdue])
