@@ -189,17 +189,38 @@ def decide(book, record: Record, as_of: _dt.date, keep: tuple | None = None) -> 
 
 
 _BOOK = None
+_FORMATTER = None
 
 
-def _init_worker(path: str) -> None:
-    global _BOOK
+def _init_worker(path: str, formatter: "Formatter | None" = None) -> None:
+    global _BOOK, _FORMATTER
     from .compile import load_rulebook
 
-    _BOOK = load_rulebook(path)
+    _BOOK, _FORMATTER = load_rulebook(path), formatter
 
 
 def _decide_chunk(records: list[Record], as_of: _dt.date, keep: tuple) -> list[Result]:
     return [decide(_BOOK, r, as_of, keep) for r in records]
+
+
+def _format_chunk(records: list[Record], as_of: _dt.date) -> "Chunk":
+    return _FORMATTER.chunk([decide(_BOOK, r, as_of) for r in records])
+
+
+def _parallel(book, records, jobs, work, args, formatter=None):
+    """Apply ``work`` to chunks of records in ``jobs`` processes, in order.
+
+    At most ``jobs * IN_FLIGHT`` chunks are in flight, so memory stays flat
+    however long the input is.
+    """
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.path, formatter)) as pool:
+        window: deque = deque()
+        for chunk in _chunks(records, CHUNK):
+            window.append(pool.submit(work, chunk, *args))
+            if len(window) >= jobs * IN_FLIGHT:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
 
 
 def decide_all(book, records: Iterable[Record], as_of: _dt.date, *, jobs: int = 1,
@@ -210,14 +231,18 @@ def decide_all(book, records: Iterable[Record], as_of: _dt.date, *, jobs: int = 
         for record in records:
             yield decide(book, record, as_of, keep)
         return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.path,)) as pool:
-        window: deque = deque()
+    for results in _parallel(book, records, jobs, _decide_chunk, (as_of, keep)):
+        yield from results
+
+
+def format_all(book, records: Iterable[Record], as_of: _dt.date, formatter: "Formatter", *,
+               jobs: int = 1) -> Iterator["Chunk"]:
+    """Formatted output in input order, a chunk at a time (the ``batch`` path)."""
+    if jobs <= 1:
         for chunk in _chunks(records, CHUNK):
-            window.append(pool.submit(_decide_chunk, chunk, as_of, keep))
-            if len(window) >= jobs * IN_FLIGHT:
-                yield from window.popleft().result()
-        while window:
-            yield from window.popleft().result()
+            yield formatter.chunk([decide(book, r, as_of) for r in chunk])
+        return
+    yield from _parallel(book, records, jobs, _format_chunk, (as_of,), formatter)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -232,56 +257,85 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 
 
 # -- writing -------------------------------------------------------------------
-class Writer:
-    """JSONL or CSV results, to stdout or atomically to a file."""
+@dataclass
+class Chunk:
+    """Formatted output for some records, and what the summary needs of them."""
 
-    def __init__(self, book, as_of: _dt.date, output: str | None, fmt: str) -> None:
-        self.book, self.fmt = book, fmt
+    text: str
+    decided: int
+    errors: list  # Result for each record that could not be decided
+
+
+class Formatter:
+    """Turns results into JSONL lines or CSV rows; picklable, so workers format."""
+
+    def __init__(self, book, as_of: _dt.date, fmt: str) -> None:
+        self.fmt = fmt
         self.outcomes = list(book.outcomes)
         self.warnings = warnings(book, as_of)
         self.provenance = provenance(book)
-        self.output = output
-        if output:
-            folder = os.path.dirname(os.path.abspath(output))
-            self.tmp = os.path.join(folder, f".{os.path.basename(output)}.{os.getpid()}.tmp")
+        prov = self.provenance
+        self.tail = [prov["rulebook_id"], prov["rulebook_version"], prov["rulebook_sha256"],
+                     prov["engine_version"]]
+
+    def header(self) -> str:
+        if self.fmt != "csv":
+            return ""
+        return self._csv([["case_id", *self.outcomes, "error", "where", "rulebook_id",
+                           "rulebook_version", "rulebook_sha256", "engine_version"]])
+
+    def chunk(self, results: list[Result]) -> Chunk:
+        errors = [r for r in results if r.values is None]
+        if self.fmt == "csv":
+            text = self._csv(self._row(r) for r in results)
+        else:
+            text = "".join(json.dumps(self._record(r), ensure_ascii=False) + "\n" for r in results)
+        return Chunk(text, len(results) - len(errors), errors)
+
+    def _row(self, result: Result) -> list:
+        if result.values is None:
+            return [result.case_id or "", *([""] * len(self.outcomes)), _error_text(result),
+                    result.where, *self.tail]
+        v = result.values
+        return [result.case_id, *(csv_cell(v[o]) for o in self.outcomes), "", result.where, *self.tail]
+
+    def _record(self, result: Result) -> dict:
+        if result.values is None:
+            return {"case_id": result.case_id, "where": result.where, "field": result.field,
+                    "error": result.error}
+        v = result.values
+        return {"case_id": result.case_id, "outcomes": {o: jsonable(v[o]) for o in self.outcomes},
+                "warnings": self.warnings, "provenance": self.provenance}
+
+    @staticmethod
+    def _csv(rows) -> str:
+        from .spreadsheet import safe_row
+
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(safe_row(row) for row in rows)
+        return buffer.getvalue()
+
+
+class AtomicOutput:
+    """Standard output, or a file written under a temporary name and renamed
+    into place only when every record has been written."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            self.tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
             self.fh = open(self.tmp, "w", encoding="utf-8", newline="")
         else:
             self.tmp, self.fh = None, sys.stdout
-        if fmt == "csv":
-            from .spreadsheet import safe_row
 
-            self._safe = safe_row
-            self.csv = csv.writer(self.fh, lineterminator="\r\n" if output else "\n")
-            self.csv.writerow(self._safe(["case_id", *self.outcomes, "error", "where",
-                                          "rulebook_id", "rulebook_version", "rulebook_sha256",
-                                          "engine_version"]))
-
-    def write(self, result: Result) -> None:
-        if self.fmt == "csv":
-            prov = self.provenance
-            tail = [prov["rulebook_id"], prov["rulebook_version"], prov["rulebook_sha256"],
-                    prov["engine_version"]]
-            if result.values is None:
-                row = [result.case_id or "", *([""] * len(self.outcomes)), _error_text(result),
-                       result.where, *tail]
-            else:
-                row = [result.case_id, *(csv_cell(result.values[o]) for o in self.outcomes), "",
-                       result.where, *tail]
-            self.csv.writerow(self._safe(row))
-            return
-        if result.values is None:
-            record = {"case_id": result.case_id, "where": result.where, "field": result.field,
-                      "error": result.error}
-        else:
-            record = {"case_id": result.case_id,
-                      "outcomes": {o: jsonable(result.values[o]) for o in self.outcomes},
-                      "warnings": self.warnings, "provenance": self.provenance}
-        self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    def write(self, text: str) -> None:
+        self.fh.write(text)
 
     def commit(self) -> None:
         if self.tmp:
             self.fh.close()
-            os.replace(self.tmp, self.output)
+            os.replace(self.tmp, self.path)
         else:
             self.fh.flush()
 
@@ -296,14 +350,19 @@ def _error_text(result: Result) -> str:
     return f"field `{result.field}`: {result.error}" if result.field and "`" not in result.error else result.error
 
 
+_CELL = {
+    type(None): lambda v: "",
+    bool: lambda v: "true" if v else "false",
+    str: lambda v: v,
+    list: lambda v: ";".join(str(jsonable(x)) for x in v),
+    _dt.date: _dt.date.isoformat,
+}
+
+
 def csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ";".join(str(jsonable(v)) for v in value)
-    return str(jsonable(value))
+    """A value as one CSV cell: lists joined with `;`, dates ISO, booleans true/false."""
+    convert = _CELL.get(type(value))
+    return convert(value) if convert else str(jsonable(value))
 
 
 def error_line(source: str, result: Result) -> str:

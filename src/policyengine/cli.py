@@ -196,17 +196,25 @@ JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_
                     help="Processes to use; the output keeps the input order.")
 
 
-def _progress(results, total_label="cases"):
-    """Count records on stderr when it is a terminal; pass them through unchanged."""
+#: Errors listed one by one on stderr before the rest are only counted.
+MAX_ERROR_LINES = 20
+
+
+def _progress(items):
+    """Count cases on stderr when it is a terminal; pass items through unchanged.
+
+    Items are results (one case each) or chunks (``decided`` + ``errors``)."""
     if not sys.stderr.isatty():
-        yield from results
+        yield from items
         return
-    n = 0
-    for n, result in enumerate(results, start=1):
-        if n % 1000 == 0:
-            click.echo(f"\r{n:,} {total_label}", err=True, nl=False)
-        yield result
-    click.echo(f"\r{n:,} {total_label}", err=True)
+    n = shown = 0
+    for item in items:
+        n += item.decided + len(item.errors) if hasattr(item, "decided") else 1
+        if n - shown >= 1000:
+            click.echo(f"\r{n:,} cases", err=True, nl=False)
+            shown = n
+        yield item
+    click.echo(f"\r{n:,} cases", err=True)
 
 
 @main.command()
@@ -220,7 +228,7 @@ def _progress(results, total_label="cases"):
 @reports_errors
 def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
-    from .batch import Writer, decide_all, error_line, read_records
+    from .batch import AtomicOutput, Formatter, error_line, format_all, read_records
 
     as_of = as_of or _dt.date.today()
     fmt = "jsonl"
@@ -231,20 +239,24 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
         fmt = ext[1:]
     book = load_rulebook(rulebook_path)
     records = read_records(input_path, book, ignore)
-    writer = Writer(book, as_of, output, fmt)
+    formatter = Formatter(book, as_of, fmt)
+    out = AtomicOutput(output)
     decided = failed = 0
     try:
-        for result in _progress(decide_all(book, records, as_of, jobs=jobs)):
-            writer.write(result)
-            if result.values is None:
+        out.write(formatter.header())
+        for chunk in _progress(format_all(book, records, as_of, formatter, jobs=jobs)):
+            out.write(chunk.text)
+            decided += chunk.decided
+            for result in chunk.errors:
                 failed += 1
-                click.echo(error_line(input_path, result), err=True)
-            else:
-                decided += 1
-        writer.commit()
+                if failed <= MAX_ERROR_LINES:
+                    click.echo(error_line(input_path, result), err=True)
+        out.commit()
     except BaseException:
-        writer.abort()
+        out.abort()
         raise
+    if failed > MAX_ERROR_LINES:
+        click.echo(f"… and {failed - MAX_ERROR_LINES:,} more errors: each is in the output", err=True)
     where = f" → {output}" if output else ""
     click.echo(f"batch: {decided + failed} cases: {decided} decided, {failed} could not be decided{where}",
                err=True)

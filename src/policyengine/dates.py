@@ -72,6 +72,11 @@ class Calendar:
         return day
 
     def add(self, start: _dt.date, interval: Interval) -> _dt.date:
+        # A caseload repeats the same few hundred dates, so remember the answers.
+        return self._add(start, interval)
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - calendars live as long as the process
+    def _add(self, start: _dt.date, interval: Interval) -> _dt.date:
         unit, n = interval.unit, interval.count
         if unit == "days":
             return start + _dt.timedelta(days=n)

@@ -160,6 +160,7 @@ class CaseReader:
         self.lists = [n for n, i in inputs.items() if i.type == "list"]
         self.required = [n for n, i in inputs.items() if i.required]
         self.fast = {n: _fast_coercer(i) for n, i in inputs.items()}
+        self.text_fast = {n: _text_coercer(i) for n, i in inputs.items()}
 
     def read(self, case: Any, origin: Location, *, text: bool = False,
              ignore: frozenset = frozenset()) -> dict:
@@ -168,11 +169,11 @@ class CaseReader:
         values = dict(self.defaults)
         for name in self.lists:  # never share a default list between cases
             values[name] = list(values[name])
-        fast = self.fast
-        if not text and not ignore:
+        fast = self.text_fast if text else self.fast
+        if not ignore:
             try:
                 for name, raw in case.items():
-                    if raw is not None:
+                    if raw is not None and raw != "":
                         values[name] = fast[name](raw)
             except (KeyError, ValueError, TypeError):
                 pass  # fall through to the careful path, which names the problem
@@ -242,6 +243,36 @@ def _fast_coercer(spec: Input) -> Callable[[Any], Any]:
             return spec.coerce(x)
     else:
         coerce = spec.coerce
+    return coerce
+
+
+def _text_coercer(spec: Input) -> Callable[[str], Any]:
+    """A coercer for CSV cells; ValueError sends the cell to the careful path.
+
+    A blank cell never reaches it (blank means the rulebook's default).
+    """
+    kind = spec.type
+    if kind == "boolean":
+        words = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
+
+        def coerce(x):
+            return words[x.strip().lower()]  # KeyError falls back
+    elif kind == "enum":
+        allowed = frozenset(spec.values)
+
+        def coerce(x):
+            x = x.strip()
+            if x in allowed:
+                return x
+            raise ValueError
+    elif kind == "string":
+        def coerce(x):
+            if len(x) <= MAX_STRING:
+                return x
+            raise ValueError
+    else:
+        def coerce(x):
+            return spec.coerce(x, text=True)
     return coerce
 
 

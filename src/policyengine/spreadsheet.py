@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGERS = frozenset("=+-@\t\r")
 
 
 def safe_cell(value) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_TRIGGERS) else text
+    return "'" + text if text[:1] in _TRIGGERS else text
 
 
 def safe_row(values: Iterable) -> list[str]:
