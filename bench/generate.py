@@ -39,7 +39,9 @@ def cell(spec, rng: random.Random, number: int) -> str:
     if kind == "string":
         return f"Person {number}"
     if kind == "boolean":
-        return rng.choice(("yes", "no", "no", "no", "y", "n", "true", "false"))
+        usual = bool(spec.default)  # most people are the usual case; 15% are not
+        value = usual if rng.random() < 0.85 else not usual
+        return rng.choice(("yes", "y", "true", "1") if value else ("no", "n", "false", "0"))
     if kind == "enum":
         return rng.choice(spec.values)
     if kind == "list":

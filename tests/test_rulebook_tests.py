@@ -45,3 +45,27 @@ def test_test_command_shows_expected_against_actual_and_the_rule(cli, minimal):
     assert lines[0].startswith("FAIL ") and lines[0].endswith(": a gives yes")
     assert lines[1] == '  out: expected "no_a", got "yes_a" (rule 1 at line 19)'
     assert lines[-1] == "0 passed, 1 failed"
+
+
+def test_coverage_lists_what_no_test_reaches_and_fails(cli, minimal):
+    path = minimal(extra="""
+    thresholds:
+      big: {of: 5, at_least: 3, source: g}
+    tests:
+      - name: a holds
+        case: {case_id: X, a: true, level: low}
+        expect: {out: yes_a}
+    """)
+    result = cli("test", "--coverage", path)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"coverage {path}: 2 of 4 rules, cells, bands, items and due dates reached"
+    assert lines[1] == f"  not reached: {path}:20:5: decisions `out` otherwise"
+    assert lines[2] == f"  not reached: {path}:24:3: thresholds `big` 5 < 3"
+    assert lines[-1] == "1 passed, 0 failed"
+
+
+def test_every_shipped_rulebook_reaches_full_coverage(cli):
+    result = cli("test", "--coverage")
+    assert result.exit_code == 0, result.output
+    assert "not reached" not in result.output

@@ -153,14 +153,16 @@ def _write_atomic(path: str, content: str) -> None:
 
 @main.command(name="test")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
-def test_cmd(paths):
+@click.option("--coverage", is_flag=True,
+              help="Also list every rule, cell, band, item and due date no test reaches (exit 1 if any).")
+def test_cmd(paths, coverage):
     """Run the tests written in rulebooks (default: every rulebook in rulebooks/)."""
-    from .testing import run_tests
+    from .testing import run_tests, unreached
 
     paths = paths or tuple(sorted(_default_rulebooks()))
     if not paths:
         raise click.UsageError("no rulebooks given and none found in rulebooks/")
-    passed = failed = 0
+    passed = failed = uncovered = 0
     for path in paths:
         try:
             book = load_rulebook(path)
@@ -168,7 +170,15 @@ def test_cmd(paths):
             click.echo(str(exc), err=True)
             failed += 1
             continue
-        for result in run_tests(book):
+        results = run_tests(book)
+        if coverage:
+            missing, total = unreached(book, results)
+            uncovered += len(missing)
+            click.echo(f"coverage {path}: {total - len(missing)} of {total} rules, cells, bands, "
+                       f"items and due dates reached")
+            for point in missing:
+                click.echo(f"  not reached: {point.location}: {point.label}")
+        for result in results:
             if result.passed:
                 passed += 1
                 continue
@@ -180,7 +190,7 @@ def test_cmd(paths):
                 click.echo(f"  {m.outcome}: expected {json.dumps(m.expected)}, got "
                            f"{json.dumps(m.actual)} ({m.rule})")
     click.echo(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed or uncovered else 0)
 
 
 def _default_rulebooks():

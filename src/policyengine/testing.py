@@ -66,3 +66,56 @@ def run_tests(book) -> list[TestResult]:
                 result.mismatches.append(Mismatch(outcome, plain(expected), actual, where))
         results.append(result)
     return results
+
+
+@dataclass(frozen=True)
+class Point:
+    """Something a rulebook's tests should reach: a rule, cell, band, item or due date."""
+
+    key: tuple
+    label: str
+    location: Location
+
+
+def coverage_points(book) -> list[Point]:
+    points = []
+    for el in book.elements:
+        where = f"{el.kind} `{el.name}`"
+        if el.kind in ("decisions", "thresholds", "matrices", "reserved_tasks"):
+            points.extend(Point(("reason", id(r)), f"{where} {r.label}", r.loc) for r in el.reasons)
+        elif el.kind == "checklists":
+            points.extend(Point(("item", el.name, r.because), f"{where} {r.label}", r.loc) for r in el.reasons)
+        elif el.kind == "cadences":
+            points.append(Point(("due", el.name), f"{where} due date", el.loc))
+            if len(el.outputs) > 1:
+                points.append(Point(("late", el.name, True), f"{where} overdue", el.loc))
+                points.append(Point(("late", el.name, False), f"{where} not overdue", el.loc))
+    return points
+
+
+def reached(book, results: list[TestResult]) -> set:
+    keys = set()
+    for result in results:
+        decision = result.decision
+        if decision is None:
+            continue
+        for el in book.elements:
+            reason = decision.reasons.get(el.name)
+            keys.add(("reason", id(reason)))
+            value = decision.values.get(el.name)
+            if el.kind == "checklists":
+                keys.update(("item", el.name, text) for text in value or ())
+            elif el.kind == "cadences" and value is not None:
+                keys.add(("due", el.name))
+                if len(el.outputs) > 1:
+                    keys.add(("late", el.name, bool(decision.values[el.outputs[1]])))
+    return keys
+
+
+def unreached(book, results: list[TestResult]) -> tuple[list[Point], int]:
+    """The points no test reaches, and how many points there are."""
+    points = coverage_points(book)
+    hit = reached(book, results)
+    missing = [p for p in points if p.key not in hit]
+    missing.sort(key=lambda p: (p.location.file or "", p.location.line or 0, p.location.column or 0))
+    return missing, len(points)
