@@ -211,10 +211,12 @@ def main() -> None:
     say()
     say("| rulebook | cases/s |")
     say("|---|---:|")
+    rates = {}
     for path in sorted((ROOT / "rulebooks").glob("*.yaml")):
         book = load_rulebook(path)
         cases = typed_cases(book, n_eval)
-        say(f"| {book.meta.id} | {throughput(book, cases):,.0f} |")
+        rates[book.meta.id] = throughput(book, cases)
+        say(f"| {book.meta.id} | {rates[book.meta.id]:,.0f} |")
     say()
     say("## 2. The minimal Leicestershire decision, side by side (same cases, results checked equal)")
     say()
@@ -233,6 +235,7 @@ def main() -> None:
     say("|---:|---:|---:|---:|---:|---:|")
     leics = str(ROOT / "rulebooks" / "leicestershire.yaml")
     book = load_rulebook(leics)
+    runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             source = os.path.join(tmp, f"caseload-{size}.csv")
@@ -240,8 +243,32 @@ def main() -> None:
             for jobs in (1, 2):
                 seconds, peak, out_rows = run_batch(leics, source, jobs)
                 assert out_rows == size, f"{out_rows} rows out for {size} in"
+                runs[size, jobs] = (seconds, peak)
                 say(f"| {size:,} | {jobs} | {seconds:.2f} | {size / seconds:,.0f} | {peak:.0f} | {out_rows:,} |")
             os.unlink(source)
+    if len(sizes) > 1:
+        say()
+        say("Slope, 1 job (linear time means about 10× the time for 10× the rows; a fixed start-up "
+            "of about half a second makes small runs look dearer):")
+        say()
+        for small, large in zip(sizes, sizes[1:]):
+            say(f"- {small:,} → {large:,} rows ({large // small}×): {runs[large, 1][0] / runs[small, 1][0]:.1f}× "
+                f"the time, {runs[large, 1][1] / runs[small, 1][1]:.2f}× the peak memory")
+    say()
+    say("## Targets (issue #5)")
+    say()
+    say("| target | measured | met |")
+    say("|---|---|---|")
+    zen_rate = figures.get("zen-engine")
+    ours = figures["policyengine (minimal rulebook)"]
+    if zen_rate:
+        say(f"| minimal rulebook ≥ 2× zen-engine | {ours / zen_rate:.2f}× | {'yes' if ours >= 2 * zen_rate else 'NO'} |")
+    leics_rate = rates.get("leicestershire", 0)
+    say(f"| full Leicestershire ≥ 20,000 cases/s in one process | {leics_rate:,.0f} | {'yes' if leics_rate >= 20_000 else 'NO'} |")
+    if (1_000_000, 2) in runs:
+        seconds, peak = runs[1_000_000, 2]
+        say(f"| batch of 1,000,000 rows with --jobs 2 under 60 s | {seconds:.1f} s | {'yes' if seconds < 60 else 'NO'} |")
+        say(f"| ... under 200 MB peak memory | {peak:.0f} MiB (process tree) | {'yes' if peak * 1.048576 < 200 else 'NO'} |")
     if smoke:
         print("smoke run: ok (nothing written)")
         return

@@ -56,6 +56,15 @@ def reports_errors(fn):
         except PolicyEngineError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug in the engine: one line, never a case's data
+            if os.environ.get("POLICYENGINE_DEBUG"):
+                raise
+            click.echo(f"policyengine: internal error ({type(exc).__name__}); this is a bug in the "
+                       "engine, not in your files. Run again with POLICYENGINE_DEBUG=1 to see where, "
+                       "and report it.", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -309,3 +318,119 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
     if wl.errors:
         click.echo(f"worklist: {len(wl.errors)} of {wl.cases} cases could not be decided", err=True)
     sys.exit(1 if wl.errors else 0)
+
+
+@main.command()
+@click.argument("base", type=click.Path(dir_okay=False))
+@click.option("--id", "new_id", required=True, help="The new rulebook's id (lower case, digits and _).")
+@click.option("--council", help="The council the fork is for.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write it (default: <id>.yaml beside BASE).")
+@reports_errors
+def fork(base, new_id, council, output):
+    """Start a new rulebook that extends BASE, with no copied content."""
+    import re
+
+    from .forking import fork_text
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", new_id):
+        raise click.BadParameter("use lower-case letters, digits and _, starting with a letter",
+                                 param_hint="--id")
+    book = load_rulebook(base)
+    output = output or os.path.join(os.path.dirname(base), f"{new_id}.yaml")
+    if os.path.exists(output):
+        raise PolicyEngineError("the file already exists; fork will not overwrite it", Location(output))
+    text = fork_text(book, base, output, new_id, council, _dt.date.today())
+    with open(output, "x", encoding="utf-8") as fh:
+        fh.write(text)
+    try:
+        load_rulebook(output)
+    except PolicyEngineError:
+        os.unlink(output)
+        raise
+    click.echo(f"wrote {output}: a fork of {book.meta.id}; edit it, then run "
+               f"policyengine validate {output}", err=True)
+
+
+@main.command()
+@RULEBOOK
+@reports_errors
+def show(rulebook_path):
+    """Print the effective rulebook after merging its bases, each element labelled with its file."""
+    from .forking import effective_text
+
+    book = load_rulebook(rulebook_path)
+    click.echo(effective_text(book), nl=False)
+
+
+@main.command(name="diff")
+@click.argument("a", type=click.Path(dir_okay=False))
+@click.argument("b", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@reports_errors
+def diff_cmd(a, b, fmt):
+    """What changed from rulebook A to rulebook B, element by element."""
+    from .changes import diff
+
+    book_a, book_b = load_rulebook(a), load_rulebook(b)
+    changes = diff(book_a.data, book_b.data)
+    if fmt == "json":
+        click.echo(json.dumps({"from": book_a.meta.as_dict(), "to": book_b.meta.as_dict(),
+                               "changes": [c.as_dict() for c in changes]}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{book_a.meta.id} {book_a.meta.version} → {book_b.meta.id} {book_b.meta.version}: "
+               f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+    for change in changes:
+        click.echo(f"  {change}")
+
+
+@main.command()
+@click.option("--base", "base_path", required=True, type=click.Path(dir_okay=False), help="The rulebook now.")
+@click.option("--variant", "variant_path", required=True, type=click.Path(dir_okay=False),
+              help="The rulebook proposed.")
+@click.argument("cases", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@AS_OF
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@IGNORE
+@reports_errors
+def impact(base_path, variant_path, cases, as_of, fmt, ignore):
+    """What a rulebook change does to a caseload: cases moved, per outcome."""
+    import csv as _csv
+
+    from .impact import csv_rows, measure, text
+    from .spreadsheet import safe_row
+
+    base, variant = load_rulebook(base_path), load_rulebook(variant_path)
+    result = measure(base, variant, list(cases), as_of or _dt.date.today(), ignore)
+    if fmt == "text":
+        click.echo(text(result), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        out = _csv.writer(sys.stdout, lineterminator="\n")
+        for row in csv_rows(result):
+            out.writerow(safe_row(row))
+    sys.exit(1 if result.errors else 0)
+
+
+@main.command()
+@RULEBOOK
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="FILE.html (one self-contained page) or FILE.md; default Markdown on stdout.")
+@reports_errors
+def docs(rulebook_path, output):
+    """A readable policy document generated from the rulebook, for sign-off."""
+    from .docs import render_docs
+
+    fmt = "md"
+    if output:
+        ext = os.path.splitext(output)[1].lower()
+        if ext not in (".html", ".md"):
+            raise click.BadParameter("the output must end in .html or .md", param_hint="--output")
+        fmt = ext[1:]
+    text = render_docs(load_rulebook(rulebook_path), fmt)
+    if output:
+        _write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)

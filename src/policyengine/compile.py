@@ -19,7 +19,7 @@ from .constructs import CONSTRUCTS, Context, Element
 from .dates import calendar as make_calendar, parse_date
 from .errors import Location, RulebookError, RulebookInvalid, suggest
 from .inputs import CaseReader, Input, input_from_spec
-from .load import load_yaml
+from .extends import load_effective
 from .validate import locate, schema_errors
 
 #: Names every expression may read besides the rulebook's own.
@@ -70,10 +70,12 @@ class Rulebook:
     settings: dict
     calendar: Any
     functions: dict
-    template_dir: str
+    template_dirs: list
     tests: list
     worklist: dict
     data: Any
+    files: list = field(default_factory=list)  # the rulebook and the bases it extends
+    effective: Any = None
     sha256: str = ""
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
@@ -94,14 +96,17 @@ class Rulebook:
 def load_rulebook(path: str | os.PathLike) -> Rulebook:
     """The whole pipeline up to a compiled rulebook: load, validate, compile."""
     path = os.fspath(path)
-    data = load_yaml(path)
-    errors = schema_errors(data, path)
+    effective = load_effective(path)
+    errors = schema_errors(effective.data, path)
     if errors:
         raise RulebookInvalid(errors)
-    return compile_rulebook(data, path)
+    book = compile_rulebook(effective.data, path, effective.template_dirs, effective.files)
+    book.effective = effective
+    return book
 
 
-def compile_rulebook(data: dict, path: str) -> Rulebook:
+def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = None,
+                     files: list[str] | None = None) -> Rulebook:
     errors: list[RulebookError] = []
 
     def fail(message, *where, key=False):
@@ -163,10 +168,12 @@ def compile_rulebook(data: dict, path: str) -> Rulebook:
     documents = _compile_documents(data, path, ctx, errors)
     if not errors:
         _check_reachability(elements, domains, inputs, data, path, errors)
-    template_dir = os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)
+    template_dirs = template_dirs or [
+        os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
-                    dict(data.get("settings") or {}), cal, funcs, template_dir,
-                    list(data.get("tests") or []), dict(data.get("worklist") or {}), data)
+                    dict(data.get("settings") or {}), cal, funcs, template_dirs,
+                    list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
+                    files=list(files or [path]))
     if not errors:
         from .render import check_templates
 
@@ -303,12 +310,15 @@ def _satisfiable(when, names, space) -> bool:
 
 
 def _digest(path: str, book: Rulebook) -> str:
-    """SHA-256 over the rulebook file and every template it ships."""
+    """SHA-256 over the rulebook, the bases it extends and every template it uses."""
+    from .render import template_path
+
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        h.update(fh.read())
+    for file in book.files:
+        with open(file, "rb") as fh:
+            h.update(fh.read() + b"\0")
     for doc in sorted(book.documents.values(), key=lambda d: d.template):
         h.update(b"\0" + doc.template.encode())
-        with open(os.path.join(book.template_dir, doc.template), "rb") as fh:
+        with open(template_path(book, doc.template), "rb") as fh:
             h.update(fh.read())
     return h.hexdigest()

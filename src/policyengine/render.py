@@ -38,7 +38,7 @@ def environment(book) -> _Sandbox:
     if env is not None:
         return env
     env = _Sandbox(
-        loader=FileSystemLoader(book.template_dir, followlinks=False),
+        loader=FileSystemLoader(book.template_dirs, followlinks=False),
         undefined=StrictUndefined,
         autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=False),
         trim_blocks=True,
@@ -51,8 +51,13 @@ def environment(book) -> _Sandbox:
     return env
 
 
-def _template_path(book, name: str) -> str:
-    return os.path.join(book.template_dir, name)
+def template_path(book, name: str) -> str:
+    """The file a template name resolves to: the fork's own folder first, then its bases'."""
+    for folder in book.template_dirs:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return os.path.join(book.template_dirs[0], name)
 
 
 def check_templates(book) -> list[RulebookError]:
@@ -62,16 +67,16 @@ def check_templates(book) -> list[RulebookError]:
     allowed = set(book.inputs) | {o for el in book.elements for o in el.outputs}
     allowed |= set(CONTEXT_NAMES) | set(env.globals)
     for doc in book.documents.values():
-        path = _template_path(book, doc.template)
-        if not _inside(book.template_dir, path):
+        path = template_path(book, doc.template)
+        if not any(_inside(folder, path) for folder in book.template_dirs):
             problems.append(RulebookError(
-                f"template `{doc.template}` is outside the folder {book.template_dir}", doc.loc))
+                f"template `{doc.template}` is outside the templates folder {book.template_dirs[0]}", doc.loc))
             continue
         try:
             source = env.loader.get_source(env, doc.template)[0]
         except TemplateNotFound:
             problems.append(RulebookError(
-                f"template `{doc.template}` not found in {os.path.relpath(book.template_dir)}", doc.loc))
+                f"template `{doc.template}` not found in {os.path.relpath(book.template_dirs[0])}", doc.loc))
             continue
         try:
             tree = env.parse(source, doc.template, path)
@@ -131,7 +136,7 @@ def render(decision, document_id: str) -> str:
         raise RenderError(f"document `{document_id}` does not apply to case {decision.case_id}",
                           doc.loc.at(document_id))
     env = environment(book)
-    path = _template_path(book, doc.template)
+    path = template_path(book, doc.template)
     try:
         text = env.get_template(doc.template).render(context(decision, doc))
     except SecurityError as exc:

@@ -1,0 +1,155 @@
+"""What a rulebook change does to a real caseload.
+
+Every case is evaluated against the base and the variant in one pass (at batch
+speed, one record in memory at a time). For each outcome the report gives how
+many cases changed, a transition table (``no → yes: 143``), the ids of the
+cases affected and, for numbers and dates, how far they moved. Memory grows
+only with the number of changed cases, for their ids.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from .batch import Record, decide, read_records
+from .evaluate import jsonable
+
+
+@dataclass
+class OutcomeImpact:
+    name: str
+    transitions: Counter = field(default_factory=Counter)
+    cases: list = field(default_factory=list)
+    deltas: list = field(default_factory=list)  # numbers, or days for dates
+    unit: str = ""
+
+    @property
+    def changed(self) -> int:
+        return len(self.cases)
+
+    def distribution(self) -> dict | None:
+        if not self.deltas:
+            return None
+        return {"unit": self.unit, "min": min(self.deltas), "median": statistics.median(self.deltas),
+                "max": max(self.deltas), "mean": round(statistics.fmean(self.deltas), 2)}
+
+
+@dataclass
+class Impact:
+    base: object
+    variant: object
+    as_of: _dt.date
+    cases: int = 0
+    outcomes: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)   # (where, case_id, which, message)
+    rows: list = field(default_factory=list)     # (case_id, outcome, base value, variant value)
+
+    def as_dict(self) -> dict:
+        return {
+            "base": self.base.meta.as_dict(), "variant": self.variant.meta.as_dict(),
+            "as_of": self.as_of.isoformat(), "cases": self.cases,
+            "outcomes": {
+                name: {"changed": o.changed,
+                       "transitions": [{"from": jsonable(a), "to": jsonable(b), "cases": n}
+                                       for (a, b), n in o.transitions.most_common()],
+                       "case_ids": o.cases, "change": o.distribution()}
+                for name, o in self.outcomes.items()},
+            "errors": [{"where": w, "case_id": c, "rulebook": which, "error": e} for w, c, which, e in self.errors],
+        }
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _records(sources, union, ignore):
+    for source in sources:
+        for record in read_records(source, union, ignore):
+            if len(sources) > 1:
+                record.where = f"{source} {record.where}"
+            yield record
+
+
+def measure(base, variant, sources: list[str], as_of: _dt.date, ignore=()) -> Impact:
+    shared = [o for o in base.outcomes if o in variant.outcomes]
+    union = SimpleNamespace(inputs={**base.inputs, **variant.inputs})
+    result = Impact(base, variant, as_of, outcomes={o: OutcomeImpact(o) for o in shared})
+    for record in _records(list(sources), union, ignore):
+        result.cases += 1
+        outs = []
+        for which, book in (("base", base), ("variant", variant)):
+            raw = record.raw
+            if isinstance(raw, dict):  # a field only the other rulebook declares is not this one's
+                raw = {k: v for k, v in raw.items() if k in book.inputs}
+            outs.append(decide(book, Record(record.where, raw, record.text, record.problem), as_of))
+        a, b = outs
+        for which, r in (("base", a), ("variant", b)):
+            if r.values is None:
+                result.errors.append((r.where, r.case_id, which, r.error))
+        if a.values is None or b.values is None:
+            continue
+        for name in shared:
+            old, new = a.values[name], b.values[name]
+            if old == new:
+                continue
+            entry = result.outcomes[name]
+            entry.transitions[_hashable(old), _hashable(new)] += 1
+            entry.cases.append(a.case_id)
+            result.rows.append((a.case_id, name, old, new))
+            if isinstance(old, _dt.date) and isinstance(new, _dt.date):
+                entry.deltas.append((new - old).days)
+                entry.unit = "days"
+            elif type(old) in (int, float) and type(new) in (int, float):
+                entry.deltas.append(new - old)
+    return result
+
+
+def _show(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(jsonable(value))
+
+
+def text(impact: Impact, *, max_ids: int = 20) -> str:
+    b, v = impact.base.meta, impact.variant.meta
+    out = [f"Impact of {v.id} {v.version} against {b.id} {b.version}",
+           f"{impact.cases} cases, as of {impact.as_of.isoformat()}", ""]
+    unchanged = []
+    for name, o in impact.outcomes.items():
+        if not o.changed:
+            unchanged.append(name)
+            continue
+        out.append(f"{name}: {o.changed} case{'s change' if o.changed != 1 else ' changes'}")
+        for (a, c), n in o.transitions.most_common():
+            out.append(f"  {_show(a)} → {_show(c)}: {n}")
+        dist = o.distribution()
+        if dist:
+            unit = f" {dist['unit']}" if dist["unit"] else ""
+            out.append(f"  change: min {dist['min']}{unit}, median {dist['median']}{unit}, "
+                       f"max {dist['max']}{unit}, mean {dist['mean']}{unit}")
+        shown = ", ".join(o.cases[:max_ids])
+        more = f" and {o.changed - max_ids} more" if o.changed > max_ids else ""
+        out.append(f"  cases: {shown}{more}")
+        out.append("")
+    out.append(f"unchanged: {', '.join(unchanged) if unchanged else 'none'}")
+    if impact.errors:
+        out.append("")
+        out.append(f"could not be decided ({len(impact.errors)}):")
+        out.extend(f"  {w}{f' (case {c})' if c else ''} under the {which}: {e}"
+                   for w, c, which, e in impact.errors)
+    return "\n".join(out) + "\n"
+
+
+def csv_rows(impact: Impact) -> list[list[str]]:
+    from .batch import csv_cell
+
+    rows = [["case_id", "outcome", "base", "variant"]]
+    rows.extend([c, name, csv_cell(a), csv_cell(b)] for c, name, a, b in impact.rows)
+    return rows
