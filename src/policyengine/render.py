@@ -46,6 +46,8 @@ def environment(book) -> _Sandbox:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = long_date
+    # Jinja's `capitalize` lowercases the rest ("Northfield" → "northfield").
+    env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
     env.globals.update(book.functions)
     book.__dict__["_template_env"] = env
     return env
