@@ -73,6 +73,11 @@ def reports_errors(fn):
 @click.version_option(__version__, prog_name="policyengine")
 def main() -> None:
     """Evaluate social care cases against a council's guidance, written as a rulebook."""
+    import signal
+
+    # A terminated run unwinds like Ctrl-C, so no half-written output file is left.
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 @main.command()
@@ -247,7 +252,7 @@ def _progress(items):
 @reports_errors
 def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
-    from .batch import AtomicOutput, Formatter, error_line, format_all, read_records
+    from .batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records
 
     as_of = as_of or _dt.date.today()
     fmt = "jsonl"
@@ -260,12 +265,15 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     records = read_records(input_path, book, ignore)
     formatter = Formatter(book, as_of, fmt)
     out = AtomicOutput(output)
+    repeats = Duplicates()
     decided = failed = 0
     try:
         out.write(formatter.header())
         for chunk in _progress(format_all(book, records, as_of, formatter, jobs=jobs)):
             out.write(chunk.text)
             decided += chunk.decided
+            for case_id, where in chunk.ids:
+                repeats.add(case_id, where)
             for result in chunk.errors:
                 failed += 1
                 if failed <= MAX_ERROR_LINES:
@@ -276,9 +284,13 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
         raise
     if failed > MAX_ERROR_LINES:
         click.echo(f"… and {failed - MAX_ERROR_LINES:,} more errors: each is in the output", err=True)
+    duplicates = repeats.report()
+    for line in duplicates[:MAX_ERROR_LINES]:
+        click.echo(f"{input_path}: {line}", err=True)
     where = f" → {output}" if output else ""
-    click.echo(f"batch: {decided + failed} cases: {decided} decided, {failed} could not be decided{where}",
-               err=True)
+    extra = f", {len(duplicates)} repeated case_id{'s' if len(duplicates) != 1 else ''}" if duplicates else ""
+    click.echo(f"batch: {decided + failed} cases: {decided} decided, {failed} could not be decided"
+               f"{extra}{where}", err=True)
     sys.exit(1 if failed else 0)
 
 

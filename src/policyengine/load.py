@@ -109,6 +109,15 @@ class _Loader(yaml.SafeLoader):
         data.extend(self.construct_object(n, deep=True) for n in node.value)
 
 
+def _construct_timestamp(loader: _Loader, node):
+    # PyYAML raises a bare ValueError for 2026-02-30; give it a position.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        raise YamlError(f"`{node.value}` is not a real date", _mark(loader.filename, node.start_mark)) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 

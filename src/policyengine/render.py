@@ -24,12 +24,31 @@ CONTEXT_NAMES = ("case", "settings", "rulebook", "as_of", "explanation", "becaus
                  "documents", "document", "warnings")
 
 
+#: Most items `range()` may make in a template, and longest text `*` may build.
+MAX_RANGE = 10_000
+MAX_REPEAT_CHARS = 10_000
+#: Longest a document may take to render, in seconds (CLI and main thread only).
+RENDER_SECONDS = 5
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    # Keep `range()` small: a template has no business building huge lists.
+    """Jinja's immutable sandbox, with caps on the ways a template can blow up."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
-        if __obj is range and args and max(a for a in args if isinstance(a, int)) > 10_000:
-            raise SecurityError("range() is limited to 10,000 items in a template")
+        if __obj is range and any(isinstance(a, int) and abs(a) > MAX_RANGE for a in args):
+            raise SecurityError(f"range() is limited to {MAX_RANGE:,} items in a template")
         return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            raise SecurityError("`**` is not allowed in a template")
+        for text, times in ((left, right), (right, left)):
+            if isinstance(text, (str, list, tuple)) and isinstance(times, int) \
+                    and len(text) * times > MAX_REPEAT_CHARS:
+                raise SecurityError(f"repeating text with `*` is limited to {MAX_REPEAT_CHARS:,} characters")
+        return super().call_binop(context, operator, left, right)
 
 
 def environment(book) -> _Sandbox:
@@ -140,17 +159,60 @@ def render(decision, document_id: str) -> str:
     env = environment(book)
     path = template_path(book, doc.template)
     try:
-        text = env.get_template(doc.template).render(context(decision, doc))
+        with _time_limit(RENDER_SECONDS):
+            parts, size = [], 0
+            for part in env.get_template(doc.template).generate(context(decision, doc)):
+                size += len(part)
+                if size > MAX_OUTPUT_CHARS:
+                    raise RenderError(f"the document is longer than {MAX_OUTPUT_CHARS:,} characters",
+                                      Location(path, None, None, doc.id))
+                parts.append(part)
     except SecurityError as exc:
         raise RenderError(f"template refused an unsafe operation: {exc}",
                           Location(path, _template_line(doc.template), None, doc.id)) from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+    except _TooSlow:
+        raise RenderError(f"the document took longer than {RENDER_SECONDS} seconds to render",
+                          Location(path, None, None, doc.id)) from None
+    except RecursionError:
+        raise RenderError("the template calls itself too deeply", Location(path, None, None, doc.id)) from None
+    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise RenderError(f"case {decision.case_id}: cannot render: {exc}",
                           Location(path, _template_line(doc.template), None, doc.id)) from None
-    if len(text) > MAX_OUTPUT_CHARS:
-        raise RenderError(f"the document is longer than {MAX_OUTPUT_CHARS:,} characters",
-                          Location(path, None, None, doc.id))
-    return text
+    return "".join(parts)
+
+
+class _TooSlow(Exception):
+    pass
+
+
+class _time_limit:
+    """Stop a render that runs too long (in the main thread, where signals work)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            self.previous = signal.signal(signal.SIGALRM, self._expire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    @staticmethod
+    def _expire(signum, frame):
+        raise _TooSlow()
+
+    def __exit__(self, *exc):
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
 
 
 def _template_line(name: str) -> int | None:

@@ -10,7 +10,7 @@ import datetime as _dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .batch import Result
+from .batch import Duplicates, Result
 from .evaluate import jsonable
 
 
@@ -25,6 +25,7 @@ class Worklist:
     actions: list = field(default_factory=list)       # (case_id, [action, ...])
     summary: dict = field(default_factory=dict)       # outcome -> Counter of values
     errors: list = field(default_factory=list)        # (where, case_id, message)
+    duplicates: list = field(default_factory=list)    # "row 7: the same case_id as row 3 ..."
     cases: int = 0
 
     def as_dict(self) -> dict:
@@ -39,6 +40,7 @@ class Worklist:
             "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
             "summary": {k: {_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
             "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
+            "duplicates": list(self.duplicates),
         }
 
 
@@ -71,8 +73,10 @@ def build(book, results, as_of: _dt.date, within: int = 7) -> Worklist:
     horizon = as_of + _dt.timedelta(days=within)
     summary_names = spec.get("summary", [])
     wl.summary = {n: Counter() for n in summary_names}
+    repeats = Duplicates()
     for result in results:
         wl.cases += 1
+        repeats.add(result.case_id, result.where)
         if result.values is None:
             wl.errors.append((result.where, result.case_id, result.error))
             continue
@@ -96,6 +100,7 @@ def build(book, results, as_of: _dt.date, within: int = 7) -> Worklist:
         for name in summary_names:
             value = v[name]
             wl.summary[name][tuple(value) if isinstance(value, list) else value] += 1
+    wl.duplicates = repeats.report()
     wl.overdue.sort(key=lambda r: (-r[3], r[0]))
     wl.due_soon.sort(key=lambda r: (r[2], r[0]))
     return wl
@@ -140,6 +145,10 @@ def text(wl: Worklist, book) -> str:
     for name, counts in wl.summary.items():
         parts = ", ".join(f"{_key(v)} {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], _key(kv[0]))))
         out.append(f"  {name}: {parts or 'none'}")
+    if wl.duplicates:
+        out.append("")
+        out.append(f"Repeated case ids ({len(wl.duplicates)})")
+        out.extend(f"  {line}" for line in wl.duplicates)
     if wl.errors:
         out.append("")
         out.append(f"Could not be decided ({len(wl.errors)})")
@@ -162,4 +171,5 @@ def csv_rows(wl: Worklist) -> list[list[str]]:
     for name, counts in wl.summary.items():
         rows.extend(["summary", "", f"{name}={_key(v)}", "", str(n)] for v, n in counts.items())
     rows.extend(["error", c or "", f"{where}: {e}", "", ""] for where, c, e in wl.errors)
+    rows.extend(["duplicate", "", line, "", ""] for line in wl.duplicates)
     return rows
