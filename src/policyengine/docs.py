@@ -20,7 +20,7 @@ from .validate import plain
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("policyengine", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+                      autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
     env.filters["show"] = _show
     return env
 

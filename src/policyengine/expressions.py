@@ -268,6 +268,8 @@ def _describe(node: nodes.Node) -> str:
         "Getitem": "subscripting (`[...]`)",
         "Dict": "a dictionary",
         "Concat": "joining text with `~`",
+        "Pow": "`**`",
+        "Div": "division", "FloorDiv": "division", "Mod": "`%`",
     }
     return kinds.get(type(node).__name__, f"`{type(node).__name__}`")
 

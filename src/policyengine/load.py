@@ -126,7 +126,12 @@ def parse_yaml(text: str, filename: str = "<input>") -> Any:
     """Parse one YAML (or JSON) document from ``text``, keeping positions."""
     if not text.strip():
         raise YamlError("the file is empty", Location(filename, 1, 1))
-    loader = _Loader(text, filename)
+    try:
+        loader = _Loader(text, filename)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlError(f"the file holds a control character (#x{exc.character:04x}) that YAML "
+                        "does not allow", Location(filename, line)) from None
     try:
         data = loader.get_single_data()
     except YamlError:
@@ -140,6 +145,10 @@ def parse_yaml(text: str, filename: str = "<input>") -> Any:
             problem += " (text that contains ': ' must be put in quotes)"
         loc = _mark(filename, mark) if mark else Location(filename)
         raise YamlError(f"invalid YAML: {problem}", loc) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise YamlError(f"the file holds a control character (#x{exc.character:04x}) that YAML "
+                        "does not allow", Location(filename, line)) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}", Location(filename)) from None
     except RecursionError:

@@ -17,6 +17,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .dates import long_date
 from .errors import Location, RenderError, RulebookError, suggest
 
+#: Template names that are HTML or XML, so every value put into them is escaped.
+HTML_SUFFIXES = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2", "html.jinja", "xml.jinja")
 #: Longest document the engine will produce.
 MAX_OUTPUT_CHARS = 200_000
 #: Names every template may use besides the rulebook's inputs and outcomes.
@@ -31,15 +33,18 @@ MAX_REPEAT_CHARS = 10_000
 RENDER_SECONDS = 5
 
 
+def _small_range(*args) -> range:
+    """`range()` for templates: a template has no business making huge lists."""
+    items = range(*args)
+    if len(items) > MAX_RANGE:
+        raise SecurityError(f"range() is limited to {MAX_RANGE:,} items in a template")
+    return items
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with caps on the ways a template can blow up."""
 
     intercepted_binops = frozenset({"*", "**"})
-
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
-        if __obj is range and any(isinstance(a, int) and abs(a) > MAX_RANGE for a in args):
-            raise SecurityError(f"range() is limited to {MAX_RANGE:,} items in a template")
-        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
@@ -59,11 +64,13 @@ def environment(book) -> _Sandbox:
     env = _Sandbox(
         loader=FileSystemLoader(book.template_dirs, followlinks=False),
         undefined=StrictUndefined,
-        autoescape=select_autoescape(["html", "htm", "xml"], default_for_string=False),
+        # "letter.html.j2" must be escaped too: select_autoescape matches the last suffix only.
+        autoescape=select_autoescape(HTML_SUFFIXES, default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals["range"] = _small_range
     env.filters["long_date"] = long_date
     # Jinja's `capitalize` lowercases the rest ("Northfield" → "northfield").
     env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]

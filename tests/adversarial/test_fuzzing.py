@@ -1,0 +1,114 @@
+"""Property tests: whatever the input, only the engine's own documented errors
+escape from the loader, the expression compiler and the evaluator.
+
+Bounded for CI by the `ci` hypothesis profile; for a longer search run
+    HYPOTHESIS_PROFILE=long python -m pytest tests/adversarial/test_fuzzing.py -q
+"""
+import datetime as dt
+import textwrap
+
+from hypothesis import given, strategies as st
+
+from policyengine import PolicyEngineError, load_rulebook
+from policyengine.dates import calendar
+from policyengine.errors import Location, RulebookError, YamlError
+from policyengine.expressions import compile_expression, functions
+from policyengine.load import decode, parse_yaml
+
+from ..conftest import MINIMAL
+
+YAML_PIECES = st.sampled_from(["a", ": ", "- ", "\n", "  ", "[", "]", "{", "}", ",", "&x ", "*x", "!!",
+                               "python/object", "'", '"', "#", "2026-02-30", "\t", "?", "|", ">", "~",
+                               "null", "1e9", ".nan", "<<: ", "%YAML", "---", "...", "\\u0000"])
+
+
+@given(st.lists(YAML_PIECES, max_size=40).map("".join))
+def test_the_loader_raises_only_yaml_errors_on_yaml_like_text(text):
+    try:
+        parse_yaml(text, "f.yaml")
+    except YamlError:
+        pass
+
+
+@given(st.binary(max_size=200))
+def test_the_loader_raises_only_yaml_errors_on_any_bytes(raw):
+    try:
+        parse_yaml(decode(raw, "f.yaml"), "f.yaml")
+    except YamlError:
+        pass
+
+
+NAMES = ["a", "b", "n", "when", "level", "as_of", "tasks", "nope"]
+TOKENS = st.sampled_from(NAMES + ["and", "or", "not", "==", "!=", "<", ">=", "in", "not in", "is", "none",
+                                  "true", "false", "(", ")", "[", "]", ",", "'x'", "'low'", "1", "0", "-3",
+                                  "+", "*", "**", "/", ".", "__class__", "|", "length", "attr", "add(",
+                                  "'1 month'", "first(", "if", "else", "~", "{", "}", ":", "range(", "lipsum"])
+EXPRESSIONS = st.lists(TOKENS, min_size=1, max_size=12).map(" ".join)
+KNOWN = {"a", "b", "n", "when", "level", "as_of"}
+
+
+@given(EXPRESSIONS)
+def test_the_expression_compiler_raises_only_rulebook_errors(source):
+    try:
+        compile_expression(source, Location("r.yaml", 1, 1), KNOWN, functions(calendar()))
+    except RulebookError:
+        pass
+
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.sampled_from(["low", "high", "x"]),
+                   st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)))
+
+
+@given(EXPRESSIONS, st.fixed_dictionaries({"a": VALUES, "b": VALUES, "n": VALUES, "when": VALUES,
+                                           "level": VALUES}))
+def test_a_random_rule_over_random_cases_fails_only_with_engine_errors(tmp_path_factory, source, case):
+    """A random expression as a decision in a real rulebook, evaluated on a case."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "r.yaml"
+    text = MINIMAL.replace("{when: a, value: yes_a, because: a holds}",
+                           "{when: %s, value: yes_a, because: fuzz}" % _quote(source))
+    text = text.replace("  a: {type: boolean", "  n: {type: integer, question: 'N?'}\n  a: {type: boolean")
+    path.write_text(text)
+    try:
+        book = load_rulebook(path)
+    except PolicyEngineError:
+        return
+    raw = {"case_id": "F1", **{k: v for k, v in case.items() if v is not None}}
+    try:
+        book.evaluate(raw, dt.date(2026, 11, 23))
+    except PolicyEngineError:
+        pass
+
+
+def _quote(source: str) -> str:
+    return '"' + source.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+FRAGMENTS = st.sampled_from([
+    "thresholds:\n  t: {of: n, at_least: %d, source: s}\n",
+    "thresholds:\n  t: {of: n, source: s, bands: [{value: lo, to: %d}, {value: hi, from: 3}]}\n",
+    "cadences:\n  c: {from: when, every: '%d days', overdue_as: c_late, source: s}\n",
+    "cadences:\n  c: {from: when, every: '%d months', source: s}\n",
+    "checklists:\n  k: {when: a, items: [{item: 'Item %d.', when: b}], source: s}\n",
+    "matrices:\n  m: {by: [level], cells: {low: %d, high: 2}, source: s}\n",
+    "factors:\n  f: {measure: count, items: [a, b], source: s}\n# %d\n",
+])
+
+
+@given(FRAGMENTS, st.integers(-3, 40), st.fixed_dictionaries(
+    {"a": VALUES, "b": VALUES, "n": VALUES, "when": VALUES, "level": VALUES}))
+def test_random_rulebook_fragments_with_random_cases_fail_only_with_engine_errors(
+        tmp_path_factory, fragment, number, case):
+    folder = tmp_path_factory.mktemp("frag")
+    path = folder / "r.yaml"
+    text = MINIMAL.replace("  a: {type: boolean", "  n: {type: integer, question: 'N?'}\n  a: {type: boolean")
+    path.write_text(text + textwrap.dedent(fragment % number))
+    try:
+        book = load_rulebook(path)
+    except PolicyEngineError:
+        return
+    raw = {"case_id": "F1", **{k: v for k, v in case.items() if v is not None}}
+    try:
+        book.evaluate(raw, dt.date(2026, 11, 23), explain=True)
+    except PolicyEngineError:
+        pass
