@@ -75,7 +75,14 @@ def read_records(path: str, book, ignore: Iterable[str] = ()) -> Iterator[Record
 
 
 def _csv(path: str, book, ignore: frozenset) -> Iterator[Record]:
-    fh = open(path, encoding="utf-8-sig", newline="")
+    return read_csv_stream(open(path, encoding="utf-8-sig", newline=""), path, book, ignore)
+
+
+def read_csv_stream(fh, name: str, book, ignore: Iterable[str] = ()) -> Iterator[Record]:
+    """The records of a CSV caseload from an open text stream (a file, or an
+    upload held in memory); the header is checked before any row is read."""
+    ignore = frozenset(ignore)
+    path = name
     try:
         reader = csv.reader(fh)
         try:

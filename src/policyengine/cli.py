@@ -446,3 +446,20 @@ def docs(rulebook_path, output):
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@main.command()
+@click.option("--rulebooks", "folder", default="rulebooks", show_default=True,
+              type=click.Path(file_okay=False), help="The folder of rulebooks to offer.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (localhost only by default).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(folder, host, port):
+    """Run the web app for practitioners and policy owners."""
+    import uvicorn
+
+    from .web import create_app
+
+    app = create_app(folder)
+    click.echo(f"policyengine: serving {folder}/ on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    # No access log: nothing about a request, not even its path, is written anywhere.
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -1,0 +1,382 @@
+"""The web app: a thin layer of pages and JSON over the engine's Python API.
+
+Nothing here decides anything; every answer comes from the same compiled
+rulebooks and functions as the command line. Case data lives only for the
+length of a request: nothing is written to disk or to a log.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import hmac
+import io
+import json
+import os
+import re
+import secrets
+from typing import Any
+
+from fastapi import Body, FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException
+
+from .. import __version__
+from ..batch import Formatter, decide_all, read_csv_stream
+from ..compile import load_rulebook
+from ..dates import long_date
+from ..docs import render_docs
+from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
+from ..evaluate import jsonable
+from ..render import render
+from ..report import show
+from ..worklist import build, names_used
+from . import forms
+
+#: Largest request body accepted, and largest caseload upload.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+CSRF_COOKIE = "pe_csrf"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class _Limits:
+    """ASGI middleware: security headers on every response, and a cap on bodies."""
+
+    def __init__(self, app, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            return await _too_large(scope, send, self.max_body)
+        seen = 0
+
+        async def counted_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise _TooLarge()
+            return message
+
+        async def secured_send(message):
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
+                         if k.lower().encode() not in present]
+                message = {**message, "headers": list(message.get("headers", [])) + extra}
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, secured_send)
+        except _TooLarge:
+            await _too_large(scope, secured_send, self.max_body)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(scope, send, limit):
+    body = json.dumps({"error": f"the request is larger than the limit of {limit:,} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            *[(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _load_all(folder: str) -> tuple[dict, dict]:
+    books, problems = {}, {}
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            book = load_rulebook(path)
+        except PolicyEngineError as exc:
+            problems[name] = str(exc).splitlines()[0]
+            continue
+        books[book.meta.id] = book
+    return books, problems
+
+
+def _display(value: Any) -> str:
+    """An outcome as a practitioner reads it: dates the British way, words capitalised."""
+    if value is None:
+        return "Not applicable"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, _dt.date):
+        return long_date(value)
+    if isinstance(value, str) and value and " " not in value:
+        return value.replace("_", " ").capitalize()
+    return show(value) if not isinstance(value, list) else ", ".join(map(_display, value)) or "None"
+
+
+def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
+    """The app for every rulebook in ``rulebooks_dir``, each compiled once."""
+    books, problems = _load_all(rulebooks_dir)
+    pages = Environment(loader=PackageLoader("policyengine.web", "templates"), undefined=StrictUndefined,
+                        autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
+    pages.filters["display"] = _display
+    pages.filters["long_date"] = long_date
+    pages.globals["today"] = _dt.date.today
+
+    app = FastAPI(title="policyengine", version=__version__, docs_url=None, redoc_url=None,
+                  description="Evaluate social care cases against a council's guidance, written as a rulebook.")
+    app.mount("/static", StaticFiles(packages=[("policyengine.web", "static")]), name="static")
+    app.add_middleware(_Limits, max_body=max_body)
+
+    # -- helpers --------------------------------------------------------------
+    def book_or_404(rulebook_id: str):
+        book = books.get(rulebook_id)
+        if book is None:
+            raise HTTPException(404, f"no rulebook `{rulebook_id}`")
+        return book
+
+    def page(request: Request, template: str, code: int = 200, **context) -> HTMLResponse:
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        html = pages.get_template(template).render(csrf=token, request_path=request.url.path, **context)
+        response = HTMLResponse(html, status_code=code)
+        if request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+        return response
+
+    async def checked_form(request: Request, **limits):
+        form = await request.form(**limits)
+        cookie = request.cookies.get(CSRF_COOKIE, "")
+        sent = form.get("csrf", "")
+        if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
+            raise HTTPException(403, "The form had expired or did not come from this site. "
+                                     "Go back, reload the page and try again.")
+        return form
+
+    def as_of_from(text: str | None) -> _dt.date:
+        if not text:
+            return _dt.date.today()
+        try:
+            return _dt.date.fromisoformat(text)
+        except ValueError:
+            raise HTTPException(400, "The date of the decision must be written YYYY-MM-DD") from None
+
+    # -- errors as pages (or JSON under /api), never tracebacks ----------------
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+        return page(request, "error.html.j2", exc.status_code, status=exc.status_code, message=exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return JSONResponse({"error": f"{where}: {first.get('msg', 'invalid request')}"}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception):
+        message = "Something went wrong on our side. Nothing you entered has been kept."
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message}, status_code=500)
+        return page(request, "error.html.j2", 500, status=500, message=message)
+
+    # -- pages ------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index(request: Request):
+        today = _dt.date.today()
+        return page(request, "index.html.j2", books=list(books.values()), problems=problems, today=today)
+
+    @app.get("/rulebooks/{rulebook_id}", response_class=HTMLResponse, include_in_schema=False)
+    def policy(rulebook_id: str):
+        html = render_docs(book_or_404(rulebook_id), "html")
+        styles = re.findall(r"<style>(.*?)</style>", html, flags=re.S)
+        hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+                          for s in styles)
+        csp = SECURITY_HEADERS["Content-Security-Policy"].replace("style-src 'self'", f"style-src 'self' {hashes}")
+        return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+
+    @app.get("/rulebooks/{rulebook_id}/evaluate", response_class=HTMLResponse, include_in_schema=False)
+    def evaluate_form(request: Request, rulebook_id: str):
+        book = book_or_404(rulebook_id)
+        return page(request, "form.html.j2", book=book, fields=forms.fields(book), errors={},
+                    as_of=_dt.date.today().isoformat())
+
+    @app.post("/rulebooks/{rulebook_id}/evaluate", response_class=HTMLResponse, include_in_schema=False)
+    async def evaluate_submit(request: Request, rulebook_id: str):
+        book = book_or_404(rulebook_id)
+        form = await checked_form(request)
+        raw, submitted, errors = forms.read(book, form)
+        as_of_text = str(form.get("as_of") or "")
+        try:
+            as_of = as_of_from(as_of_text)
+        except HTTPException:
+            errors["as_of"] = "Enter a real date for the decision"
+            as_of = None
+        if errors:
+            return page(request, "form.html.j2", 422, book=book, fields=forms.fields(book, submitted, errors),
+                        errors=errors, as_of=as_of_text)
+        try:
+            decision = book.evaluate(_typed(book, raw), as_of)
+        except (CaseError, EvaluationError) as exc:
+            return page(request, "form.html.j2", 422, book=book,
+                        fields=forms.fields(book, submitted, {exc.path or "case_id": exc.message}),
+                        errors={exc.path or "case_id": exc.message}, as_of=as_of_text)
+        previews = {}
+        for doc_id in decision.documents:
+            try:
+                previews[doc_id] = render(decision, doc_id)
+            except RenderError as exc:
+                previews[doc_id] = f"This document could not be prepared: {exc.message}"
+        return page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
+                    case_json=json.dumps(raw), as_of=as_of.isoformat())
+
+    @app.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
+    async def document(request: Request, rulebook_id: str, document_id: str):
+        book = book_or_404(rulebook_id)
+        form = await checked_form(request)
+        try:
+            raw = json.loads(str(form.get("case") or "{}"))
+            decision = book.evaluate(_typed(book, raw), as_of_from(str(form.get("as_of") or "")))
+            text = render(decision, document_id)
+        except (ValueError, PolicyEngineError) as exc:
+            raise HTTPException(400, getattr(exc, "message", "The case could not be read")) from None
+        doc = book.documents[document_id]
+        if form.get("action") == "download":
+            filename = f"{book.meta.id}-{document_id}-{decision.case_id}.md"
+            safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+            return Response(text, media_type="text/markdown; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+        return page(request, "document.html.j2", book=book, doc=doc, text=text, decision=decision)
+
+    @app.get("/rulebooks/{rulebook_id}/upload", response_class=HTMLResponse, include_in_schema=False)
+    def upload_form(request: Request, rulebook_id: str):
+        book = book_or_404(rulebook_id)
+        return page(request, "upload.html.j2", book=book, error="", as_of=_dt.date.today().isoformat(),
+                    ignore="")
+
+    @app.post("/rulebooks/{rulebook_id}/upload", include_in_schema=False)
+    async def upload_submit(request: Request, rulebook_id: str):
+        book = book_or_404(rulebook_id)
+        form = await checked_form(request, max_files=1, max_fields=20, max_part_size=max_body)
+        upload = form.get("caseload")
+        as_of_text = str(form.get("as_of") or "")
+        ignore_text = str(form.get("ignore") or "")
+        ignore = [c.strip() for c in ignore_text.split(",") if c.strip()]
+
+        def again(message, status=422):
+            return page(request, "upload.html.j2", status, book=book, error=message, as_of=as_of_text,
+                        ignore=ignore_text)
+
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            return again("Choose a CSV file to upload")
+        try:
+            as_of = as_of_from(as_of_text)
+        except HTTPException:
+            return again("Enter a real date, written YYYY-MM-DD")
+        raw = await upload.read()  # held in memory for this request only
+        try:
+            text = raw.decode("utf-8-sig")
+            records = read_csv_stream(io.StringIO(text, newline=""), upload.filename, book, ignore)
+            if form.get("action") == "download":
+                formatter = Formatter(book, as_of, "csv")
+                results = list(decide_all(book, records, as_of))
+                body = formatter.header() + formatter.chunk(results).text
+                name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{book.meta.id}-decisions-{as_of.isoformat()}.csv")
+                return Response(body, media_type="text/csv; charset=utf-8",
+                                headers={"Content-Disposition": f'attachment; filename="{name}"'})
+            worklist = build(book, decide_all(book, records, as_of, keep=names_used(book)), as_of)
+        except UnicodeDecodeError:
+            return again("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”")
+        except PolicyEngineError as exc:
+            return again(exc.message)
+        return page(request, "worklist.html.j2", book=book, wl=worklist, filename=upload.filename)
+
+    # -- JSON API -----------------------------------------------------------------
+    def _summary(book) -> dict:
+        meta = book.meta
+        return {**meta.as_dict(), "effective_from": meta.effective_from.isoformat(),
+                "review_by": meta.review_by.isoformat(), "past_review": _dt.date.today() > meta.review_by}
+
+    @app.get("/api/rulebooks", summary="Every rulebook this server offers")
+    def api_rulebooks() -> list[dict]:
+        return [_summary(b) for b in books.values()]
+
+    @app.get("/api/rulebooks/{rulebook_id}", summary="One rulebook: its inputs, outcomes and documents",
+             responses={404: {"description": "No such rulebook"}})
+    def api_rulebook(rulebook_id: str = Path(max_length=100)) -> dict:
+        book = book_or_404(rulebook_id)
+        return {**_summary(book),
+                "inputs": {n: {"type": i.type, "question": i.question, "required": i.required,
+                               "values": list(i.values), "default": jsonable(i.default)}
+                           for n, i in book.inputs.items()},
+                "outcomes": list(book.outcomes),
+                "documents": {d.id: {"title": d.title, "audience": d.audience} for d in book.documents.values()}}
+
+    @app.get("/api/rulebooks/{rulebook_id}/schema", summary="The JSON Schema of the rulebook's case files",
+             responses={404: {"description": "No such rulebook"}})
+    def api_schema(rulebook_id: str = Path(max_length=100)) -> dict:
+        return book_or_404(rulebook_id).case_schema()
+
+    CASE_BODY = Body(..., description="A case: field name → value, as in a case file",
+                     examples=[{"case_id": "K-1", "family_dynamics": True}])
+    ERRORS = {404: {"description": "No such rulebook or document"},
+              422: {"description": "The case does not fit the rulebook; `error` says why and `field` where"}}
+
+    def _decide(book, case: dict, as_of: _dt.date | None):
+        try:
+            return book.evaluate(case, as_of or _dt.date.today())
+        except PolicyEngineError as exc:
+            raise _Unprocessable(exc) from None
+
+    @app.post("/api/rulebooks/{rulebook_id}/evaluate", responses=ERRORS,
+              summary="Evaluate a case: the same JSON as `policyengine evaluate --format json`")
+    def api_evaluate(rulebook_id: str = Path(max_length=100), case: dict[str, Any] = CASE_BODY,
+                     as_of: _dt.date | None = Query(None, description="The evaluation date (default today)")) -> dict:
+        return _decide(book_or_404(rulebook_id), case, as_of).as_dict()
+
+    @app.post("/api/rulebooks/{rulebook_id}/render/{document_id}", responses=ERRORS,
+              summary="Render one of the rulebook's documents for a case")
+    def api_render(rulebook_id: str = Path(max_length=100), document_id: str = Path(max_length=100),
+                   case: dict[str, Any] = CASE_BODY, as_of: _dt.date | None = Query(None)) -> dict:
+        book = book_or_404(rulebook_id)
+        if document_id not in book.documents:
+            raise HTTPException(404, f"no document `{document_id}` in rulebook `{rulebook_id}`")
+        decision = _decide(book, case, as_of)
+        try:
+            text = render(decision, document_id)
+        except RenderError as exc:
+            raise _Unprocessable(exc) from None
+        doc = book.documents[document_id]
+        return {"document": doc.id, "title": doc.title, "audience": doc.audience, "text": text}
+
+    @app.exception_handler(_Unprocessable)
+    async def unprocessable(request: Request, exc: "_Unprocessable"):
+        return JSONResponse({"error": exc.error.message, "field": exc.error.path}, status_code=422)
+
+    return app
+
+
+class _Unprocessable(Exception):
+    def __init__(self, error: PolicyEngineError) -> None:
+        self.error = error
+
+
+def _typed(book, raw: dict) -> dict:
+    """Form and hidden-field values arrive as text; read them as a CSV cell would be."""
+    values = book.reader.read(raw, Location("form"), text=True)
+    return {k: v for k, v in values.items() if k in book.inputs}
