@@ -1,16 +1,13 @@
 """The web app, through Starlette's test client: pages, forms, API, safety."""
 import json
 import re
-import warnings
 
 import pytest
+from fastapi.testclient import TestClient
 
-warnings.filterwarnings("ignore", message=".*httpx.*", category=DeprecationWarning)
-from fastapi.testclient import TestClient  # noqa: E402
+from policyengine.web import create_app
 
-from policyengine.web import create_app  # noqa: E402
-
-from .conftest import ROOT  # noqa: E402
+from .conftest import ROOT
 
 RED_CASE = {"case_id": "L-RED", "person_name": "Pat Example", "support": "none", "risk": "high",
             "priority": "high", "complexity": "medium", "date_added": "2026-10-20", "as_of": "2026-11-22"}
@@ -18,9 +15,7 @@ RED_CASE = {"case_id": "L-RED", "person_name": "Pat Example", "support": "none",
 
 @pytest.fixture(scope="module")
 def client():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return TestClient(create_app(str(ROOT / "rulebooks")))
+    return TestClient(create_app(str(ROOT / "rulebooks")))
 
 
 def token(client, path):

@@ -364,6 +364,27 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         doc = book.documents[document_id]
         return {"document": doc.id, "title": doc.title, "audience": doc.audience, "text": text}
 
+    def openapi() -> dict:
+        """FastAPI's document, with the ids this server actually offers as enums."""
+        if app.openapi_schema:
+            return app.openapi_schema
+        from fastapi.openapi.utils import get_openapi
+
+        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        ids = sorted(books)
+        documents = sorted({d for b in books.values() for d in b.documents})
+        for operations in spec["paths"].values():
+            for operation in operations.values():
+                for param in operation.get("parameters", []):
+                    if param["name"] == "rulebook_id" and ids:
+                        param["schema"]["enum"] = ids
+                    if param["name"] == "document_id" and documents:
+                        param["schema"]["enum"] = documents
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi
+
     @app.exception_handler(_Unprocessable)
     async def unprocessable(request: Request, exc: "_Unprocessable"):
         return JSONResponse({"error": exc.error.message, "field": exc.error.path}, status_code=422)

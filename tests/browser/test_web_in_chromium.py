@@ -1,0 +1,166 @@
+"""End to end in a real browser: Playwright driving Debian's Chromium against the
+app on a free localhost port. Screenshots go to test-output/screenshots/.
+
+Playwright's own browser download is not available here, so these tests use
+/usr/bin/chromium (`apt-get install chromium`) and skip, saying why, without it.
+"""
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT
+
+CHROMIUM = os.environ.get("POLICYENGINE_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "test-output" / "screenshots"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` "
+                "to run the browser tests", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    import uvicorn
+
+    from policyengine.web import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(str(ROOT / "rulebooks")), host="127.0.0.1", port=port,
+                            log_level="warning", access_log=False)
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        try:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        except Exception as exc:  # noqa: BLE001 - any launch failure is a reason to skip
+            pytest.skip(f"Chromium at {CHROMIUM} could not start: {exc}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def fill_leicestershire(page, server, *, support="none"):
+    page.goto(f"{server}/rulebooks/leicestershire/evaluate")
+    page.fill("#case_id", "LCC-PWT-2001")
+    page.fill("#person_name", "Pat Example")
+    if support:
+        page.check(f"#support-{support}")
+    page.check("#risk-high")
+    page.check("#priority-high")
+    page.check("#complexity-medium")
+    page.check("#risk_indicators-carer_breakdown")
+    page.fill("#date_added", "2026-10-20")
+    page.fill("#as_of", "2026-11-22")
+    page.click("button[type=submit]")
+
+
+def test_the_rulebooks_page_lists_the_rulebooks(page, server):
+    page.goto(server)
+    assert page.title() == "Rulebooks – policyengine"
+    assert page.locator("table tbody tr").count() == 5
+    shot(page, "rulebooks")
+
+
+def test_no_support_and_high_risk_is_red_with_the_contact_date_and_escalation(page, server):
+    fill_leicestershire(page, server)
+    assert page.locator("h1").inner_text() == "Decision for case LCC-PWT-2001"
+    assert page.locator("#outcome-rag .answer").inner_text() == "Red"
+    assert page.locator("#outcome-next_contact_due .answer").inner_text() == "27 October 2026"
+    assert page.locator("#outcome-escalate_to_ssm .answer").inner_text() == "Yes"
+    assert "pwt When to escalate" in page.locator("#outcome-escalate_to_ssm").inner_text()
+    shot(page, "decision")
+
+
+def test_the_letter_to_the_person_has_the_phone_number_and_a_british_date(page, server):
+    fill_leicestershire(page, server)
+    letter = page.locator("#document-person_letter")
+    letter.locator("summary").click()
+    preview = letter.locator("pre.letter").inner_text()
+    assert "0116 000 0000" in preview and "22 November 2026" in preview
+    letter.locator("button[value=print]").click()
+    page.wait_for_selector("article.letter")
+    assert "Dear Pat Example," in page.locator("article.letter").inner_text()
+    assert "Phone: 0116 000 0000" in page.locator("article.letter").inner_text()
+    shot(page, "letter")
+
+
+def test_a_missing_required_field_shows_the_error_summary(page, server):
+    fill_leicestershire(page, server, support=None)
+    summary = page.locator(".error-summary")
+    assert summary.locator("h2").inner_text() == "There is a problem"
+    assert "What support does the person have?" in summary.inner_text()
+    assert page.locator("#support-error").is_visible()
+    summary.locator("a").first.click()
+    assert page.url.endswith("#support")
+    shot(page, "form-error")
+
+
+def test_a_caseload_upload_shows_the_worklist_and_downloads_the_results(page, server, tmp_path):
+    export = tmp_path / "caseload.csv"
+    export.write_text("case_id,support,risk,priority,complexity,date_added,last_contact\n"
+                      "W1,none,high,high,medium,2026-10-20,2026-11-10\n"
+                      "W2,full,low,low,low,2026-11-20,\n")
+    page.goto(f"{server}/rulebooks/leicestershire/upload")
+    page.set_input_files("#caseload", str(export))
+    page.fill("#as_of", "2026-11-23")
+    page.click("button[value=worklist]")
+    assert page.locator("h1").inner_text() == "Worklist"
+    assert "Escalations due (1)" in page.content()
+    shot(page, "worklist")
+    page.goto(f"{server}/rulebooks/leicestershire/upload")
+    page.set_input_files("#caseload", str(export))
+    page.fill("#as_of", "2026-11-23")
+    with page.expect_download() as info:
+        page.click("button[value=download]")
+    download = info.value
+    assert download.suggested_filename == "leicestershire-decisions-2026-11-23.csv"
+    saved = Path(download.path()).read_text()
+    assert saved.splitlines()[0].startswith("case_id,route,rag,")
+    assert saved.splitlines()[1].startswith("W1,pwt,red,7 days,2026-11-17,true,true,")
+
+
+def test_the_page_runs_under_its_content_security_policy(page, server):
+    problems = []
+    page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(f"{server}/rulebooks/leicestershire")
+    page.goto(f"{server}/rulebooks/leicestershire/evaluate")
+    assert problems == []
+    assert page.evaluate("getComputedStyle(document.querySelector('.button')).backgroundColor") == "rgb(0, 112, 60)"
