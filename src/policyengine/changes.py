@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from .report import words as show
 from .validate import plain
 
 SECTIONS = {
@@ -34,18 +35,6 @@ class Change:
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "element": self.element, "detail": self.detail, "source": self.source}
-
-
-def show(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return "[" + ", ".join(show(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
-    return str(value)
 
 
 def diff(a: dict, b: dict) -> list[Change]:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from .dates import Interval, parse_interval
 from .errors import Location, RulebookError, suggest
 from .expressions import Expression
+from .report import words as _show
 
 
 @dataclass(frozen=True)
@@ -260,10 +261,6 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
 
 def _cell_label(by, combo) -> str:
     return " × ".join(f"{a} {_show(k)}" for a, k in zip(by, combo))
-
-
-def _show(value) -> str:
-    return {True: "yes", False: "no"}.get(value, str(value)) if isinstance(value, bool) else str(value)
 
 
 def _extra_keys(node, axes, by, ctx, path) -> None:

@@ -15,6 +15,7 @@ import itertools
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .changes import SECTIONS, diff
+from .report import words
 from .validate import plain
 
 
@@ -26,13 +27,7 @@ def _env() -> Environment:
 
 
 def _show(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(_show(v) for v in value) if value else "none"
-    return str(value)
+    return words(value, brackets=False)
 
 
 def _matrix_tables(spec: dict) -> list[dict]:

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 from .batch import Record, decide, read_records
 from .evaluate import jsonable
+from .report import words as _show
 
 
 @dataclass
@@ -105,16 +106,6 @@ def measure(base, variant, sources: list[str], as_of: _dt.date, ignore=()) -> Im
             elif type(old) in (int, float) and type(new) in (int, float):
                 entry.deltas.append(new - old)
     return result
-
-
-def _show(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return str(jsonable(value))
 
 
 def text(impact: Impact, *, max_ids: int = 20) -> str:
