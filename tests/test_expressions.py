@@ -94,3 +94,9 @@ def test_template_sandbox_refuses_python_internals(tmp_path, minimal):
         render(decision, "note")
     assert "cannot render" in info.value.message or "unsafe" in info.value.message
     assert info.value.file == str(folder / "note.md.j2")
+
+
+def test_the_function_names_the_compiler_allows_are_the_functions_there_are():
+    from policyengine.expressions import FUNCTION_NAMES
+
+    assert tuple(FUNCTION_NAMES) == tuple(FUNCS)

@@ -133,12 +133,7 @@ def render(rulebook_path, case, document_id, as_of, output):
     book = load_rulebook(rulebook_path)
     raw, origin = read_case_file(case)
     decision = evaluate(book, raw, as_of, origin=origin)
-    document = render_document(decision, document_id)
-    if output:
-        _write_atomic(output, document)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(document, nl=False)
+    _emit(render_document(decision, document_id), output)
 
 
 @main.command()
@@ -148,6 +143,15 @@ def schema(rulebook_path):
     """Print the JSON Schema of the rulebook's case files."""
     book = load_rulebook(rulebook_path)
     click.echo(json.dumps(book.case_schema(), indent=2, ensure_ascii=False))
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Write ``text`` atomically to ``output``, or to stdout when there is none."""
+    if output:
+        _write_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 def _write_atomic(path: str, content: str) -> None:
@@ -440,12 +444,7 @@ def docs(rulebook_path, output):
         if ext not in (".html", ".md"):
             raise click.BadParameter("the output must end in .html or .md", param_hint="--output")
         fmt = ext[1:]
-    text = render_docs(load_rulebook(rulebook_path), fmt)
-    if output:
-        _write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(render_docs(load_rulebook(rulebook_path), fmt), output)
 
 
 @main.command()

@@ -146,7 +146,8 @@ def functions(calendar: Calendar) -> dict[str, Callable]:
     }
 
 
-FUNCTION_NAMES = tuple(functions(Calendar.__new__(Calendar)))  # names only
+#: The functions an expression may call (see :func:`functions`).
+FUNCTION_NAMES = ("add", "subtract", "days_between", "first", "any_in", "only", "is_working_day")
 FILTERS = {"length": _length}
 TESTS = {"none": "is None"}
 
