@@ -155,8 +155,6 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
                 domains[name] = element.domain
             for out in element.outputs[1:]:
                 domains[out] = (True, False, None)
-    errors.extend(ctx.errors)
-
     outcomes = list(data["outcomes"])
     for i, name in enumerate(outcomes):
         if name not in owner or name in inputs:
@@ -165,7 +163,8 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
 
     _check_worklist(data.get("worklist") or {}, known, fail)
     ordered = _order(elements, data, path, errors)
-    documents = _compile_documents(data, path, ctx, errors)
+    documents = _compile_documents(data, path, ctx)
+    errors.extend(ctx.errors)  # every construct's and document's problems
     if not errors:
         _check_reachability(elements, domains, inputs, data, path, errors)
     template_dirs = template_dirs or [
@@ -248,13 +247,12 @@ def _order(elements: list[Element], data, path, errors) -> list[Element]:
     return ordered
 
 
-def _compile_documents(data, path, ctx: Context, errors) -> dict[str, Document]:
+def _compile_documents(data, path, ctx: Context) -> dict[str, Document]:
     docs = {}
     for doc_id, spec in (data.get("documents") or {}).items():
         when = ctx.expr(spec["when"], "documents", doc_id, "when") if "when" in spec else None
         docs[doc_id] = Document(doc_id, spec["title"], spec["audience"], spec["template"], when,
                                 spec.get("source"), locate(data, ["documents", doc_id, "template"], path))
-    errors.extend(e for e in ctx.errors if e not in errors)
     return docs
 
 

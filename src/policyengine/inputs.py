@@ -284,7 +284,7 @@ def _where(case: Any, name: str, origin: Location, key: bool = False) -> Locatio
     return origin.at(str(name))
 
 
-def input_from_spec(name: str, spec: dict, loc: Location, coerce_default: Callable | None = None) -> Input:
+def input_from_spec(name: str, spec: dict, loc: Location) -> Input:
     values = tuple(str(v) for v in spec.get("values", ()))
     kind = spec["type"]
     default = spec.get("default")
