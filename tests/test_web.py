@@ -73,7 +73,7 @@ def test_a_missing_required_field_shows_the_error_summary_and_the_message_beside
     assert page.status_code == 422
     html = page.text
     assert '<h2 id="error-summary-title">There is a problem</h2>' in html
-    assert '<li><a href="#support">Answer “What support does the person have?' in html
+    assert '<li><a href="#support">Answer “What support does the person have?”: it is required</a></li>' in html
     assert 'id="support-error" class="error-message"' in html
     assert 'value="high" checked' in html  # what was entered is kept
 

@@ -66,7 +66,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900})
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 900},
+                                  locale="en-GB", timezone_id="Europe/London")
     page = context.new_page()
     yield page
     context.close()

@@ -86,6 +86,12 @@ def _message(spec, problem: str) -> str:
     return f"Check this answer: it {problem}"
 
 
+def _short(question: str) -> str:
+    """The question without its explanation: "What support does the person have?"."""
+    head, mark, _ = question.partition("?")
+    return head + mark if mark else question
+
+
 def read(book, form) -> tuple[dict, dict, dict]:
     """(case values for the engine, what was submitted, errors by field name).
 
@@ -104,7 +110,7 @@ def read(book, form) -> tuple[dict, dict, dict]:
             submitted[name] = text
         if not text:
             if spec.required:
-                errors[name] = f"Answer “{spec.question}”: it is required"
+                errors[name] = f"Answer “{_short(spec.question)}”: it is required"
             continue
         try:
             spec.coerce(text, text=True)
