@@ -175,3 +175,32 @@ def test_worklist_works_for_every_rulebook(cli, book, cases):
     result = cli("worklist", "-r", f"rulebooks/{book}.yaml", cases, "--as-of", "2026-11-23")
     assert result.exit_code == 0, result.stderr
     assert "Summary\n" in result.stdout
+
+
+def test_a_terminal_gets_a_progress_bar_over_the_file_and_a_pipe_gets_none(capsys, monkeypatch):
+    import contextlib
+
+    import click
+
+    from policyengine.batch import Chunk
+    from policyengine.cli import _count_records, _progress
+
+    assert _count_records(EXPORT) == 7
+    assert _count_records("-") is None
+    chunks = [Chunk("", 3, [], []), Chunk("", 3, [object()], [])]
+    assert list(_progress(iter(chunks), EXPORT, tty=False)) == chunks
+    assert capsys.readouterr().err == ""
+    seen = {}
+
+    class Bar:
+        def update(self, n):
+            seen["done"] = seen.get("done", 0) + n
+
+    @contextlib.contextmanager
+    def fake_bar(length, **kwargs):
+        seen["length"] = length
+        yield Bar()
+
+    monkeypatch.setattr(click, "progressbar", fake_bar)
+    assert list(_progress(iter(chunks), EXPORT, tty=True)) == chunks
+    assert seen == {"length": 7, "done": 7}

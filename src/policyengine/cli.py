@@ -228,21 +228,45 @@ JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_
 MAX_ERROR_LINES = 20
 
 
-def _progress(items):
-    """Count cases on stderr when it is a terminal; pass items through unchanged.
+def _progress(items, source: str | None = None, *, tty: bool | None = None):
+    """Show progress on stderr when it is a terminal; pass items through unchanged.
 
-    Items are results (one case each) or chunks (``decided`` + ``errors``)."""
-    if not sys.stderr.isatty():
+    Items are results (one case each) or chunks (``decided`` + ``errors``). For
+    a CSV or JSONL file the cases are counted first (a quick scan of its lines)
+    so a bar can show how far through the file the run is; a folder or standard
+    input gets a running count instead.
+    """
+    if not (sys.stderr.isatty() if tty is None else tty):
         yield from items
+        return
+    total = _count_records(source) if source else None
+    size = (lambda item: item.decided + len(item.errors) if hasattr(item, "decided") else 1)
+    if total:
+        with click.progressbar(length=total, label="cases", file=sys.stderr, show_pos=True,
+                               show_percent=True) as bar:
+            for item in items:
+                bar.update(size(item))
+                yield item
         return
     n = shown = 0
     for item in items:
-        n += item.decided + len(item.errors) if hasattr(item, "decided") else 1
+        n += size(item)
         if n - shown >= 1000:
             click.echo(f"\r{n:,} cases", err=True, nl=False)
             shown = n
         yield item
     click.echo(f"\r{n:,} cases", err=True)
+
+
+def _count_records(source: str) -> int | None:
+    """Lines in a CSV (less its header) or JSONL file; None for anything else."""
+    if source == "-" or not os.path.isfile(source) or not source.lower().endswith((".csv", ".jsonl", ".ndjson")):
+        return None
+    lines = 0
+    with open(source, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            lines += block.count(b"\n")
+    return max(lines - (1 if source.lower().endswith(".csv") else 0), 0) or None
 
 
 @main.command()
@@ -273,7 +297,7 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     decided = failed = 0
     try:
         out.write(formatter.header())
-        for chunk in _progress(format_all(book, records, as_of, formatter, jobs=jobs)):
+        for chunk in _progress(format_all(book, records, as_of, formatter, jobs=jobs), input_path):
             out.write(chunk.text)
             decided += chunk.decided
             for case_id, where in chunk.ids:
@@ -322,7 +346,7 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(rulebook_path))
     records = read_records(input_path, book, ignore)
     results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
-    wl = build(book, _progress(results), as_of, within)
+    wl = build(book, _progress(results, input_path), as_of, within)
     if fmt == "text":
         click.echo(text(wl, book), nl=False)
     elif fmt == "json":
