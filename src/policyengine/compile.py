@@ -265,8 +265,8 @@ def _check_reachability(elements, domains, inputs, data, path, errors) -> None:
     Decisions reading a name with no finite set of values are not checked.
     """
     for el in elements:
-        rules = getattr(el, "rules", None)
-        if not rules or len(rules) < 2:
+        rules = el.rules
+        if len(rules) < 2:
             continue
         names = sorted(set().union(*(r[0].names for r in rules[:-1])))
         if any(n not in domains for n in names):

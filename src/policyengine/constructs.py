@@ -45,6 +45,7 @@ class Element:
     domain: tuple | None = None  # finite set of values, where known
     describe: Callable[[dict, Reason], str] | None = None
     spec: Any = None
+    rules: tuple = ()  # a decision's (when, value, is_expr, reason), for the reachability check
 
     def explain(self, values: dict, reason: Reason) -> str:
         return self.describe(values, reason) if self.describe else reason.because
@@ -316,12 +317,10 @@ def compile_decision(name: str, spec: dict, ctx: Context) -> Element:
     domain = None if exprs else tuple(dict.fromkeys(_hashable(x) for x in literals))
     if allowed is not None:
         domain = tuple(allowed)
-    element = Element("decisions", name, (name,), frozenset(deps), ctx.loc(*section, key=True),
-                      spec.get("source"), spec.get("because"), run, tuple(r[3] for r in rules),
-                      domain=domain if domain and all(_is_hashable(d) for d in domain) else None,
-                      spec=spec)
-    element.rules = rules  # for the reachability check in compile
-    return element
+    return Element("decisions", name, (name,), frozenset(deps), ctx.loc(*section, key=True),
+                   spec.get("source"), spec.get("because"), run, tuple(r[3] for r in rules),
+                   domain=domain if domain and all(_is_hashable(d) for d in domain) else None,
+                   spec=spec, rules=tuple(rules))
 
 
 def _hashable(x):
