@@ -145,6 +145,17 @@ def schema(rulebook_path):
     click.echo(json.dumps(book.case_schema(), indent=2, ensure_ascii=False))
 
 
+def _format_of(output: str | None, formats: tuple, default: str) -> str:
+    """The output format named by ``-o``'s extension; a usage error for any other."""
+    if not output:
+        return default
+    ext = os.path.splitext(output)[1].lower().lstrip(".")
+    if ext not in formats:
+        raise click.BadParameter(f"the output must end in {' or '.join('.' + f for f in formats)}",
+                                 param_hint="--output")
+    return ext
+
+
 def _emit(text: str, output: str | None) -> None:
     """Write ``text`` atomically to ``output``, or to stdout when there is none."""
     if output:
@@ -283,12 +294,7 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     from .batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records
 
     as_of = as_of or _dt.date.today()
-    fmt = "jsonl"
-    if output:
-        ext = os.path.splitext(output)[1].lower()
-        if ext not in (".jsonl", ".csv"):
-            raise click.BadParameter("the output must end in .jsonl or .csv", param_hint="--output")
-        fmt = ext[1:]
+    fmt = _format_of(output, ("jsonl", "csv"), default="jsonl")
     book = load_rulebook(rulebook_path)
     records = read_records(input_path, book, ignore)
     formatter = Formatter(book, as_of, fmt)
@@ -462,12 +468,7 @@ def docs(rulebook_path, output):
     """A readable policy document generated from the rulebook, for sign-off."""
     from .docs import render_docs
 
-    fmt = "md"
-    if output:
-        ext = os.path.splitext(output)[1].lower()
-        if ext not in (".html", ".md"):
-            raise click.BadParameter("the output must end in .html or .md", param_hint="--output")
-        fmt = ext[1:]
+    fmt = _format_of(output, ("html", "md"), default="md")
     _emit(render_docs(load_rulebook(rulebook_path), fmt), output)
 
 
