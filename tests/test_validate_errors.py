@@ -179,3 +179,10 @@ def test_every_problem_is_listed_not_just_the_first(cli, minimal):
         "19:16: in expression `aa`: unknown name `aa` (did you mean `a`?)",
         "21:17: outcome `nope` is not defined",
     ]
+
+
+def test_validate_says_when_a_valid_rulebook_is_past_its_review_date(cli):
+    result = cli("validate", "rulebooks/leicestershire.yaml", "rulebooks/knowsley.yaml")
+    assert result.exit_code == 0
+    assert result.output == ("rulebooks/leicestershire.yaml: ok (past its review date, 2025-03-31)\n"
+                             "rulebooks/knowsley.yaml: ok\n")

@@ -87,7 +87,7 @@ def validate(paths):
     failed = False
     for path in paths:
         try:
-            load_rulebook(path)
+            book = load_rulebook(path)
         except RulebookInvalid as exc:
             failed = True
             for error in exc.errors:
@@ -96,7 +96,9 @@ def validate(paths):
             failed = True
             click.echo(str(exc), err=True)
         else:
-            click.echo(f"{path}: ok")
+            review_by = book.meta.review_by
+            stale = f" (past its review date, {review_by.isoformat()})" if _dt.date.today() > review_by else ""
+            click.echo(f"{path}: ok{stale}")
     sys.exit(1 if failed else 0)
 
 
