@@ -20,7 +20,7 @@ rulebook:
   council: Test Council
   version: "1"
   effective_from: 2026-01-01
-  review_by: 2027-01-01
+  review_by: 2999-01-01
   sources: {guide: {title: Test guide}}
 inputs:
   case_id: {type: string, required: true, question: 'Case reference?'}

@@ -12,7 +12,7 @@ rulebook:
   council: Test
   version: "1"
   effective_from: 2026-01-01
-  review_by: 2027-01-01
+  review_by: 2999-01-01
   sources: {g: {title: Guide}}
 inputs:
   case_id: {type: string, required: true, question: 'Ref?'}

@@ -181,8 +181,9 @@ def test_every_problem_is_listed_not_just_the_first(cli, minimal):
     ]
 
 
-def test_validate_says_when_a_valid_rulebook_is_past_its_review_date(cli):
-    result = cli("validate", "rulebooks/leicestershire.yaml", "rulebooks/knowsley.yaml")
+def test_validate_says_when_a_valid_rulebook_is_past_its_review_date(cli, minimal):
+    fresh = minimal()
+    result = cli("validate", "rulebooks/leicestershire.yaml", fresh)
     assert result.exit_code == 0
     assert result.output == ("rulebooks/leicestershire.yaml: ok (past its review date, 2025-03-31)\n"
-                             "rulebooks/knowsley.yaml: ok\n")
+                             f"{fresh}: ok\n")
