@@ -187,3 +187,16 @@ def test_validate_says_when_a_valid_rulebook_is_past_its_review_date(cli, minima
     assert result.exit_code == 0
     assert result.output == ("rulebooks/leicestershire.yaml: ok (past its review date, 2025-03-31)\n"
                              f"{fresh}: ok\n")
+
+
+def test_the_rulebook_schema_is_valid_draft_2020_12_and_every_rulebook_points_editors_at_it():
+    from jsonschema import Draft202012Validator
+
+    from policyengine.validate import rulebook_schema
+
+    from .conftest import ROOT
+
+    Draft202012Validator.check_schema(rulebook_schema())
+    for path in sorted((ROOT / "rulebooks").glob("*.yaml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schemas/rulebook.schema.json", path.name
