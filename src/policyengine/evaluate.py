@@ -115,28 +115,17 @@ def evaluate(book, case: Any, as_of: _dt.date | None = None, *, explain: bool = 
     values = read_case(book, case, origin)
     reasons = run(book, values, as_of)
     outcomes = {name: values[name] for name in book.outcomes}
-    names = [el.name for el in book.elements] if explain else book.outcomes
+    # The reported outcomes, in order; with explain, every element's every output.
+    shown = [out for el in book.elements for out in el.outputs] if explain else book.outcomes
     steps = []
-    for name in names:
-        el = book.producers[name]
+    for out in shown:
+        el = book.producers[out]
         reason = reasons[el.name]
-        for out in (el.outputs if explain or name != el.name else (name,)):
-            if not explain and out not in book.outcomes:
-                continue
-            steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
-                              reason.label, f"{reason.loc.file}:{reason.loc.line}"))
+        steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
+                          reason.label, f"{reason.loc.file}:{reason.loc.line}"))
     docs = [d.id for d in book.documents.values() if d.when is None or d.when.fn(values)]
-    return Decision(book, values["case_id"], as_of, values, outcomes, _dedupe(steps), docs,
+    return Decision(book, values["case_id"], as_of, values, outcomes, steps, docs,
                     warnings(book, as_of), reasons)
-
-
-def _dedupe(steps: list[Step]) -> list[Step]:
-    seen, out = set(), []
-    for s in steps:
-        if s.outcome not in seen:
-            seen.add(s.outcome)
-            out.append(s)
-    return out
 
 
 def warnings(book, as_of: _dt.date) -> list[str]:
