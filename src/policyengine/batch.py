@@ -381,9 +381,23 @@ class AtomicOutput:
         if path:
             folder = os.path.dirname(os.path.abspath(path))
             self.tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-            self.fh = open(self.tmp, "w", encoding="utf-8", newline="")
+            try:
+                self.fh = open(self.tmp, "w", encoding="utf-8", newline="")
+            except OSError as exc:
+                raise InputError(f"cannot write the file: {exc.strerror}", Location(path)) from None
         else:
             self.tmp, self.fh = None, sys.stdout
+
+    @classmethod
+    def write_all(cls, path: str | None, text: str) -> None:
+        """Write ``text`` to ``path`` atomically (or to stdout when there is none)."""
+        out = cls(path)
+        try:
+            out.write(text)
+            out.commit()
+        except BaseException:
+            out.abort()
+            raise
 
     def write(self, text: str) -> None:
         self.fh.write(text)
@@ -391,7 +405,11 @@ class AtomicOutput:
     def commit(self) -> None:
         if self.tmp:
             self.fh.close()
-            os.replace(self.tmp, self.path)
+            try:
+                os.replace(self.tmp, self.path)
+            except OSError as exc:
+                os.unlink(self.tmp)
+                raise InputError(f"cannot write the file: {exc.strerror}", Location(self.path)) from None
         else:
             self.fh.flush()
 

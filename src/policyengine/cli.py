@@ -160,26 +160,29 @@ def _format_of(output: str | None, formats: tuple, default: str) -> str:
 
 def _emit(text: str, output: str | None) -> None:
     """Write ``text`` atomically to ``output``, or to stdout when there is none."""
+    from .batch import AtomicOutput
+
     if output:
-        _write_atomic(output, text)
+        AtomicOutput.write_all(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
 
 
-def _write_atomic(path: str, content: str) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise PolicyEngineError(f"cannot write the file: {exc.strerror}",
-                                Location(path)) from None
+def _report(fmt: str, text: str, data, rows) -> None:
+    """Print a report as text, JSON, or spreadsheet-safe CSV rows."""
+    import csv as _csv
+
+    from .spreadsheet import safe_row
+
+    if fmt == "text":
+        click.echo(text, nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        out = _csv.writer(sys.stdout, lineterminator="\n")
+        for row in rows:
+            out.writerow(safe_row(row))
 
 
 @main.command(name="test")
@@ -343,10 +346,7 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
 @reports_errors
 def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
-    import csv as _csv
-
     from .batch import decide_all, read_records
-    from .spreadsheet import safe_row
     from .worklist import build, csv_rows, names_used, text
 
     book = load_rulebook(rulebook_path)
@@ -355,14 +355,8 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
     records = read_records(input_path, book, ignore)
     results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
     wl = build(book, _progress(results, input_path), as_of, within)
-    if fmt == "text":
-        click.echo(text(wl, book), nl=False)
-    elif fmt == "json":
-        click.echo(json.dumps(wl.as_dict(), indent=2, ensure_ascii=False))
-    else:
-        out = _csv.writer(sys.stdout, lineterminator="\n")
-        for row in csv_rows(wl):
-            out.writerow(safe_row(row))
+    _report(fmt, text(wl, book) if fmt == "text" else "", wl.as_dict() if fmt == "json" else None,
+            csv_rows(wl) if fmt == "csv" else ())
     if wl.errors:
         click.echo(f"worklist: {len(wl.errors)} of {wl.cases} cases could not be decided", err=True)
     sys.exit(1 if wl.errors else 0)
@@ -443,21 +437,12 @@ def diff_cmd(a, b, fmt):
 @reports_errors
 def impact(base_path, variant_path, cases, as_of, fmt, ignore):
     """What a rulebook change does to a caseload: cases moved, per outcome."""
-    import csv as _csv
-
     from .impact import csv_rows, measure, text
-    from .spreadsheet import safe_row
 
     base, variant = load_rulebook(base_path), load_rulebook(variant_path)
     result = measure(base, variant, list(cases), as_of or _dt.date.today(), ignore)
-    if fmt == "text":
-        click.echo(text(result), nl=False)
-    elif fmt == "json":
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
-    else:
-        out = _csv.writer(sys.stdout, lineterminator="\n")
-        for row in csv_rows(result):
-            out.writerow(safe_row(row))
+    _report(fmt, text(result) if fmt == "text" else "", result.as_dict() if fmt == "json" else None,
+            csv_rows(result) if fmt == "csv" else ())
     sys.exit(1 if result.errors else 0)
 
 

@@ -178,3 +178,13 @@ def test_tab_and_carriage_return_cells_are_neutralised():
     from policyengine.spreadsheet import safe_row
 
     assert safe_row(["\tx", "\rx", "ok", None, 3]) == ["'\tx", "'\rx", "ok", "", "3"]
+
+
+@pytest.mark.parametrize("args", [
+    ["batch", "-r", KNOWSLEY, "examples/knowsley", "-o", "/no/such/dir/out.jsonl"],
+    ["docs", "-r", KNOWSLEY, "-o", "/no/such/dir/policy.md"],
+    ["render", "-r", KNOWSLEY, "examples/knowsley/complex-case.yaml", "-d", "allocation_note", "-o", "/no/such/dir/n.md"],
+])
+def test_an_output_that_cannot_be_written_is_a_clean_error_not_an_internal_one(cli, args):
+    err = assert_clean_failure(cli(*args), mentions="cannot write the file: No such file or directory")
+    assert err.startswith("/no/such/dir/") and len(err.splitlines()) == 1
