@@ -70,7 +70,7 @@ def names_used(book) -> tuple:
 def build(book, results, as_of: _dt.date, within: int = 7) -> Worklist:
     spec = book.worklist
     wl = Worklist(as_of, within)
-    horizon = as_of + _dt.timedelta(days=within)
+    horizon = _days_after(as_of, within)
     summary_names = spec.get("summary", [])
     wl.summary = {n: Counter() for n in summary_names}
     repeats = Duplicates()
@@ -104,6 +104,14 @@ def build(book, results, as_of: _dt.date, within: int = 7) -> Worklist:
     wl.overdue.sort(key=lambda r: (-r[3], r[0]))
     wl.due_soon.sort(key=lambda r: (r[2], r[0]))
     return wl
+
+
+def _days_after(day: _dt.date, days: int) -> _dt.date:
+    """``day`` plus ``days``, or the last date there is when that is past 9999-12-31."""
+    try:
+        return day + _dt.timedelta(days=days)
+    except OverflowError:
+        return _dt.date.max
 
 
 # -- output ------------------------------------------------------------------

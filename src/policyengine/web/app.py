@@ -15,29 +15,38 @@ import json
 import os
 import re
 import secrets
+from contextlib import aclosing
 from typing import Any
 
+import anyio
 from fastapi import Body, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser, parse_options_header
 
 from .. import __version__
 from ..batch import Formatter, decide_all, read_csv_stream
 from ..compile import load_rulebook
 from ..dates import long_date
 from ..docs import render_docs
-from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
+from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError, RulebookInvalid
 from ..evaluate import jsonable
 from ..render import render
 from ..report import show
 from ..worklist import build, names_used
 from . import forms
 
-#: Largest request body accepted, and largest caseload upload.
+#: Largest request body accepted, and largest caseload upload (held in memory, never on disk).
 MAX_BODY_BYTES = 5 * 1024 * 1024
+#: Requests evaluating, rendering or reading a caseload at once, each in its own
+#: worker thread off the event loop; others wait their turn, and pages keep loading.
+MAX_WORKERS = 4
+#: Longest a request may work before its user is told it took too long.
+MAX_REQUEST_SECONDS = 60
 CSRF_COOKIE = "pe_csrf"
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -102,18 +111,68 @@ async def _too_large(scope, send, limit):
 
 
 def _load_all(folder: str) -> tuple[dict, dict]:
-    books, problems = {}, {}
+    """The rulebooks that load (id → rulebook) and, for each file that does not,
+    every problem found in it (file name → ``file:line: message`` lines).
+    One bad file takes no other council offline."""
+    books, problems, files = {}, {}, {}
     for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         if not name.endswith((".yaml", ".yml")):
             continue
         path = os.path.join(folder, name)
         try:
             book = load_rulebook(path)
-        except PolicyEngineError as exc:
-            problems[name] = str(exc).splitlines()[0]
+        except RulebookInvalid as exc:
+            problems[name] = [str(error) for error in exc.errors]
             continue
-        books[book.meta.id] = book
+        except PolicyEngineError as exc:
+            problems[name] = [str(exc)]
+            continue
+        except Exception as exc:  # a bug in the engine, not a reason to serve no one
+            problems[name] = [f"{path}: internal error ({type(exc).__name__}) while loading; "
+                              f"run policyengine validate {path}"]
+            continue
+        if book.meta.id in books:
+            problems[name] = [f"{path}: the rulebook id `{book.meta.id}` is already served from "
+                              f"{files[book.meta.id]}"]
+            continue
+        books[book.meta.id], files[book.meta.id] = book, name
     return books, problems
+
+
+async def _read_form(request: Request, max_body: int, files: tuple = (), **limits) -> FormData:
+    """The submitted form, held in memory, with a file only where the form has one.
+
+    Starlette writes a file part over 1 MiB to a temporary file on disk; the body
+    is already capped at ``max_body``, so a spool threshold above the cap keeps
+    every upload in memory. Any other file part is refused: a field the handler
+    reads as text never holds a file.
+    """
+    content_type, _ = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data":
+        form = await request.form(**limits)
+    else:
+        try:
+            async with aclosing(request.stream()) as stream:
+                parser = MultiPartParser(request.headers, stream, **limits)
+                parser.spool_max_size = max_body + 1
+                form = await parser.parse()
+        except MultiPartException as exc:
+            raise HTTPException(400, exc.message) from None
+    if any(not isinstance(value, str) and key not in files for key, value in form.multi_items()):
+        raise HTTPException(400, "The form sent a file where it expects text. Go back, reload the page "
+                                 "and try again.")
+    return form
+
+
+def _hidden_case(text: str) -> dict:
+    """The case a decision page carries in its hidden field: a JSON object of text values."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit (a JSON bomb)
+        raw = None
+    if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
+        raise HTTPException(400, "The case could not be read")
+    return raw
 
 
 def _display(value: Any) -> str:
@@ -129,9 +188,14 @@ def _display(value: Any) -> str:
     return show(value) if not isinstance(value, list) else ", ".join(map(_display, value)) or "None"
 
 
-def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYTES) -> FastAPI:
-    """The app for every rulebook in ``rulebooks_dir``, each compiled once."""
+def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYTES,
+               max_workers: int = MAX_WORKERS, max_seconds: float = MAX_REQUEST_SECONDS) -> FastAPI:
+    """The app for every rulebook in ``rulebooks_dir``, each compiled once.
+
+    ``app.state.problems`` lists the files that could not be loaded, with their errors.
+    """
     books, problems = _load_all(rulebooks_dir)
+    workers = anyio.CapacityLimiter(max_workers)
     pages = Environment(loader=PackageLoader("policyengine.web", "templates"), undefined=StrictUndefined,
                         autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
     pages.filters["display"] = _display
@@ -142,6 +206,7 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
                   description="Evaluate social care cases against a council's guidance, written as a rulebook.")
     app.mount("/static", StaticFiles(packages=[("policyengine.web", "static")]), name="static")
     app.add_middleware(_Limits, max_body=max_body)
+    app.state.problems = problems
 
     # -- helpers --------------------------------------------------------------
     def book_or_404(rulebook_id: str):
@@ -158,8 +223,17 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
             response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
         return response
 
-    async def checked_form(request: Request, **limits):
-        form = await request.form(**limits)
+    async def off_loop(work, *args):
+        """``work(*args)`` in a worker thread, so a slow request holds one worker
+        and never the event loop every other user is waiting on; after
+        ``max_seconds`` its user is answered, whatever the thread is still doing."""
+        with anyio.move_on_after(max_seconds):
+            return await anyio.to_thread.run_sync(work, *args, limiter=workers, abandon_on_cancel=True)
+        raise HTTPException(503, "This took too long to work out, so it was stopped. Nothing you entered "
+                                 "has been kept. Try again, or with a smaller caseload.")
+
+    async def checked_form(request: Request, files: tuple = (), **limits):
+        form = await _read_form(request, max_body, files, **limits)
         cookie = request.cookies.get(CSRF_COOKIE, "")
         sent = form.get("csrf", "")
         if not cookie or not isinstance(sent, str) or not hmac.compare_digest(cookie, sent):
@@ -202,8 +276,8 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         return page(request, "index.html.j2", books=list(books.values()), problems=problems, today=today)
 
     @app.get("/rulebooks/{rulebook_id}", response_class=HTMLResponse, include_in_schema=False)
-    def policy(rulebook_id: str):
-        html = render_docs(book_or_404(rulebook_id), "html")
+    async def policy(rulebook_id: str):
+        html = await off_loop(render_docs, book_or_404(rulebook_id), "html")
         styles = re.findall(r"<style>(.*?)</style>", html, flags=re.S)
         hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
                           for s in styles)
@@ -230,31 +304,40 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         if errors:
             return page(request, "form.html.j2", 422, book=book, fields=forms.fields(book, submitted, errors),
                         errors=errors, as_of=as_of_text)
-        try:
-            decision = book.evaluate(_typed(book, raw), as_of)
-        except (CaseError, EvaluationError) as exc:
-            return page(request, "form.html.j2", 422, book=book,
-                        fields=forms.fields(book, submitted, {exc.path or "case_id": exc.message}),
-                        errors={exc.path or "case_id": exc.message}, as_of=as_of_text)
-        previews = {}
-        for doc_id in decision.documents:
+
+        def decide():
             try:
-                previews[doc_id] = render(decision, doc_id)
-            except RenderError as exc:
-                previews[doc_id] = f"This document could not be prepared: {exc.message}"
-        return page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
-                    case_json=json.dumps(raw), as_of=as_of.isoformat())
+                decision = book.evaluate(_typed(book, raw), as_of)
+            except (CaseError, EvaluationError) as exc:
+                return page(request, "form.html.j2", 422, book=book,
+                            fields=forms.fields(book, submitted, {exc.path or "case_id": exc.message}),
+                            errors={exc.path or "case_id": exc.message}, as_of=as_of_text)
+            previews = {}
+            for doc_id in decision.documents:
+                try:
+                    previews[doc_id] = render(decision, doc_id)
+                except RenderError as exc:
+                    previews[doc_id] = f"This document could not be prepared: {exc.message}"
+            return page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
+                        case_json=json.dumps(raw), as_of=as_of.isoformat())
+
+        return await off_loop(decide)
 
     @app.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
     async def document(request: Request, rulebook_id: str, document_id: str):
         book = book_or_404(rulebook_id)
         form = await checked_form(request)
-        try:
-            raw = json.loads(str(form.get("case") or "{}"))
-            decision = book.evaluate(_typed(book, raw), as_of_from(str(form.get("as_of") or "")))
-            text = render(decision, document_id)
-        except (ValueError, PolicyEngineError) as exc:
-            raise HTTPException(400, getattr(exc, "message", "The case could not be read")) from None
+        raw = _hidden_case(form.get("case") or "{}")
+        as_of = as_of_from(form.get("as_of"))
+
+        def decide_and_render():
+            try:
+                decision = book.evaluate(_typed(book, raw), as_of)
+                return decision, render(decision, document_id)
+            except PolicyEngineError as exc:
+                raise HTTPException(400, exc.message) from None
+
+        decision, text = await off_loop(decide_and_render)
         doc = book.documents[document_id]
         if form.get("action") == "download":
             filename = f"{book.meta.id}-{document_id}-{decision.case_id}.md"
@@ -272,7 +355,7 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
     @app.post("/rulebooks/{rulebook_id}/upload", include_in_schema=False)
     async def upload_submit(request: Request, rulebook_id: str):
         book = book_or_404(rulebook_id)
-        form = await checked_form(request, max_files=1, max_fields=20, max_part_size=max_body)
+        form = await checked_form(request, ("caseload",), max_files=1, max_fields=20, max_part_size=max_body)
         upload = form.get("caseload")
         as_of_text = str(form.get("as_of") or "")
         ignore_text = str(form.get("ignore") or "")
@@ -289,7 +372,8 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         except HTTPException:
             return again("Enter a real date, written YYYY-MM-DD")
         raw = await upload.read()  # held in memory for this request only
-        try:
+
+        def decide_upload():  # in a worker thread: reading and deciding a caseload takes time
             text = raw.decode("utf-8-sig")
             records = read_csv_stream(io.StringIO(text, newline=""), upload.filename, book, ignore)
             if form.get("action") == "download":
@@ -300,11 +384,14 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
                 return Response(body, media_type="text/csv; charset=utf-8",
                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
             worklist = build(book, decide_all(book, records, as_of, keep=names_used(book)), as_of)
+            return page(request, "worklist.html.j2", book=book, wl=worklist, filename=upload.filename)
+
+        try:
+            return await off_loop(decide_upload)
         except UnicodeDecodeError:
             return again("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”")
         except PolicyEngineError as exc:
             return again(exc.message)
-        return page(request, "worklist.html.j2", book=book, wl=worklist, filename=upload.filename)
 
     # -- JSON API -----------------------------------------------------------------
     def _summary(book) -> dict:
@@ -345,22 +432,28 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
 
     @app.post("/api/rulebooks/{rulebook_id}/evaluate", responses=ERRORS,
               summary="Evaluate a case: the same JSON as `policyengine evaluate --format json`")
-    def api_evaluate(rulebook_id: str = Path(max_length=100), case: dict[str, Any] = CASE_BODY,
-                     as_of: _dt.date | None = Query(None, description="The evaluation date (default today)")) -> dict:
-        return _decide(book_or_404(rulebook_id), case, as_of).as_dict()
+    async def api_evaluate(rulebook_id: str = Path(max_length=100), case: dict[str, Any] = CASE_BODY,
+                           as_of: _dt.date | None = Query(None, description="The evaluation date (default today)"),
+                           ) -> dict:
+        book = book_or_404(rulebook_id)
+        return await off_loop(lambda: _decide(book, case, as_of).as_dict())
 
     @app.post("/api/rulebooks/{rulebook_id}/render/{document_id}", responses=ERRORS,
               summary="Render one of the rulebook's documents for a case")
-    def api_render(rulebook_id: str = Path(max_length=100), document_id: str = Path(max_length=100),
-                   case: dict[str, Any] = CASE_BODY, as_of: _dt.date | None = Query(None)) -> dict:
+    async def api_render(rulebook_id: str = Path(max_length=100), document_id: str = Path(max_length=100),
+                         case: dict[str, Any] = CASE_BODY, as_of: _dt.date | None = Query(None)) -> dict:
         book = book_or_404(rulebook_id)
         if document_id not in book.documents:
             raise HTTPException(404, f"no document `{document_id}` in rulebook `{rulebook_id}`")
-        decision = _decide(book, case, as_of)
-        try:
-            text = render(decision, document_id)
-        except RenderError as exc:
-            raise _Unprocessable(exc) from None
+
+        def decide_and_render():
+            decision = _decide(book, case, as_of)
+            try:
+                return render(decision, document_id)
+            except RenderError as exc:
+                raise _Unprocessable(exc) from None
+
+        text = await off_loop(decide_and_render)
         doc = book.documents[document_id]
         return {"document": doc.id, "title": doc.title, "audience": doc.audience, "text": text}
 
