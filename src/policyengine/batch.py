@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import errno
 import re
 from array import array
 import io
@@ -202,11 +203,39 @@ _BOOK = None
 _FORMATTER = None
 
 
-def _init_worker(path: str, formatter: "Formatter | None" = None) -> None:
+def _init_worker(path: str, formatter: "Formatter | None" = None, parent: int | None = None) -> None:
     global _BOOK, _FORMATTER
     from .compile import load_rulebook
 
+    _die_with(parent)
     _BOOK, _FORMATTER = load_rulebook(path), formatter
+
+
+#: prctl(2) option: the signal a process gets when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int | None) -> None:
+    """Make this worker end when ``parent`` does, however it ends (even SIGKILL).
+
+    A pool's workers otherwise outlive a killed parent, holding a caseload in
+    memory and the CPU. They take SIGTERM as it comes (not the parent's
+    clean-exit handler, which is for the parent's output file).
+    """
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent check below still covers a parent already gone
+    if parent is not None and os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
 
 
 def _decide_chunk(records: list[Record], as_of: _dt.date, keep: tuple) -> list[Result]:
@@ -223,7 +252,7 @@ def _parallel(book, records, jobs, work, args, formatter=None):
     At most ``jobs * IN_FLIGHT`` chunks are in flight, so memory stays flat
     however long the input is.
     """
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.path, formatter)) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.path, formatter, os.getpid())) as pool:
         window: deque = deque()
         for chunk in _chunks(records, CHUNK):
             window.append(pool.submit(work, chunk, *args))
@@ -373,25 +402,39 @@ class Formatter:
 
 
 class AtomicOutput:
-    """Standard output, or a file written under a temporary name and renamed
-    into place only when every record has been written."""
+    """Standard output, or a file that appears whole or not at all.
 
-    def __init__(self, path: str | None) -> None:
-        self.path = path
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            self.tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-            try:
+    The file is written nameless where Linux allows it (``O_TMPFILE``: it
+    vanishes with the process, even one killed with SIGKILL) and given its name
+    only when every record has been written; elsewhere it is written under a
+    hidden temporary name and renamed into place. Any failure to write (a full
+    disk, a missing folder) is a clean ``InputError`` and leaves nothing behind.
+    With ``exclusive`` an existing file is never replaced.
+    """
+
+    def __init__(self, path: str | None, *, exclusive: bool = False) -> None:
+        self.path, self.exclusive = path, exclusive
+        self.tmp: str | None = None   # the temporary name, when the file has one
+        self.fd: int | None = None    # the nameless file, until it is linked
+        if not path:
+            self.fh = sys.stdout
+            return
+        folder = os.path.dirname(os.path.abspath(path))
+        try:
+            self.fd = _nameless(folder)
+            if self.fd is None:
+                self.tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
                 self.fh = open(self.tmp, "w", encoding="utf-8", newline="")
-            except OSError as exc:
-                raise InputError(f"cannot write the file: {exc.strerror}", Location(path)) from None
-        else:
-            self.tmp, self.fh = None, sys.stdout
+            else:
+                self.fh = open(self.fd, "w", encoding="utf-8", newline="", closefd=False)
+        except OSError as exc:
+            self._discard()
+            raise self._cannot(exc) from None
 
     @classmethod
-    def write_all(cls, path: str | None, text: str) -> None:
+    def write_all(cls, path: str | None, text: str, *, exclusive: bool = False) -> None:
         """Write ``text`` to ``path`` atomically (or to stdout when there is none)."""
-        out = cls(path)
+        out = cls(path, exclusive=exclusive)
         try:
             out.write(text)
             out.commit()
@@ -400,24 +443,91 @@ class AtomicOutput:
             raise
 
     def write(self, text: str) -> None:
-        self.fh.write(text)
+        try:
+            self.fh.write(text)
+        except OSError as exc:
+            self.abort()
+            if not self.path:
+                raise  # stdout: the caller reports it (and stops Python retrying at exit)
+            raise self._cannot(exc) from None
 
     def commit(self) -> None:
-        if self.tmp:
-            self.fh.close()
-            try:
-                os.replace(self.tmp, self.path)
-            except OSError as exc:
-                os.unlink(self.tmp)
-                raise InputError(f"cannot write the file: {exc.strerror}", Location(self.path)) from None
-        else:
+        try:
             self.fh.flush()
+            if self.path:
+                os.fsync(self.fh.fileno())
+                self.fh.close()
+                self._name()
+        except OSError as exc:
+            self.abort()
+            if not self.path:
+                raise
+            raise self._cannot(exc) from None
+        self._discard()
 
     def abort(self) -> None:
+        if self.path:
+            try:
+                self.fh.close()
+            except (OSError, AttributeError):
+                pass  # a full disk fails the close too; the file is discarded anyway
+        self._discard()
+
+    def _name(self) -> None:
+        """Give the finished file its name: replace the old one, or refuse to."""
+        if self.fd is not None:  # link the nameless file under a temporary name first
+            self.tmp = os.path.join(os.path.dirname(os.path.abspath(self.path)),
+                                    f".{os.path.basename(self.path)}.{os.getpid()}.tmp")
+            if self.exclusive:
+                _link_nameless(self.fd, self.path)
+                self.tmp = None
+                return
+            _link_nameless(self.fd, self.tmp)
+        if self.exclusive:
+            os.link(self.tmp, self.path)
+        else:
+            os.replace(self.tmp, self.path)
+            self.tmp = None
+
+    def _discard(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
         if self.tmp:
-            self.fh.close()
-            if os.path.exists(self.tmp):
+            try:
                 os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+            self.tmp = None
+
+    def _cannot(self, exc: OSError) -> InputError:
+        if isinstance(exc, FileExistsError) and self.exclusive:
+            return InputError("the file already exists; it will not be overwritten", Location(self.path))
+        return InputError(f"cannot write the file: {exc.strerror or type(exc).__name__}", Location(self.path))
+
+
+def _link_nameless(fd: int, path: str) -> None:
+    """Name a nameless file: linkat through /proc following the link, which,
+    unlike AT_EMPTY_PATH, needs no privilege. (A dir_fd makes Python use linkat.)"""
+    procfd = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.link(str(fd), os.path.abspath(path), src_dir_fd=procfd, follow_symlinks=True)
+    finally:
+        os.close(procfd)
+
+
+def _nameless(folder: str) -> int | None:
+    """A nameless file in ``folder`` that can later be linked by name; None where
+    the system or file system cannot make one (then a temporary name is used)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if not flag or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, flag | os.O_WRONLY, 0o666)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            return None
+        raise
 
 
 def _error_text(result: Result) -> str:

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a bad rulebook, case or input (one line per problem,
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import os
 import sys
@@ -58,6 +59,10 @@ def reports_errors(fn):
             sys.exit(1)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except OSError as exc:  # the system refused (a full disk, a closed pipe): not a bug, not the files
+            _quiet_stdout()
+            click.echo(f"policyengine: cannot finish: {exc.strerror or type(exc).__name__}", err=True)
+            sys.exit(1)
         except Exception as exc:  # a bug in the engine: one line, never a case's data
             if os.environ.get("POLICYENGINE_DEBUG"):
                 raise
@@ -67,6 +72,17 @@ def reports_errors(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so output it could not take is not retried (and
+    reported with a traceback) when Python flushes it on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass  # not a real file (a test runner's buffer): nothing will be flushed at exit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,6 +98,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@reports_errors
 def validate(paths):
     """Check rulebooks: schema, names, cycles, matrices, bands, templates."""
     failed = False
@@ -189,6 +206,7 @@ def _report(fmt: str, text: str, data, rows) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--coverage", is_flag=True,
               help="Also list every rule, cell, band, item and due date no test reaches (exit 1 if any).")
+@reports_errors
 def test_cmd(paths, coverage):
     """Run the tests written in rulebooks (default: every rulebook in rulebooks/)."""
     from .testing import run_tests, unreached
@@ -373,6 +391,7 @@ def fork(base, new_id, council, output):
     """Start a new rulebook that extends BASE, with no copied content."""
     import re
 
+    from .batch import AtomicOutput
     from .forking import fork_text
 
     if not re.fullmatch(r"[a-z][a-z0-9_]*", new_id):
@@ -383,8 +402,7 @@ def fork(base, new_id, council, output):
     if os.path.exists(output):
         raise PolicyEngineError("the file already exists; fork will not overwrite it", Location(output))
     text = fork_text(book, base, output, new_id, council, _dt.date.today())
-    with open(output, "x", encoding="utf-8") as fh:
-        fh.write(text)
+    AtomicOutput.write_all(output, text, exclusive=True)  # whole or not at all, even on a full disk
     try:
         load_rulebook(output)
     except PolicyEngineError:
@@ -464,13 +482,19 @@ def docs(rulebook_path, output):
               type=click.Path(file_okay=False), help="The folder of rulebooks to offer.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (localhost only by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@reports_errors
 def serve(folder, host, port):
     """Run the web app for practitioners and policy owners."""
     import uvicorn
 
     from .web import create_app
 
+    if not os.path.isdir(folder):
+        raise PolicyEngineError("cannot read the folder of rulebooks: No such directory", Location(folder))
     app = create_app(folder)
+    for name, errors in app.state.problems.items():  # the others are served: one bad file takes no council offline
+        more = f" (and {len(errors) - 1} more; run policyengine validate)" if len(errors) > 1 else ""
+        click.echo(f"policyengine: not serving {name}: {errors[0]}{more}", err=True)
     click.echo(f"policyengine: serving {folder}/ on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     # No access log: nothing about a request, not even its path, is written anywhere.
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
