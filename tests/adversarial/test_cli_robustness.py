@@ -12,7 +12,7 @@ import pytest
 from policyengine import batch, cli as cli_module
 
 from ..conftest import MINIMAL, ROOT
-from .conftest import LEICS, assert_clean_failure
+from .conftest import LEICS
 
 KNOWSLEY = str(ROOT / "rulebooks" / "knowsley.yaml")
 #: The ``policyengine`` command, run as a separate process.
