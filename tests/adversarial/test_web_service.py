@@ -189,3 +189,21 @@ def test_a_rulebook_that_crashes_the_loader_is_listed_and_the_rest_are_served(fo
     assert (f"{broken}: internal error (RecursionError) while loading; run policyengine validate {broken}"
             in client.get("/").text)
     assert client.get("/api/rulebooks/mini").status_code == 200
+
+
+# -- a bug is one line on stderr, never a traceback --------------------------------------
+@pytest.mark.parametrize("path", ["/rulebooks/knowsley", "/api/rulebooks/knowsley/evaluate"])
+def test_a_bug_while_answering_is_a_500_page_and_one_line_on_stderr_without_its_text(monkeypatch, capfd, path):
+    def crash(*args, **kwargs):
+        raise RuntimeError("Pat Example, diagnosis")  # a bug's message may hold a case's data
+
+    monkeypatch.setattr(web, "render_docs", crash)
+    monkeypatch.setattr("policyengine.compile.Rulebook.evaluate", crash, raising=False)
+    monkeypatch.delenv("POLICYENGINE_DEBUG", raising=False)
+    client = TestClient(create_app(str(ROOT / "rulebooks")))
+    response = client.get(path) if "api" not in path else client.post(path, json={"case_id": "K1"})
+    assert response.status_code == 500
+    assert "Something went wrong on our side. Nothing you entered has been kept." in response.text
+    assert "Pat Example" not in response.text
+    assert capfd.readouterr().err == ("policyengine: internal error (RuntimeError) answering a request; run with "
+                                      "POLICYENGINE_DEBUG=1 to see where\n")

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import sys
 from contextlib import aclosing
 from typing import Any
 
@@ -61,10 +62,12 @@ SECURITY_HEADERS = {
 
 
 class _Limits:
-    """ASGI middleware: security headers on every response, and a cap on bodies."""
+    """ASGI middleware: security headers on every response, a cap on bodies, and
+    a bug answered with ``on_crash``'s page and one line on stderr, never a
+    traceback (whose text may hold a case's data)."""
 
-    def __init__(self, app, max_body: int) -> None:
-        self.app, self.max_body = app, max_body
+    def __init__(self, app, max_body: int, on_crash=None) -> None:
+        self.app, self.max_body, self.on_crash = app, max_body, on_crash
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -73,7 +76,7 @@ class _Limits:
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             return await _too_large(scope, send, self.max_body)
-        seen = 0
+        seen, started = 0, False
 
         async def counted_receive():
             nonlocal seen
@@ -85,7 +88,9 @@ class _Limits:
             return message
 
         async def secured_send(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
                          if k.lower().encode() not in present]
@@ -96,6 +101,13 @@ class _Limits:
             await self.app(scope, counted_receive, secured_send)
         except _TooLarge:
             await _too_large(scope, secured_send, self.max_body)
+        except Exception as exc:
+            if self.on_crash is None or os.environ.get("POLICYENGINE_DEBUG"):
+                raise
+            print(f"policyengine: internal error ({type(exc).__name__}) answering a request; run with "
+                  "POLICYENGINE_DEBUG=1 to see where", file=sys.stderr)
+            if not started:
+                await self.on_crash(Request(scope))(scope, receive, secured_send)
 
 
 class _TooLarge(Exception):
@@ -205,7 +217,6 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
     app = FastAPI(title="policyengine", version=__version__, docs_url=None, redoc_url=None,
                   description="Evaluate social care cases against a council's guidance, written as a rulebook.")
     app.mount("/static", StaticFiles(packages=[("policyengine.web", "static")]), name="static")
-    app.add_middleware(_Limits, max_body=max_body)
     app.state.problems = problems
 
     # -- helpers --------------------------------------------------------------
@@ -262,12 +273,13 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse({"error": f"{where}: {first.get('msg', 'invalid request')}"}, status_code=422)
 
-    @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception):
+    def crash(request: Request):
         message = "Something went wrong on our side. Nothing you entered has been kept."
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message}, status_code=500)
         return page(request, "error.html.j2", 500, status=500, message=message)
+
+    app.add_middleware(_Limits, max_body=max_body, on_crash=crash)
 
     # -- pages ------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
