@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -386,9 +387,9 @@ def _describe(node: nodes.Node) -> str:
     return kinds.get(type(node).__name__, f"`{type(node).__name__}`")
 
 
-_OPEN = frozenset({"lparen", "lbracket", "lbrace"})
-_CLOSE = frozenset({"rparen", "rbracket", "rbrace"})
 _TOO_DEEP = f"the expression is nested more than {MAX_EXPRESSION_DEPTH} levels deep"
+# Quoted text (whose brackets do not count), or one bracket.
+_BRACKETS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[(\[{]|[)\]}]""", re.S)
 
 
 def _shown(text: str, limit: int = 200) -> str:
@@ -399,11 +400,12 @@ def _shown(text: str, limit: int = 200) -> str:
 def _bracket_depth(text: str) -> int:
     """How deeply ``text`` nests brackets (checked before Jinja's recursive parser runs)."""
     depth = deepest = 0
-    for token in _ENV._tokenize(text, None, None, "variable"):
-        if token.type in _OPEN:
+    for match in _BRACKETS.finditer(text):
+        char = match.group()
+        if char in "([{":
             depth += 1
             deepest = max(deepest, depth)
-        elif token.type in _CLOSE:
+        elif char in ")]}":
             depth -= 1
     return deepest
 

@@ -16,7 +16,7 @@ import stat
 from dataclasses import dataclass, field
 
 from .errors import Location, RulebookError, suggest
-from .load import MAX_FILE_BYTES, YList, YMap, load_yaml, loc_of
+from .load import MAX_RULEBOOK_BYTES, YList, YMap, load_yaml, loc_of
 
 #: Longest chain of forks (a fork of a fork of ...) the engine follows.
 MAX_EXTENDS_DEPTH = 8
@@ -51,7 +51,7 @@ class Effective:
 
 
 def load_effective(path: str, _chain: tuple = ()) -> Effective:
-    data = load_yaml(path)
+    data = load_yaml(path, limit=MAX_RULEBOOK_BYTES)
     if not isinstance(data, YMap) or "extends" not in data:
         origins = {}
         if isinstance(data, YMap):
@@ -97,9 +97,9 @@ def _check_base_file(base_path: str, target: str, where: Location) -> None:
         raise RulebookError(f"the base rulebook `{target}` does not exist", where) from None
     if not stat.S_ISREG(info.st_mode):
         raise RulebookError(f"the base rulebook `{target}` is not a regular file", where)
-    if info.st_size > MAX_FILE_BYTES:
+    if info.st_size > MAX_RULEBOOK_BYTES:
         raise RulebookError(f"the base rulebook `{target}` is {info.st_size:,} bytes; "
-                            f"the limit is {MAX_FILE_BYTES:,} bytes", where)
+                            f"the limit is {MAX_RULEBOOK_BYTES:,} bytes", where)
 
 
 def _merge_top(base: YMap, child: YMap) -> YMap:

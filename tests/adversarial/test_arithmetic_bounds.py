@@ -5,6 +5,12 @@ case's error record (at run time)."""
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policyengine.dates import calendar
+from policyengine.errors import Location
+from policyengine.expressions import ExprFault, compile_expression, functions
 
 from .conftest import assert_clean_failure
 from .test_validation_bounds import run_cli, with_inputs
@@ -69,3 +75,19 @@ def test_a_product_of_case_numbers_over_the_limit_is_that_rows_error_and_the_out
     assert records[1]["outcomes"] == {"out": 8.0}
     assert "1000000000000" not in result.stderr
 
+
+
+NUMBERS = st.one_of(st.integers(-10**12, 10**12), st.floats(-1e12, 1e12, allow_nan=False))
+
+
+@given(st.lists(st.tuples(st.sampled_from("+-*"), NUMBERS), min_size=1, max_size=8), NUMBERS)
+def test_arithmetic_on_numbers_within_the_limit_stays_within_it_or_is_a_clean_fault(steps, first):
+    source = "x0" + "".join(f" {op} x{i + 1}" for i, (op, _) in enumerate(steps))
+    values = {f"x{i}": v for i, v in enumerate([first] + [v for _, v in steps])}
+    expr = compile_expression(source, Location("r.yaml", 1, 1), set(values), functions(calendar()))
+    try:
+        result = expr(values)
+    except ExprFault as fault:
+        assert str(fault).endswith("gives a number outside the limit of ±1,000,000,000,000")
+    else:
+        assert -10**12 <= result <= 10**12

@@ -118,7 +118,7 @@ def test_extends_a_file_over_the_size_limit_is_refused_at_the_extends_line(cli, 
         fh.truncate(6 * 1024 * 1024)
     path = hostile("fork.yaml", "extends: huge.yaml\n")
     err = assert_clean_failure(cli("validate", path), mentions="the limit is")
-    assert err == f"{path}:1:10: the base rulebook `huge.yaml` is 6,291,456 bytes; the limit is 5,242,880 bytes\n"
+    assert err == f"{path}:1:10: the base rulebook `huge.yaml` is 6,291,456 bytes; the limit is 1,048,576 bytes\n"
 
 
 # -- runtime faults are the row's error record, never the run's end -------------------
@@ -211,3 +211,11 @@ def test_a_value_outside_every_band_is_not_repeated_in_the_error(mini_rulebook):
         load_rulebook(path).evaluate({"case_id": "C1", "level": "low", "n": 3})
     assert info.value.message == ("case C1: thresholds `load` could not be evaluated: "
                                   "the value falls outside every band of threshold `load`")
+
+
+def test_a_rulebook_over_one_megabyte_is_refused_before_it_is_read(cli, tmp_path):
+    path = tmp_path / "big.yaml"
+    with open(path, "wb") as fh:
+        fh.truncate(2 * 1024 * 1024)  # sparse: nothing to read
+    err = assert_clean_failure(cli("validate", path), mentions="the limit is 1,048,576 bytes")
+    assert err == f"{path}: the file is 2,097,152 bytes; the limit is 1,048,576 bytes\n"
