@@ -91,3 +91,19 @@ def test_arithmetic_on_numbers_within_the_limit_stays_within_it_or_is_a_clean_fa
         assert str(fault).endswith("gives a number outside the limit of ±1,000,000,000,000")
     else:
         assert -10**12 <= result <= 10**12
+
+
+def test_a_factor_sum_over_the_limit_is_the_cases_error(mini_rulebook):
+    from policyengine import EvaluationError, load_rulebook
+
+    path = mini_rulebook("""
+    factors:
+      score: {measure: sum, items: [r, s], source: g}
+    """)
+    path.write_text(with_inputs(path.read_text(), "  r: {type: integer, question: 'R?'}\n"
+                                                  "  s: {type: integer, question: 'S?'}\n"))
+    book = load_rulebook(path)
+    with pytest.raises(EvaluationError) as info:
+        book.evaluate({"case_id": "C1", "level": "low", "r": 10**12, "s": 1})
+    assert info.value.message == ("case C1: factors `score` could not be evaluated: "
+                                  "the sum is outside the limit of ±1,000,000,000,000")
