@@ -81,7 +81,7 @@ def test_a_value_outside_closed_bands_is_an_evaluation_error(book):
     with pytest.raises(EvaluationError) as info:
         b.evaluate({"case_id": "C9", "n": -1})
     assert info.value.message == ("case C9: thresholds `load` could not be evaluated: "
-                                  "-1 falls outside every band of threshold `load`")
+                                  "the value falls outside every band of threshold `load`")
     assert info.value.line == 14
 
 

@@ -374,7 +374,7 @@ class Formatter:
         if self.fmt == "csv":
             text = self._csv(self._row(r) for r in results)
         else:
-            text = "".join(json.dumps(self._record(r), ensure_ascii=False) + "\n" for r in results)
+            text = "".join(json.dumps(self._record(r), ensure_ascii=False, allow_nan=False) + "\n" for r in results)
         return Chunk(text, len(results) - len(errors), errors, [(r.case_id, r.where) for r in results])
 
     def _row(self, result: Result) -> list:

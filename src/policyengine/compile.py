@@ -17,15 +17,20 @@ from typing import Any
 from . import expressions
 from .constructs import CONSTRUCTS, Context, Element
 from .dates import calendar as make_calendar, parse_date
-from .errors import Location, RulebookError, RulebookInvalid, suggest
+from .errors import MAX_HINTED_ERRORS, Location, RulebookError, RulebookInvalid, suggest
 from .inputs import CaseReader, Input, input_from_spec
 from .extends import load_effective
 from .validate import locate, schema_errors
 
 #: Names every expression may read besides the rulebook's own.
 BUILTIN_NAMES = ("as_of",)
-#: Most combinations the unreachable-rule check will try for one decision.
-REACHABILITY_LIMIT = 20_000
+#: Most condition evaluations (combinations of values × rules) the
+#: unreachable-rule check spends on one decision, and on a whole rulebook.
+#: A decision over the limit is not checked, and a note says so.
+REACHABILITY_LIMIT = 100_000
+REACHABILITY_TOTAL = 500_000
+#: Most such notes listed; a last one counts the rest.
+MAX_NOTES = 10
 #: The order constructs compile in; matrices last, since their axes may be
 #: other elements whose set of values must already be known.
 ORDER = ("factors", "thresholds", "decisions", "reserved_tasks", "cadences", "checklists", "matrices")
@@ -75,6 +80,7 @@ class Rulebook:
     worklist: dict
     data: Any
     files: list = field(default_factory=list)  # the rulebook and the bases it extends
+    notes: list = field(default_factory=list)  # checks that were skipped: RulebookErrors, not fatal
     effective: Any = None
     sha256: str = ""
     reader: CaseReader = field(init=False)
@@ -141,8 +147,11 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
                 owner.setdefault(out, (section, name))
     known = set(owner) | set(BUILTIN_NAMES)
 
+    types = {n: i.type for n, i in inputs.items()} | {"as_of": "date"}
+
     def compile_expr(source, loc):
-        return expressions.compile_expression(source, loc, known, funcs)
+        hints = len(errors) + len(ctx.errors) < MAX_HINTED_ERRORS
+        return expressions.compile_expression(source, loc, known, funcs, hints=hints, types=types)
 
     domains = {n: i.domain for n, i in inputs.items() if i.domain is not None}
     ctx = Context(path, data, compile_expr, funcs, inputs, domains)
@@ -165,14 +174,15 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ordered = _order(elements, data, path, errors)
     documents = _compile_documents(data, path, ctx)
     errors.extend(ctx.errors)  # every construct's and document's problems
+    notes: list[RulebookError] = []
     if not errors:
-        _check_reachability(elements, domains, inputs, data, path, errors)
+        _check_reachability(elements, domains, data, path, errors, notes)
     template_dirs = template_dirs or [
         os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
                     dict(data.get("settings") or {}), cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
-                    files=list(files or [path]))
+                    files=list(files or [path]), notes=notes)
     if not errors:
         from .render import check_templates
 
@@ -256,14 +266,18 @@ def _compile_documents(data, path, ctx: Context) -> dict[str, Document]:
     return docs
 
 
-def _check_reachability(elements, domains, inputs, data, path, errors) -> None:
+def _check_reachability(elements, domains, data, path, errors, notes) -> None:
     """A rule that can never fire, because earlier rules always match first.
 
     Every name the decision's conditions read is given each value it can take,
     independently of the others. That is more combinations than real cases can
     produce, so a rule that wins in none of them can never win in a real case.
-    Decisions reading a name with no finite set of values are not checked.
+    Decisions reading a name with no finite set of values are not checked;
+    nor, with a note, are those whose combinations × rules exceed
+    REACHABILITY_LIMIT or the rulebook's remaining share of REACHABILITY_TOTAL
+    (so no rulebook can make validation, or every run and server start, slow).
     """
+    budget, skipped = REACHABILITY_TOTAL, 0
     for el in elements:
         rules = el.rules
         if len(rules) < 2:
@@ -272,11 +286,20 @@ def _check_reachability(elements, domains, inputs, data, path, errors) -> None:
         if any(n not in domains for n in names):
             continue
         space = [domains[n] for n in names]
-        size = 1
+        cost = len(rules) - 1
         for d in space:
-            size *= len(d)
-        if size > REACHABILITY_LIMIT:
+            cost *= len(d)
+        if cost > min(REACHABILITY_LIMIT, budget):
+            skipped += 1
+            if skipped > MAX_NOTES:
+                continue
+            limit = min(REACHABILITY_LIMIT, budget)
+            notes.append(RulebookError(
+                f"note: `{el.name}` was not checked for rules that can never fire: its conditions "
+                f"need {cost:,} evaluations (combinations of values × rules), over the limit of {limit:,}",
+                locate(data, ["decisions", el.name], path, key=True)))
             continue
+        budget -= cost
         fired = [False] * (len(rules) - 1)
         for combo in itertools.product(*space):
             v = dict(zip(names, combo))
@@ -295,6 +318,9 @@ def _check_reachability(elements, domains, inputs, data, path, errors) -> None:
                     if _satisfiable(rules[i][0], names, space) else
                     f"rule {i + 1} of `{el.name}` can never fire: its condition is never true",
                     locate(data, ["decisions", el.name, "rules", i], path, key=True)))
+    if skipped > MAX_NOTES:
+        notes.append(RulebookError(f"note: … and {skipped - MAX_NOTES:,} more decisions not checked "
+                                   "for rules that can never fire", Location(path)))
 
 
 def _satisfiable(when, names, space) -> bool:

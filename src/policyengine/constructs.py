@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dates import Interval, parse_interval
-from .errors import Location, RulebookError, suggest
-from .expressions import Expression
+from .errors import MAX_HINTED_ERRORS, Location, RulebookError, suggest
+from .expressions import MAX_NUMBER, Expression, ExprFault
 from .report import words as _show
 
 
@@ -68,6 +68,10 @@ class Context:
 
         return locate(self.root, list(path), self.file, key=key)
 
+    def suggest(self, name: str, candidates) -> str:
+        """A "did you mean" hint, while the rulebook has few enough errors to afford one."""
+        return suggest(name, candidates) if len(self.errors) < MAX_HINTED_ERRORS else ""
+
     def fail(self, message: str, *path, key: bool = False) -> None:
         self.errors.append(RulebookError(message, self.loc(*path, key=key)))
 
@@ -75,7 +79,7 @@ class Context:
         try:
             return self._compile_expr(source, self.loc(*path))
         except RulebookError as exc:
-            self.errors.append(exc)
+            self.errors.append(exc.with_traceback(None))  # keep the message, not the compiler's frames
             return None
 
 
@@ -101,7 +105,7 @@ def compile_factor_group(name: str, spec: dict, ctx: Context) -> Element:
     for i, item in enumerate(items):
         field_ = ctx.inputs.get(item)
         if field_ is None:
-            ctx.fail(f"factor `{item}` is not a declared input{suggest(item, ctx.inputs)}",
+            ctx.fail(f"factor `{item}` is not a declared input{ctx.suggest(item, ctx.inputs)}",
                      *section, "items", i)
         elif field_.type != want:
             ctx.fail(f"factor `{item}` must be a {want} input to {measure} it", *section, "items", i)
@@ -113,7 +117,10 @@ def compile_factor_group(name: str, spec: dict, ctx: Context) -> Element:
             return reason
     else:
         def run(v, _items=tuple(items)):
-            v[name] = sum(v[i] for i in _items)
+            total = sum(v[i] for i in _items)
+            if not -MAX_NUMBER <= total <= MAX_NUMBER:
+                raise ExprFault(f"the sum is outside the limit of ±{MAX_NUMBER:,}")
+            v[name] = total
             return reason
 
     def describe(v, r):
@@ -189,7 +196,8 @@ def compile_threshold(name: str, spec: dict, ctx: Context) -> Element:
             if (low is None or x >= low) and (high is None or x <= high):
                 v[name] = value
                 return reason
-        raise ValueError(f"{x} falls outside every band of threshold `{name}`")
+        # Never the value itself: it is the case's.
+        raise ExprFault(f"the value falls outside every band of threshold `{name}`")
 
     def describe(v, r):
         return f"{of(v)} is in {r.label}: {r.because}" if r is not missing else r.because
@@ -201,6 +209,11 @@ def compile_threshold(name: str, spec: dict, ctx: Context) -> Element:
 
 
 # -- matrices ----------------------------------------------------------------
+#: Most axes a matrix may have (its cells nest one level per axis).
+MAX_MATRIX_AXES = 16
+#: Missing cells of one matrix named one by one; the rest are counted.
+MAX_CELLS_SHOWN = 10
+
 def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
     section = ("matrices", name)
     by = list(spec["by"])
@@ -209,35 +222,15 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
         domain = ctx.domains.get(axis)
         if domain is None:
             ctx.fail(f"matrix axis `{axis}` must be an enum or boolean input, or an element with "
-                     f"a fixed set of values{suggest(axis, ctx.domains)}", *section, "by", i)
+                     f"a fixed set of values{ctx.suggest(axis, ctx.domains)}", *section, "by", i)
             return Element("matrices", name, (name,), frozenset(by), ctx.loc(*section, key=True),
                            spec.get("source"), spec.get("because"), _unused, spec=spec)
         axes.append(tuple(d for d in domain if d is not None))
-    table: dict[tuple, tuple[Any, Reason]] = {}
-    ok = True
-    for combo in itertools.product(*axes):
-        node, path = spec["cells"], ["cells"]
-        for depth, key in enumerate(combo):
-            if not isinstance(node, dict):
-                ctx.fail(f"matrix `{name}`: expected a row of cells for "
-                         f"{' × '.join(map(str, combo[:depth]))}", *section, *path)
-                ok = False
-                break
-            if key not in node:
-                ctx.fail(f"matrix `{name}` has no cell for {_cell_label(by, combo)}",
-                         *section, *path, key=True)
-                ok = False
-                break
-            node, path = node[key], path + [key]
-        else:
-            if isinstance(node, dict):
-                ctx.fail(f"matrix `{name}`: the cell for {_cell_label(by, combo)} must be a single value",
-                         *section, *path)
-                ok = False
-                continue
-            reason = _reason({"because": spec.get("because")}, spec, ctx.loc(*section, *path),
-                             f"cell {_cell_label(by, combo)}")
-            table[combo] = (node, reason)
+    if len(by) > MAX_MATRIX_AXES:
+        ctx.fail(f"matrix `{name}` has {len(by)} axes; the limit is {MAX_MATRIX_AXES}", *section, "by")
+        return Element("matrices", name, (name,), frozenset(by), ctx.loc(*section, key=True),
+                       spec.get("source"), spec.get("because"), _unused, spec=spec)
+    table, ok = _matrix_cells(name, spec, by, axes, ctx, section)
     _extra_keys(spec["cells"], axes, by, ctx, [*section, "cells"])
     missing = Reason("not known: an axis of the matrix is missing", spec.get("source"),
                      ctx.loc(*section, key=True), "null")
@@ -260,6 +253,69 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
                    tuple(r for _, r in table.values()), domain=values, describe=describe, spec=spec)
 
 
+def _matrix_cells(name, spec, by, axes, ctx, section) -> tuple[dict, bool]:
+    """Every cell of the matrix by its combination of axis values, and whether all are there.
+
+    Walks the cells as written rather than every combination of the axes, so
+    the work is bounded by the file: 8 axes of 10 values with a row missing
+    counts its 10⁷ missing cells without listing them (the first few are named).
+    """
+    table: dict[tuple, tuple[Any, Reason]] = {}
+    index = [{value: i for i, value in enumerate(axis)} for axis in axes]
+    below = [1] * (len(axes) + 1)  # how many cells lie under one key at each depth
+    for depth in range(len(axes) - 1, -1, -1):
+        below[depth] = below[depth + 1] * len(axes[depth])
+    counts = {"missing": 0, "shown": 0}
+    ok = True
+
+    def name_missing(combo, path) -> None:
+        # The first few missing cells under ``combo``, by their full combination.
+        room = MAX_CELLS_SHOWN - counts["shown"]
+        for rest in itertools.islice(itertools.product(*axes[len(combo):]), room):
+            ctx.fail(f"matrix `{name}` has no cell for {_cell_label(by, combo + rest)}",
+                     *section, *path, key=True)
+            counts["shown"] += 1
+
+    def walk(node, combo, path):
+        nonlocal ok
+        depth = len(combo)
+        if depth == len(axes):
+            if isinstance(node, dict):
+                ctx.fail(f"matrix `{name}`: the cell for {_cell_label(by, combo)} must be a single value",
+                         *section, *path)
+                ok = False
+                return
+            reason = _reason({"because": spec.get("because")}, spec, ctx.loc(*section, *path),
+                             f"cell {_cell_label(by, combo)}")
+            table[combo] = (node, reason)
+            return
+        if not isinstance(node, dict):
+            ctx.fail(f"matrix `{name}`: expected a row of cells for "
+                     f"{' × '.join(map(str, combo))}", *section, *path)
+            ok = False
+            return
+        axis = axes[depth]
+        present = sorted({index[depth][k] for k in node if k in index[depth]})
+        gaps = len(axis) - len(present)
+        if gaps:
+            ok = False
+            counts["missing"] += gaps * below[depth + 1]
+            for key in axis:  # only while there is room to name one more
+                if counts["shown"] >= MAX_CELLS_SHOWN:
+                    break
+                if key not in node:
+                    name_missing(combo + (key,), path)
+        for i in present:
+            key = axis[i]
+            walk(node[key], combo + (key,), path + [key])
+
+    walk(spec["cells"], (), ["cells"])
+    if counts["missing"] > counts["shown"]:
+        ctx.fail(f"matrix `{name}`: … and {counts['missing'] - counts['shown']:,} more missing cells",
+                 *section, "cells", key=True)
+    return table, ok
+
+
 def _cell_label(by, combo) -> str:
     return " × ".join(f"{a} {_show(k)}" for a, k in zip(by, combo))
 
@@ -269,7 +325,7 @@ def _extra_keys(node, axes, by, ctx, path) -> None:
         return
     for key in node:
         if key not in axes[0]:
-            ctx.fail(f"`{key}` is not a value of `{by[0]}`{suggest(str(key), map(str, axes[0]))}",
+            ctx.fail(f"`{key}` is not a value of `{by[0]}`{ctx.suggest(str(key), map(str, axes[0]))}",
                      *path, key, key=True)
         else:
             _extra_keys(node[key], axes[1:], by[1:], ctx, path + [key])
@@ -343,13 +399,22 @@ def _literal(value, kind, allowed, ctx, path):
         try:
             return parse_interval(value)
         except ValueError as exc:
-            ctx.fail(str(exc), *path, "value")
+            ctx.fail(f"`{value}` {exc}", *path, "value")
     return value
+
+
+def _to_interval(x):
+    if x is None or isinstance(x, Interval):
+        return x
+    try:
+        return parse_interval(x)
+    except ValueError as exc:
+        raise ExprFault(f"the value {exc}") from None  # never the value: it may be a case's
 
 
 def _converter(kind):
     if kind == "interval":
-        return lambda x: x if (x is None or isinstance(x, Interval)) else parse_interval(x)
+        return _to_interval
     if kind == "boolean":
         return lambda x: None if x is None else bool(x)
     return lambda x: x
@@ -361,22 +426,22 @@ def compile_reserved(name: str, spec: dict, ctx: Context) -> Element:
     tasks_input, role_input = spec["tasks_input"], spec.get("role_input")
     field_ = ctx.inputs.get(tasks_input)
     if field_ is None or field_.type != "list":
-        ctx.fail(f"`{tasks_input}` must be a declared list input{suggest(tasks_input, ctx.inputs)}",
+        ctx.fail(f"`{tasks_input}` must be a declared list input{ctx.suggest(tasks_input, ctx.inputs)}",
                  *section, "tasks_input")
     else:
         for i, task in enumerate(spec["tasks"]):
             if task not in field_.values:
                 ctx.fail(f"task `{task}` is not a value of `{tasks_input}`"
-                         f"{suggest(task, field_.values)}", *section, "tasks", i)
+                         f"{ctx.suggest(task, field_.values)}", *section, "tasks", i)
     if role_input is not None:
         role = ctx.inputs.get(role_input)
         if role is None or role.type != "enum":
-            ctx.fail(f"`{role_input}` must be a declared enum input{suggest(role_input, ctx.inputs)}",
+            ctx.fail(f"`{role_input}` must be a declared enum input{ctx.suggest(role_input, ctx.inputs)}",
                      *section, "role_input")
         else:
             for i, r in enumerate(spec["roles"]):
                 if r not in role.values:
-                    ctx.fail(f"role `{r}` is not a value of `{role_input}`{suggest(r, role.values)}",
+                    ctx.fail(f"role `{r}` is not a value of `{role_input}`{ctx.suggest(r, role.values)}",
                              *section, "roles", i)
     loc = ctx.loc(*section, key=True)
     some = _reason(spec, {}, loc, "reserved tasks present")
@@ -455,7 +520,7 @@ def _interval_or_expr(source, ctx: Context, *path) -> Expression | None:
         try:
             step = parse_interval(source)
         except ValueError as exc:
-            ctx.fail(str(exc), *path)
+            ctx.fail(f"`{source}` {exc}", *path)
             return None
         return Expression(source, frozenset(), lambda v: step, ctx.loc(*path))
     return ctx.expr(source, *path)

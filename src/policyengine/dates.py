@@ -42,11 +42,15 @@ class Interval:
 
 @lru_cache(maxsize=256)
 def parse_interval(text: str) -> Interval:
-    """Parse "14 days" or "1 month"; ValueError names what was wrong."""
+    """Parse "14 days" or "1 month"; ValueError says what was wrong.
+
+    The message never repeats ``text``: it may be a case's value (a name, a
+    diagnosis), so a caller quoting a rulebook's own text adds it itself.
+    """
     m = _INTERVAL.match(text) if isinstance(text, str) else None
     if not m:
         raise ValueError(
-            f"`{text}` is not an interval; write a whole number and a unit, "
+            "is not an interval; write a whole number and a unit, "
             "e.g. '14 days', '2 weeks', '1 month', '25 years', '1 working day'"
         )
     unit = m.group(2)

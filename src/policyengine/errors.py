@@ -71,13 +71,20 @@ class RulebookError(PolicyEngineError):
     """A rulebook breaks the format or its own logic."""
 
 
+#: Most problems of one rulebook listed; a last line counts the rest.
+MAX_ERRORS = 1_000
+
+
 class RulebookInvalid(RulebookError):
-    """Every problem found in one rulebook; the first is the message."""
+    """Every problem found in one rulebook (up to MAX_ERRORS); the first is the message."""
 
     def __init__(self, errors: list[PolicyEngineError]) -> None:
         errors = sorted(errors, key=_sort_key)
         first = errors[0]
         super().__init__(first.message, first.location)
+        if len(errors) > MAX_ERRORS:
+            more = RulebookError(f"… and {len(errors) - MAX_ERRORS:,} more errors", Location(first.file))
+            errors = errors[:MAX_ERRORS] + [more]
         self.errors = errors
 
     def __str__(self) -> str:
@@ -101,7 +108,17 @@ def _sort_key(e: PolicyEngineError):
     return (loc.file or "", loc.line or 0, loc.column or 0)
 
 
+#: Most candidates a "did you mean" hint compares against (it is only a hint).
+MAX_SUGGEST_CANDIDATES = 1_000
+#: After this many problems in one rulebook, no more hints are computed.
+MAX_HINTED_ERRORS = 100
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean `x`?)' hint when ``name`` is close to a candidate."""
+    candidates = candidates if isinstance(candidates, (list, tuple, dict, set, frozenset)) \
+        else list(candidates)
+    if len(candidates) > MAX_SUGGEST_CANDIDATES:  # thousands of names: a hint is not worth the time
+        return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""

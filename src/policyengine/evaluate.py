@@ -93,19 +93,30 @@ def run(book, values: dict, as_of: _dt.date, *, reasons: bool = True) -> dict | 
         else:
             for element in book.elements:
                 why[element.name] = element.run(values)
-    except (ExprFault, TypeError, ValueError, ArithmeticError, KeyError) as exc:
-        case_id = values.get("case_id")
-        raise EvaluationError(
-            f"case {case_id}: {element.kind} `{element.name}` could not be evaluated: {_clean(exc)}",
-            element.loc.at(element.name),
-        ) from None
+    except Exception as exc:  # noqa: BLE001 - any fault is this case's error record, never the run's end
+        raise _failed(values, element.kind, element.name, element.loc, exc) from None
     return why
 
 
+def _failed(values: dict, kind: str, name: str, loc: Location, exc: Exception) -> EvaluationError:
+    case_id = values.get("case_id")
+    return EvaluationError(f"case {case_id}: {kind} `{name}` could not be evaluated: {_clean(exc)}",
+                           loc.at(name))
+
+
 def _clean(exc: Exception) -> str:
-    # Messages from our own faults are already phrased for people; Python's
-    # TypeErrors name types only, never the case's values.
-    return str(exc) if isinstance(exc, (ExprFault, ValueError)) else type(exc).__name__ + ": " + str(exc)
+    """What went wrong, in words that never repeat a case's value.
+
+    Our own faults are phrased for people and name types only; Python's own
+    messages may quote a value, so they are replaced by the kind of problem.
+    """
+    if isinstance(exc, ExprFault):
+        return str(exc)
+    if isinstance(exc, (OverflowError, ValueError)):
+        return "a value is out of range (a date beyond the year 9999, or a number too large)"
+    if isinstance(exc, (TypeError, AttributeError)):
+        return "a value is of the wrong type for this operation"
+    return f"an unexpected error ({type(exc).__name__})"
 
 
 def evaluate(book, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
@@ -123,9 +134,18 @@ def evaluate(book, case: Any, as_of: _dt.date | None = None, *, explain: bool = 
         reason = reasons[el.name]
         steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
                           reason.label, f"{reason.loc.file}:{reason.loc.line}"))
-    docs = [d.id for d in book.documents.values() if d.when is None or d.when.fn(values)]
+    docs = [d.id for d in book.documents.values() if _applies(d, values)]
     return Decision(book, values["case_id"], as_of, values, outcomes, steps, docs,
                     warnings(book, as_of), reasons)
+
+
+def _applies(doc, values: dict) -> bool:
+    if doc.when is None:
+        return True
+    try:
+        return bool(doc.when.fn(values))
+    except Exception as exc:  # noqa: BLE001 - as for elements: this case's error, not a crash
+        raise _failed(values, "documents", doc.id, doc.loc, exc) from None
 
 
 def warnings(book, as_of: _dt.date) -> list[str]:

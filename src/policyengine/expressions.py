@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import operator
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -22,8 +23,19 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import Calendar, Interval, parse_interval
 from .errors import Location, RulebookError, suggest
+from .inputs import MAX_INTEGER
 
 _ENV = ImmutableSandboxedEnvironment()
+
+#: Longest expression, in characters. Real conditions are a line or two.
+MAX_EXPRESSION_CHARS = 10_000
+#: Deepest nesting of brackets and operators in an expression (a chain of
+#: `and` or `or` counts once, however long); deeper would exhaust the
+#: parser's and Python's stacks.
+MAX_EXPRESSION_DEPTH = 32
+#: Every number an expression writes or computes stays within ±MAX_NUMBER
+#: (the same limit as a case's numbers), so arithmetic can never grow huge.
+MAX_NUMBER = MAX_INTEGER
 
 _COMPARE = {"eq": "==", "ne": "!="}
 _ORDER = {"lt": "<", "lteq": "<=", "gt": ">", "gteq": ">="}
@@ -83,14 +95,32 @@ def _length(value):
     return len(value)
 
 
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
 def _arith(op):
+    apply = _ARITH[op]
+
     def run(a, b):
         for x in (a, b):
             if isinstance(x, bool) or not isinstance(x, (int, float)):
                 raise ExprFault(f"`{op}` needs numbers, got {type(x).__name__}")
-        return a + b if op == "+" else a - b if op == "-" else a * b
+        result = apply(a, b)
+        if not -MAX_NUMBER <= result <= MAX_NUMBER:  # also false for NaN and infinity
+            raise ExprFault(f"`{op}` gives a number outside the limit of ±{MAX_NUMBER:,}")
+        return result
 
     return run
+
+
+def _need_date(name: str, value) -> None:
+    if not isinstance(value, _dt.date):
+        raise ExprFault(f"`{name}` needs a date, got {type(value).__name__}")
+
+
+def _need_list(name: str, value) -> None:
+    if not isinstance(value, (list, tuple)):
+        raise ExprFault(f"`{name}` needs a list, got {type(value).__name__}")
 
 
 def functions(calendar: Calendar) -> dict[str, Callable]:
@@ -102,18 +132,18 @@ def functions(calendar: Calendar) -> dict[str, Callable]:
         try:
             return parse_interval(value)
         except ValueError as exc:
-            raise ExprFault(str(exc)) from None
+            raise ExprFault(f"the value {exc}") from None  # never the value itself
 
     def add(day, every):
         if day is None:
             return None
-        if not isinstance(day, _dt.date):
-            raise ExprFault(f"`add` needs a date, got {type(day).__name__}")
+        _need_date("add", day)
         return calendar.add(day, interval(every))
 
     def subtract(day, every):
         if day is None:
             return None
+        _need_date("subtract", day)
         step = interval(every)
         if step.unit == "working days":
             return calendar.add_working_days(day, -step.count)
@@ -122,6 +152,8 @@ def functions(calendar: Calendar) -> dict[str, Callable]:
     def days_between(a, b):
         if a is None or b is None:
             return None
+        _need_date("days_between", a)
+        _need_date("days_between", b)
         return (b - a).days
 
     def first(*values):
@@ -129,11 +161,25 @@ def functions(calendar: Calendar) -> dict[str, Callable]:
         return next((v for v in values if v is not None), None)
 
     def any_in(items, candidates):
-        return any(i in candidates for i in (items or ()))
+        if items is None:
+            return False
+        _need_list("any_in", items)
+        _need_list("any_in", candidates)
+        return any(i in candidates for i in items)
 
     def only(items, candidates):
         """The items that are among the candidates, in the items' order."""
-        return [i for i in (items or ()) if i in candidates]
+        if items is None:
+            return []
+        _need_list("only", items)
+        _need_list("only", candidates)
+        return [i for i in items if i in candidates]
+
+    def is_working_day(day):
+        if day is None:
+            return None
+        _need_date("is_working_day", day)
+        return calendar.is_working_day(day)
 
     return {
         "add": add,
@@ -142,9 +188,16 @@ def functions(calendar: Calendar) -> dict[str, Callable]:
         "first": first,
         "any_in": any_in,
         "only": only,
-        "is_working_day": lambda d: None if d is None else calendar.is_working_day(d),
+        "is_working_day": is_working_day,
     }
 
+
+#: What each function's arguments must be (``first`` takes any values).
+_ARGUMENTS = {"add": ("date", "interval"), "subtract": ("date", "interval"),
+              "days_between": ("date", "date"), "is_working_day": ("date",),
+              "any_in": ("list", "list"), "only": ("list", "list")}
+_KINDS = {"date": "a date", "interval": "an interval", "list": "a list", "integer": "a number",
+          "string": "text", "boolean": "true or false", "enum": "a choice (an enum)"}
 
 #: The functions an expression may call (see :func:`functions`).
 FUNCTION_NAMES = ("add", "subtract", "days_between", "first", "any_in", "only", "is_working_day")
@@ -153,13 +206,19 @@ TESTS = {"none": "is None"}
 
 
 class _Compiler:
-    def __init__(self, source: str, loc: Location, known: Iterable[str]) -> None:
-        self.source, self.loc, self.known = source, loc, set(known)
+    def __init__(self, source: str, loc: Location, known: Iterable[str], hints: bool = True,
+                 types: dict | None = None) -> None:
+        self.hints = hints
+        self.types = types or {}  # name -> declared input type, where known
+        # ``known`` is shared, never copied: a rulebook compiles thousands of
+        # expressions against one set of names.
+        self.source, self.loc = source, loc
+        self.known = known if isinstance(known, (set, frozenset, dict)) else set(known)
         self.consts: list = []
         self.names: set = set()
 
     def fail(self, message: str, node: nodes.Node | None = None) -> RulebookError:
-        return RulebookError(f"in expression `{self.source}`: {message}", self.loc)
+        return RulebookError(f"in expression `{_shown(self.source)}`: {message}", self.loc)
 
     def const(self, value) -> str:
         self.consts.append(value)
@@ -172,24 +231,40 @@ class _Compiler:
         return method(node)
 
     def visit_Const(self, node):
-        if not isinstance(node.value, (str, int, float, bool, type(None))):
+        value = node.value
+        if not isinstance(value, (str, int, float, bool, type(None))):
             raise self.fail("only text, numbers, true, false and none are allowed as constants")
-        return self.const(node.value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and not -MAX_NUMBER <= value <= MAX_NUMBER:
+            raise self.fail(f"a number is outside the limit of ±{MAX_NUMBER:,}")
+        return self.const(value)
 
     def visit_Name(self, node):
         if node.ctx != "load":
             raise self.fail(f"`{node.name}` cannot be assigned to")
         if node.name not in self.known:
-            hint = suggest(node.name, self.known)
+            hint = suggest(node.name, self.known) if self.hints else ""
             raise self.fail(f"unknown name `{node.name}`{hint}")
         self.names.add(node.name)
         return f"v[{node.name!r}]"
 
+    def _chain(self, node, word: str) -> str:
+        # ``a and b and c`` parses as And(And(a, b), c): compile it flat, so a
+        # long chain nests no parentheses (Python allows only 200).
+        kind, terms, stack = type(node), [], [node]
+        while stack:
+            item = stack.pop()
+            if type(item) is kind:
+                stack += [item.right, item.left]
+            else:
+                terms.append(self.visit(item))
+        return "(" + f" {word} ".join(terms) + ")"
+
     def visit_And(self, node):
-        return f"({self.visit(node.left)} and {self.visit(node.right)})"
+        return self._chain(node, "and")
 
     def visit_Or(self, node):
-        return f"({self.visit(node.left)} or {self.visit(node.right)})"
+        return self._chain(node, "or")
 
     def visit_Not(self, node):
         return f"(not {self.visit(node.node)})"
@@ -248,8 +323,45 @@ class _Compiler:
                             f"the functions are {', '.join(FUNCTION_NAMES)}")
         if node.kwargs or node.dyn_args or node.dyn_kwargs:
             raise self.fail(f"`{name}` takes plain arguments only")
+        self._check_arguments(name, node.args)
         args = ", ".join(self.visit(a) for a in node.args)
         return f"f[{name!r}]({args})"
+
+    def _check_arguments(self, name: str, args: list) -> None:
+        """The number of arguments, and the kind of each where it is known now.
+
+        An input's declared type or a constant's kind that a function cannot
+        take is a rulebook error here, not a fault in every case at run time.
+        """
+        wants = _ARGUMENTS.get(name)
+        if wants is None:  # `first` takes any number of values of any kind
+            if not args:
+                raise self.fail(f"`{name}` needs at least one argument")
+            return
+        if len(args) != len(wants):
+            raise self.fail(f"`{name}` takes {len(wants)} argument{'s' if len(wants) > 1 else ''}, "
+                            f"not {len(args)}")
+        for i, (want, arg) in enumerate(zip(wants, args)):
+            kind = self._kind_of(arg)
+            if kind is None or kind == want or want == "interval" and kind in ("string", "enum"):
+                if want == "interval" and isinstance(arg, nodes.Const) and isinstance(arg.value, str):
+                    try:
+                        parse_interval(arg.value)
+                    except ValueError as exc:
+                        raise self.fail(f"`{arg.value}` {exc}") from None
+                continue
+            raise self.fail(f"`{name}` needs {_KINDS[want]} as argument {i + 1}, not {_KINDS[kind]}")
+
+    def _kind_of(self, node) -> str | None:
+        """What an argument is known to be before any case is read (None: not known)."""
+        if isinstance(node, nodes.Name):
+            return self.types.get(node.name)
+        if isinstance(node, nodes.Const) and node.value is not None:
+            value = node.value
+            return "boolean" if isinstance(value, bool) else "string" if isinstance(value, str) else "integer"
+        if isinstance(node, (nodes.List, nodes.Tuple)):
+            return "list"
+        return None
 
     def visit_Filter(self, node):
         if node.name not in FILTERS or node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
@@ -275,12 +387,55 @@ def _describe(node: nodes.Node) -> str:
     return kinds.get(type(node).__name__, f"`{type(node).__name__}`")
 
 
+_TOO_DEEP = f"the expression is nested more than {MAX_EXPRESSION_DEPTH} levels deep"
+# Quoted text (whose brackets do not count), or one bracket.
+_BRACKETS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[(\[{]|[)\]}]""", re.S)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """An expression as quoted in an error: long ones are cut short."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _bracket_depth(text: str) -> int:
+    """How deeply ``text`` nests brackets (checked before Jinja's recursive parser runs)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        char = match.group()
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _depth(tree: nodes.Node) -> int:
+    """Nesting depth of a parsed expression, a chain of `and`/`or` counting once."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in node.iter_child_nodes():
+            chained = type(child) is type(node) and isinstance(node, (nodes.And, nodes.Or))
+            stack.append((child, depth if chained else depth + 1))
+    return deepest
+
+
 def parse(source: str, loc: Location) -> nodes.Expr:
     """Parse one expression with Jinja's parser, or raise RulebookError."""
     if not isinstance(source, (str, bool, int, float)):
         raise RulebookError(f"expected an expression, got {type(source).__name__}", loc)
     text = str(source).lower() if isinstance(source, bool) else str(source)
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise RulebookError(f"the expression is longer than {MAX_EXPRESSION_CHARS:,} characters", loc)
+
+    def fail(message: str) -> RulebookError:
+        return RulebookError(f"in expression `{_shown(text)}`: {message}", loc)
+
     try:
+        if _bracket_depth(text) > MAX_EXPRESSION_DEPTH:
+            raise fail(_TOO_DEEP)
         parser = Parser(_ENV, text, state="variable")
         expr = parser.parse_expression()
         if not parser.stream.eos:
@@ -288,17 +443,24 @@ def parse(source: str, loc: Location) -> nodes.Expr:
                 f"unexpected `{parser.stream.current.value}` after the expression", 1
             )
     except TemplateSyntaxError as exc:
-        raise RulebookError(f"in expression `{text}`: {exc.message}", loc) from None
+        raise fail(exc.message) from None
+    except RecursionError:  # a long run of `not` or `-`: Jinja's parser recurses on each
+        raise fail(_TOO_DEEP) from None
+    except ValueError:  # Python refuses to read an integer of over 4,300 digits
+        raise fail(f"a number is outside the limit of ±{MAX_NUMBER:,}") from None
+    if _depth(expr) > MAX_EXPRESSION_DEPTH:
+        raise fail(_TOO_DEEP)
     return expr
 
 
 def compile_expression(
-    source: Any, loc: Location, known: Iterable[str], funcs: dict[str, Callable]
+    source: Any, loc: Location, known: Iterable[str], funcs: dict[str, Callable], *, hints: bool = True,
+    types: dict | None = None,
 ) -> Expression:
     """Compile ``source`` to an :class:`Expression` over the ``known`` names."""
     tree = parse(source, loc)
     text = str(source).lower() if isinstance(source, bool) else str(source)
-    comp = _Compiler(text, loc, known)
+    comp = _Compiler(text, loc, known, hints, types)
     body = comp.visit(tree)
     table = dict(funcs)
     table.update({"in": _contains, "+": _arith("+"), "-": _arith("-"), "*": _arith("*")})

@@ -12,10 +12,11 @@ child file.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 
 from .errors import Location, RulebookError, suggest
-from .load import YList, YMap, load_yaml, loc_of
+from .load import MAX_RULEBOOK_BYTES, YList, YMap, load_yaml, loc_of
 
 #: Longest chain of forks (a fork of a fork of ...) the engine follows.
 MAX_EXTENDS_DEPTH = 8
@@ -50,7 +51,7 @@ class Effective:
 
 
 def load_effective(path: str, _chain: tuple = ()) -> Effective:
-    data = load_yaml(path)
+    data = load_yaml(path, limit=MAX_RULEBOOK_BYTES)
     if not isinstance(data, YMap) or "extends" not in data:
         origins = {}
         if isinstance(data, YMap):
@@ -70,9 +71,11 @@ def load_effective(path: str, _chain: tuple = ()) -> Effective:
         raise RulebookError(f"`extends` makes a cycle: {names}", here.at("extends"))
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise RulebookError(f"`extends` chains more than {MAX_EXTENDS_DEPTH} rulebooks deep", here.at("extends"))
-    if not os.path.isfile(base_path):
-        raise RulebookError(f"the base rulebook `{target}` does not exist", here.at("extends"))
+    _check_base_file(base_path, target, here.at("extends"))
     base = load_effective(base_path, chain)
+    if not isinstance(base.data, YMap):
+        raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
+                            here.at("extends"))
     merged = _merge_top(base.data, data)
     origins = {k: list(v) for k, v in base.origins.items()}
     for section in ELEMENT_SECTIONS:
@@ -80,6 +83,23 @@ def load_effective(path: str, _chain: tuple = ()) -> Effective:
             origins.setdefault((section, name), []).append(path)
     _remove(merged, data, origins, path)
     return Effective(merged, base.files + [path], origins, base)
+
+
+def _check_base_file(base_path: str, target: str, where: Location) -> None:
+    """Only a regular file within the size limit is read as a base rulebook.
+
+    A directory, a FIFO (which would block the read forever) or a device is
+    refused at the ``extends`` line, before anything is opened.
+    """
+    try:
+        info = os.stat(base_path)
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
+        raise RulebookError(f"the base rulebook `{target}` does not exist", where) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise RulebookError(f"the base rulebook `{target}` is not a regular file", where)
+    if info.st_size > MAX_RULEBOOK_BYTES:
+        raise RulebookError(f"the base rulebook `{target}` is {info.st_size:,} bytes; "
+                            f"the limit is {MAX_RULEBOOK_BYTES:,} bytes", where)
 
 
 def _merge_top(base: YMap, child: YMap) -> YMap:

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import Location, RulebookError, suggest
+from .inputs import MAX_INTEGER
 from .load import YList, YMap, loc_of
 
 _SCHEMA_IN_REPO = Path(__file__).resolve().parents[2] / "schemas" / "rulebook.schema.json"
@@ -74,7 +75,28 @@ def schema_errors(data: Any, file: str) -> list[RulebookError]:
     found: list[RulebookError] = []
     for error in validator.iter_errors(plain(data)):
         found.extend(_explain(error, data, file))
+    found.extend(_number_errors(data, file))
     return found
+
+
+def _number_errors(data: dict, file: str) -> Iterator[RulebookError]:
+    """Every number the rulebook writes is finite and within ±MAX_INTEGER.
+
+    Case values and arithmetic keep to the same limit, so no outcome can be
+    infinite, NaN (which is not JSON) or too long to print. A rulebook's
+    ``tests`` hold case data, which the case reader checks.
+    """
+    stack = [([key], value) for key, value in data.items() if key != "tests"]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((path + [k], v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + [i], v) for i, v in enumerate(node))
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) \
+                and not -MAX_INTEGER <= node <= MAX_INTEGER:  # also false for NaN
+            yield RulebookError(f"{path_text(path)} must be a finite number between "
+                                f"-{MAX_INTEGER:,} and {MAX_INTEGER:,}", locate(data, path, file))
 
 
 def _explain(error, root, file) -> Iterator[RulebookError]:

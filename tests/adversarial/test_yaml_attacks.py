@@ -76,8 +76,8 @@ def test_a_50_mb_file_is_refused_before_it_is_read(cli, tmp_path):
     path = tmp_path / "huge.yaml"
     with open(path, "wb") as fh:
         fh.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, nothing to read
-    err = assert_clean_failure(cli("validate", path), mentions="the limit is 5,242,880 bytes")
-    assert err == f"{path}: the file is 52,428,800 bytes; the limit is 5,242,880 bytes\n"
+    err = assert_clean_failure(cli("validate", path), mentions="the limit is 1,048,576 bytes")
+    assert err == f"{path}: the file is 52,428,800 bytes; the limit is 1,048,576 bytes\n"
     err = assert_clean_failure(cli("evaluate", "-r", KNOWSLEY, path), mentions="the limit is")
 
 
