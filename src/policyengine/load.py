@@ -117,7 +117,16 @@ def _construct_timestamp(loader: _Loader, node):
         raise YamlError(f"`{node.value}` is not a real date", _mark(loader.filename, node.start_mark)) from None
 
 
+def _construct_int(loader: _Loader, node):
+    # Python refuses int() of more than 4,300 digits with a bare ValueError.
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:
+        raise YamlError("a number has more than 4,300 digits", _mark(loader.filename, node.start_mark)) from None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 

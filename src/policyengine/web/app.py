@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.exceptions import HTTPException
 
 from .. import __version__
-from ..batch import Formatter, decide_all, read_csv_stream
+from ..batch import Formatter, decide_all, read_csv_bytes
 from ..compile import load_rulebook
 from ..dates import long_date
 from ..docs import render_docs
@@ -290,8 +290,7 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
             return again("Enter a real date, written YYYY-MM-DD")
         raw = await upload.read()  # held in memory for this request only
         try:
-            text = raw.decode("utf-8-sig")
-            records = read_csv_stream(io.StringIO(text, newline=""), upload.filename, book, ignore)
+            records = read_csv_bytes(raw, upload.filename, book, ignore)
             if form.get("action") == "download":
                 formatter = Formatter(book, as_of, "csv")
                 results = list(decide_all(book, records, as_of))
