@@ -145,23 +145,34 @@ def read_csv(opener, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
 
 
 def _fallback_encoding(sample: bytes) -> str:
-    """The encoding of the lines that are not UTF-8: Windows-1252 (what Excel
-    writes) whenever the detector finds it plausible, since on a few lines a
-    detector cannot tell the Western code pages apart; otherwise the
-    detector's choice, if it is a superset of ASCII."""
+    """The encoding to read the lines that are not UTF-8 in.
+
+    Windows-1252 (what Excel writes) if it reads at least half of them: on a few
+    lines of names a detector cannot tell the Western code pages apart, and
+    guessing Central European for a UK export would silently change letters.
+    Otherwise charset-normalizer's choice, if it keeps the ASCII characters
+    (commas, quotes, line ends) as they are.
+    """
+    lines = sample.splitlines()
+    readable = sum(1 for line in lines if _decodes(line, EXCEL_ENCODING))
+    if 2 * readable >= len(lines):
+        return EXCEL_ENCODING
     from charset_normalizer import from_bytes
 
-    matches = [m.encoding for m in from_bytes(sample)]
-    if not matches or EXCEL_ENCODING in matches:
-        return EXCEL_ENCODING
-    for encoding in matches:
-        try:
-            ascii_safe = ',"\n\r azAZ09'.encode(encoding) == b',"\n\r azAZ09'
-        except (LookupError, UnicodeError):
-            ascii_safe = False
-        if ascii_safe and not encoding.startswith(("utf_16", "utf_32")):
-            return encoding
+    best = from_bytes(sample).best()
+    ascii_text = b',"\n\r azAZ09'
+    if best and not best.encoding.startswith(("utf_16", "utf_32")) and _decodes(ascii_text, best.encoding) \
+            and ascii_text.decode(best.encoding) == ascii_text.decode("ascii"):
+        return best.encoding
     return EXCEL_ENCODING
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
 
 
 def _header(line: Line | None, path: str) -> list[str]:

@@ -10,8 +10,8 @@ CSV records are assembled from these lines here rather than by the csv module
 alone, because the csv module cannot recover from a quote that is never
 closed: it reads on to the end of the file and every later row is lost. A
 quoted cell may run over several lines (free-text notes do), but one that
-runs to the end of the file, or over a line that is a complete row by itself,
-is a broken quote: that one row is an error and reading starts again on the
+runs to the end of the file, or over a line that is a row by itself (as many
+cells as the header), is a broken quote: that one row is an error and reading starts again on the
 next line. A record is numbered by the physical line it starts on (the
 header is line 1), which is the "row N" in every message.
 """
@@ -70,13 +70,13 @@ class Decoder:
                 text = raw.decode(self.fallback)
             except UnicodeDecodeError as exc:
                 return None, (f"the line is not text in UTF-8 or {_name(self.fallback)} "
-                              f"(byte 0x{raw[exc.start]:02x} at character {exc.start + 1})")
+                              f"(byte 0x{raw[exc.start]:02x} at position {exc.start + 1})")
             self.fallback_lines += 1
             self.first_fallback = self.first_fallback or number
             if len(self.sample) < SAMPLE_BYTES:
                 self.sample += raw[: SAMPLE_BYTES - len(self.sample)] + b"\n"
             return text, None
-        return None, f"the line is not UTF-8 text (byte 0x{raw[first_bad]:02x} at character {first_bad + 1})"
+        return None, f"the line is not UTF-8 text (byte 0x{raw[first_bad]:02x} at position {first_bad + 1})"
 
     def note(self) -> str | None:
         """What to tell the user when some lines were not UTF-8."""
@@ -176,8 +176,8 @@ def split_row(texts: list[str]) -> list[str]:
 class CsvRecords:
     """The records of a CSV body as (line number, cells or None, problem).
 
-    ``width`` is the header's number of cells: a line with that many cells,
-    well formed, is a complete row, and an open quote cannot run over it.
+    ``width`` is the header's number of cells: a line with that many cells
+    is a row of its own, and an open quote cannot run over it.
     Lines read ahead while a quoted cell is open are kept (at most about
     MAX_LINE characters of them) so that reading can start again after a
     broken quote; ``frontier`` remembers how far the lines ahead are known to
@@ -187,7 +187,7 @@ class CsvRecords:
     def __init__(self, lines: Iterator[Line], width: int) -> None:
         self.lines, self.width = lines, width
         self.pending: deque[Line] = deque()
-        self.frontier = 0          # line number up to which pending lines are known open & incomplete
+        self.frontier = 0          # line number up to which pending lines are known to stay inside a quote and not be rows
         self.exhausted = False
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
@@ -239,7 +239,8 @@ class CsvRecords:
         It ends on the first line that closes the quote, if the record then has
         the header's width and nothing follows the closing quote in its cell.
         Otherwise it is a broken quote: the file ends first, a line it would
-        run over (or end on) is a complete row by itself, the record has the
+        run over (or end on) has as many cells as the header when read by
+        itself (its quotes may open a cell of its own), the record has the
         wrong width or text after its closing quote, or it grows past MAX_LINE.
         (So a multi-line first column is not read: that is the case_id.)
         """
@@ -251,8 +252,7 @@ class CsvRecords:
                 return self._broken(start, self.pending[-1].number + 1 if self.pending else 0)
             if line.text is None or line.before + len(line.text) + 1 - start.before > MAX_LINE:
                 return self._broken(start, line.number)
-            f_cells, f_open, f_clean = _fresh(line)
-            if f_cells == self.width and not f_open and f_clean:  # a complete row by itself
+            if _fresh(line)[0] == self.width:  # as many cells as the header: a row of its own
                 return self._broken(start, line.number)
             cells, still_open, clean = _cont(line)
             if still_open:
