@@ -7,6 +7,7 @@ bounded by the chunk size times the jobs in flight, whatever the caseload.
 """
 from __future__ import annotations
 
+import codecs
 import collections
 import csv
 import datetime as _dt
@@ -126,6 +127,10 @@ def read_csv(opener, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
     """
     ignore = frozenset(ignore)
     with opener() as fh:
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise InputError("the file is UTF-16 text (Excel's \"Unicode Text\"): save it as CSV UTF-8 or "
+                             "CSV (Comma delimited)", Location(name, 1))
+        fh.seek(0)
         survey = Decoder(fallback="latin-1")  # never fails: here only the cells' layout matters
         lines = physical_lines(fh, survey)
         header = _header(next(lines, None), name)

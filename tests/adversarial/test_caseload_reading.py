@@ -162,6 +162,15 @@ def test_a_byte_that_cannot_be_decoded_is_its_own_rows_error(cli, tmp_path):
     assert found == {f"row {i}": "decided" for i in (2, 3, 4, 5, 6, 7, 9, 10, 11)}
 
 
+def test_a_utf16_unicode_text_export_is_refused_saying_how_to_save_it(cli, tmp_path):
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(EXPORT.read_text(encoding="utf-8-sig").encode("utf-16"))
+    result = cli("batch", "-r", LEICS, path, *SKIP)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"{path}:1: the file is UTF-16 text (Excel's \"Unicode Text\"): save it as CSV UTF-8 "
+                             "or CSV (Comma delimited)\n")
+
+
 # -- dates ---------------------------------------------------------------------
 @pytest.mark.parametrize("dates", [["02/11/2026", "11/02/2026", "11/20/2026"], ["11/20/2026", "20/11/2026"]])
 def test_a_date_column_saved_month_first_is_refused_as_a_whole_before_any_row(cli, tmp_path, dates):
