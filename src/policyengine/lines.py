@@ -174,7 +174,8 @@ def split_row(texts: list[str]) -> list[str]:
 
 
 class CsvRecords:
-    """The records of a CSV body as (line number, cells or None, problem).
+    """The records of a CSV body as (line number, cells, problem); for a
+    record that cannot be read, the cells are those before the problem, or None.
 
     ``width`` is the header's number of cells: a line with that many cells
     is a row of its own, and an open quote cannot run over it.
@@ -187,7 +188,7 @@ class CsvRecords:
     def __init__(self, lines: Iterator[Line], width: int) -> None:
         self.lines, self.width = lines, width
         self.pending: deque[Line] = deque()
-        self.frontier = 0          # line number up to which pending lines are known to stay inside a quote and not be rows
+        self.frontier = 0  # pending lines before this one stay inside a quote and are not rows
         self.exhausted = False
 
     def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
