@@ -222,6 +222,16 @@ def test_a_hostile_jsonl_line_is_that_lines_error_and_every_other_line_is_decide
     assert found == {"line 1": "decided", "line 2": error, "line 3": "decided"}
 
 
+def test_a_byte_that_is_not_utf8_in_jsonl_on_standard_input_is_that_lines_error(cli):
+    good = '{"case_id": "A%d", "support": "full", "risk": "low", "priority": "low", "complexity": "low", "date_added": "2026-11-01"}'
+    body = (good % 1 + "\n").encode() + (good % 2).replace("A2", "A2-Ren\xe9e").encode("latin-1") + b"\n" \
+        + (good % 3 + "\n").encode()
+    result = cli("batch", "-r", LEICS, "-", "--as-of", "2026-11-23", input=body)
+    records = jsonl(result.stdout)
+    assert [r.get("where") for r in records] == [None, "line 2", None]
+    assert records[1]["error"] == "the line is not UTF-8 text (byte 0xe9 at position 20)"
+
+
 def test_a_case_file_holding_a_5000_digit_number_is_that_files_error(cli, tmp_path):
     folder = tmp_path / "cases"
     folder.mkdir()
