@@ -7,16 +7,19 @@ bounded by the chunk size times the jobs in flight, whatever the caseload.
 """
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
 import datetime as _dt
 import errno
-import re
-from array import array
 import io
+import itertools
 import json
 import os
-import itertools
+import re
+import stat
 import sys
+from array import array
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,15 +27,14 @@ from typing import Any, Iterable, Iterator
 
 from .errors import CaseError, Location, PolicyEngineError, suggest
 from .evaluate import jsonable, provenance, run, warnings
-from .load import MAX_FILE_BYTES, YamlError, decode, load_yaml, parse_yaml
+from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
+from .load import YamlError, load_yaml
 
 #: Records sent to a worker at a time, and chunks in flight per worker: the
 #: memory bound is about CHUNK * (IN_FLIGHT * jobs + 1) records.
 CHUNK = 500
 IN_FLIGHT = 4
-#: Longest line accepted in a JSONL file, and longest CSV cell.
-MAX_LINE = 1_000_000
-csv.field_size_limit(MAX_LINE)
+csv.field_size_limit(MAX_LINE)  # a multi-line record is read with csv; it is within MAX_LINE
 
 
 class InputError(CaseError):
@@ -59,85 +61,226 @@ class Result:
 
 
 # -- reading -------------------------------------------------------------------
-def read_records(path: str, book, ignore: Iterable[str] = ()) -> Iterator[Record]:
-    """The records of a caseload, checking a CSV header before any row."""
+#: Most columns a CSV header may have.
+MAX_COLUMNS = 10_000
+_SLASH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})", re.ASCII)
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)
+
+
+class Caseload:
+    """The records of a caseload, and notes for the user on how it was read
+    (e.g. that some lines were not UTF-8 and were read as Windows-1252)."""
+
+    def __init__(self, records: Iterable[Record], notes: Iterable[str] = ()) -> None:
+        self._records = iter(records)
+        self.notes = list(notes)
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._records
+
+    def __next__(self) -> Record:
+        return next(self._records)
+
+
+def read_records(path: str, book, ignore: Iterable[str] = ()) -> Caseload:
+    """The records of a caseload, checking a CSV header and its date columns
+    before any row."""
     if path == "-":
-        return _jsonl(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig"), "<stdin>")
+        return Caseload(_jsonl(sys.stdin.buffer, "<stdin>"))
     if os.path.isdir(path):
-        return _folder(path)
-    if not os.path.exists(path):
-        raise InputError("cannot read the file: No such file or directory", Location(path))
-    if path.lower().endswith(".csv"):
-        return _csv(path, book, frozenset(ignore))
-    if path.lower().endswith((".jsonl", ".ndjson")):
-        return _jsonl(open(path, encoding="utf-8-sig", newline=""), path)
+        return Caseload(_folder(path))
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", Location(path)) from None
+    lower = path.lower()
+    if lower.endswith(".csv"):
+        if not stat.S_ISREG(mode):  # read twice (see read_csv), so not a pipe or a device
+            raise InputError("a CSV caseload must be a regular file (not a pipe or a device)", Location(path))
+        return read_csv(lambda: open(path, "rb"), path, book, ignore)
+    if lower.endswith((".jsonl", ".ndjson")):
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise InputError("a JSONL caseload must be a file or a pipe (not a device)", Location(path))
+        return Caseload(_jsonl(open(path, "rb"), path))
     raise InputError("a caseload is a .csv or .jsonl file, a folder of case files, or - for "
                      "JSONL on standard input", Location(path))
 
 
-def _csv(path: str, book, ignore: frozenset) -> Iterator[Record]:
-    return read_csv_stream(open(path, encoding="utf-8-sig", newline=""), path, book, ignore)
+def read_csv_bytes(raw: bytes, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
+    """The records of a CSV caseload held in memory (a web upload)."""
+    return read_csv(lambda: io.BytesIO(raw), name, book, ignore)
 
 
-def read_csv_stream(fh, name: str, book, ignore: Iterable[str] = ()) -> Iterator[Record]:
-    """The records of a CSV caseload from an open text stream (a file, or an
-    upload held in memory); the header is checked before any row is read."""
+def read_csv_stream(fh, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
+    """The records of a CSV caseload from an open stream, read into memory."""
+    with fh:
+        raw = fh.read()
+    return read_csv_bytes(raw.encode("utf-8") if isinstance(raw, str) else raw, name, book, ignore)
+
+
+def read_csv(opener, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
+    """The records of a CSV caseload; ``opener`` opens it as bytes, twice.
+
+    The first pass reads the whole file before any row is decided: it finds
+    the lines that are not UTF-8 (to choose the encoding they are read in) and
+    checks each date column as a whole, since a column with one month-first
+    date may hold others that only look day-first. Both passes stream.
+    """
     ignore = frozenset(ignore)
-    path = name
+    with opener() as fh:
+        if fh.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise InputError("the file is UTF-16 text (Excel's \"Unicode Text\"): save it as CSV UTF-8 or "
+                             "CSV (Comma delimited)", Location(name, 1))
+        fh.seek(0)
+        survey = Decoder(fallback="latin-1")  # never fails: here only the cells' layout matters
+        lines = physical_lines(fh, survey)
+        header = _header(next(lines, None), name)
+        check_columns(header, book, ignore, name)
+        check_dates(CsvRecords(lines, len(header)), header, book, ignore, name)
+    decoder = Decoder(_fallback_encoding(bytes(survey.sample)) if survey.sample else EXCEL_ENCODING)
+    survey.fallback = decoder.fallback
+    note = survey.note()
+
+    def rows() -> Iterator[Record]:
+        with opener() as fh:
+            lines = physical_lines(fh, decoder)
+            next(lines, None)  # the header, read above
+            yield from _csv_rows(CsvRecords(lines, len(header)), header, ignore)
+
+    return Caseload(rows(), [note] if note else [])
+
+
+def _fallback_encoding(sample: bytes) -> str:
+    """The encoding to read the lines that are not UTF-8 in.
+
+    Windows-1252 (what Excel writes) if it reads at least half of them: on a few
+    lines of names a detector cannot tell the Western code pages apart, and
+    guessing Central European for a UK export would silently change letters.
+    Otherwise charset-normalizer's choice, if it keeps the ASCII characters
+    (commas, quotes, line ends) as they are.
+    """
+    lines = sample.splitlines()
+    readable = sum(1 for line in lines if _decodes(line, EXCEL_ENCODING))
+    if 2 * readable >= len(lines):
+        return EXCEL_ENCODING
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    ascii_text = b',"\n\r azAZ09'
+    if best and not best.encoding.startswith(("utf_16", "utf_32")) and _decodes(ascii_text, best.encoding) \
+            and ascii_text.decode(best.encoding) == ascii_text.decode("ascii"):
+        return best.encoding
+    return EXCEL_ENCODING
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
     try:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError("the file is empty: a CSV caseload needs a header row", Location(path, 1)) from None
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise InputError(f"the header row cannot be read: {exc}", Location(path, 1)) from None
-        header = [h.strip() for h in header]
-        check_columns(header, book, ignore, path)
-    except BaseException:
-        fh.close()
-        raise
-    return _csv_rows(fh, reader, header, ignore)
+        raw.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def _header(line: Line | None, path: str) -> list[str]:
+    if line is None:
+        raise InputError("the file is empty: a CSV caseload needs a header row", Location(path, 1))
+    if line.text is None:
+        raise InputError(f"the header row cannot be read: {line.problem}", Location(path, 1))
+    if "\r" in line.text:
+        raise InputError("the lines end in a carriage return alone (an old Mac format): save the file "
+                         "as CSV UTF-8 or CSV (Comma delimited)", Location(path, 1))
+    cells, still_open, _ = scan_line(line.text, False)
+    if still_open:
+        raise InputError("the header row has a quote (\") that is never closed", Location(path, 1))
+    if cells > MAX_COLUMNS:
+        raise InputError(f"the header has {cells:,} columns; the limit is {MAX_COLUMNS:,}", Location(path, 1))
+    return [h.strip() for h in split_row([line.text])]
 
 
 def check_columns(header: list[str], book, ignore: frozenset, path: str) -> None:
-    """Refuse unknown or repeated columns before a single row is read."""
-    repeated = sorted({h for h in header if header.count(h) > 1})
+    """Refuse a missing header, unknown or repeated columns before a single row
+    is read. A header cell that does not look like a column name is never
+    repeated in a message: it may be a person's details."""
+    if len(header) > MAX_COLUMNS:
+        raise InputError(f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", Location(path, 1))
+    known = [h for h in header if h in book.inputs or h in ignore]
+    if not known and not all(_COLUMN_NAME.fullmatch(h) for h in header):
+        raise InputError("the header row is missing: the first row holds values, not column names; add a "
+                         "row of the rulebook's field names (such as `case_id`) above the cases",
+                         Location(path, 1))
+    counts = collections.Counter(header)
+    repeated = sorted(h for h, n in counts.items() if n > 1)
     if repeated:
-        raise InputError(f"the header repeats {', '.join(f'`{h}`' for h in repeated)}", Location(path, 1))
+        raise InputError(f"the header repeats {', '.join(_column(h, header) for h in repeated)}",
+                         Location(path, 1))
     unknown = [h for h in header if h not in book.inputs and h not in ignore]
     if unknown:
-        hints = [f"`{h}`{suggest(h, book.inputs)}" for h in unknown]
+        hints = [_column(h, header) + (suggest(h, book.inputs) if _COLUMN_NAME.fullmatch(h) else "")
+                 for h in unknown]
         raise InputError(
             f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; rename "
             f"{'them' if len(unknown) > 1 else 'it'} or skip on purpose with --ignore-column",
             Location(path, 1))
 
 
-def _csv_rows(fh, reader, header, ignore) -> Iterator[Record]:
+def _column(name: str, header: list[str]) -> str:
+    """A header cell as a message may show it: its name, or only its position."""
+    if _COLUMN_NAME.fullmatch(name):
+        return f"`{name}`"
+    return f"column {header.index(name) + 1} (its name is not shown: it does not look like a column name)"
+
+
+def check_dates(records: CsvRecords, header: list[str], book, ignore: frozenset, path: str) -> None:
+    """Refuse a date column holding a month-first date or a two-digit year.
+
+    ``DD/MM/YYYY`` is the only slash form read. A date whose second part is
+    over 12 can only be month-first: the column was saved in US order, and its
+    other dates (11/02/2026) would be misread, so the whole column is refused
+    before any row is decided. ISO dates are never ambiguous.
+    """
+    columns = [(i, h) for i, h in enumerate(header)
+               if h not in ignore and h in book.inputs and book.inputs[h].type == "date"]
+    month_first: dict[str, int] = {}
+    short_year: dict[str, int] = {}
+    for number, cells, _ in records:
+        if not columns:
+            continue  # still read to the end: the survey also finds the lines that are not UTF-8
+        if cells is None or len(cells) != len(header):
+            continue
+        for i, name in columns:
+            value = cells[i]
+            if "/" not in value:
+                continue
+            m = _SLASH_DATE.fullmatch(value.strip())
+            if not m:
+                continue
+            if len(m.group(3)) == 2:
+                short_year.setdefault(name, number)
+            if int(m.group(2)) > 12 >= int(m.group(1)):
+                month_first.setdefault(name, number)
+    problems = [(row, f"column `{name}` holds dates written month first (the first at row {row}), so "
+                      "none of its dates can be trusted: write them DD/MM/YYYY or YYYY-MM-DD")
+                for name, row in month_first.items()]
+    problems += [(row, f"column `{name}` writes years in two digits (the first at row {row}): write the "
+                       "year in four digits, DD/MM/YYYY or YYYY-MM-DD")
+                 for name, row in short_year.items()]
+    if problems:
+        problems.sort()
+        raise InputError("; ".join(p for _, p in problems) + "; no row was decided", Location(path, problems[0][0]))
+
+
+def _csv_rows(records: CsvRecords, header: list[str], ignore: frozenset) -> Iterator[Record]:
     width = len(header)
     keep = [(i, h) for i, h in enumerate(header) if h not in ignore]
-    row_number = 1
-    with fh:
-        while True:
-            row_number += 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield Record(f"row {row_number}", None, True, f"the row cannot be read as CSV: {exc}")
-                return
-            except UnicodeDecodeError:
-                yield Record(f"row {row_number}", None, True, "the row is not UTF-8 text")
-                return
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank lines are not cases
-            if len(row) != width:
-                yield Record(f"row {row_number}", _case_id_of(row, header), True,
-                             f"the row has {len(row)} cells; the header has {width}")
-                continue
-            yield Record(f"row {row_number}", {h: row[i] for i, h in keep}, True)
+    for number, row, problem in records:
+        where = f"row {number}"
+        if problem:  # ``row`` holds what could be read of it, if anything
+            yield Record(where, _case_id_of(row, header) if row else None, True, problem)
+        elif len(row) != width:
+            yield Record(where, _case_id_of(row, header), True,
+                         f"the row has {len(row)} cells; the header has {width}")
+        else:
+            yield Record(where, {h: row[i] for i, h in keep}, True)
 
 
 def _case_id_of(row, header):
@@ -147,22 +290,51 @@ def _case_id_of(row, header):
         return None
 
 
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
 def _jsonl(fh, name: str) -> Iterator[Record]:
     with fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
+        for line in physical_lines(fh, Decoder()):
+            where = f"line {line.number}"
+            if line.text is None:
+                yield Record(where, None, False, line.problem)
                 continue
-            where = f"line {number}"
-            if len(line) > MAX_LINE:
-                yield Record(where, None, False, f"the line is longer than {MAX_LINE:,} characters")
+            if not line.text.strip():
                 continue
             try:
-                raw = json.loads(line, parse_constant=_no_constant)
-            except (json.JSONDecodeError, ValueError) as exc:
-                message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                yield Record(where, None, False, f"not valid JSON: {message}")
+                raw = json.loads(line.text, parse_constant=_no_constant)
+            except json.JSONDecodeError as exc:
+                yield Record(where, None, False, f"not valid JSON: {exc.msg}")
+                continue
+            except RecursionError:
+                yield Record(where, None, False, "not valid JSON: nested too deeply")
+                continue
+            except ValueError as exc:
+                yield Record(where, None, False, _number_problem(exc))
+                continue
+            if _ESCAPED_SURROGATE.search(line.text) and not _is_text(raw):
+                yield Record(where, None, False, _SURROGATE_PROBLEM)
                 continue
             yield Record(where, raw, False)
+
+
+_SURROGATE_PROBLEM = "a string holds a \\u escape that is half of a character (a lone surrogate)"
+
+
+def _is_text(raw) -> bool:
+    """Whether every string in ``raw`` can be written out as UTF-8."""
+    try:
+        json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError, ValueError):
+        return False
+    return True
+
+
+def _number_problem(exc: ValueError) -> str:
+    if "digits" in str(exc):  # Python refuses int() of more than 4,300 digits
+        return "not valid JSON: a number has more than 4,300 digits"
+    return f"not valid JSON: {exc}"
 
 
 def _no_constant(name):
@@ -174,9 +346,20 @@ def _folder(path: str) -> Iterator[Record]:
     for name in names:
         full = os.path.join(path, name)
         try:
+            regular = stat.S_ISREG(os.stat(full).st_mode)
+        except OSError as exc:
+            yield Record(name, None, False, f"cannot read the file: {exc.strerror}")
+            continue
+        if not regular:  # a FIFO would wait forever for a writer
+            yield Record(name, None, False, "not a regular file: only regular files are read")
+            continue
+        try:
             raw = load_yaml(full)
         except YamlError as exc:
             yield Record(name, None, False, f"{exc.message} (line {exc.line})" if exc.line else exc.message)
+            continue
+        if not _is_text(raw):
+            yield Record(name, None, False, _SURROGATE_PROBLEM)
             continue
         yield Record(name, raw, False)
 
@@ -300,9 +483,11 @@ class Duplicates:
     """Finds repeated case ids in one pass, in 16 bytes per case.
 
     Each case's id is kept only as a 64-bit hash beside its row (or line)
-    number; repeats are found at the end by sorting. Repeated cases are each
-    decided, never merged, and reported by row number (not by id, which the
-    report never needs to repeat).
+    number; repeats are found at the end by sorting. Ids are compared ignoring
+    case and spaces at either end (``"CASE-1 "`` and ``case-1`` are one case
+    to a person reading the export). Repeated cases are each decided, never
+    merged, and reported by row number (not by id, which the report never
+    needs to repeat).
     """
 
     _NUMBERED = re.compile(r"^(row|line) (\d+)$")
@@ -322,7 +507,7 @@ class Duplicates:
         else:
             self.names.append(where)
             place = -len(self.names)
-        self.hashes.append(hash(case_id))
+        self.hashes.append(hash(case_id.strip().casefold()))
         self.places.append(place)
 
     def _where(self, place: int) -> str:
@@ -335,7 +520,8 @@ class Duplicates:
             places = sorted(self.places[i] for i in group)
             if len(places) > 1:
                 first = self._where(places[0])
-                lines.extend(f"{self._where(p)}: the same case_id as {first} (both decided, not merged)"
+                lines.extend(f"{self._where(p)}: the same case_id as {first}, ignoring case and spaces at either "
+                             "end (both decided, not merged)"
                              for p in places[1:])
         return lines
 
@@ -547,6 +733,17 @@ def csv_cell(value: Any) -> str:
     """A value as one CSV cell: lists joined with `;`, dates ISO, booleans true/false."""
     convert = _CELL.get(type(value))
     return convert(value) if convert else str(jsonable(value))
+
+
+def writes_over_input(input_path: str, output: str | None) -> bool:
+    """Whether ``output`` is the caseload itself (by its real path, so
+    ``./in.csv``, a symbolic link or a hard link to it count too)."""
+    if not output or input_path == "-":
+        return False
+    try:
+        return os.path.samefile(input_path, output)
+    except OSError:  # the output does not exist yet
+        return os.path.realpath(input_path) == os.path.realpath(output)
 
 
 def error_line(source: str, result: Result) -> str:

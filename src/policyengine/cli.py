@@ -316,12 +316,17 @@ def _count_records(source: str) -> int | None:
 @reports_errors
 def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
-    from .batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records
+    from .batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records, writes_over_input
 
     as_of = as_of or _dt.date.today()
     fmt = _format_of(output, ("jsonl", "csv"), default="jsonl")
+    if writes_over_input(input_path, output):
+        raise click.UsageError("-o names the caseload itself: the results would replace it; write them "
+                               "to another file")
     book = load_rulebook(rulebook_path)
     records = read_records(input_path, book, ignore)
+    for note in records.notes:
+        click.echo(f"{input_path}: {note}", err=True)
     formatter = Formatter(book, as_of, fmt)
     out = AtomicOutput(output)
     repeats = Duplicates()

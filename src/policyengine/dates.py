@@ -24,8 +24,9 @@ UNITS = {
     "working day": "working days",
 }
 _INTERVAL = re.compile(r"^\s*(\d{1,4})\s+(working days?|days?|weeks?|months?|years?)\s*$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_UK = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_UK = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_UK_SHORT_YEAR = re.compile(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,10 @@ def calendar(country: str = "GB", subdiv: str | None = "ENG") -> Calendar:
     return Calendar(country, subdiv)
 
 
+class ShortYear(ValueError):
+    """A day-first date written with a two-digit year (LibreOffice's UK default)."""
+
+
 def parse_date(value, *, day_first: bool = False) -> _dt.date:
     """A date from a date or an ISO string; UK DD/MM/YYYY only if ``day_first``.
 
@@ -110,13 +115,15 @@ def parse_date(value, *, day_first: bool = False) -> _dt.date:
     if isinstance(value, str):
         text = value.strip()
         try:
-            if _ISO.match(text):
+            if _ISO.fullmatch(text):
                 return _dt.date.fromisoformat(text)
-            m = _UK.match(text) if day_first else None
+            m = _UK.fullmatch(text) if day_first else None
             if m:
                 return _dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         except ValueError:
             raise ValueError(f"`{text}` is not a real date") from None
+        if day_first and _UK_SHORT_YEAR.fullmatch(text):
+            raise ShortYear("has a two-digit year: write the year in four digits, DD/MM/YYYY or YYYY-MM-DD")
     form = "YYYY-MM-DD or DD/MM/YYYY" if day_first else "YYYY-MM-DD"
     raise ValueError(f"expected a date written {form}, got `{value}`")
 

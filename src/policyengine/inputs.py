@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .dates import parse_date
+from .dates import ShortYear, parse_date
 from .errors import CaseError, Location, suggest
 from .load import YMap, loc_of
 
@@ -80,6 +80,8 @@ class Input:
         if kind == "date":
             try:
                 return parse_date(value, day_first=text)
+            except ShortYear as exc:
+                raise ValueError(str(exc)) from None
             except ValueError:
                 form = "YYYY-MM-DD or DD/MM/YYYY" if text else "YYYY-MM-DD"
                 raise ValueError(f"must be a real date written {form}") from None

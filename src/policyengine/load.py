@@ -122,11 +122,11 @@ def _construct_timestamp(loader: _Loader, node):
 
 
 def _construct_int(loader: _Loader, node):
-    # Python refuses to read an integer of over 4,300 digits (a bare ValueError).
+    # Python refuses int() of more than 4,300 digits with a bare ValueError.
     try:
         return yaml.SafeLoader.construct_yaml_int(loader, node)
     except ValueError:
-        raise YamlError("a number has too many digits", _mark(loader.filename, node.start_mark)) from None
+        raise YamlError("a number has more than 4,300 digits", _mark(loader.filename, node.start_mark)) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)

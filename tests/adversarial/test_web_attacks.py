@@ -36,9 +36,10 @@ def test_a_formula_in_an_uploaded_caseload_is_neutralised_in_the_download(client
     assert rows[0]["case_id"] == "'" + FORMULA
 
 
-def test_an_upload_that_is_not_utf8_is_refused_with_a_message(client):
+def test_an_upload_that_is_not_utf8_is_read_as_windows_1252_and_its_row_decided(client):
     page = upload(client, "case_id,support\nA1,n\xe9\n".encode("latin-1"), action="worklist")
-    assert page.status_code == 422 and "save it from your spreadsheet as “CSV UTF-8”" in page.text
+    assert page.status_code == 200
+    assert "row 2 (case A1): field `support` must be one of none, moderate, full" in page.text
 
 
 def test_an_upload_with_a_hostile_row_decides_the_others(client):

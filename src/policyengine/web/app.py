@@ -10,7 +10,6 @@ import base64
 import datetime as _dt
 import hashlib
 import hmac
-import io
 import json
 import os
 import re
@@ -30,7 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser, parse_options_header
 
 from .. import __version__
-from ..batch import Formatter, decide_all, read_csv_stream
+from ..batch import Formatter, decide_all, read_csv_bytes
 from ..compile import load_rulebook
 from ..dates import long_date
 from ..docs import render_docs
@@ -386,8 +385,7 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         raw = await upload.read()  # held in memory for this request only
 
         def decide_upload():  # in a worker thread: reading and deciding a caseload takes time
-            text = raw.decode("utf-8-sig")
-            records = read_csv_stream(io.StringIO(text, newline=""), upload.filename, book, ignore)
+            records = read_csv_bytes(raw, upload.filename, book, ignore)
             if form.get("action") == "download":
                 formatter = Formatter(book, as_of, "csv")
                 results = list(decide_all(book, records, as_of))
@@ -400,8 +398,6 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
 
         try:
             return await off_loop(decide_upload)
-        except UnicodeDecodeError:
-            return again("The file is not UTF-8 text: save it from your spreadsheet as “CSV UTF-8”")
         except PolicyEngineError as exc:
             return again(exc.message)
 
