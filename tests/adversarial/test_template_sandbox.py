@@ -159,7 +159,19 @@ def test_a_named_pipe_in_the_templates_folder_is_refused_without_waiting(cli, fo
     path = fork({"note.md.j2": '{% include "pipe" %}'})
     os.mkfifo(path.parent / "templates" / "mini" / "pipe")
     err = assert_clean_failure(cli("validate", path), mentions="not a regular file")
-    assert "`pipe` is not a regular file" in err
+    assert err == f"{path.parent / 'templates' / 'mini' / 'pipe'}: `pipe` is not a regular file\n"
+
+
+def test_a_named_pipe_made_after_validate_is_refused_at_render_without_waiting(fork):
+    path = fork({"note.md.j2": '{% include "part.md.j2" %}', "part.md.j2": "part\n"})
+    decision = decide(path)
+    part = path.parent / "templates" / "mini" / "part.md.j2"
+    part.unlink()
+    os.mkfifo(part)
+    with pytest.raises(RenderError) as info:
+        render(decision, "note")
+    assert info.value.message == ("case X: cannot render `note.md.j2` (line 1): "
+                                  "includes a template that is not a regular file")
 
 
 # --- Template resources ---------------------------------------------------------
