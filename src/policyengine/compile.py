@@ -334,15 +334,13 @@ def _satisfiable(when, names, space) -> bool:
 
 
 def _digest(path: str, book: Rulebook) -> str:
-    """SHA-256 over the rulebook, the bases it extends and every template it uses."""
-    from .render import template_path
+    """SHA-256 over the rulebook, the bases it extends and every file in their
+    templates folders (any of which a document can include)."""
+    from .render import hash_templates
 
     h = hashlib.sha256()
     for file in book.files:
         with open(file, "rb") as fh:
             h.update(fh.read() + b"\0")
-    for doc in sorted(book.documents.values(), key=lambda d: d.template):
-        h.update(b"\0" + doc.template.encode())
-        with open(template_path(book, doc.template), "rb") as fh:
-            h.update(fh.read())
+    hash_templates(book, h)
     return h.hexdigest()

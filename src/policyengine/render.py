@@ -1,17 +1,39 @@
 """Stage 5, render: decision letters and case notes from Jinja templates.
 
-Templates live in ``rulebooks/templates/<rulebook-id>/`` and run in Jinja's
-immutable sandbox with StrictUndefined, so a misspelt name is an error rather
-than a blank in a letter sent to a family. Every name a template reads is
-checked when the rulebook compiles, and reported at the template's own line.
+Templates live in ``rulebooks/templates/<rulebook-id>/`` (a fork also sees its
+bases' folders) and run in Jinja's immutable sandbox with StrictUndefined, so a
+misspelt name is an error rather than a blank in a letter sent to a family.
+Every name a document's template reads is checked when the rulebook compiles,
+and reported at the template's own line.
+
+Three walls stand between a template and the rest of the machine:
+
+- every template loaded, included, imported or extended is found by
+  :class:`TemplateFolders`, which resolves links and refuses a file that lies
+  outside the rulebook's templates folders, is not a regular file, or is larger
+  than ``MAX_TEMPLATE_BYTES``; ``validate`` walks the folders for the same faults
+  and the check is made again at every render;
+- the sandbox refuses Python internals, changing values, huge ``range()`` and
+  ``*``, and stops the output at ``MAX_OUTPUT_CHARS``;
+- the template runs in a worker process (see ``_render_worker``) that the kernel
+  limits to ``RENDER_MEMORY_MB`` of memory and the parent kills after
+  ``RENDER_SECONDS``: a sandbox sees calls, not the C code behind ``str()`` or
+  ``==`` of a list that holds itself ten thousand times over.
+
+A render error names the template, its line and the kind of problem, never a
+value from the case.
 """
 from __future__ import annotations
 
 import os
-import traceback
+import stat
+import sys
 
-from jinja2 import FileSystemLoader, StrictUndefined, meta, nodes, select_autoescape
-from jinja2.exceptions import SecurityError, TemplateError, TemplateNotFound, TemplateSyntaxError
+from jinja2 import BaseLoader, StrictUndefined, meta, nodes, select_autoescape
+from jinja2.compiler import CodeGenerator
+from jinja2.exceptions import (SecurityError, TemplateError, TemplateNotFound, TemplateSyntaxError,
+                               UndefinedError)
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import long_date
@@ -29,40 +51,170 @@ CONTEXT_NAMES = ("case", "settings", "rulebook", "as_of", "explanation", "becaus
 #: Most items `range()` may make in a template, and longest text `*` may build.
 MAX_RANGE = 10_000
 MAX_REPEAT_CHARS = 10_000
-#: Longest a document may take to render, in seconds (CLI and main thread only).
+#: Longest a document may take to render, in seconds.
 RENDER_SECONDS = 5
+#: Most memory (address space) the process rendering a document may use, in MB.
+RENDER_MEMORY_MB = 512
+#: Largest template file the engine reads, and most files a templates folder may hold.
+MAX_TEMPLATE_BYTES = 1_000_000
+MAX_TEMPLATE_FILES = 1_000
+
+
+class _Refused(SecurityError):
+    """One of the engine's own limits, in words fit to show as they are."""
 
 
 def _small_range(*args) -> range:
     """`range()` for templates: a template has no business making huge lists."""
     items = range(*args)
     if len(items) > MAX_RANGE:
-        raise SecurityError(f"range() is limited to {MAX_RANGE:,} items in a template")
+        raise _Refused(f"range() is limited to {MAX_RANGE:,} items in a template")
     return items
+
+
+class _NoFolding:
+    """Compile a template without running any of it.
+
+    Jinja evaluates constant expressions while compiling (``{{ 'x'|indent(10**9) }}``
+    becomes its value), which would run template code in the process that
+    validates rulebooks, outside the render worker's limits. Only literal
+    text and constants are kept as they are; every expression runs at render time.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.optimizer = None
+
+    def _output_child_to_const(self, node, frame, finalize):
+        if not isinstance(node, (nodes.TemplateData, nodes.Const)):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
+
+    def visit_EvalContextModifier(self, node, frame) -> None:
+        frame.eval_ctx.volatile = True  # `{% autoescape expr %}`: evaluate expr at render time
+        super().visit_EvalContextModifier(node, frame)
+
+
+class _Compiler(_NoFolding, CodeGenerator):
+    pass
+
+
+class _Tracker(_NoFolding, meta.TrackingCodeGenerator):
+    pass
+
+
+def _undeclared_names(env, tree) -> set[str]:
+    """``jinja2.meta.find_undeclared_variables``, without folding constants."""
+    tracker = _Tracker(env)
+    tracker.visit(tree)
+    return set(tracker.undeclared_identifiers)
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with caps on the ways a template can blow up."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = _Compiler
+    # Every operator goes through call_binop, and none is folded while compiling.
+    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
-            raise SecurityError("`**` is not allowed in a template")
+            raise _Refused("`**` is not allowed in a template")
         for text, times in ((left, right), (right, left)):
             if isinstance(text, (str, list, tuple)) and isinstance(times, int) \
                     and len(text) * times > MAX_REPEAT_CHARS:
-                raise SecurityError(f"repeating text with `*` is limited to {MAX_REPEAT_CHARS:,} characters")
+                raise _Refused(f"repeating text with `*` is limited to {MAX_REPEAT_CHARS:,} characters")
         return super().call_binop(context, operator, left, right)
 
 
-def environment(book) -> _Sandbox:
-    """The rulebook's template environment, made once per compiled rulebook."""
-    env = book.__dict__.get("_template_env")
-    if env is not None:
-        return env
+class TemplateRefused(TemplateError):
+    """A template name that leads somewhere a template may not be read from.
+
+    Not a TemplateNotFound, so that `{% include ... ignore missing %}` cannot hide it."""
+
+    def __init__(self, name: str, kind: str) -> None:
+        super().__init__(kind)
+        self.name, self.kind = name, kind
+
+
+class TemplateFolders(BaseLoader):
+    """Finds templates in the rulebook's folders (its own first, then its bases').
+
+    Each name, whether a document's template or one it includes, imports or
+    extends, is resolved through every link and must land on a regular file of
+    at most ``MAX_TEMPLATE_BYTES`` inside one of the folders. The check is made
+    on every load, and ``uptodate`` repeats it, so a file changed into a link
+    after ``validate`` is refused when it is next rendered.
+    """
+
+    def __init__(self, folders) -> None:
+        self.folders = [os.path.abspath(f) for f in folders]
+        self.served: dict[str, str] = {}  # file name -> template name, to point errors at lines
+
+    def find(self, name: str) -> str | None:
+        """The path ``name`` names (unresolved), or None when no folder has it."""
+        pieces = split_template_path(name)
+        for folder in self.folders:
+            candidate = os.path.join(folder, *pieces)
+            if pieces and os.path.lexists(candidate):
+                return candidate
+        return None
+
+    def get_source(self, environment, template):
+        path = self.find(template)
+        if path is None:
+            raise TemplateNotFound(template)
+        real = self.check(template, path)
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(real, flags)
+        except OSError:
+            raise TemplateRefused(template, "cannot be read") from None
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise TemplateRefused(template, "is not a regular file")
+            data = fh.read(MAX_TEMPLATE_BYTES + 1)
+        if len(data) > MAX_TEMPLATE_BYTES:
+            raise TemplateRefused(template, f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TemplateRefused(template, "is not UTF-8 text") from None
+        self.served[path] = template
+
+        def uptodate() -> bool:
+            try:
+                return self.check(template, path) == real and os.stat(real).st_mtime_ns == info.st_mtime_ns
+            except (TemplateError, OSError):
+                return False
+
+        return source, path, uptodate
+
+    def check(self, name: str, path: str) -> str:
+        """The real file behind ``path``, if it is one a template may read."""
+        real = os.path.realpath(path)
+        if not any(_inside(folder, real) for folder in self.folders):
+            raise TemplateRefused(name, "leads outside the templates folder")
+        try:
+            info = os.stat(real)
+        except OSError:
+            raise TemplateNotFound(name) from None
+        if not stat.S_ISREG(info.st_mode):
+            raise TemplateRefused(name, "is not a regular file")
+        if info.st_size > MAX_TEMPLATE_BYTES:
+            raise TemplateRefused(name, f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
+        return real
+
+
+def _inside(folder: str, path: str) -> bool:
+    folder, path = os.path.realpath(folder), os.path.realpath(path)
+    return os.path.commonpath([folder, path]) == folder
+
+
+def _make_environment(folders, functions) -> _Sandbox:
     env = _Sandbox(
-        loader=FileSystemLoader(book.template_dirs, followlinks=False),
+        loader=TemplateFolders(folders),
         undefined=StrictUndefined,
         # "letter.html.j2" must be escaped too: select_autoescape matches the last suffix only.
         autoescape=select_autoescape(HTML_SUFFIXES, default_for_string=False),
@@ -74,26 +226,39 @@ def environment(book) -> _Sandbox:
     env.filters["long_date"] = long_date
     # Jinja's `capitalize` lowercases the rest ("Northfield" → "northfield").
     env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
-    env.globals.update(book.functions)
-    book.__dict__["_template_env"] = env
+    env.globals.update(functions)
+    return env
+
+
+def environment(book) -> _Sandbox:
+    """The rulebook's template environment, for checking templates (made once per rulebook)."""
+    env = book.__dict__.get("_template_env")
+    if env is None:
+        env = book.__dict__["_template_env"] = _make_environment(book.template_dirs, book.functions)
     return env
 
 
 def template_path(book, name: str) -> str:
     """The file a template name resolves to: the fork's own folder first, then its bases'."""
-    for folder in book.template_dirs:
-        candidate = os.path.join(folder, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return os.path.join(book.template_dirs[0], name)
+    try:
+        found = TemplateFolders(book.template_dirs).find(name)
+    except TemplateNotFound:
+        found = None
+    return found or os.path.join(book.template_dirs[0], name)
 
 
 def check_templates(book) -> list[RulebookError]:
-    """Every document's template exists, parses, and reads only declared names."""
+    """Every document's template exists, parses, and reads only declared names;
+    no file in the templates folders is a link out of them, or too large to read."""
     problems: list[RulebookError] = []
     env = environment(book)
     allowed = set(book.inputs) | {o for el in book.elements for o in el.outputs}
     allowed |= set(CONTEXT_NAMES) | set(env.globals)
+    if book.documents:
+        own = {template_path(book, doc.template) for doc in book.documents.values()}  # reported below
+        for folder, files in _folder_files(book):
+            problems.extend(_file_problems(folder, [f for f in files if f[1] not in own], book))
+    reported = {p.file for p in problems}  # said once, of the file itself
     for doc in book.documents.values():
         path = template_path(book, doc.template)
         if not any(_inside(folder, path) for folder in book.template_dirs):
@@ -102,6 +267,10 @@ def check_templates(book) -> list[RulebookError]:
             continue
         try:
             source = env.loader.get_source(env, doc.template)[0]
+        except TemplateRefused as exc:
+            if path not in reported:
+                problems.append(RulebookError(f"template `{doc.template}` {exc.kind}", doc.loc))
+            continue
         except TemplateNotFound:
             problems.append(RulebookError(
                 f"template `{doc.template}` not found in {os.path.relpath(book.template_dirs[0])}", doc.loc))
@@ -112,7 +281,8 @@ def check_templates(book) -> list[RulebookError]:
             problems.append(RulebookError(f"template syntax: {exc.message}",
                                           Location(path, exc.lineno, None, doc.id)))
             continue
-        for name in sorted(meta.find_undeclared_variables(tree) - allowed):
+        problems.extend(_include_problems(env, tree, path, reported))
+        for name in sorted(_undeclared_names(env, tree) - allowed):
             line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), None)
             problems.append(RulebookError(
                 f"template uses `{name}`, which the rulebook does not declare{suggest(name, allowed)}",
@@ -127,9 +297,80 @@ def check_templates(book) -> list[RulebookError]:
     return problems
 
 
-def _inside(folder: str, path: str) -> bool:
-    folder, path = os.path.realpath(folder), os.path.realpath(path)
-    return os.path.commonpath([folder, path]) == folder
+def _include_problems(env, tree, path: str, reported: set) -> list[RulebookError]:
+    """Each template named literally in an include, import or extends can be loaded
+    (a file already ``reported`` is not reported again)."""
+    problems = []
+    for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+        name = node.template.value if isinstance(node.template, nodes.Const) else None
+        if not isinstance(name, str):
+            continue
+        try:
+            env.loader.get_source(env, name)
+        except TemplateRefused as exc:
+            if env.loader.find(name) not in reported:
+                problems.append(RulebookError(f"template `{name}` {exc.kind}", Location(path, node.lineno)))
+        except TemplateNotFound:
+            if not getattr(node, "ignore_missing", False):
+                problems.append(RulebookError(f"template `{name}` not found", Location(path, node.lineno)))
+    return problems
+
+
+def _folder_files(book):
+    """Each templates folder with its entries, as sorted (relative path, full path) pairs."""
+    for folder in dict.fromkeys(book.template_dirs):
+        files = []
+        if os.path.isdir(folder):
+            for root, dirs, names in os.walk(folder):
+                dirs.sort()
+                for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+                    full = os.path.join(root, name)
+                    files.append((os.path.relpath(full, folder).replace(os.sep, "/"), full))
+                    if len(files) > MAX_TEMPLATE_FILES:
+                        break
+                if len(files) > MAX_TEMPLATE_FILES:
+                    break
+        yield folder, sorted(files)
+
+
+def _file_problems(folder: str, files, book) -> list[RulebookError]:
+    here = os.path.relpath(folder)
+    if len(files) > MAX_TEMPLATE_FILES:
+        return [RulebookError(f"the templates folder has more than {MAX_TEMPLATE_FILES:,} files",
+                              Location(here))]
+    problems = []
+    for rel, full in files:
+        real = os.path.realpath(full)
+        if not any(_inside(f, real) for f in book.template_dirs):
+            problems.append(RulebookError(f"`{rel}` is a link that leads outside the templates folder",
+                                          Location(full)))
+        elif os.path.isdir(real):
+            continue
+        elif not os.path.isfile(real):
+            problems.append(RulebookError(f"`{rel}` is not a regular file", Location(full)))
+        elif os.path.getsize(real) > MAX_TEMPLATE_BYTES:
+            problems.append(RulebookError(f"`{rel}` is larger than {MAX_TEMPLATE_BYTES:,} bytes",
+                                          Location(full)))
+    return problems
+
+
+def hash_templates(book, digest) -> None:
+    """Feed ``digest`` every file a document can include: each entry of each
+    templates folder, in order, as its relative path and then its bytes (a
+    regular file) or where it points (a link; the file it reaches inside the
+    folders is hashed at its own place)."""
+    for i, (folder, files) in enumerate(_folder_files(book)):
+        digest.update(f"\0folder {i}\0".encode())
+        for rel, full in files:
+            digest.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
+            if os.path.islink(full):
+                digest.update(b"-> " + os.fsencode(os.readlink(full)))
+            elif os.path.isfile(full) and os.path.getsize(full) > MAX_TEMPLATE_BYTES:
+                digest.update(b"too large: %d" % os.path.getsize(full))  # refused, never read
+            elif os.path.isfile(full):
+                with open(full, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 16), b""):
+                        digest.update(chunk)
 
 
 def context(decision, document=None) -> dict:
@@ -153,7 +394,9 @@ def context(decision, document=None) -> dict:
 
 
 def render(decision, document_id: str) -> str:
-    """Render one of the rulebook's documents for a decision."""
+    """Render one of the rulebook's documents for a decision (in a worker process)."""
+    from ._render_worker import WorkerDied, WorkerTimeout, WorkerUnavailable, pool
+
     book = decision.rulebook
     doc = book.documents.get(document_id)
     if doc is None:
@@ -163,72 +406,94 @@ def render(decision, document_id: str) -> str:
     if document_id not in decision.documents:
         raise RenderError(f"document `{document_id}` does not apply to case {decision.case_id}",
                           doc.loc.at(document_id))
-    env = environment(book)
-    path = template_path(book, doc.template)
+    request = {"folders": list(book.template_dirs), "template": doc.template, "calendar": book.calendar,
+               "context": context(decision, doc), "seconds": RENDER_SECONDS, "max_chars": MAX_OUTPUT_CHARS}
+    where = f"case {decision.case_id}: cannot render `{doc.template}`"
+    top = Location(template_path(book, doc.template), None, None, doc.id)
     try:
-        with _time_limit(RENDER_SECONDS):
-            parts, size = [], 0
-            for part in env.get_template(doc.template).generate(context(decision, doc)):
-                size += len(part)
-                if size > MAX_OUTPUT_CHARS:
-                    raise RenderError(f"the document is longer than {MAX_OUTPUT_CHARS:,} characters",
-                                      Location(path, None, None, doc.id))
-                parts.append(part)
-    except SecurityError as exc:
-        raise RenderError(f"template refused an unsafe operation: {exc}",
-                          Location(path, _template_line(doc.template), None, doc.id)) from None
-    except _TooSlow:
-        raise RenderError(f"the document took longer than {RENDER_SECONDS} seconds to render",
-                          Location(path, None, None, doc.id)) from None
+        reply = pool().run(request, RENDER_SECONDS, RENDER_MEMORY_MB * 1024 * 1024)
+    except WorkerTimeout:
+        raise RenderError(f"{where}: the document took longer than {RENDER_SECONDS} seconds to render",
+                          top) from None
+    except WorkerDied:
+        raise RenderError(f"{where}: rendering stopped (the document may need more than "
+                          f"{RENDER_MEMORY_MB} MB of memory)", top) from None
+    except WorkerUnavailable:
+        raise RenderError(f"{where}: no render worker could be started", top) from None
+    if "text" in reply:
+        return str(reply["text"])
+    if reply.get("memory"):
+        raise RenderError(f"{where}: the document needs more than {RENDER_MEMORY_MB} MB of memory to render",
+                          top)
+    name, line = reply.get("name"), reply.get("line")
+    if name and name != doc.template:
+        where += f" (in `{name}`{'' if line is None else f' line {line}'})"
+    elif line is not None:
+        where += f" (line {line})"
+    file = reply.get("file") if isinstance(reply.get("file"), str) else top.file
+    raise RenderError(f"{where}: {reply.get('error')}", Location(file, line, None, doc.id))
+
+
+# --- in the worker process --------------------------------------------------
+
+def render_request(request: dict) -> dict:
+    """Render in this process; the text, or the kind of problem and where (never a value)."""
+    from .expressions import functions
+
+    env = _make_environment(request["folders"], functions(request["calendar"]))
+    limit = request["max_chars"]
+    try:
+        parts, size = [], 0
+        for part in env.get_template(request["template"]).generate(request["context"]):
+            size += len(part)
+            if size > limit:
+                return _failed(env, f"the document is longer than {limit:,} characters")
+            parts.append(part)
+        return {"text": "".join(parts)}
+    except MemoryError:
+        return {"memory": True, "recycle": True}
     except RecursionError:
-        raise RenderError("the template calls itself too deeply", Location(path, None, None, doc.id)) from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
-        raise RenderError(f"case {decision.case_id}: cannot render: {exc}",
-                          Location(path, _template_line(doc.template), None, doc.id)) from None
-    return "".join(parts)
+        return _failed(env, "the template calls itself too deeply", recycle=True)
+    except TemplateSyntaxError as exc:
+        # Names the template's own text, not a case's value.
+        return {"error": f"template syntax: {exc.message}", "name": exc.name, "file": exc.filename,
+                "line": exc.lineno}
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a kind of problem, never its text
+        return _failed(env, _kind(exc))
 
 
-class _TooSlow(Exception):
-    pass
+def _kind(exc: Exception) -> str:
+    if isinstance(exc, _Refused):
+        return str(exc)
+    if isinstance(exc, TemplateRefused):
+        return f"includes a template that {exc.kind}"
+    if isinstance(exc, TemplateNotFound):
+        return "includes a template that does not exist"
+    if isinstance(exc, UndefinedError):
+        return "reads a name, key or attribute that has no value"
+    if isinstance(exc, SecurityError):
+        return "refused an unsafe operation (Python internals, or changing a value)"
+    if isinstance(exc, ZeroDivisionError):
+        return "divides by zero"
+    if isinstance(exc, ArithmeticError):
+        return "makes a number too large or not a number"
+    if isinstance(exc, LookupError):
+        return "reads a key or item that is not there"
+    if isinstance(exc, TypeError):
+        return "uses a value of the wrong type for an operation or filter"
+    if isinstance(exc, ValueError):
+        return "passes a value an operation or filter cannot use"
+    return f"failed ({type(exc).__name__})"
 
 
-class _time_limit:
-    """Stop a render that runs too long (in the main thread, where signals work)."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.armed = False
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-            self.previous = signal.signal(signal.SIGALRM, self._expire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            self.armed = True
-        return self
-
-    @staticmethod
-    def _expire(signum, frame):
-        raise _TooSlow()
-
-    def __exit__(self, *exc):
-        if self.armed:
-            import signal
-
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
-        return False
-
-
-def _template_line(name: str) -> int | None:
-    """The template line of the exception being handled, from Jinja's traceback."""
-    import sys
-
+def _failed(env, message: str, *, recycle: bool = False) -> dict:
+    """The reply for the exception being handled: the innermost template line it came from."""
+    served = env.loader.served
+    name = file = line = None
     tb = sys.exc_info()[2]
-    line = None
-    for frame in traceback.extract_tb(tb):
-        if frame.filename.endswith(name):
-            line = frame.lineno
-    return line
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in served:
+            name, file, line = served[filename], filename, tb.tb_lineno
+        tb = tb.tb_next
+    return {"error": message, "name": name, "file": file, "line": line, "recycle": recycle}
