@@ -242,7 +242,7 @@ def check_dates(records: CsvRecords, header: list[str], book, ignore: frozenset,
                if h not in ignore and h in book.inputs and book.inputs[h].type == "date"]
     month_first: dict[str, int] = {}
     short_year: dict[str, int] = {}
-    for number, cells, _ in records:
+    for row, line, cells, _ in records:
         if not columns:
             continue  # still read to the end: the survey also finds the lines that are not UTF-8
         if cells is None or len(cells) != len(header):
@@ -255,25 +255,32 @@ def check_dates(records: CsvRecords, header: list[str], book, ignore: frozenset,
             if not m:
                 continue
             if len(m.group(3)) == 2:
-                short_year.setdefault(name, number)
+                short_year.setdefault(name, (row, line))
             if int(m.group(2)) > 12 >= int(m.group(1)):
-                month_first.setdefault(name, number)
-    problems = [(row, f"column `{name}` holds dates written month first (the first at row {row}), so "
-                      "none of its dates can be trusted: write them DD/MM/YYYY or YYYY-MM-DD")
-                for name, row in month_first.items()]
-    problems += [(row, f"column `{name}` writes years in two digits (the first at row {row}): write the "
-                       "year in four digits, DD/MM/YYYY or YYYY-MM-DD")
-                 for name, row in short_year.items()]
+                month_first.setdefault(name, (row, line))
+    problems = [(at, f"column `{name}` holds dates written month first (the first at {_row_name(*at)}), "
+                     "so none of its dates can be trusted: write them DD/MM/YYYY or YYYY-MM-DD")
+                for name, at in month_first.items()]
+    problems += [(at, f"column `{name}` writes years in two digits (the first at {_row_name(*at)}): write "
+                      "the year in four digits, DD/MM/YYYY or YYYY-MM-DD")
+                 for name, at in short_year.items()]
     if problems:
         problems.sort()
-        raise InputError("; ".join(p for _, p in problems) + "; no row was decided", Location(path, problems[0][0]))
+        raise InputError("; ".join(p for _, p in problems) + "; no row was decided",
+                         Location(path, problems[0][0][1]))
+
+
+def _row_name(row: int, line: int) -> str:
+    """A record as a manager finds it: the spreadsheet's row, and the file's
+    line too when a quoted cell over several lines above makes them differ."""
+    return f"row {row}" if row == line else f"row {row} (line {line} of the file)"
 
 
 def _csv_rows(records: CsvRecords, header: list[str], ignore: frozenset) -> Iterator[Record]:
     width = len(header)
     keep = [(i, h) for i, h in enumerate(header) if h not in ignore]
-    for number, row, problem in records:
-        where = f"row {number}"
+    for number, line, row, problem in records:
+        where = _row_name(number, line)
         if problem:  # ``row`` holds what could be read of it, if anything
             yield Record(where, _case_id_of(row, header) if row else None, True, problem)
         elif len(row) != width:
@@ -490,7 +497,7 @@ class Duplicates:
     needs to repeat).
     """
 
-    _NUMBERED = re.compile(r"^(row|line) (\d+)$")
+    _NUMBERED = re.compile(r"^(row|line) (\d+)(?: \(line \d+ of the file\))?$")
 
     def __init__(self) -> None:
         self.hashes, self.places = array("q"), array("q")

@@ -174,8 +174,11 @@ def split_row(texts: list[str]) -> list[str]:
 
 
 class CsvRecords:
-    """The records of a CSV body as (line number, cells, problem); for a
-    record that cannot be read, the cells are those before the problem, or None.
+    """The records of a CSV body as (row, line, cells, problem): ``row`` is the
+    spreadsheet's row number, ``line`` the file's line the record starts on
+    (they differ after a quoted cell that runs over several lines, which a
+    spreadsheet shows as one row). For a record that cannot be read, the cells
+    are those before the problem, or None.
 
     ``width`` is the header's number of cells: a line with that many cells
     is a row of its own, and an open quote cannot run over it.
@@ -190,14 +193,15 @@ class CsvRecords:
         self.pending: deque[Line] = deque()
         self.frontier = 0  # pending lines before this one stay inside a quote and are not rows
         self.exhausted = False
+        self.folded = 0  # lines joined into the rows before: line - folded is the spreadsheet's row
 
-    def __iter__(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
+    def __iter__(self) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
         while True:
             line = self.pending.popleft() if self.pending else next(self.lines, None)
             if line is None:
                 return
             if line.text is None:
-                yield line.number, None, line.problem
+                yield line.number - self.folded, line.number, None, line.problem
                 continue
             cells, open_, _ = _fresh(line)
             if not open_:
@@ -207,10 +211,13 @@ class CsvRecords:
             yield self._multi(line, cells)
 
     def _row(self, lines: list[Line]):
+        number = lines[0].number
+        row = number - self.folded
+        self.folded += len(lines) - 1
         try:
-            return lines[0].number, split_row([l.text for l in lines]), None
+            return row, number, split_row([l.text for l in lines]), None
         except csv.Error:
-            return lines[0].number, None, "the row cannot be read as CSV"
+            return row, number, None, "the row cannot be read as CSV"
 
     def _ahead(self, i: int) -> Line | None:
         """The i-th line after the current one (0-based), reading it if need be."""
@@ -232,7 +239,7 @@ class CsvRecords:
             cells = split_row([start.text])[:-1]
         except csv.Error:
             cells = None
-        return start.number, cells, BROKEN_QUOTE
+        return start.number - self.folded, start.number, cells, BROKEN_QUOTE
 
     def _multi(self, start: Line, start_cells: int):
         """A record whose quoted cell continues past the end of line ``start``.

@@ -100,7 +100,7 @@ def test_a_multi_line_free_text_cell_that_closes_is_still_one_row(cli, tmp_path)
     path.write_text(f"{HEADER},notes\nA1,full,low,low,low,2026-11-01,\"Carer in hospital.\nDaughter visits, "
                     f"daily\n\nSee file\"\nA2,full,low,low,low,2026-11-01,\"one line, quoted \"\"here\"\"\"\n")
     result, found = outcome(cli, "-r", LEICS, path, "--ignore-column", "notes")
-    assert (result.exit_code, found) == (0, {"row 2": "decided", "row 6": "decided"})
+    assert (result.exit_code, found) == (0, {"row 2": "decided", "row 3 (line 6 of the file)": "decided"})
 
 
 def test_worklist_reports_a_broken_quote_and_decides_the_rest(cli, tmp_path):
@@ -301,6 +301,21 @@ def test_a_web_upload_without_a_header_does_not_show_the_first_person(tmp_path):
     page = _upload(b"".join(EXPORT.read_bytes().splitlines(keepends=True)[1:]))
     assert page.status_code == 422
     assert "the header row is missing" in page.text and "Pat Example" not in page.text
+
+
+def test_a_row_after_a_multi_line_cell_is_named_by_its_spreadsheet_row_and_its_line(cli, tmp_path):
+    # A spreadsheet shows a quoted cell over several lines as one row: a manager
+    # looking for "row 3" must find the right person, and an editor needs the line.
+    path = tmp_path / "notes.csv"
+    path.write_text(f"{HEADER},notes\nA1,full,low,low,low,2026-11-01,\"Carer in hospital.\nSee file\"\n"
+                    "A2,full,low,low,low,2026-11-01,\n"
+                    "A2,full,low,bad,low,2026-11-01,\n")
+    result = cli("batch", "-r", LEICS, path, "--ignore-column", "notes")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{path}: row 4 (line 5 of the file) (case A2): field `priority` must be one of high, medium, low\n"
+        f"{path}: row 4: the same case_id as row 3, ignoring case and spaces at either end (both decided, not merged)\n"
+        "batch: 3 cases: 2 decided, 1 could not be decided, 1 repeated case_id\n")
 
 
 # -- repeated ids and the output -----------------------------------------------
