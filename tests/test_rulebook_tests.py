@@ -50,7 +50,7 @@ def test_test_command_shows_expected_against_actual_and_the_rule(cli, minimal):
 def test_coverage_lists_what_no_test_reaches_and_fails(cli, minimal):
     path = minimal(extra="""
     thresholds:
-      big: {of: 5, at_least: 3, source: g}
+      big: {of: 5, at_least: 3, source: guide}
     tests:
       - name: a holds
         case: {case_id: X, a: true, level: low}

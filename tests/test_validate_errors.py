@@ -61,10 +61,15 @@ CASES = {
     "an outcome that is not defined": (
         {"outcomes: [out]": "outcomes: [out, ot]"}, "",
         ["21:17: outcome `ot` is not defined (did you mean `out`?)"]),
+    # Regression: `source: pwy Principles` validated although the source is `pwt`,
+    # so an answer looked cited while citing nothing.
+    "a citation that names no declared source": (
+        {"    source: guide §1": "    source: gide §1"}, "",
+        ["17:13: `source:` cites `gide`, which is not one of the rulebook's sources (guide)"]),
     "a name defined twice": (
         {}, """
         thresholds:
-          out: {of: 1, at_least: 1, source: s}
+          out: {of: 1, at_least: 1, source: guide §3}
         """,
         ["24:3: `out` is already defined in decisions"]),
 }
@@ -79,8 +84,8 @@ def test_a_cycle_between_decisions_is_an_error(cli, minimal):
     path = minimal()
     text = path.read_text().split("decisions:")[0] + """\
 decisions:
-  x: {source: s, otherwise: {expr: y, because: b}}
-  y: {source: s, otherwise: {expr: x, because: b}}
+  x: {source: guide §2, otherwise: {expr: y, because: b}}
+  y: {source: guide §2, otherwise: {expr: x, because: b}}
 outcomes: [x]
 """
     path.write_text(text)

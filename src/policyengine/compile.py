@@ -171,6 +171,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
             fail(f"outcome `{name}` {what}{'' if name in inputs else suggest(name, owner)}", "outcomes", i)
 
     _check_worklist(data.get("worklist") or {}, known, fail)
+    _check_citations(data, meta.sources, fail)
     ordered = _order(elements, data, path, errors)
     documents = _compile_documents(data, path, ctx)
     errors.extend(ctx.errors)  # every construct's and document's problems
@@ -191,6 +192,26 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
         raise RulebookInvalid(errors)
     book.sha256 = _digest(path, book)
     return book
+
+
+def _check_citations(data: dict, sources: dict, fail) -> None:
+    """Every `source:` cites a source the rulebook declares: its first word
+    (`pwt Principles`, `article, workload vignette`) names it. A mistyped key
+    would otherwise cite nothing while the answer looked referenced."""
+    stack: list[tuple[Any, tuple]] = [(data[s], (s,)) for s in data if s not in ("rulebook", "tests")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "source" and isinstance(value, str):
+                    cited = value.split()[0].rstrip(",;:.") if value.split() else ""
+                    if cited not in sources:
+                        fail(f"`source:` cites `{cited}`, which is not one of the rulebook's sources "
+                             f"({', '.join(sorted(sources))})", *where, key)
+                else:
+                    stack.append((value, (*where, key)))
+        elif isinstance(node, list):
+            stack.extend((value, (*where, i)) for i, value in enumerate(node))
 
 
 def _compile_inputs(data, path, fail) -> dict[str, Input]:

@@ -20,10 +20,10 @@ N_INPUT = "  n: {type: integer, question: 'N?'}\n"
 
 def test_multiplication_chained_across_decisions_stops_at_the_limit_instead_of_running_forever(
         mini_rulebook, write):
-    chain = "".join(f"  d{i}:\n    source: g\n    otherwise: {{expr: \"d{i - 1} * d{i - 1}\", because: b}}\n"
+    chain = "".join(f"  d{i}:\n    source: guide\n    otherwise: {{expr: \"d{i - 1} * d{i - 1}\", because: b}}\n"
                     for i in range(1, 40))
     path = mini_rulebook()
-    first = "  d0:\n    source: g\n    otherwise: {expr: \"n * n\", because: b}\n"
+    first = "  d0:\n    source: guide\n    otherwise: {expr: \"n * n\", because: b}\n"
     path.write_text(with_inputs(path.read_text(), N_INPUT).replace(
         "outcomes: [out]\n", first + chain + "outcomes: [out, d39]\n"))
     case = write("case.yaml", "case_id: C1\nlevel: low\nn: 10\n")
@@ -98,7 +98,7 @@ def test_a_factor_sum_over_the_limit_is_the_cases_error(mini_rulebook):
 
     path = mini_rulebook("""
     factors:
-      score: {measure: sum, items: [r, s], source: g}
+      score: {measure: sum, items: [r, s], source: guide}
     """)
     path.write_text(with_inputs(path.read_text(), "  r: {type: integer, question: 'R?'}\n"
                                                   "  s: {type: integer, question: 'S?'}\n"))

@@ -131,7 +131,7 @@ def test_a_matrix_with_a_missing_cell_is_refused(cli, mini_rulebook):
     matrices:
       m:
         by: [level, a]
-        source: g
+        source: guide
         cells:
           low: {true: x, false: y}
           high: {true: z}

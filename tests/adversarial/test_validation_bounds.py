@@ -204,7 +204,7 @@ def test_a_value_outside_every_band_is_not_repeated_in_the_error(mini_rulebook):
 
     path = mini_rulebook("""
     thresholds:
-      load: {of: n, source: g, bands: [{from: 0, to: 2, value: low}]}
+      load: {of: n, source: guide, bands: [{from: 0, to: 2, value: low}]}
     """)
     path.write_text(with_inputs(path.read_text(), "  n: {type: integer, question: 'N?'}\n"))
     with pytest.raises(EvaluationError) as info:
