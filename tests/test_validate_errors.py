@@ -66,6 +66,19 @@ CASES = {
     "a citation that names no declared source": (
         {"    source: guide §1": "    source: gide §1"}, "",
         ["17:13: `source:` cites `gide`, which is not one of the rulebook's sources (guide)"]),
+    # Regression: `route == 'reveiw_tray'` and `escalate_to_ssm == 'yes'` validated,
+    # and a rule that can never be true silently never applied.
+    "a comparison with a value an enum never takes": (
+        {"{when: a,": "{when: level == 'hihg',"}, "",
+        ["19:16: in expression `level == 'hihg'`: `level` is never `hihg`; its values are low, high "
+         "(did you mean `high`?)"]),
+    "a comparison of a yes/no answer with text": (
+        {"{when: a,": "{when: a == 'yes',"}, "",
+        ["19:16: in expression `a == 'yes'`: `a` is never `yes`; its values are true, false"]),
+    "a value list holding a value an enum never takes": (
+        {"{when: a,": "{when: \"level in ['low', 'hi']\","}, "",
+        ["19:16: in expression `level in ['low', 'hi']`: `level` is never `hi`; its values are low, high "
+         "(did you mean `high`?)"]),
     "a name defined twice": (
         {}, """
         thresholds:

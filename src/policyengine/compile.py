@@ -149,9 +149,13 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
 
     types = {n: i.type for n, i in inputs.items()} | {"as_of": "date"}
 
+    compiled: list[expressions.Expression] = []
+
     def compile_expr(source, loc):
         hints = len(errors) + len(ctx.errors) < MAX_HINTED_ERRORS
-        return expressions.compile_expression(source, loc, known, funcs, hints=hints, types=types)
+        expr = expressions.compile_expression(source, loc, known, funcs, hints=hints, types=types)
+        compiled.append(expr)
+        return expr
 
     domains = {n: i.domain for n, i in inputs.items() if i.domain is not None}
     ctx = Context(path, data, compile_expr, funcs, inputs, domains)
@@ -175,6 +179,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ordered = _order(elements, data, path, errors)
     documents = _compile_documents(data, path, ctx)
     errors.extend(ctx.errors)  # every construct's and document's problems
+    _check_literals(compiled, domains, inputs, errors)
     notes: list[RulebookError] = []
     if not errors:
         _check_reachability(elements, domains, data, path, errors, notes)
@@ -192,6 +197,30 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
         raise RulebookInvalid(errors)
     book.sha256 = _digest(path, book)
     return book
+
+
+def _check_literals(compiled, domains: dict, inputs: dict, errors: list) -> None:
+    """Each constant an expression compares a name with is a value that name can
+    take: `route == 'reveiw_tray'` or `escalate_to_ssm == 'yes'` would never be
+    true, and the rule would silently never apply."""
+    items = {n: i.values for n, i in inputs.items() if i.type == "list" and i.values}
+    for expr in compiled:
+        for name, literal, membership in expr.literals:
+            values = items.get(name) if membership else domains.get(name)
+            if values is None or literal is None:
+                continue  # no finite set of values to check against (numbers, dates, text)
+            if any(type(v) is type(literal) and v == literal for v in values):
+                continue
+            shown = [_word(v) for v in values if v is not None]
+            hint = suggest(str(literal), [str(v) for v in values if isinstance(v, str)])
+            what = f"`{name}` never holds `{_word(literal)}`" if membership else \
+                f"`{name}` is never `{_word(literal)}`"
+            errors.append(RulebookError(
+                f"in expression `{expr.source}`: {what}; its values are {', '.join(shown)}{hint}", expr.loc))
+
+
+def _word(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _check_citations(data: dict, sources: dict, fail) -> None:

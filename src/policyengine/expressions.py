@@ -53,6 +53,11 @@ class Expression:
     names: frozenset
     fn: Callable[[dict], Any]
     loc: Location
+    #: (name, literal, membership) for each comparison of a name with a constant:
+    #: `route == 'pwt'`, `rag in ['red', 'amber']`, and with ``membership``
+    #: `'visit' in tasks`. The compiler checks each literal is a value the name
+    #: can take, once every element's values are known.
+    literals: tuple = ()
 
     def __call__(self, values: dict) -> Any:
         return self.fn(values)
@@ -216,6 +221,7 @@ class _Compiler:
         self.known = known if isinstance(known, (set, frozenset, dict)) else set(known)
         self.consts: list = []
         self.names: set = set()
+        self.literals: list = []
 
     def fail(self, message: str, node: nodes.Node | None = None) -> RulebookError:
         return RulebookError(f"in expression `{_shown(self.source)}`: {message}", self.loc)
@@ -284,12 +290,28 @@ class _Compiler:
     def visit_Mul(self, node):
         return self._binop(node, "*")
 
+    def _note_literals(self, a: nodes.Expr, op: str, b: nodes.Expr) -> None:
+        """Remember `name == 'literal'` and its kin, for checking against the name's values."""
+        if op in _COMPARE:
+            for name, const in ((a, b), (b, a)):
+                if isinstance(name, nodes.Name) and isinstance(const, nodes.Const):
+                    self.literals.append((name.name, const.value, False))
+        elif op in ("in", "notin"):
+            if isinstance(a, nodes.Name) and isinstance(b, (nodes.List, nodes.Tuple)):
+                self.literals.extend((a.name, item.value, False) for item in b.items
+                                     if isinstance(item, nodes.Const))
+            elif isinstance(a, nodes.Const) and isinstance(b, nodes.Name):
+                self.literals.append((b.name, a.value, True))
+
     def visit_Compare(self, node):
         left = self.visit(node.expr)
         parts = []
+        left_node = node.expr
         for operand in node.ops:
             right = self.visit(operand.expr)
             op = operand.op
+            self._note_literals(left_node, op, operand.expr)
+            left_node = operand.expr
             if op in _COMPARE:
                 parts.append(f"({left} {_COMPARE[op]} {right})")
             elif op in _ORDER:
@@ -468,4 +490,4 @@ def compile_expression(
     table.update({"|" + k: v for k, v in FILTERS.items()})
     code = compile(f"lambda v: {body}", f"<expression {loc}>", "eval")
     fn = eval(code, {"__builtins__": {}, "c": comp.consts, "f": table})  # noqa: S307 - generated from a whitelisted tree
-    return Expression(text, frozenset(comp.names), fn, loc)
+    return Expression(text, frozenset(comp.names), fn, loc, tuple(comp.literals))
