@@ -93,3 +93,23 @@ def test_the_case_schema_matches_what_evaluate_accepts(cli):
             jsonschema.validate(plain(yaml.safe_load(fh)), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"case_id": "x", "family_dynamic": True}, schema)
+
+
+def test_a_document_condition_that_cannot_be_evaluated_is_the_cases_error_not_an_internal_one(cli, tmp_path):
+    # Regression (issue #12, bug 1): a document's `when:` ran outside the guard
+    # that turns a rule's fault into the case's error, and escaped as "internal error".
+    from .conftest import MINIMAL
+
+    (tmp_path / "templates" / "mini").mkdir(parents=True)
+    (tmp_path / "templates" / "mini" / "d.md.j2").write_text("Dear {{ case_id }}\n")
+    rulebook = tmp_path / "r.yaml"
+    rulebook.write_text(MINIMAL.replace("  a: {type: boolean", "  score: {type: integer, question: 'Score?'}\n"
+                                        "  a: {type: boolean")
+                        + "documents:\n  d: {title: D, audience: the person, template: d.md.j2, "
+                          "when: 'score > 3', source: guide}\n")
+    case = tmp_path / "case.yaml"
+    case.write_text("case_id: C1\nlevel: low\n")
+    result = cli("evaluate", "-r", rulebook, case, "--as-of", "2026-11-24")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"{rulebook}:24:49: case C1: documents `d` could not be evaluated: "
+                             "cannot compare a missing (null) value with `>`\n")

@@ -7,6 +7,7 @@ Bounded for CI by the `ci` hypothesis profile; for a longer search run
 import datetime as dt
 import textwrap
 
+import pytest
 from hypothesis import given, strategies as st
 
 from policyengine import PolicyEngineError, load_rulebook
@@ -89,22 +90,40 @@ def _quote(source: str) -> str:
     return '"' + source.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-FRAGMENTS = st.sampled_from([
-    "thresholds:\n  t: {of: n, at_least: %d, source: s}\n",
-    "thresholds:\n  t: {of: n, source: s, bands: [{value: lo, to: %d}, {value: hi, from: 3}]}\n",
-    "cadences:\n  c: {from: when, every: '%d days', overdue_as: c_late, source: s}\n",
-    "cadences:\n  c: {from: when, every: '%d months', source: s}\n",
-    "checklists:\n  k: {when: a, items: [{item: 'Item %d.', when: b}], source: s}\n",
-    "matrices:\n  m: {by: [level], cells: {low: %d, high: 2}, source: s}\n",
-    "factors:\n  f: {measure: count, items: [a, b], source: s}\n# %d\n",
-])
+FRAGMENT_TEXTS = [
+    "thresholds:\n  t: {of: n, at_least: %d, source: guide}\n",
+    "thresholds:\n  t: {of: n, source: guide, bands: [{value: lo, to: %d}, {value: hi, from: 3}]}\n",
+    "cadences:\n  c: {from: when, every: '%d days', overdue_as: c_late, source: guide}\n",
+    "cadences:\n  c: {from: when, every: '%d months', source: guide}\n",
+    "checklists:\n  k: {when: a, items: [{item: 'Item %d.', when: b}], source: guide}\n",
+    "matrices:\n  m: {by: [level], cells: {low: %d, high: 2}, source: guide}\n",
+    "factors:\n  f: {measure: count, items: [a, b], source: guide}\n# %d\n",
+    # A document's `when:` is evaluated with the case too (it once escaped run()'s guard).
+    "documents:\n  d: {title: D, audience: the person, template: d.md.j2, when: 'n > %d', source: guide}\n",
+]
+FRAGMENTS = st.sampled_from(FRAGMENT_TEXTS)
+
+
+def _fragment_book(folder, fragment: str):
+    path = folder / "r.yaml"
+    (folder / "templates" / "mini").mkdir(parents=True, exist_ok=True)
+    (folder / "templates" / "mini" / "d.md.j2").write_text("Dear {{ case_id }}\n")
+    text = MINIMAL.replace("  a: {type: boolean", "  n: {type: integer, question: 'N?'}\n  a: {type: boolean")
+    return path, text + textwrap.dedent(fragment)
+
+
+@pytest.mark.parametrize("fragment", FRAGMENT_TEXTS)
+def test_every_fuzz_fragment_makes_a_valid_rulebook_so_the_fuzzer_reaches_evaluation(tmp_path, fragment):
+    # A fragment that never validates (once: every one cited an undeclared source)
+    # would make the fuzzer below pass without evaluating anything.
+    path, text = _fragment_book(tmp_path, fragment % 2)
+    path.write_text(text)
+    load_rulebook(path)
 
 
 @given(FRAGMENTS, st.integers(-3, 40), st.fixed_dictionaries(
     {"a": VALUES, "b": VALUES, "n": VALUES, "when": VALUES, "level": VALUES}))
 def test_random_rulebook_fragments_with_random_cases_fail_only_with_engine_errors(
         tmp_path_factory, fragment, number, case):
-    folder = tmp_path_factory.mktemp("frag")
-    path = folder / "r.yaml"
-    text = MINIMAL.replace("  a: {type: boolean", "  n: {type: integer, question: 'N?'}\n  a: {type: boolean")
-    _load_and_evaluate(path, text + textwrap.dedent(fragment % number), case, explain=True)
+    path, text = _fragment_book(tmp_path_factory.mktemp("frag"), fragment % number)
+    _load_and_evaluate(path, text, case, explain=True)
