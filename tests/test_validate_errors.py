@@ -79,6 +79,11 @@ CASES = {
         {"{when: a,": "{when: \"level in ['low', 'hi']\","}, "",
         ["19:16: in expression `level in ['low', 'hi']`: `level` is never `hi`; its values are low, high "
          "(did you mean `high`?)"]),
+    # Regression: a badly named input was reported at the first line of `inputs:`
+    # (the editor, reading the schema, pointed at the key itself).
+    "an input name that is not lower case, at its key": (
+        {"  b: {type: boolean": "  Family_Dynamics: {type: boolean"}, "",
+        ["12:3: `Family_Dynamics` is not a valid name: use lower-case letters, digits and _"]),
     "a name defined twice": (
         {}, """
         thresholds:

@@ -129,6 +129,9 @@ def _explain(error, root, file) -> Iterator[RulebookError]:
         message = "a template must be a file name inside the rulebook's templates folder"
     elif kind == "pattern":
         message = f"`{error.instance}` is not a valid name: use lower-case letters, digits and _"
+        if "propertyNames" in error.schema_path:  # a key of the mapping at ``path``: point at the key
+            yield RulebookError(message, locate(root, path + [error.instance], file, key=True))
+            return
     elif kind == "propertyNames":
         bad = next((k for k in error.instance if not _is_name(k)), None)
         yield RulebookError(
