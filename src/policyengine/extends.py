@@ -76,6 +76,11 @@ def load_effective(path: str, _chain: tuple = ()) -> Effective:
     if not isinstance(base.data, YMap):
         raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
                             here.at("extends"))
+    if not isinstance(base.data.get("rulebook"), dict):
+        # Checked before the merge, so that nothing of another kind of file (a case
+        # file, say) is validated and repeated in an error message.
+        raise RulebookError(f"the base rulebook `{target}` has no `rulebook:` section, so it is not a "
+                            "rulebook", here.at("extends"))
     merged = _merge_top(base.data, data)
     origins = {k: list(v) for k, v in base.origins.items()}
     for section in ELEMENT_SECTIONS:

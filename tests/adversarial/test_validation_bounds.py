@@ -103,6 +103,15 @@ def test_extends_etc_passwd_is_refused_at_the_extends_line(cli, hostile):
     assert err == f"{path}:1:10: the base rulebook `/etc/passwd` is not a rulebook (a YAML mapping of sections)\n"
 
 
+def test_extends_a_case_file_is_refused_without_repeating_anything_in_it(cli, hostile, tmp_path):
+    # Review round 2: a fork extending a case file had its keys and values validated
+    # as a rulebook, and the errors (on the web app's public index too) repeated them.
+    (tmp_path / "case.yaml").write_text("case_id: C1\nperson_name: Zelda Quartermaine\nZelda_secret_value: 1\n")
+    path = hostile("fork.yaml", "extends: case.yaml\n")
+    err = assert_clean_failure(cli("validate", path), mentions="not a rulebook")
+    assert err == f"{path}:1:10: the base rulebook `case.yaml` has no `rulebook:` section, so it is not a rulebook\n"
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo"])
 def test_extends_a_directory_or_a_fifo_is_refused_without_reading_it(hostile, tmp_path, kind):
     base = tmp_path / "base.yaml"

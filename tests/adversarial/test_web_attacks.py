@@ -89,7 +89,7 @@ def test_a_values_own_html_is_escaped_on_the_decision_page(client):
 
 def test_a_broken_rulebook_in_the_folder_is_listed_not_fatal(tmp_path):
     (tmp_path / "evil.yaml").write_text("a: &a [1]\nb: *a\n")
-    (tmp_path / "good.yaml").write_text((ROOT / "rulebooks" / "adass_tiers.yaml").read_text())
+    (tmp_path / "adass_tiers.yaml").write_text((ROOT / "rulebooks" / "adass_tiers.yaml").read_text())
     (tmp_path / "templates").symlink_to(ROOT / "rulebooks" / "templates")
     page = TestClient(create_app(str(tmp_path))).get("/").text
     assert "Allocating cases to social workers by complexity" in page

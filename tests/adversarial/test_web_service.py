@@ -168,11 +168,32 @@ def test_the_index_lists_every_error_of_each_invalid_rulebook_and_the_rest_are_s
         in index.text
     assert f"<li>{broken}:12:13: inputs.b.type must be one of boolean, integer, string, date, enum, list</li>" \
         in index.text
-    assert f"{folder}/mini_again.yaml: the rulebook id `mini` is already served from mini.yaml" in index.text
+    assert (f"{folder}/mini_again.yaml: the rulebook&#39;s id is `mini`, so its file must be named `mini.yaml` "
+            "to be served") in index.text
     assert [b["id"] for b in client.get("/api/rulebooks").json()] == ["mini"]  # the list omits the invalid
     form = {"csrf": token(client, "/rulebooks/mini/evaluate"), "case_id": "M1", "level": "low",
             "as_of": "2026-11-22"}
     assert client.post("/rulebooks/mini/evaluate", data=form).status_code == 200
+
+
+def test_a_file_that_sorts_first_cannot_take_over_another_councils_rulebook_id(tmp_path):
+    # Review round 2: `0knowsley.yaml` claiming the id `knowsley` (with its own threshold)
+    # was served as Knowsley, and the real file was refused as "already served".
+    (tmp_path / "mini.yaml").write_text(MINIMAL)
+    (tmp_path / "0mini.yaml").write_text(MINIMAL.replace("title: Minimal", "title: Impostor"))
+    client = TestClient(create_app(str(tmp_path)))
+    assert [(b["id"], b["title"]) for b in client.get("/api/rulebooks").json()] == [("mini", "Minimal")]
+    assert "0mini.yaml: the rulebook&#39;s id is `mini`, so its file must be named `mini.yaml`" in client.get("/").text
+
+
+def test_one_id_in_two_files_serves_neither(tmp_path):
+    (tmp_path / "mini.yaml").write_text(MINIMAL)
+    (tmp_path / "mini.yml").write_text(MINIMAL.replace("title: Minimal", "title: Other"))
+    client = TestClient(create_app(str(tmp_path)))
+    assert client.get("/api/rulebooks").json() == []
+    index = client.get("/").text
+    assert f"{tmp_path}/mini.yml: the rulebook id `mini` is also in mini.yaml; neither is served" in index
+    assert f"{tmp_path}/mini.yaml: the rulebook id `mini` is also in mini.yml; neither is served" in index
 
 
 def test_a_rulebook_that_crashes_the_loader_is_listed_and_the_rest_are_served(folder, monkeypatch):

@@ -142,11 +142,25 @@ def _load_all(folder: str) -> tuple[dict, dict]:
             problems[name] = [f"{path}: internal error ({type(exc).__name__}) while loading; "
                               f"run policyengine validate {path}"]
             continue
-        if book.meta.id in books:
-            problems[name] = [f"{path}: the rulebook id `{book.meta.id}` is already served from "
-                              f"{files[book.meta.id]}"]
+        rulebook_id = book.meta.id
+        if os.path.splitext(name)[0] != rulebook_id:
+            # Pages and the API name a rulebook by its id: a file that could claim
+            # any id (a fork calling itself `knowsley`) could stand in for another council's.
+            problems[name] = [f"{path}: the rulebook's id is `{rulebook_id}`, so its file must be named "
+                              f"`{rulebook_id}.yaml` to be served"]
             continue
-        books[book.meta.id], files[book.meta.id] = book, name
+        if rulebook_id in books:  # knowsley.yaml and knowsley.yml: neither is served
+            first = files[rulebook_id]
+            problems[name] = [f"{path}: the rulebook id `{rulebook_id}` is also in {first}; neither is served"]
+            problems[first] = [f"{os.path.join(folder, first)}: the rulebook id `{rulebook_id}` is also in "
+                               f"{name}; neither is served"]
+            del books[rulebook_id]
+            continue
+        if rulebook_id in files:  # a third file with an id already refused as repeated
+            problems[name] = [f"{path}: the rulebook id `{rulebook_id}` is also in {files[rulebook_id]}; "
+                              "neither is served"]
+            continue
+        books[rulebook_id], files[rulebook_id] = book, name
     return books, problems
 
 
