@@ -7,12 +7,16 @@ once; a month-first date with a time is caught; the wrong separator, a file of
 blank lines and Excel's sep= line are diagnosed truly; uploads cannot take the
 threads single cases wait on; a 413 on a page is a page.
 """
+import asyncio
 import json
 import re
+import threading
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from policyengine.web import app as web
 from policyengine.web import create_app
 
 from ..conftest import ROOT
@@ -91,6 +95,13 @@ def test_a_web_upload_without_a_header_shows_none_of_the_first_persons_cells():
     assert "KN0142" not in page.text and "Pat Example" not in page.text and "Diabetes" not in page.text
 
 
+def test_a_web_upload_with_unknown_columns_points_at_the_pages_box_not_a_command_line_flag():
+    page = _upload(EXPORT.read_bytes())
+    assert page.status_code == 422
+    assert "rename them or skip on purpose under “Columns to skip”" in page.text
+    assert "--ignore-column" not in page.text
+
+
 # -- item 7: a quoted cell over several lines is always said ----------------------
 def swallowing_export() -> str:
     """The review's q10: a stray opening quote in row 3's notes, and row 4
@@ -132,6 +143,12 @@ def test_a_stray_quote_that_joins_the_next_row_to_this_one_is_said_by_impact(cli
     assert result.stderr.splitlines()[0] == (
         f"{path}: 1 row has a quoted cell over several lines, read as one row as a spreadsheet would "
         "(row 2; lines 2–3 of the file): check it")
+
+
+def test_a_stray_quote_that_joins_the_next_row_to_this_one_is_said_on_the_upload_page():
+    page = _upload(swallowing_export().encode(), ignore="worker_name, team, notes")
+    assert page.status_code == 200
+    assert f"How the file was read:</strong> {SWALLOWED}" in page.text
 
 
 def test_the_note_lists_five_rows_with_cells_over_several_lines_and_counts_the_rest(cli, tmp_path):
@@ -242,3 +259,82 @@ def test_a_header_problem_after_excels_sep_line_names_the_headers_line(cli, tmp_
     path = tmp_path / "sep.csv"
     path.write_text(f"sep=,\n{HEADER},risk\nA1,full,low,low,low,2026-11-01,low\n")
     assert cli("batch", "-r", LEICS, path).stderr == f"{path}:2: the header repeats `risk` (columns 3 and 7)\n"
+
+
+# -- item 9: uploads have threads of their own --------------------------------------
+class Held:
+    """Holds every caseload's worklist until released, counting those held."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.running = self.most = 0
+        self.released = threading.Event()
+
+    def hold(self, build):
+        def held(*args, **kwargs):
+            with self.cond:
+                self.running += 1
+                self.most = max(self.most, self.running)
+                self.cond.notify_all()
+            try:
+                self.released.wait(DEADLINE)
+                return build(*args, **kwargs)
+            finally:
+                with self.cond:
+                    self.running -= 1
+
+        return held
+
+    def wait_for(self, n: int) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: self.running >= n, DEADLINE)
+
+
+def test_four_slow_uploads_leave_single_case_evaluations_their_own_threads(monkeypatch):
+    held = Held()
+    monkeypatch.setattr(web, "build", held.hold(web.build))
+    app = create_app(str(ROOT / "rulebooks"))
+    case = json.loads((ROOT / "examples" / "knowsley" / "straightforward.json").read_text())
+    body = f"{HEADER}\nA1,full,low,low,low,2026-11-01\n".encode()
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', (await client.get(UPLOAD)).text).group(1)
+            uploads = [asyncio.create_task(client.post(
+                UPLOAD, data={"csrf": csrf, "as_of": "2026-11-23", "action": "worklist"},
+                files={"caseload": ("c.csv", body, "text/csv")})) for _ in range(web.MAX_WORKERS)]
+            assert await asyncio.to_thread(held.wait_for, web.MAX_UPLOADS)
+            try:
+                answered = await asyncio.wait_for(
+                    client.post("/api/rulebooks/knowsley/evaluate?as_of=2026-11-22", json=case), DEADLINE)
+                letter = await asyncio.wait_for(
+                    client.post("/api/rulebooks/knowsley/render/allocation_note?as_of=2026-11-22", json=case),
+                    DEADLINE)
+                still_held = not held.released.is_set()
+            finally:
+                held.released.set()
+            return answered, letter, still_held, await asyncio.gather(*uploads)
+
+    answered, letter, still_held, pages = asyncio.run(scenario())
+    assert answered.status_code == 200 and answered.json()["case_id"] == case["case_id"]
+    assert letter.status_code == 200
+    assert still_held  # answered while every upload was still working or waiting
+    assert held.most == web.MAX_UPLOADS == 2
+    assert [p.status_code for p in pages] == [200] * web.MAX_WORKERS
+
+
+# -- item 13g: a 413 on a page is a page ---------------------------------------------
+def test_an_oversized_upload_on_the_html_form_is_an_html_page_and_the_api_keeps_json():
+    client = TestClient(create_app(str(ROOT / "rulebooks")))
+    page = _upload(b"x" * (5 * 1024 * 1024 + 1), client=client)
+    assert page.status_code == 413
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert ("What you sent is larger than the limit of 5,242,880 bytes, so it was not read. Nothing you sent has "
+            "been kept.") in page.text
+    api = client.post("/api/rulebooks/knowsley/evaluate", content=b"{" + b" " * (6 * 1024 * 1024) + b"}",
+                      headers={"content-type": "application/json"})
+    assert api.status_code == 413
+    assert api.json() == {"error": "the request is larger than the limit of 5,242,880 bytes"}
+    assert api.headers["x-frame-options"] == "DENY"
