@@ -585,7 +585,7 @@ class Duplicates:
     _NUMBERED = re.compile(r"^(row|line) (\d+)(?: \(line \d+ of the file\))?$")
 
     def __init__(self) -> None:
-        self.hashes, self.places, self.origins = array("q"), array("q"), array("l")
+        self.hashes, self.places, self.origins = array("q"), array("q"), array("i")
         self.names: list[str] = []  # places that are file names, not row numbers
         self.sources: list[list[str]] = []  # [name, "row" or "line"] of each source, in order
 
