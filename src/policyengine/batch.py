@@ -63,8 +63,10 @@ class Result:
 # -- reading -------------------------------------------------------------------
 #: Most columns a CSV header may have.
 MAX_COLUMNS = 10_000
-_SLASH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})", re.ASCII)
-_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)
+#: A slash date at the start of a cell, alone or followed by a time (``11/25/2026 00:00``).
+_SLASH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}|[0-9]{2})(?=\s|$)", re.ASCII)
+#: A header cell that may be repeated in a message: an identifier, never text with spaces.
+_COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
 
 
 class Caseload:
@@ -134,20 +136,64 @@ def read_csv(opener, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
         fh.seek(0)
         survey = Decoder(fallback="latin-1")  # never fails: here only the cells' layout matters
         lines = physical_lines(fh, survey)
-        header = _header(next(lines, None), name)
-        check_columns(header, book, ignore, name)
-        check_dates(CsvRecords(lines, len(header)), header, book, ignore, name)
+        first = _header_line(lines, name)
+        header = _header(first, name)
+        check_columns(header, book, ignore, name, first.number)
+        body = CsvRecords(lines, len(header), hidden=first.number - 1)
+        check_dates(body, header, book, ignore, name)
     decoder = Decoder(_fallback_encoding(bytes(survey.sample)) if survey.sample else EXCEL_ENCODING)
     survey.fallback = decoder.fallback
-    note = survey.note()
+    notes = [note for note in (survey.note(), _multi_line_note(body)) if note]
 
     def rows() -> Iterator[Record]:
         with opener() as fh:
             lines = physical_lines(fh, decoder)
-            next(lines, None)  # the header, read above
-            yield from _csv_rows(CsvRecords(lines, len(header)), header, ignore)
+            for _ in range(first.number):  # the header, and any line above it, read above
+                next(lines, None)
+            yield from _csv_rows(CsvRecords(lines, len(header), hidden=first.number - 1), header, ignore)
 
-    return Caseload(rows(), [note] if note else [])
+    return Caseload(rows(), notes)
+
+
+def _multi_line_note(body: CsvRecords) -> str | None:
+    """What to tell the user about rows with a quoted cell over several lines.
+
+    CSV cannot tell a notes cell over two lines from a stray quote that joins
+    the next row to this one; both are read as a spreadsheet reads them, and
+    said, so a row that vanished into another's notes does not pass unseen.
+    """
+    n = body.multi_line
+    if not n:
+        return None
+    more = n - len(body.spans)
+    rows = _and([row for row, _, _ in body.spans], more)
+    lines = _and([f"{first}–{last}" for _, first, last in body.spans], more)
+    if n == 1:
+        return (f"1 row has a quoted cell over several lines, read as one row as a spreadsheet would "
+                f"(row {rows}; lines {lines} of the file): check it")
+    return (f"{n:,} rows have a quoted cell over several lines, read as one row each as a spreadsheet would "
+            f"(rows {rows}; lines {lines} of the file): check them")
+
+
+#: Excel's first line naming the separator; a spreadsheet does not show it.
+_SEPARATOR_HINT = re.compile(r'"?sep=.?"?', re.IGNORECASE)
+
+
+def _header_line(lines: Iterator[Line], path: str) -> Line:
+    """The header's line: the first, or the one after Excel's ``sep=,`` line."""
+    line = next(lines, None)
+    if line is None:
+        raise InputError("the file is empty: a CSV caseload needs a header row", Location(path, 1))
+    if line.text is not None and _SEPARATOR_HINT.fullmatch(line.text.strip()):
+        line = next(lines, None)
+        if line is None:
+            raise InputError("the file has no header row: it holds only Excel's sep= line", Location(path, 1))
+    if line.text is not None and not line.text.strip():
+        if all(later.text is not None and not later.text.strip() for later in lines):
+            raise InputError("the file has no header row: it holds only blank lines", Location(path, 1))
+        raise InputError("the first row is blank: the header row, naming the columns, must be the first "
+                         "row; delete the blank rows above it", Location(path, line.number))
+    return line
 
 
 def _fallback_encoding(sample: bytes) -> str:
@@ -181,53 +227,91 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def _header(line: Line | None, path: str) -> list[str]:
-    if line is None:
-        raise InputError("the file is empty: a CSV caseload needs a header row", Location(path, 1))
+def _header(line: Line, path: str) -> list[str]:
+    where = Location(path, line.number)
     if line.text is None:
-        raise InputError(f"the header row cannot be read: {line.problem}", Location(path, 1))
+        raise InputError(f"the header row cannot be read: {line.problem}", where)
     if "\r" in line.text:
         raise InputError("the lines end in a carriage return alone (an old Mac format): save the file "
-                         "as CSV UTF-8 or CSV (Comma delimited)", Location(path, 1))
+                         "as CSV UTF-8 or CSV (Comma delimited)", where)
     cells, still_open, _ = scan_line(line.text, False)
     if still_open:
-        raise InputError("the header row has a quote (\") that is never closed", Location(path, 1))
+        raise InputError("the header row has a quote (\") that is never closed", where)
     if cells > MAX_COLUMNS:
-        raise InputError(f"the header has {cells:,} columns; the limit is {MAX_COLUMNS:,}", Location(path, 1))
+        raise InputError(f"the header has {cells:,} columns; the limit is {MAX_COLUMNS:,}", where)
     return [h.strip() for h in split_row([line.text])]
 
 
-def check_columns(header: list[str], book, ignore: frozenset, path: str) -> None:
-    """Refuse a missing header, unknown or repeated columns before a single row
-    is read. A header cell that does not look like a column name is never
-    repeated in a message: it may be a person's details."""
+def check_columns(header: list[str], book, ignore: frozenset, path: str, line: int = 1) -> None:
+    """Refuse a missing header, unknown, unnamed or repeated columns before a
+    single row is read. A first row that names none of the rulebook's columns
+    is not a header (it is a person's data, or another layout): none of its
+    cells is ever repeated. In a real header a cell is shown only if it looks
+    like a column name (no spaces): a person's name or a diagnosis never is."""
+    where = Location(path, line)
     if len(header) > MAX_COLUMNS:
-        raise InputError(f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", Location(path, 1))
-    known = [h for h in header if h in book.inputs or h in ignore]
-    if not known and not all(_COLUMN_NAME.fullmatch(h) for h in header):
-        raise InputError("the header row is missing: the first row holds values, not column names; add a "
-                         "row of the rulebook's field names (such as `case_id`) above the cases",
-                         Location(path, 1))
-    counts = collections.Counter(header)
-    repeated = sorted(h for h, n in counts.items() if n > 1)
+        raise InputError(f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", where)
+    known = set(book.inputs) | ignore
+    if not any(h in known for h in header):
+        raise InputError(_no_header(header, book, known), where)
+    problems = []
+    positions = collections.defaultdict(list)
+    for i, h in enumerate(header):
+        positions[h].append(i + 1)
+    repeated = sorted((at for h, at in positions.items() if h and len(at) > 1), key=lambda at: at[0])
     if repeated:
-        raise InputError(f"the header repeats {', '.join(_column(h, header) for h in repeated)}",
-                         Location(path, 1))
-    unknown = [h for h in header if h not in book.inputs and h not in ignore]
+        problems.append(f"the header repeats {', '.join(_repeated(header[at[0] - 1], at) for at in repeated)}")
+    unnamed = positions.get("", [])
+    if unnamed:
+        problems.append(f"column{'s' if len(unnamed) > 1 else ''} {_and(unnamed)} "
+                        f"{'have' if len(unnamed) > 1 else 'has'} no name")
+    unknown = [(i, h) for i, h in enumerate(header) if h and h not in known]
     if unknown:
-        hints = [_column(h, header) + (suggest(h, book.inputs) if _COLUMN_NAME.fullmatch(h) else "")
-                 for h in unknown]
-        raise InputError(
-            f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; rename "
-            f"{'them' if len(unknown) > 1 else 'it'} or skip on purpose with --ignore-column",
-            Location(path, 1))
+        hints = [_column(h, i) + (suggest(h, book.inputs) if _COLUMN_NAME.fullmatch(h) else "")
+                 for i, h in unknown]
+        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(hints)}")
+    if problems:
+        verb = " or ".join(v for v, wanted in (("name", unnamed), ("rename", unknown)) if wanted)
+        fix = (f"; {verb} {'them' if len(unknown) + len(unnamed) > 1 else 'it'} or skip on purpose with "
+               "--ignore-column" if verb else "")
+        raise InputError("; ".join(problems) + fix, where)
 
 
-def _column(name: str, header: list[str]) -> str:
+#: Columns listed when a file's first row names none of them.
+_EXPECTED_SHOWN = 5
+
+
+def _no_header(header: list[str], book, known: set) -> str:
+    """Why a first row naming no known column is not a header; none of its cells is shown."""
+    for sep, name in (("\t", "tabs"), (";", "semicolons")):
+        if any(part.strip().strip('"') in known for cell in header if sep in cell for part in cell.split(sep)):
+            return (f"the file is separated by {name}, not commas: save it as CSV UTF-8 or "
+                    "CSV (Comma delimited)")
+    names = list(book.inputs)
+    shown = ", ".join(f"`{n}`" for n in names[:_EXPECTED_SHOWN])
+    more = f" and {len(names) - _EXPECTED_SHOWN} more" if len(names) > _EXPECTED_SHOWN else ""
+    return ("the header row is missing: the first row must name the columns, such as "
+            f"{shown}{more} (the rulebook's fields), and it names none of them; add a header row "
+            "above the cases")
+
+
+def _column(name: str, index: int) -> str:
     """A header cell as a message may show it: its name, or only its position."""
     if _COLUMN_NAME.fullmatch(name):
         return f"`{name}`"
-    return f"column {header.index(name) + 1} (its name is not shown: it does not look like a column name)"
+    return f"column {index + 1} (its name is not shown: it does not look like a column name)"
+
+
+def _repeated(name: str, at: list[int]) -> str:
+    if _COLUMN_NAME.fullmatch(name):
+        return f"`{name}` (columns {_and(at)})"
+    return f"one name in columns {_and(at)} (not shown: it does not look like a column name)"
+
+
+def _and(items: list, more: int = 0) -> str:
+    """``1, 2 and 3``, or ``1, 2, 3 and 4 more``."""
+    text = [str(item) for item in items] + ([f"{more:,} more"] if more else [])
+    return text[0] if len(text) == 1 else ", ".join(text[:-1]) + " and " + text[-1]
 
 
 def check_dates(records: CsvRecords, header: list[str], book, ignore: frozenset, path: str) -> None:
@@ -251,7 +335,7 @@ def check_dates(records: CsvRecords, header: list[str], book, ignore: frozenset,
             value = cells[i]
             if "/" not in value:
                 continue
-            m = _SLASH_DATE.fullmatch(value.strip())
+            m = _SLASH_DATE.match(value.strip())  # a time after it is evidence of the order too
             if not m:
                 continue
             if len(m.group(3)) == 2:
@@ -487,50 +571,55 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
 
 # -- duplicates ----------------------------------------------------------------
 class Duplicates:
-    """Finds repeated case ids in one pass, in 16 bytes per case.
+    """Finds repeated case ids in one pass, in 20 bytes per case.
 
     Each case's id is kept only as a 64-bit hash beside its row (or line)
-    number; repeats are found at the end by sorting. Ids are compared ignoring
-    case and spaces at either end (``"CASE-1 "`` and ``case-1`` are one case
-    to a person reading the export). Repeated cases are each decided, never
-    merged, and reported by row number (not by id, which the report never
-    needs to repeat).
+    number and its source; repeats are found at the end by sorting. Ids are
+    compared ignoring case and spaces at either end (``"CASE-1 "`` and
+    ``case-1`` are one case to a person reading the export). Repeated cases
+    are each decided, never merged, and reported by row number (not by id,
+    which the report never needs to repeat). With several caseloads (``impact``)
+    each place is named with its source, and repeats across them are found too.
     """
 
     _NUMBERED = re.compile(r"^(row|line) (\d+)(?: \(line \d+ of the file\))?$")
 
     def __init__(self) -> None:
-        self.hashes, self.places = array("q"), array("q")
+        self.hashes, self.places, self.origins = array("q"), array("q"), array("i")
         self.names: list[str] = []  # places that are file names, not row numbers
-        self.kind = "row"
+        self.sources: list[list[str]] = []  # [name, "row" or "line"] of each source, in order
 
-    def add(self, case_id: str | None, where: str) -> None:
+    def add(self, case_id: str | None, where: str, source: str = "") -> None:
         if case_id is None:
             return
+        if not self.sources or self.sources[-1][0] != source:  # sources come one after another
+            self.sources.append([source, "row"])
         m = self._NUMBERED.match(where)
         if m:
-            self.kind = m.group(1)
+            self.sources[-1][1] = m.group(1)
             place = int(m.group(2))
         else:
             self.names.append(where)
             place = -len(self.names)
         self.hashes.append(hash(case_id.strip().casefold()))
         self.places.append(place)
+        self.origins.append(len(self.sources) - 1)
 
-    def _where(self, place: int) -> str:
-        return f"{self.kind} {place}" if place >= 0 else self.names[-place - 1]
+    def _where(self, i: int) -> str:
+        source, kind = self.sources[self.origins[i]]
+        place = self.places[i]
+        where = f"{kind} {place}" if place >= 0 else self.names[-place - 1]
+        return f"{source} {where}" if source else where
 
     def report(self) -> list[str]:
         order = sorted(range(len(self.hashes)), key=self.hashes.__getitem__)
-        lines = []
+        repeats = []  # (a repeat, the first with its id), as indexes in reading order
         for _, group in itertools.groupby(order, key=self.hashes.__getitem__):
-            places = sorted(self.places[i] for i in group)
-            if len(places) > 1:
-                first = self._where(places[0])
-                lines.extend(f"{self._where(p)}: the same case_id as {first}, ignoring case and spaces at either "
-                             "end (both decided, not merged)"
-                             for p in places[1:])
-        return lines
+            found = sorted(group)
+            repeats.extend((i, found[0]) for i in found[1:])
+        repeats.sort()  # in the order the repeats were read, not the hashes' order
+        return [f"{self._where(i)}: the same case_id as {self._where(first)}, ignoring case and spaces at "
+                "either end (both decided, not merged)" for i, first in repeats]
 
 
 # -- writing -------------------------------------------------------------------

@@ -378,6 +378,8 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(rulebook_path))
     records = read_records(input_path, book, ignore)
+    for note in records.notes:
+        click.echo(f"{input_path}: {note}", err=True)
     results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
     wl = build(book, _progress(results, input_path), as_of, within)
     _report(fmt, text(wl, book) if fmt == "text" else "", wl.as_dict() if fmt == "json" else None,
@@ -466,6 +468,8 @@ def impact(base_path, variant_path, cases, as_of, fmt, ignore):
 
     base, variant = load_rulebook(base_path), load_rulebook(variant_path)
     result = measure(base, variant, list(cases), as_of or _dt.date.today(), ignore)
+    for source, note in result.notes:
+        click.echo(f"{source}: {note}", err=True)
     _report(fmt, text(result) if fmt == "text" else "", result.as_dict() if fmt == "json" else None,
             csv_rows(result) if fmt == "csv" else ())
     sys.exit(1 if result.errors else 0)

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from .batch import Record, decide, read_records
+from .batch import Duplicates, Record, decide, read_records
 from .evaluate import jsonable
 from .report import words as _show
 
@@ -45,8 +45,11 @@ class Impact:
     as_of: _dt.date
     cases: int = 0
     outcomes: dict = field(default_factory=dict)
-    errors: list = field(default_factory=list)   # (where, case_id, which, message)
+    errors: list = field(default_factory=list)   # (where, case_id, which, message); which: base, variant or both
+    undecided: int = 0                           # cases with an error under either rulebook
     rows: list = field(default_factory=list)     # (case_id, outcome, base value, variant value)
+    duplicates: list = field(default_factory=list)  # "row 7: the same case_id as row 3 ..."
+    notes: list = field(default_factory=list)    # (source, note) on how a caseload was read
 
     def as_dict(self) -> dict:
         return {
@@ -59,6 +62,7 @@ class Impact:
                        "case_ids": o.cases, "change": o.distribution()}
                 for name, o in self.outcomes.items()},
             "errors": [{"where": w, "case_id": c, "rulebook": which, "error": e} for w, c, which, e in self.errors],
+            "duplicates": list(self.duplicates),
         }
 
 
@@ -66,46 +70,62 @@ def _hashable(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def _records(sources, union, ignore):
-    for source in sources:
-        for record in read_records(source, union, ignore):
-            if len(sources) > 1:
-                record.where = f"{source} {record.where}"
-            yield record
+def _labels(sources: list[str]) -> list[str]:
+    """How each caseload is named in messages: by its path, and by its place
+    among the arguments too when the same path is given twice."""
+    if len(sources) < 2:
+        return [""] * len(sources)
+    counts = Counter(sources)
+    return [f"{s} (caseload {i})" if counts[s] > 1 else s for i, s in enumerate(sources, 1)]
 
 
 def measure(base, variant, sources: list[str], as_of: _dt.date, ignore=()) -> Impact:
     shared = [o for o in base.outcomes if o in variant.outcomes]
     union = SimpleNamespace(inputs={**base.inputs, **variant.inputs})
     result = Impact(base, variant, as_of, outcomes={o: OutcomeImpact(o) for o in shared})
-    for record in _records(list(sources), union, ignore):
-        result.cases += 1
-        outs = []
-        for which, book in (("base", base), ("variant", variant)):
-            raw = record.raw
-            if isinstance(raw, dict):  # a field only the other rulebook declares is not this one's
-                raw = {k: v for k, v in raw.items() if k in book.inputs}
-            outs.append(decide(book, Record(record.where, raw, record.text, record.problem), as_of))
-        a, b = outs
-        for which, r in (("base", a), ("variant", b)):
-            if r.values is None:
-                result.errors.append((r.where, r.case_id, which, r.error))
-        if a.values is None or b.values is None:
-            continue
-        for name in shared:
-            old, new = a.values[name], b.values[name]
-            if old == new:
-                continue
-            entry = result.outcomes[name]
-            entry.transitions[_hashable(old), _hashable(new)] += 1
-            entry.cases.append(a.case_id)
-            result.rows.append((a.case_id, name, old, new))
-            if isinstance(old, _dt.date) and isinstance(new, _dt.date):
-                entry.deltas.append((new - old).days)
-                entry.unit = "days"
-            elif type(old) in (int, float) and type(new) in (int, float):
-                entry.deltas.append(new - old)
+    repeats = Duplicates()
+    for source, label in zip(sources, _labels(list(sources))):
+        records = read_records(source, union, ignore)
+        result.notes.extend((label or source, note) for note in records.notes)
+        for record in records:
+            _measure_one(result, base, variant, shared, record, as_of, repeats, label)
+    result.duplicates = repeats.report()
     return result
+
+
+def _measure_one(result: Impact, base, variant, shared, record: Record, as_of, repeats: Duplicates,
+                 label: str) -> None:
+    result.cases += 1
+    where = f"{label} {record.where}" if label else record.where
+    outs = []
+    for book in (base, variant):
+        raw = record.raw
+        if isinstance(raw, dict):  # a field only the other rulebook declares is not this one's
+            raw = {k: v for k, v in raw.items() if k in book.inputs}
+        outs.append(decide(book, Record(where, raw, record.text, record.problem), as_of))
+    a, b = outs
+    repeats.add(a.case_id if a.case_id is not None else b.case_id, record.where, label)
+    failed = [(which, r) for which, r in (("base", a), ("variant", b)) if r.values is None]
+    if len(failed) == 2 and (a.error, a.field) == (b.error, b.field):
+        failed = [("both", a)]  # one broken row is one problem, not one per rulebook
+    for which, r in failed:
+        result.errors.append((r.where, r.case_id, which, r.error))
+    if failed:
+        result.undecided += 1
+        return
+    for name in shared:
+        old, new = a.values[name], b.values[name]
+        if old == new:
+            continue
+        entry = result.outcomes[name]
+        entry.transitions[_hashable(old), _hashable(new)] += 1
+        entry.cases.append(a.case_id)
+        result.rows.append((a.case_id, name, old, new))
+        if isinstance(old, _dt.date) and isinstance(new, _dt.date):
+            entry.deltas.append((new - old).days)
+            entry.unit = "days"
+        elif type(old) in (int, float) and type(new) in (int, float):
+            entry.deltas.append(new - old)
 
 
 def text(impact: Impact, *, max_ids: int = 20) -> str:
@@ -130,12 +150,22 @@ def text(impact: Impact, *, max_ids: int = 20) -> str:
         out.append(f"  cases: {shown}{more}")
         out.append("")
     out.append(f"unchanged: {', '.join(unchanged) if unchanged else 'none'}")
+    if impact.duplicates:
+        out.append("")
+        out.append(f"repeated case ids ({len(impact.duplicates)}):")
+        out.extend(f"  {line}" for line in impact.duplicates[:max_ids])
+        if len(impact.duplicates) > max_ids:
+            out.append(f"  and {len(impact.duplicates) - max_ids} more")
     if impact.errors:
         out.append("")
-        out.append(f"could not be decided ({len(impact.errors)}):")
-        out.extend(f"  {w}{f' (case {c})' if c else ''} under the {which}: {e}"
+        out.append(f"could not be decided ({impact.undecided}):")
+        out.extend(f"  {w}{f' (case {c})' if c else ''} under {_under(which)}: {e}"
                    for w, c, which, e in impact.errors)
     return "\n".join(out) + "\n"
+
+
+def _under(which: str) -> str:
+    return "both rulebooks" if which == "both" else f"the {which}"
 
 
 def csv_rows(impact: Impact) -> list[list[str]]:

@@ -12,8 +12,11 @@ closed: it reads on to the end of the file and every later row is lost. A
 quoted cell may run over several lines (free-text notes do), but one that
 runs to the end of the file, or over a line that is a row by itself (as many
 cells as the header), is a broken quote: that one row is an error and reading starts again on the
-next line. A record is numbered by the physical line it starts on (the
-header is line 1), which is the "row N" in every message.
+next line. A record is named by its spreadsheet row (a quoted cell over
+several lines is one row, and Excel's ``sep=,`` line is not shown), and by the
+file's line it starts on too where the two differ. Records over several lines
+are counted, so the user can be told of them: CSV cannot tell a notes cell
+over two lines from a stray quote that joins the next row to this one.
 """
 from __future__ import annotations
 
@@ -33,6 +36,8 @@ EXCEL_ENCODING = "cp1252"
 #: Bytes of lines that are not UTF-8 kept for the encoding detector.
 SAMPLE_BYTES = 64 * 1024
 ENCODING_NAMES = {"cp1252": "Windows-1252 (cp1252)"}
+#: Multi-line records whose rows and lines a note lists (the rest are counted).
+SPANS_KEPT = 5
 
 TOO_LONG = f"the line is longer than {MAX_LINE:,} characters"
 BROKEN_QUOTE = ("a quote (\") opens a cell that is never closed; this row is not read, "
@@ -181,19 +186,24 @@ class CsvRecords:
     are those before the problem, or None.
 
     ``width`` is the header's number of cells: a line with that many cells
-    is a row of its own, and an open quote cannot run over it.
+    is a row of its own, and an open quote cannot run over it. ``hidden`` is
+    the number of lines above the header a spreadsheet does not show.
     Lines read ahead while a quoted cell is open are kept (at most about
     MAX_LINE characters of them) so that reading can start again after a
     broken quote; ``frontier`` remembers how far the lines ahead are known to
     stay inside the quote, so no line is scanned twice.
     """
 
-    def __init__(self, lines: Iterator[Line], width: int) -> None:
+    def __init__(self, lines: Iterator[Line], width: int, hidden: int = 0) -> None:
         self.lines, self.width = lines, width
         self.pending: deque[Line] = deque()
         self.frontier = 0  # pending lines before this one stay inside a quote and are not rows
         self.exhausted = False
-        self.folded = 0  # lines joined into the rows before: line - folded is the spreadsheet's row
+        # lines a spreadsheet does not show as rows of their own (joined into
+        # the rows before, or above the header): line - folded is its row
+        self.folded = hidden
+        self.multi_line = 0  # records whose quoted cell runs over several lines
+        self.spans: list[tuple[int, int, int]] = []  # (row, first line, last line) of the first SPANS_KEPT
 
     def __iter__(self) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
         while True:
@@ -214,6 +224,10 @@ class CsvRecords:
         number = lines[0].number
         row = number - self.folded
         self.folded += len(lines) - 1
+        if len(lines) > 1:
+            self.multi_line += 1
+            if len(self.spans) < SPANS_KEPT:
+                self.spans.append((row, number, lines[-1].number))
         try:
             return row, number, split_row([l.text for l in lines]), None
         except csv.Error:

@@ -284,8 +284,10 @@ def test_a_headerless_export_says_the_header_is_missing_and_never_echoes_the_fir
     path = tmp_path / "noheader.csv"
     path.write_bytes(b"".join(EXPORT.read_bytes().splitlines(keepends=True)[1:]))
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
-    assert result.stderr == (f"{path}:1: the header row is missing: the first row holds values, not column names; "
-                             "add a row of the rulebook's field names (such as `case_id`) above the cases\n")
+    assert result.stderr == (f"{path}:1: the header row is missing: the first row must name the columns, such as "
+                             "`case_id`, `person_name`, `referrer_name`, `urgent_need`, `ordinarily_resident` and 15 "
+                             "more (the rulebook's fields), and it names none of them; add a header row above the "
+                             "cases\n")
     assert "Pat Example" not in result.stderr and "Carer" not in result.stderr
 
 
@@ -313,6 +315,8 @@ def test_a_row_after_a_multi_line_cell_is_named_by_its_spreadsheet_row_and_its_l
     result = cli("batch", "-r", LEICS, path, "--ignore-column", "notes")
     assert result.exit_code == 1
     assert result.stderr == (
+        f"{path}: 1 row has a quoted cell over several lines, read as one row as a spreadsheet would (row 2; "
+        "lines 2–3 of the file): check it\n"
         f"{path}: row 4 (line 5 of the file) (case A2): field `priority` must be one of high, medium, low\n"
         f"{path}: row 4: the same case_id as row 3, ignoring case and spaces at either end (both decided, not merged)\n"
         "batch: 3 cases: 2 decided, 1 could not be decided, 1 repeated case_id\n")

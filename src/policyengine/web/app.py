@@ -42,9 +42,12 @@ from . import forms
 
 #: Largest request body accepted, and largest caseload upload (held in memory, never on disk).
 MAX_BODY_BYTES = 5 * 1024 * 1024
-#: Requests evaluating, rendering or reading a caseload at once, each in its own
-#: worker thread off the event loop; others wait their turn, and pages keep loading.
+#: Requests evaluating or rendering at once, each in its own worker thread off
+#: the event loop; others wait their turn, and pages keep loading.
 MAX_WORKERS = 4
+#: Caseload uploads read and decided at once, in threads of their own: a few
+#: users' uploads never take the threads single cases and letters wait on.
+MAX_UPLOADS = 2
 #: Longest a request may work before its user is told it took too long.
 MAX_REQUEST_SECONDS = 60
 CSRF_COOKIE = "pe_csrf"
@@ -61,20 +64,17 @@ SECURITY_HEADERS = {
 
 
 class _Limits:
-    """ASGI middleware: security headers on every response, a cap on bodies, and
-    a bug answered with ``on_crash``'s page and one line on stderr, never a
-    traceback (whose text may hold a case's data)."""
+    """ASGI middleware: security headers on every response, a cap on bodies
+    (answered with ``on_too_large``'s page), and a bug answered with
+    ``on_crash``'s page and one line on stderr, never a traceback (whose text
+    may hold a case's data)."""
 
-    def __init__(self, app, max_body: int, on_crash=None) -> None:
-        self.app, self.max_body, self.on_crash = app, max_body, on_crash
+    def __init__(self, app, max_body: int, on_crash=None, on_too_large=None) -> None:
+        self.app, self.max_body, self.on_crash, self.on_too_large = app, max_body, on_crash, on_too_large
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            return await _too_large(scope, send, self.max_body)
         seen, started = 0, False
 
         async def counted_receive():
@@ -96,10 +96,13 @@ class _Limits:
                 message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
 
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            return await self._too_large(scope, receive, secured_send)
         try:
             await self.app(scope, counted_receive, secured_send)
         except _TooLarge:
-            await _too_large(scope, secured_send, self.max_body)
+            await self._too_large(scope, receive, secured_send)
         except Exception as exc:
             if self.on_crash is None or os.environ.get("POLICYENGINE_DEBUG"):
                 raise
@@ -109,16 +112,17 @@ class _Limits:
                 await self.on_crash(Request(scope))(scope, receive, secured_send)
 
 
+    async def _too_large(self, scope, receive, send):
+        if self.on_too_large is not None:
+            return await self.on_too_large(Request(scope))(scope, receive, send)
+        body = json.dumps({"error": f"the request is larger than the limit of {self.max_body:,} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
 class _TooLarge(Exception):
     pass
-
-
-async def _too_large(scope, send, limit):
-    body = json.dumps({"error": f"the request is larger than the limit of {limit:,} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            *[(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _load_all(folder: str) -> tuple[dict, dict]:
@@ -214,13 +218,15 @@ def _display(value: Any) -> str:
 
 
 def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYTES,
-               max_workers: int = MAX_WORKERS, max_seconds: float = MAX_REQUEST_SECONDS) -> FastAPI:
+               max_workers: int = MAX_WORKERS, max_uploads: int = MAX_UPLOADS,
+               max_seconds: float = MAX_REQUEST_SECONDS) -> FastAPI:
     """The app for every rulebook in ``rulebooks_dir``, each compiled once.
 
     ``app.state.problems`` lists the files that could not be loaded, with their errors.
     """
     books, problems = _load_all(rulebooks_dir)
     workers = anyio.CapacityLimiter(max_workers)
+    uploads = anyio.CapacityLimiter(max_uploads)  # caseloads apart, so they never hold up single cases
     pages = Environment(loader=PackageLoader("policyengine.web", "templates"), undefined=StrictUndefined,
                         autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
     pages.filters["display"] = _display
@@ -247,12 +253,12 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
             response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
         return response
 
-    async def off_loop(work, *args):
+    async def off_loop(work, *args, limiter: anyio.CapacityLimiter = workers):
         """``work(*args)`` in a worker thread, so a slow request holds one worker
         and never the event loop every other user is waiting on; after
         ``max_seconds`` its user is answered, whatever the thread is still doing."""
         with anyio.move_on_after(max_seconds):
-            return await anyio.to_thread.run_sync(work, *args, limiter=workers, abandon_on_cancel=True)
+            return await anyio.to_thread.run_sync(work, *args, limiter=limiter, abandon_on_cancel=True)
         raise HTTPException(503, "This took too long to work out, so it was stopped. Nothing you entered "
                                  "has been kept. Try again, or with a smaller caseload.")
 
@@ -292,7 +298,16 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
             return JSONResponse({"error": message}, status_code=500)
         return page(request, "error.html.j2", 500, status=500, message=message)
 
-    app.add_middleware(_Limits, max_body=max_body, on_crash=crash)
+    def too_large(request: Request):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": f"the request is larger than the limit of {max_body:,} bytes"},
+                                status_code=413)
+        return page(request, "error.html.j2", 413, status=413,
+                    message=f"What you sent is larger than the limit of {max_body:,} bytes, so it was not "
+                            "read. Nothing you sent has been kept. Split a larger caseload into smaller "
+                            "files, or use policyengine batch.")
+
+    app.add_middleware(_Limits, max_body=max_body, on_crash=crash, on_too_large=too_large)
 
     # -- pages ------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -408,12 +423,13 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
                 return Response(body, media_type="text/csv; charset=utf-8",
                                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
             worklist = build(book, decide_all(book, records, as_of, keep=names_used(book)), as_of)
-            return page(request, "worklist.html.j2", book=book, wl=worklist, filename=upload.filename)
+            return page(request, "worklist.html.j2", book=book, wl=worklist, filename=upload.filename,
+                        notes=records.notes)
 
         try:
-            return await off_loop(decide_upload)
-        except PolicyEngineError as exc:
-            return again(exc.message)
+            return await off_loop(decide_upload, limiter=uploads)
+        except PolicyEngineError as exc:  # the page's box, not the command line's flag, skips a column
+            return again(exc.message.replace("with --ignore-column", "under “Columns to skip”"))
 
     # -- JSON API -----------------------------------------------------------------
     def _summary(book) -> dict:
