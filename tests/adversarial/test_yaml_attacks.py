@@ -84,3 +84,20 @@ def test_a_50_mb_file_is_refused_before_it_is_read(cli, tmp_path):
 def test_a_50_mb_case_on_stdin_is_refused(cli):
     result = cli("evaluate", "-r", KNOWSLEY, "-", input="a" * (5 * 1024 * 1024 + 10))
     assert_clean_failure(result, mentions="<stdin>: standard input is over the limit of 5,242,880 bytes")
+
+
+def test_a_rulebook_of_a_hundred_thousand_nested_lists_is_refused_at_the_value_past_the_cap(cli, hostile):
+    # Review round 2: a 1 MB rulebook of nested flow lists took 38 s and 840 MB to
+    # validate (PyYAML's parser is pure Python); every command and server start pays it.
+    lists = "[" * 20 + "]" * 20 + ","
+    path = hostile("nested.yaml", "rulebook: {id: x}\nsettings: {x: [" + lists * 5_000 + "1]}\n")
+    err = assert_clean_failure(cli("validate", path), mentions="more than 25,000 values")
+    where, message = err.rsplit(": the file", 1)
+    assert where.startswith(f"{path}:2:")  # the line of the value that passed the cap
+    assert message == " holds more than 25,000 values; a rulebook or case is far smaller\n"
+
+
+def test_a_case_file_of_more_than_25000_values_is_refused(cli, hostile):
+    path = hostile("case.yaml", "case_id: C1\nnotes: [" + "a, " * 30_000 + "b]\n")
+    err = assert_clean_failure(cli("evaluate", "-r", KNOWSLEY, path), mentions="more than 25,000 values")
+    assert err.endswith("the file holds more than 25,000 values; a rulebook or case is far smaller\n")
