@@ -2,11 +2,13 @@
 
 Only the safe subset of YAML is accepted. A duplicated key, an alias, a
 non-safe tag, a file over the size limit or nested too deeply is an error with
-its position, never a silent override or a crash.
+its position, never a silent override or a crash. Only regular files are read:
+opening a FIFO would wait for ever.
 """
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 import yaml
@@ -171,18 +173,44 @@ def parse_yaml(text: str, filename: str = "<input>") -> Any:
     return data
 
 
-def read_text(path: str, *, limit: int = MAX_FILE_BYTES) -> str:
-    """Read a UTF-8 file (a byte-order mark is allowed), within the size limit."""
+NOT_REGULAR = "cannot read the file: it is not a regular file (a pipe, a device or a folder)"
+
+
+def open_regular(path: str):
+    """``path`` opened for reading as bytes, if it is a regular file.
+
+    Opening a FIFO waits for a writer for ever, so the file is checked before
+    it is opened, then opened without waiting and checked again: a file swapped
+    for a FIFO in between cannot hang the reader either. OSError if it cannot
+    be opened; YamlError if it is not a regular file.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise YamlError(NOT_REGULAR, Location(path))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        size = os.path.getsize(path)
-        if size > limit:
-            raise YamlError(
-                f"the file is {size:,} bytes; the limit is {limit:,} bytes", Location(path)
-            )
-        with open(path, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise YamlError(NOT_REGULAR, Location(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_text(path: str, *, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 file (a byte-order mark is allowed), within the size limit.
+    Only a regular file is read."""
+    try:
+        with open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise YamlError(
+                    f"the file is {size:,} bytes; the limit is {limit:,} bytes", Location(path)
+                )
             raw = fh.read(limit + 1)
     except OSError as exc:
         raise YamlError(f"cannot read the file: {exc.strerror}", Location(path)) from None
+    if len(raw) > limit:  # it grew after the check
+        raise YamlError(f"the file is over the limit of {limit:,} bytes", Location(path))
     return decode(raw, path)
 
 
