@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 from .errors import CaseError, Location, PolicyEngineError, suggest
 from .evaluate import jsonable, provenance, run, warnings
 from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
-from .load import YamlError, load_yaml
+from .load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, YamlError, load_yaml
 
 #: Records sent to a worker at a time, and chunks in flight per worker: the
 #: memory bound is about CHUNK * (IN_FLIGHT * jobs + 1) records.
@@ -324,9 +324,6 @@ def _jsonl(fh, name: str) -> Iterator[Record]:
                 yield Record(where, None, False, _SURROGATE_PROBLEM)
                 continue
             yield Record(where, raw, False)
-
-
-_SURROGATE_PROBLEM = "a string holds a \\u escape that is half of a character (a lone surrogate)"
 
 
 def _is_text(raw) -> bool:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .dates import ShortYear, parse_date
 from .errors import CaseError, Location, suggest
-from .load import YMap, loc_of
+from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 
 TYPES = ("boolean", "integer", "string", "date", "enum", "list")
 MAX_STRING = 10_000
@@ -76,6 +76,8 @@ class Input:
             value = str(value)
             if len(value) > MAX_STRING:
                 raise ValueError(f"is longer than {MAX_STRING:,} characters")
+            if has_lone_surrogate(value):
+                raise ValueError("holds a \\u escape that is half of a character (a lone surrogate)")
             return value
         if kind == "date":
             try:
@@ -182,6 +184,7 @@ class CaseReader:
             else:
                 return self._check_required(values, origin)
             values = dict(self.defaults)
+        self._check_text(case, origin)  # the fast path refuses such text too, and falls through to here
         for name, raw in case.items():
             if name in ignore:
                 continue
@@ -202,6 +205,15 @@ class CaseReader:
             if values[name] is None:
                 raise CaseError(f"missing required field `{name}`", origin.at(name))
         return values
+
+    def _check_text(self, case: dict, origin: Location) -> None:
+        """Refuse a name or text value holding half a UTF-16 pair (from a JSON
+        ``\\udc00`` escape): no message, page or file could show it."""
+        for name, value in case.items():
+            if isinstance(name, str) and has_lone_surrogate(name):
+                raise CaseError(SURROGATE_PROBLEM, origin)
+            if isinstance(value, str) and has_lone_surrogate(value):
+                raise CaseError(SURROGATE_PROBLEM, origin.at(name) if name in self.inputs else origin)
 
     def json_schema(self, title: str) -> dict:
         return {
@@ -269,7 +281,7 @@ def _text_coercer(spec: Input) -> Callable[[str], Any]:
             raise ValueError
     elif kind == "string":
         def coerce(x):
-            if len(x) <= MAX_STRING:
+            if len(x) <= MAX_STRING and (x.isascii() or not has_lone_surrogate(x)):
                 return x
             raise ValueError
     else:

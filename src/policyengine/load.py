@@ -1,13 +1,15 @@
 """Stage 1, load: safe YAML with the line and column of every key kept.
 
 Only the safe subset of YAML is accepted. A duplicated key, an alias, a
-non-safe tag, a file over the size limit or nested too deeply is an error with
-its position, never a silent override or a crash. Only regular files are read:
-opening a FIFO would wait for ever.
+non-safe tag, half a UTF-16 pair (a ``\\udc00`` escape), a file over the size
+limit or nested too deeply is an error with its position, never a silent
+override or a crash. Only regular files are read: opening a FIFO would wait
+for ever.
 """
 from __future__ import annotations
 
 import os
+import re
 import stat
 from typing import Any
 
@@ -24,6 +26,10 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_RULEBOOK_BYTES = 1024 * 1024
 #: Deepest nesting of mappings and lists accepted.
 MAX_DEPTH = 64
+#: Why text holding half a UTF-16 pair (from a ``\\udc00`` escape) is refused:
+#: it cannot be written out as UTF-8, so no message, page or file could show it.
+SURROGATE_PROBLEM = "a string holds a \\u escape that is half of a character (a lone surrogate)"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class YMap(dict):
@@ -84,6 +90,12 @@ class _Loader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            value = _join_pairs(value, _mark(self.filename, node.start_mark))
+        return value
+
     def construct_yaml_map(self, node):
         data = YMap()
         data.loc = _mark(self.filename, node.start_mark)
@@ -113,6 +125,21 @@ class _Loader(yaml.SafeLoader):
         data.item_locs = [_mark(self.filename, n.start_mark) for n in node.value]
         yield data
         data.extend(self.construct_object(n, deep=True) for n in node.value)
+
+
+def _join_pairs(text: str, where: Location) -> str:
+    """``text`` with each escaped UTF-16 pair (``\\ud83d\\ude00``, as JSON writers
+    escape an emoji) joined into its character; YAML leaves the halves apart.
+    Half a pair alone is refused."""
+    try:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise YamlError(SURROGATE_PROBLEM, where) from None
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds half a UTF-16 pair, which no UTF-8 output can show."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _construct_timestamp(loader: _Loader, node):

@@ -1,4 +1,8 @@
-"""Review round two (review-a): a FIFO is never opened for reading."""
+"""Review round two (review-a): lone surrogates and FIFOs are answered cleanly.
+
+A lone surrogate (``\\udc00``) cannot be written out as UTF-8, so it is refused
+where it is read, as the JSONL reader does; a FIFO is never opened for reading.
+"""
 import json
 import os
 import re
@@ -34,6 +38,78 @@ def client():
 
 def token(client, path):
     return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+
+# -- item 1: a lone surrogate in a single case ----------------------------------------
+def test_a_lone_surrogate_in_a_yaml_case_file_is_a_located_refusal_not_an_internal_error(cli, tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text('case_id: "\\udc00"\nnature_of_condition: yes\n')
+    result = cli("evaluate", "-r", KNOWSLEY, case, "--as-of", "2026-11-22")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"{case}:1:10: {SURROGATE}\n")
+
+
+@pytest.mark.parametrize("command", [("evaluate", "--format", "json"), ("render", "-d", "allocation_note")])
+def test_a_lone_surrogate_in_a_json_case_on_standard_input_is_refused(cli, command):
+    body = json.dumps({**GOOD, "case_id": "\udc00"})
+    result = cli(command[0], "-r", KNOWSLEY, *command[1:], "-", "--as-of", "2026-11-22", input=body)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"<stdin>:1:13: {SURROGATE}\n")
+
+
+def test_an_escaped_pair_in_a_json_case_file_is_read_as_its_one_character(cli, tmp_path):
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps({**GOOD, "case_id": "K-\U0001F600"}))  # json.dumps writes \ud83d\ude00
+    assert "\\ud83d\\ude00" in case.read_text()
+    result = cli("evaluate", "-r", KNOWSLEY, case, "--format", "json", "--as-of", "2026-11-22")
+    assert result.exit_code == 0 and json.loads(result.stdout)["case_id"] == "K-\U0001F600"
+
+
+@pytest.mark.parametrize("route", ["evaluate", "render/allocation_note"])
+@pytest.mark.parametrize("body, field", [
+    ('{"case_id": "\\udc00", "worker_role": "social_worker"}', "case_id"),
+    ('{"case_id": "K-1", "\\ud800": 1}', None),
+])
+def test_a_lone_surrogate_in_an_api_case_is_a_422_and_nothing_on_stderr(client, capsys, route, body, field):
+    response = client.post(f"/api/rulebooks/knowsley/{route}?as_of=2026-11-22", content=body,
+                           headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (422, {"error": SURROGATE, "field": field})
+    assert capsys.readouterr().err == ""
+
+
+def test_a_lone_surrogate_in_the_hidden_case_field_is_a_400_page(client, capsys):
+    form = {"csrf": token(client, "/rulebooks/knowsley/evaluate"), "as_of": "2026-11-22", "action": "print",
+            "case": '{"case_id": "\\udc00", "worker_role": "social_worker"}'}
+    response = client.post("/rulebooks/knowsley/documents/allocation_note", data=form)
+    assert response.status_code == 400 and SURROGATE in response.text
+    assert capsys.readouterr().err == ""
+
+
+# -- item 2: a lone surrogate in a rulebook ---------------------------------------------
+@pytest.fixture
+def surrogate_folder(tmp_path):
+    text = (ROOT / "rulebooks" / "adass_tiers.yaml").read_text()
+    text, count = re.subn(r"(?m)^  title: .*$", '  title: "\\\\udc00 title"', text, count=1)
+    assert count == 1
+    (tmp_path / "adass_tiers.yaml").write_text(text)
+    (tmp_path / "knowsley.yaml").write_text((ROOT / "rulebooks" / "knowsley.yaml").read_text())
+    (tmp_path / "templates").symlink_to(ROOT / "rulebooks" / "templates")
+    line = text[: text.index("\\udc00")].count("\n") + 1
+    return tmp_path, line
+
+
+def test_a_rulebook_holding_a_lone_surrogate_fails_validate_at_its_line(cli, surrogate_folder):
+    folder, line = surrogate_folder
+    path = folder / "adass_tiers.yaml"
+    result = cli("validate", path)
+    assert (result.exit_code, result.stderr) == (1, f"{path}:{line}:10: {SURROGATE}\n")
+
+
+def test_serve_lists_a_rulebook_holding_a_lone_surrogate_as_not_served(surrogate_folder):
+    folder, line = surrogate_folder
+    client = TestClient(create_app(str(folder)))
+    index = client.get("/")
+    assert index.status_code == 200 and "adass_tiers.yaml" in index.text and "lone surrogate" in index.text
+    api = client.get("/api/rulebooks")
+    assert api.status_code == 200 and [b["id"] for b in api.json()] == ["knowsley"]
 
 
 # -- item 3: a FIFO is never opened for reading ------------------------------------------
