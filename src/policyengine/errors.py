@@ -96,7 +96,15 @@ class CaseError(PolicyEngineError):
 
 
 class EvaluationError(PolicyEngineError):
-    """A rule could not be evaluated for a particular case."""
+    """A rule could not be evaluated for a particular case.
+
+    ``message`` names the case; ``detail`` is the same without it, for a
+    report that already names the case beside it.
+    """
+
+    def __init__(self, message: str, location: Location | None = None, *, detail: str | None = None) -> None:
+        super().__init__(message, location)
+        self.detail = detail if detail is not None else message
 
 
 class RenderError(PolicyEngineError):

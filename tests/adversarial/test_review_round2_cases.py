@@ -1,7 +1,9 @@
-"""Review round two (review-a): lone surrogates and FIFOs are answered cleanly.
+"""Review round two (review-a): lone surrogates, FIFOs, and case_ids that are
+refused are answered cleanly and never repeated.
 
 A lone surrogate (``\\udc00``) cannot be written out as UTF-8, so it is refused
-where it is read, as the JSONL reader does; a FIFO is never opened for reading.
+where it is read, as the JSONL reader does; a FIFO is never opened for
+reading; a case is named only by a case_id that was accepted as a value.
 """
 import json
 import os
@@ -163,3 +165,112 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_refused_without_waiting(fi
     with pytest.raises(YamlError) as info:
         load.open_regular(str(fifo))
     assert info.value.message == NOT_REGULAR
+
+
+# -- items 5 and 6: a refused case_id is never shown ------------------------------------
+def test_a_case_id_over_the_limit_is_not_repeated_in_stderr_or_the_record(cli, tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(f"case_id,{LEICS_ROW}\n{'X' * 20_000},{LEICS_CELLS}\nB,{LEICS_CELLS}\n")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.stderr.splitlines()[0] == f"{path}: row 2: field `case_id` is longer than 10,000 characters"
+    records = jsonl(result.stdout)
+    assert records[0] == {"case_id": None, "where": "row 2", "field": "case_id",
+                          "error": "field `case_id` is longer than 10,000 characters"}
+    assert records[1]["case_id"] == "B"
+    assert "XXXX" not in result.output
+
+
+def test_a_case_id_over_the_limit_is_not_repeated_on_the_worklist_page(client):
+    body = f"case_id,{LEICS_ROW}\n{'X' * 20_000},{LEICS_CELLS}\n".encode()
+    form = {"csrf": token(client, "/rulebooks/leicestershire/upload"), "as_of": "2026-11-23", "action": "worklist"}
+    page = client.post("/rulebooks/leicestershire/upload", data=form, files={"caseload": ("c.csv", body, "text/csv")})
+    assert page.status_code == 200
+    assert "row 2: field `case_id` is longer than 10,000 characters" in page.text and "XXXX" not in page.text
+
+
+def test_a_line_break_in_a_jsonl_case_id_cannot_forge_a_line_on_stderr(cli, tmp_path):
+    forged = {"case_id": "A\nrow 99 (case FAKE): forged line", "support": "none", "risk": "low",
+              "priority": "low", "complexity": "low", "date_added": "2026-11-02"}
+    path = tmp_path / "ctl.jsonl"
+    path.write_text(json.dumps(forged) + "\n" + json.dumps({**forged, "risk": "hgh"}) + "\n")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.stderr == (f"{path}: line 1: {CONTROL}\n"
+                             f"{path}: line 2: field `risk` must be one of high, moderate, low\n"
+                             "batch: 2 cases: 0 decided, 2 could not be decided\n")
+    assert [r["case_id"] for r in jsonl(result.stdout)] == [None, None]
+
+
+@pytest.mark.parametrize("case_id", ["A\tB", "A\rB", "A\x1b[2JB", "A\x85B", "A\u2028B"])
+def test_a_control_character_in_a_csv_case_id_is_that_rows_error(cli, tmp_path, case_id):
+    path = tmp_path / "ctl.csv"
+    path.write_text(f'case_id,{LEICS_ROW}\n"{case_id}",{LEICS_CELLS}\nB,{LEICS_CELLS}\n', encoding="utf-8")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.stderr.splitlines()[0] == f"{path}: row 2: {CONTROL}"
+    assert [r["case_id"] for r in jsonl(result.stdout)] == [None, "B"]
+
+
+def test_a_control_character_in_a_single_case_files_case_id_is_refused(cli, tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text('case_id: "K-1\\nforged"\nworker_role: social_worker\n')
+    result = cli("evaluate", "-r", KNOWSLEY, case, "--as-of", "2026-11-22")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"{case}: {CONTROL}\n")
+
+
+def test_a_control_character_in_a_case_files_case_id_in_a_folder_is_not_shown(cli, tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a.yaml").write_text('case_id: "A\\nforged"\n' + "".join(
+        f"{k}: {v}\n" for k, v in zip(LEICS_ROW.split(","), LEICS_CELLS.split(","))))
+    result = cli("batch", "-r", LEICS, folder, "--as-of", "2026-11-23")
+    assert result.stderr.splitlines()[0] == f"{folder}: a.yaml: {CONTROL}"
+
+
+def test_a_control_character_in_an_api_case_id_is_a_422(client):
+    response = client.post("/api/rulebooks/knowsley/evaluate?as_of=2026-11-22", json={**GOOD, "case_id": "K\n1"})
+    assert (response.status_code, response.json()) == (422, {"error": CONTROL, "field": "case_id"})
+
+
+def test_a_field_name_that_does_not_look_like_one_is_not_repeated(cli, tmp_path):
+    path = tmp_path / "key.jsonl"
+    path.write_text(json.dumps({"case_id": "A", "x\nrow 99: forged": 1}) + "\n")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.stderr.splitlines()[0] == (
+        f"{path}: line 1 (case A): a field's name is not one of the rulebook's inputs "
+        "(the name is not shown: it does not look like a field name)")
+
+
+# -- item 13 ----------------------------------------------------------------------------
+def test_a_case_id_of_only_spaces_is_missing_like_an_empty_one_and_not_a_repeat(cli, tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text(f"case_id,{LEICS_ROW}\n,{LEICS_CELLS}\n  ,{LEICS_CELLS}\nB,{LEICS_CELLS}\n")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.stderr == (f"{path}: row 2: missing required field `case_id`\n"
+                             f"{path}: row 3: missing required field `case_id` (it holds only spaces)\n"
+                             "batch: 3 cases: 1 decided, 2 could not be decided\n")
+
+
+def test_a_case_id_of_only_spaces_in_a_case_file_is_missing(cli, tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text('case_id: "   "\nworker_role: social_worker\n')
+    result = cli("evaluate", "-r", KNOWSLEY, case, "--as-of", "2026-11-22")
+    assert (result.exit_code, result.stderr) == (1, f"{case}: missing required field `case_id` (it holds only spaces)\n")
+
+
+def test_a_repeated_key_in_a_jsonl_line_is_that_lines_error_not_last_wins(cli, tmp_path):
+    path = tmp_path / "dup.jsonl"
+    good = '"support": "none", "risk": "low", "priority": "low", "complexity": "low", "date_added": "2026-11-02"'
+    path.write_text('{"case_id": "J-13", "case_id": "J-13b", %s}\n{"case_id": "J-14", %s}\n' % (good, good))
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    records = jsonl(result.stdout)
+    assert records[0] == {"case_id": None, "where": "line 1", "field": None,
+                          "error": "not valid JSON: `case_id` is given twice; a repeated key would silently "
+                                   "replace the first"}
+    assert records[1]["case_id"] == "J-14" and result.exit_code == 1
+
+
+def test_a_rows_evaluation_error_names_the_case_once(cli, tmp_path):
+    path = tmp_path / "far.csv"
+    path.write_text(f"case_id,{LEICS_ROW}\nC-1,{LEICS_CELLS}\nC-2,none,low,low,low,31/12/9999\n")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    line = result.stderr.splitlines()[0]
+    assert line.startswith(f"{path}: row 3 (case C-2): cadences `") and "case C-2: " not in line.split("(case C-2)")[1]
