@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from .errors import CaseError, EvaluationError, Location, PolicyEngineError, suggest
+from .errors import CaseError, EvaluationError, Location, PolicyEngineError, printable, suggest
 from .evaluate import jsonable, provenance, run, warnings
 from .inputs import looks_like_a_name
 from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
@@ -368,8 +368,9 @@ def _no_constant(name):
 
 def _folder(path: str) -> Iterator[Record]:
     names = sorted(n for n in os.listdir(path) if n.lower().endswith((".yaml", ".yml", ".json")))
-    for name in names:
-        full = os.path.join(path, name)
+    for file_name in names:
+        full = os.path.join(path, file_name)
+        name = printable(file_name)  # a line break in a file name must not forge a line of the report
         try:
             regular = stat.S_ISREG(os.stat(full).st_mode)
         except OSError as exc:

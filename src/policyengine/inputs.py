@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dates import ShortYear, parse_date
-from .errors import CaseError, Location, suggest
+from .errors import CONTROL_CHARACTER, CaseError, Location, suggest
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 
 TYPES = ("boolean", "integer", "string", "date", "enum", "list")
@@ -20,9 +20,6 @@ MAX_STRING = 10_000
 MAX_INTEGER = 10**12
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
-#: C0 and C1 control characters and the Unicode line and paragraph separators.
-#: A case reference holding one could forge a line of a report or log.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)
 
 
@@ -222,7 +219,7 @@ class CaseReader:
             if type(value) is str and not value.strip():
                 raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name))
         case_id = values.get("case_id")
-        if type(case_id) is str and _CONTROL.search(case_id):
+        if type(case_id) is str and CONTROL_CHARACTER.search(case_id):
             raise CaseError("field `case_id` holds a control character (such as a line break or a tab): "
                             "a case reference must be one line of text", origin.at("case_id"))
         return values
@@ -250,7 +247,7 @@ class CaseReader:
             value = spec.coerce(case.get("case_id"))
         except (ValueError, TypeError):
             return None
-        if not value.strip() or _CONTROL.search(value):
+        if not value.strip() or CONTROL_CHARACTER.search(value):
             return None
         return value
 

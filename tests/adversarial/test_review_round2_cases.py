@@ -274,3 +274,16 @@ def test_a_rows_evaluation_error_names_the_case_once(cli, tmp_path):
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
     line = result.stderr.splitlines()[0]
     assert line.startswith(f"{path}: row 3 (case C-2): cadences `") and "case C-2: " not in line.split("(case C-2)")[1]
+
+
+def test_a_line_break_or_a_byte_that_is_not_utf8_in_a_case_files_name_is_escaped_not_a_forged_line(cli, tmp_path):
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    (folder / "a\nrow 99 (case FAKE): forged.yaml").write_text("case_id: A1\nsupport: full\n")
+    with open(os.path.join(os.fsencode(folder), b"b\xff.yaml"), "w") as fh:
+        fh.write("case_id: B1\nsupport: full\n")
+    result = cli("batch", "-r", LEICS, folder, "--as-of", "2026-11-23")
+    assert result.stderr == (f"{folder}: a\\nrow 99 (case FAKE): forged.yaml (case A1): missing required field `risk`\n"
+                             f"{folder}: b\\xff.yaml (case B1): missing required field `risk`\n"
+                             "batch: 2 cases: 0 decided, 2 could not be decided\n")
+    assert [r["where"] for r in jsonl(result.stdout)] == ["a\\nrow 99 (case FAKE): forged.yaml", "b\\xff.yaml"]
