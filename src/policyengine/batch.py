@@ -25,10 +25,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from .errors import CaseError, Location, PolicyEngineError, suggest
+from .errors import CaseError, EvaluationError, Location, PolicyEngineError, printable, suggest
 from .evaluate import jsonable, provenance, run, warnings
+from .inputs import looks_like_a_name
 from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
-from .load import YamlError, load_yaml
+from .load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, YamlError, load_yaml
 
 #: Records sent to a worker at a time, and chunks in flight per worker: the
 #: memory bound is about CHUNK * (IN_FLIGHT * jobs + 1) records.
@@ -394,7 +395,10 @@ def _jsonl(fh, name: str) -> Iterator[Record]:
             if not line.text.strip():
                 continue
             try:
-                raw = json.loads(line.text, parse_constant=_no_constant)
+                raw = json.loads(line.text, parse_constant=_no_constant, object_pairs_hook=_no_repeated_key)
+            except _RepeatedKey as exc:
+                yield Record(where, None, False, str(exc))
+                continue
             except json.JSONDecodeError as exc:
                 yield Record(where, None, False, f"not valid JSON: {exc.msg}")
                 continue
@@ -410,7 +414,21 @@ def _jsonl(fh, name: str) -> Iterator[Record]:
             yield Record(where, raw, False)
 
 
-_SURROGATE_PROBLEM = "a string holds a \\u escape that is half of a character (a lone surrogate)"
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _no_repeated_key(pairs: list) -> dict:
+    """A JSON object, refused if it gives a key twice: as in YAML, a repeated
+    key would silently replace the first."""
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        seen = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        shown = f"`{key}`" if looks_like_a_name(key) else "a key"
+        raise _RepeatedKey(f"not valid JSON: {shown} is given twice; a repeated key would silently "
+                           "replace the first")
+    return data
 
 
 def _is_text(raw) -> bool:
@@ -434,8 +452,9 @@ def _no_constant(name):
 
 def _folder(path: str) -> Iterator[Record]:
     names = sorted(n for n in os.listdir(path) if n.lower().endswith((".yaml", ".yml", ".json")))
-    for name in names:
-        full = os.path.join(path, name)
+    for file_name in names:
+        full = os.path.join(path, file_name)
+        name = printable(file_name)  # a line break in a file name must not forge a line of the report
         try:
             regular = stat.S_ISREG(os.stat(full).st_mode)
         except OSError as exc:
@@ -458,16 +477,15 @@ def _folder(path: str) -> Iterator[Record]:
 # -- deciding ------------------------------------------------------------------
 def decide(book, record: Record, as_of: _dt.date, keep: tuple | None = None) -> Result:
     """One record to one result; never raises for a bad record."""
-    raw = record.raw if isinstance(record.raw, dict) else {}
-    case_id = raw.get("case_id")
-    case_id = str(case_id) if isinstance(case_id, (str, int)) and not isinstance(case_id, bool) else None
+    case_id = book.reader.case_id_of(record.raw)  # None when refused: a refused value is never shown
     if record.problem:
         return Result(record.where, case_id, None, record.problem)
     try:
         values = book.reader.read(record.raw, Location(None, None, None, record.where), text=record.text)
         run(book, values, as_of, reasons=False)
     except PolicyEngineError as exc:
-        return Result(record.where, case_id, None, exc.message, exc.path if exc.path != record.where else None)
+        message = exc.detail if isinstance(exc, EvaluationError) else exc.message  # the result names the case
+        return Result(record.where, case_id, None, message, exc.path if exc.path != record.where else None)
     if keep is not None:
         values = {k: values[k] for k in keep}
     return Result(record.where, values["case_id"], values)

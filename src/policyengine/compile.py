@@ -19,6 +19,7 @@ from .constructs import CONSTRUCTS, Context, Element
 from .dates import calendar as make_calendar, parse_date
 from .errors import MAX_HINTED_ERRORS, Location, RulebookError, RulebookInvalid, suggest
 from .inputs import CaseReader, Input, input_from_spec
+from .load import open_regular
 from .extends import load_effective
 from .validate import locate, schema_errors
 
@@ -390,7 +391,7 @@ def _digest(path: str, book: Rulebook) -> str:
 
     h = hashlib.sha256()
     for file in book.files:
-        with open(file, "rb") as fh:
+        with open_regular(file) as fh:  # read once already; a FIFO swapped in since must not hang
             h.update(fh.read() + b"\0")
     hash_templates(book, h)
     return h.hexdigest()

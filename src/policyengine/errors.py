@@ -8,8 +8,21 @@ form the CLI uses.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Iterable
+
+
+#: C0 and C1 control characters and the Unicode line and paragraph separators:
+#: in a message, one could end the line and forge another.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` (a file name) as a one-line message may show it: control
+    characters, and bytes of the name that are not UTF-8, written as escapes."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return CONTROL_CHARACTER.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True)
@@ -96,7 +109,15 @@ class CaseError(PolicyEngineError):
 
 
 class EvaluationError(PolicyEngineError):
-    """A rule could not be evaluated for a particular case."""
+    """A rule could not be evaluated for a particular case.
+
+    ``message`` names the case; ``detail`` is the same without it, for a
+    report that already names the case beside it.
+    """
+
+    def __init__(self, message: str, location: Location | None = None, *, detail: str | None = None) -> None:
+        super().__init__(message, location)
+        self.detail = detail if detail is not None else message
 
 
 class RenderError(PolicyEngineError):

@@ -99,9 +99,8 @@ def run(book, values: dict, as_of: _dt.date, *, reasons: bool = True) -> dict | 
 
 
 def _failed(values: dict, kind: str, name: str, loc: Location, exc: Exception) -> EvaluationError:
-    case_id = values.get("case_id")
-    return EvaluationError(f"case {case_id}: {kind} `{name}` could not be evaluated: {_clean(exc)}",
-                           loc.at(name))
+    detail = f"{kind} `{name}` could not be evaluated: {_clean(exc)}"
+    return EvaluationError(f"case {values.get('case_id')}: {detail}", loc.at(name), detail=detail)
 
 
 def _clean(exc: Exception) -> str:

@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dates import ShortYear, parse_date
-from .errors import CaseError, Location, suggest
-from .load import YMap, loc_of
+from .errors import CONTROL_CHARACTER, CaseError, Location, suggest
+from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 
 TYPES = ("boolean", "integer", "string", "date", "enum", "list")
 MAX_STRING = 10_000
 MAX_INTEGER = 10**12
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)
+
+
+def looks_like_a_name(name: Any) -> bool:
+    """Whether a field name a case gives may be repeated in a message: anything
+    else (a long text, a line break) may be a person's details, or forge a line."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 @dataclass
@@ -76,6 +84,8 @@ class Input:
             value = str(value)
             if len(value) > MAX_STRING:
                 raise ValueError(f"is longer than {MAX_STRING:,} characters")
+            if has_lone_surrogate(value):
+                raise ValueError("holds a \\u escape that is half of a character (a lone surrogate)")
             return value
         if kind == "date":
             try:
@@ -182,11 +192,15 @@ class CaseReader:
             else:
                 return self._check_required(values, origin)
             values = dict(self.defaults)
+        self._check_text(case, origin)  # the fast path refuses such text too, and falls through to here
         for name, raw in case.items():
             if name in ignore:
                 continue
             spec = self.inputs.get(name)
             if spec is None:
+                if not looks_like_a_name(name):
+                    raise CaseError("a field's name is not one of the rulebook's inputs (the name is not "
+                                    "shown: it does not look like a field name)", origin)
                 hint = suggest(str(name), self.inputs)
                 raise CaseError(f"unknown field `{name}`{hint}", _where(case, name, origin, key=True))
             if raw is None or (text and isinstance(raw, str) and not raw.strip()):
@@ -199,9 +213,43 @@ class CaseReader:
 
     def _check_required(self, values: dict, origin: Location) -> dict:
         for name in self.required:
-            if values[name] is None:
+            value = values[name]
+            if value is None:
                 raise CaseError(f"missing required field `{name}`", origin.at(name))
+            if type(value) is str and not value.strip():
+                raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name))
+        case_id = values.get("case_id")
+        if type(case_id) is str and CONTROL_CHARACTER.search(case_id):
+            raise CaseError("field `case_id` holds a control character (such as a line break or a tab): "
+                            "a case reference must be one line of text", origin.at("case_id"))
         return values
+
+    def _check_text(self, case: dict, origin: Location) -> None:
+        """Refuse a name or text value holding half a UTF-16 pair (from a JSON
+        ``\\udc00`` escape): no message, page or file could show it."""
+        for name, value in case.items():
+            if isinstance(name, str) and has_lone_surrogate(name):
+                raise CaseError(SURROGATE_PROBLEM, origin)
+            if isinstance(value, str) and has_lone_surrogate(value):
+                raise CaseError(SURROGATE_PROBLEM, origin.at(name) if name in self.inputs else origin)
+
+    def case_id_of(self, case: Any) -> str | None:
+        """The case's ``case_id`` if it is one the reader accepts, else None.
+
+        A case is named in a message, error record or page only by an accepted
+        ``case_id``: one that is refused (too long, a control character, not
+        text) may be anything, so it is never repeated.
+        """
+        spec = self.inputs.get("case_id")
+        if spec is None or not isinstance(case, dict):
+            return None
+        try:
+            value = spec.coerce(case.get("case_id"))
+        except (ValueError, TypeError):
+            return None
+        if not value.strip() or CONTROL_CHARACTER.search(value):
+            return None
+        return value
 
     def json_schema(self, title: str) -> dict:
         return {
@@ -269,7 +317,7 @@ def _text_coercer(spec: Input) -> Callable[[str], Any]:
             raise ValueError
     elif kind == "string":
         def coerce(x):
-            if len(x) <= MAX_STRING:
+            if len(x) <= MAX_STRING and (x.isascii() or not has_lone_surrogate(x)):
                 return x
             raise ValueError
     else:

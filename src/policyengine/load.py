@@ -1,12 +1,16 @@
 """Stage 1, load: safe YAML with the line and column of every key kept.
 
 Only the safe subset of YAML is accepted. A duplicated key, an alias, a
-non-safe tag, a file over the size limit or nested too deeply is an error with
-its position, never a silent override or a crash.
+non-safe tag, half a UTF-16 pair (a ``\\udc00`` escape), a file over the size
+limit or nested too deeply is an error with its position, never a silent
+override or a crash. Only regular files are read: opening a FIFO would wait
+for ever.
 """
 from __future__ import annotations
 
 import os
+import re
+import stat
 from typing import Any
 
 import yaml
@@ -26,6 +30,10 @@ MAX_DEPTH = 64
 #: largest shipped rulebook, has about 1,400; the cap keeps the time to read
 #: any file, however written, to a few seconds (PyYAML's parser is pure Python).
 MAX_NODES = 25_000
+#: Why text holding half a UTF-16 pair (from a ``\\udc00`` escape) is refused:
+#: it cannot be written out as UTF-8, so no message, page or file could show it.
+SURROGATE_PROBLEM = "a string holds a \\u escape that is half of a character (a lone surrogate)"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class YMap(dict):
@@ -91,6 +99,12 @@ class _Loader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_scalar(self, node):
+        value = super().construct_scalar(node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            value = _join_pairs(value, _mark(self.filename, node.start_mark))
+        return value
+
     def construct_yaml_map(self, node):
         data = YMap()
         data.loc = _mark(self.filename, node.start_mark)
@@ -120,6 +134,21 @@ class _Loader(yaml.SafeLoader):
         data.item_locs = [_mark(self.filename, n.start_mark) for n in node.value]
         yield data
         data.extend(self.construct_object(n, deep=True) for n in node.value)
+
+
+def _join_pairs(text: str, where: Location) -> str:
+    """``text`` with each escaped UTF-16 pair (``\\ud83d\\ude00``, as JSON writers
+    escape an emoji) joined into its character; YAML leaves the halves apart.
+    Half a pair alone is refused."""
+    try:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+    except UnicodeDecodeError:
+        raise YamlError(SURROGATE_PROBLEM, where) from None
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds half a UTF-16 pair, which no UTF-8 output can show."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def _construct_timestamp(loader: _Loader, node):
@@ -180,18 +209,44 @@ def parse_yaml(text: str, filename: str = "<input>") -> Any:
     return data
 
 
-def read_text(path: str, *, limit: int = MAX_FILE_BYTES) -> str:
-    """Read a UTF-8 file (a byte-order mark is allowed), within the size limit."""
+NOT_REGULAR = "cannot read the file: it is not a regular file (a pipe, a device or a folder)"
+
+
+def open_regular(path: str):
+    """``path`` opened for reading as bytes, if it is a regular file.
+
+    Opening a FIFO waits for a writer for ever, so the file is checked before
+    it is opened, then opened without waiting and checked again: a file swapped
+    for a FIFO in between cannot hang the reader either. OSError if it cannot
+    be opened; YamlError if it is not a regular file.
+    """
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise YamlError(NOT_REGULAR, Location(path))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        size = os.path.getsize(path)
-        if size > limit:
-            raise YamlError(
-                f"the file is {size:,} bytes; the limit is {limit:,} bytes", Location(path)
-            )
-        with open(path, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise YamlError(NOT_REGULAR, Location(path))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_text(path: str, *, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 file (a byte-order mark is allowed), within the size limit.
+    Only a regular file is read."""
+    try:
+        with open_regular(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                raise YamlError(
+                    f"the file is {size:,} bytes; the limit is {limit:,} bytes", Location(path)
+                )
             raw = fh.read(limit + 1)
     except OSError as exc:
         raise YamlError(f"cannot read the file: {exc.strerror}", Location(path)) from None
+    if len(raw) > limit:  # it grew after the check
+        raise YamlError(f"the file is over the limit of {limit:,} bytes", Location(path))
     return decode(raw, path)
 
 

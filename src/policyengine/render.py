@@ -38,6 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import long_date
 from .errors import Location, RenderError, RulebookError, suggest
+from .load import open_regular
 
 #: Template names that are HTML or XML, so every value put into them is escaped.
 HTML_SUFFIXES = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2", "html.jinja", "xml.jinja")
@@ -368,7 +369,7 @@ def hash_templates(book, digest) -> None:
             elif os.path.isfile(full) and os.path.getsize(full) > MAX_TEMPLATE_BYTES:
                 digest.update(b"too large: %d" % os.path.getsize(full))  # refused, never read
             elif os.path.isfile(full):
-                with open(full, "rb") as fh:
+                with open_regular(full) as fh:  # never a FIFO swapped in since the check
                     for chunk in iter(lambda: fh.read(1 << 16), b""):
                         digest.update(chunk)
 

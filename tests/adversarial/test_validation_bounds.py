@@ -154,7 +154,7 @@ def test_a_row_whose_expression_raises_is_an_error_record_and_every_other_row_is
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["case_id"] for r in records] == ["R1", "R2", "R3"]
     assert records[0]["outcomes"] == {"out": "yes_a"} and records[2]["outcomes"] == {"out": "yes_a"}
-    assert records[1]["error"] == f"case R2: decisions `out` could not be evaluated: {problem}"
+    assert records[1]["error"] == f"decisions `out` could not be evaluated: {problem}"
     assert cell not in result.stderr
     case = write("case.yaml", f"case_id: R2\nlevel: low\n{name}: {cell}\n")
     one = cli("evaluate", "-r", path, case, "--as-of", "2026-11-22")
@@ -202,7 +202,7 @@ def test_case_text_that_is_not_an_interval_is_not_repeated_in_the_error(cli, min
     result = cli("batch", "-r", path, csv, "--as-of", "2026-11-22")
     assert secret not in result.output and "Zelda" not in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert records[0]["error"] == ("case R1: decisions `out` could not be evaluated: the value is not an interval; "
+    assert records[0]["error"] == ("decisions `out` could not be evaluated: the value is not an interval; "
                                    "write a whole number and a unit, e.g. '14 days', '2 weeks', '1 month', "
                                    "'25 years', '1 working day'")
     assert records[1]["outcomes"] == {"out": "3 days"}
