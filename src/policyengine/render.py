@@ -144,10 +144,10 @@ def _nesting_checked(stream, name, filename):
                 blocks.pop()
             yield token
             continue
-        elif kind == "block_end":
-            if tag in _BLOCK_TAGS and not (tag == "set" and assigns):  # `{% set x %}` is a block
-                blocks.append(tag)
-            tag = None
+        elif kind in ("block_end", "variable_end"):
+            if kind == "block_end" and tag in _BLOCK_TAGS and not (tag == "set" and assigns):
+                blocks.append(tag)  # `{% set x %}`, with no `=`, is a block
+            levels, tag = [0], None
         elif kind in _OPENING:
             levels.append(0)
         elif kind in _CLOSING and len(levels) > 1:
