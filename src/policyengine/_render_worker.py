@@ -52,6 +52,14 @@ class WorkerUnavailable(Exception):
     """No worker could be started."""
 
 
+class PoolClosed(WorkerUnavailable):
+    """The process is shutting down: no render is started any more."""
+
+
+class WorkerBusy(Exception):
+    """Every worker stayed busy for as long as this render may take."""
+
+
 class _Worker:
     def __init__(self, memory_bytes: int) -> None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -124,36 +132,66 @@ class _Worker:
 
 
 class Pool:
-    """Workers shared by every thread of one process."""
+    """Workers shared by every thread of one process.
+
+    A render waits for a free worker no longer than it may run (``seconds``), so
+    slow documents make others fail fast with WorkerBusy rather than queue without
+    end; and once the process is shutting down nothing new starts (PoolClosed)."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._closed = False
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(MAX_WORKERS)
 
     def run(self, request: dict, seconds: float, memory_bytes: int) -> dict:
         """The worker's reply to ``request``; WorkerTimeout or WorkerDied if there is none."""
-        with self._slots:
+        if self._closed:
+            raise PoolClosed()
+        if not self._slots.acquire(timeout=max(seconds, 0)):
+            raise WorkerBusy()
+        try:
+            return self._run(request, seconds, memory_bytes)
+        finally:
+            self._slots.release()
+
+    def _run(self, request: dict, seconds: float, memory_bytes: int) -> dict:
+        with self._lock:
+            if self._closed:
+                raise PoolClosed()
+            worker = self._idle.pop() if self._idle else None
+        if worker is None or worker.proc.poll() is not None:
+            worker = _Worker(memory_bytes)
+        with self._lock:
+            self._busy.add(worker)
+        try:
+            reply = worker.ask(request, seconds)
+        except BaseException:
+            worker.stop()
+            if self._closed:
+                raise PoolClosed() from None
+            raise
+        finally:
             with self._lock:
-                worker = self._idle.pop() if self._idle else None
-            if worker is None or worker.proc.poll() is not None:
-                worker = _Worker(memory_bytes)
-            try:
-                reply = worker.ask(request, seconds)
-            except BaseException:
+                self._busy.discard(worker)
+        with self._lock:
+            if self._closed or reply.get("recycle") or len(self._idle) >= KEEP_IDLE:
                 worker.stop()
-                raise
-            with self._lock:
-                if reply.get("recycle") or len(self._idle) >= KEEP_IDLE:
-                    worker.stop()
-                else:
-                    self._idle.append(worker)
-            return reply
+            else:
+                self._idle.append(worker)
+        return reply
 
     def close(self) -> None:
+        """Stop every worker, busy ones too, and start no more."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
+            busy = list(self._busy)
+        for worker in busy:  # its own thread sees it stop, reaps it and gets PoolClosed
+            if worker.proc.poll() is None:
+                worker.proc.kill()
         for worker in idle:
             worker.stop()
 
@@ -168,9 +206,19 @@ def pool() -> Pool:
     with _pool_lock:
         if _pool is None or _pool.pid != os.getpid():
             if _pool is None:
-                atexit.register(_close)
+                _at_shutdown(_close)
             _pool = Pool()
         return _pool
+
+
+def _at_shutdown(hook) -> None:
+    """Run ``hook`` as the interpreter starts to exit: before it waits for the
+    threads still running (a web server's request threads, which would otherwise
+    go on starting workers after SIGTERM), or at least at exit."""
+    try:
+        threading._register_atexit(hook)  # what concurrent.futures uses for the same reason
+    except (AttributeError, RuntimeError):
+        atexit.register(hook)
 
 
 def _close() -> None:

@@ -84,6 +84,7 @@ class Rulebook:
     notes: list = field(default_factory=list)  # checks that were skipped: RulebookErrors, not fatal
     effective: Any = None
     sha256: str = ""
+    template_hashes: dict = field(default_factory=dict)  # real path -> SHA-256, as hashed into sha256
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -393,5 +394,5 @@ def _digest(path: str, book: Rulebook) -> str:
     for file in book.files:
         with open_regular(file) as fh:  # read once already; a FIFO swapped in since must not hang
             h.update(fh.read() + b"\0")
-    hash_templates(book, h)
+    book.template_hashes = hash_templates(book, h)
     return h.hexdigest()

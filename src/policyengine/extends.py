@@ -12,12 +12,15 @@ child file.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 
 from .errors import Location, RulebookError, suggest
 from .load import MAX_RULEBOOK_BYTES, YList, YMap, load_yaml, loc_of
 
+#: A rulebook id, as the schema has it.
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
 #: Longest chain of forks (a fork of a fork of ...) the engine follows.
 MAX_EXTENDS_DEPTH = 8
 #: Sections whose entries are named elements (merged one element at a time).
@@ -42,6 +45,12 @@ class Effective:
         while node is not None:
             meta = node.data.get("rulebook") if isinstance(node.data, dict) else None
             rid = meta.get("id") if isinstance(meta, dict) else None
+            if isinstance(rid, str) and not _NAME.fullmatch(rid):
+                # A base's own id is not checked by the schema, and it names a folder:
+                # `../../etc` would make /etc a templates folder.
+                raise RulebookError("a rulebook id must be lowercase letters, digits and `_` (it names "
+                                    "the rulebook's templates folder)",
+                                    (loc_of(meta, "id") or Location(node.files[-1])).at("rulebook.id"))
             if isinstance(rid, str):
                 folder = os.path.join(os.path.dirname(os.path.abspath(node.files[-1])), "templates", rid)
                 if folder not in dirs:

@@ -25,14 +25,17 @@ value from the case.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import sys
+import time
 
 from jinja2 import BaseLoader, StrictUndefined, meta, nodes, select_autoescape
 from jinja2.compiler import CodeGenerator
-from jinja2.exceptions import (SecurityError, TemplateError, TemplateNotFound, TemplateSyntaxError,
-                               UndefinedError)
+from jinja2.exceptions import (SecurityError, TemplateAssertionError, TemplateError, TemplateNotFound,
+                               TemplateSyntaxError, UndefinedError)
+from jinja2.lexer import TokenStream
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -58,7 +61,13 @@ RENDER_SECONDS = 5
 RENDER_MEMORY_MB = 512
 #: Largest template file the engine reads, and most files a templates folder may hold.
 MAX_TEMPLATE_BYTES = 1_000_000
+#: Most files and folders a templates folder may hold, and deepest its folders may nest.
 MAX_TEMPLATE_FILES = 1_000
+MAX_FOLDER_DEPTH = 32
+#: Deepest a template may nest blocks, brackets and chained operators (Jinja's parser and
+#: compiler recurse on each level), and loops (Python allows 20 nested loops in compiled code).
+MAX_TEMPLATE_DEPTH = 32
+MAX_TEMPLATE_LOOPS = 16
 
 
 class _Refused(SecurityError):
@@ -111,10 +120,62 @@ def _undeclared_names(env, tree) -> set[str]:
     return set(tracker.undeclared_identifiers)
 
 
+#: Tokens and words that put one node inside another (``~`` and comparisons make flat nodes).
+_NESTING_TOKENS = frozenset({"add", "sub", "mul", "div", "floordiv", "mod", "pow", "pipe", "dot"})
+_NESTING_WORDS = frozenset({"and", "or", "not", "if", "else", "is"})
+_BLOCK_TAGS = frozenset({"for", "if", "block", "macro", "call", "filter", "with", "autoescape", "set"})
+_OPENING, _CLOSING = frozenset({"lparen", "lbracket", "lbrace"}), frozenset({"rparen", "rbracket", "rbrace"})
+
+
+def _nesting_checked(stream, name, filename):
+    """The tokens of ``stream``, stopped by a syntax error where the template nests deeper
+    than ``MAX_TEMPLATE_DEPTH`` (blocks, brackets and chained operators: an upper bound on
+    how deep Jinja's parser and compiler recurse) or loops deeper than ``MAX_TEMPLATE_LOOPS``.
+    Checked as the parser reads each token, so before it recurses."""
+    blocks: list[str] = []  # the open block tags
+    levels = [0]            # operators chained at each open bracket of the current tag
+    tag, assigns = None, False
+    for token in stream:
+        kind = token.type
+        if kind in ("block_begin", "variable_begin"):
+            levels, tag, assigns = [0], kind, False
+        elif tag == "block_begin" and kind == "name":  # the tag's own name
+            tag = token.value
+            if tag.startswith("end") and blocks:
+                blocks.pop()
+            yield token
+            continue
+        elif kind in ("block_end", "variable_end"):
+            if kind == "block_end" and tag in _BLOCK_TAGS and not (tag == "set" and assigns):
+                blocks.append(tag)  # `{% set x %}`, with no `=`, is a block
+            levels, tag = [0], None
+        elif kind in _OPENING:
+            levels.append(0)
+        elif kind in _CLOSING and len(levels) > 1:
+            levels.pop()
+        elif kind in ("comma", "colon"):  # the next item is a sibling, not a child
+            levels[-1] = 0
+        elif kind == "assign" and len(levels) == 1:
+            assigns = True
+        elif kind in _NESTING_TOKENS or (kind == "name" and token.value in _NESTING_WORDS):
+            levels[-1] += 1
+        if len(blocks) + len(levels) - 1 + sum(levels) > MAX_TEMPLATE_DEPTH:
+            raise TemplateSyntaxError(f"blocks, brackets and operators are nested more than "
+                                      f"{MAX_TEMPLATE_DEPTH} levels deep", token.lineno, name, filename)
+        if blocks.count("for") > MAX_TEMPLATE_LOOPS:
+            raise TemplateSyntaxError(f"loops are nested more than {MAX_TEMPLATE_LOOPS} deep",
+                                      token.lineno, name, filename)
+        yield token
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox, with caps on the ways a template can blow up."""
 
     code_generator_class = _Compiler
+
+    def _tokenize(self, source, name, filename=None, state=None):
+        stream = super()._tokenize(source, name, filename, state)
+        return TokenStream(_nesting_checked(stream, name, filename), name, filename)
     # Every operator goes through call_binop, and none is folded while compiling.
     intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
 
@@ -148,8 +209,9 @@ class TemplateFolders(BaseLoader):
     after ``validate`` is refused when it is next rendered.
     """
 
-    def __init__(self, folders) -> None:
+    def __init__(self, folders, hashes: dict | None = None) -> None:
         self.folders = [os.path.abspath(f) for f in folders]
+        self.hashes = hashes  # real path -> SHA-256 of each file when the rulebook was loaded
         self.served: dict[str, str] = {}  # file name -> template name, to point errors at lines
 
     def find(self, name: str) -> str | None:
@@ -162,6 +224,8 @@ class TemplateFolders(BaseLoader):
         return None
 
     def get_source(self, environment, template):
+        if any(folder_problem(folder) for folder in self.folders):
+            raise TemplateRefused(template, "is in a templates folder that is a link")
         path = self.find(template)
         if path is None:
             raise TemplateNotFound(template)
@@ -182,6 +246,9 @@ class TemplateFolders(BaseLoader):
             source = data.decode("utf-8")
         except UnicodeDecodeError:
             raise TemplateRefused(template, "is not UTF-8 text") from None
+        if self.hashes is not None and self.hashes.get(real) != hashlib.sha256(data).hexdigest():
+            # The provenance hash was made from the files as they were: render nothing else.
+            raise TemplateRefused(template, "has changed since the rulebook was loaded")
         self.served[path] = template
 
         def uptodate() -> bool:
@@ -208,14 +275,30 @@ class TemplateFolders(BaseLoader):
         return real
 
 
+def folder_problem(folder: str) -> str | None:
+    """Why a rulebook's templates folder ``<dir>/templates/<id>`` may not be read, or None.
+
+    Its real path must be ``templates/<id>`` inside the real path of the rulebook's own
+    directory: neither ``templates`` nor ``templates/<id>`` may be a link (which could lead
+    anywhere, /etc included), so the folder holds only what sits beside the rulebook."""
+    folder = os.path.abspath(folder)
+    parent, rid = os.path.split(folder)
+    owner, templates = os.path.split(parent)
+    if templates != "templates" or os.path.realpath(folder) != os.path.join(os.path.realpath(owner),
+                                                                            templates, rid):
+        return f"the templates folder is a link, or is inside one: it must be a real folder `templates/{rid}` " \
+               "beside the rulebook"
+    return None
+
+
 def _inside(folder: str, path: str) -> bool:
     folder, path = os.path.realpath(folder), os.path.realpath(path)
     return os.path.commonpath([folder, path]) == folder
 
 
-def _make_environment(folders, functions) -> _Sandbox:
+def _make_environment(folders, functions, hashes=None) -> _Sandbox:
     env = _Sandbox(
-        loader=TemplateFolders(folders),
+        loader=TemplateFolders(folders, hashes),
         undefined=StrictUndefined,
         # "letter.html.j2" must be escaped too: select_autoescape matches the last suffix only.
         autoescape=select_autoescape(HTML_SUFFIXES, default_for_string=False),
@@ -249,16 +332,23 @@ def template_path(book, name: str) -> str:
 
 
 def check_templates(book) -> list[RulebookError]:
-    """Every document's template exists, parses, and reads only declared names;
-    no file in the templates folders is a link out of them, or too large to read."""
+    """Every document's template exists, parses, and reads only declared names and
+    filters; no file in the templates folders is a link out of them, or too large to read."""
     problems: list[RulebookError] = []
     env = environment(book)
     allowed = set(book.inputs) | {o for el in book.elements for o in el.outputs}
     allowed |= set(CONTEXT_NAMES) | set(env.globals)
     if book.documents:
         own = {template_path(book, doc.template) for doc in book.documents.values()}  # reported below
-        for folder, files in _folder_files(book):
+        for folder in dict.fromkeys(book.template_dirs):
+            problem = folder_problem(folder)
+            files, problem = ([], problem) if problem else _folder_files(folder)
+            if problem:
+                problems.append(RulebookError(problem, Location(folder)))
+                continue
             problems.extend(_file_problems(folder, [f for f in files if f[1] not in own], book))
+    if problems and any(folder_problem(f) for f in book.template_dirs):
+        return problems  # nothing in a linked folder is read
     reported = {p.file for p in problems}  # said once, of the file itself
     for doc in book.documents.values():
         path = template_path(book, doc.template)
@@ -277,24 +367,43 @@ def check_templates(book) -> list[RulebookError]:
                 f"template `{doc.template}` not found in {os.path.relpath(book.template_dirs[0])}", doc.loc))
             continue
         try:
-            tree = env.parse(source, doc.template, path)
+            problems.extend(_template_problems(env, source, doc, path, allowed, book, reported))
         except TemplateSyntaxError as exc:
             problems.append(RulebookError(f"template syntax: {exc.message}",
                                           Location(path, exc.lineno, None, doc.id)))
-            continue
-        problems.extend(_include_problems(env, tree, path, reported))
-        for name in sorted(_undeclared_names(env, tree) - allowed):
-            line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), None)
+        except TemplateAssertionError as exc:  # raised while compiling; names the template's own words
+            problems.append(RulebookError(f"template: {exc.message}", Location(path, exc.lineno, None, doc.id)))
+        except RecursionError:  # a backstop for the nesting check in `_nesting_checked`
+            problems.append(RulebookError("the template is nested too deeply to read",
+                                          Location(path, None, None, doc.id)))
+    return problems
+
+
+def _template_problems(env, source: str, doc, path: str, allowed: set, book, reported: set) -> list:
+    tree = env.parse(source, doc.template, path)
+    problems = _include_problems(env, tree, path, reported)
+    unknown = False
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = ("filter", env.filters) if isinstance(node, nodes.Filter) else ("test", env.tests)
+        if node.name not in known:
+            unknown = True
             problems.append(RulebookError(
-                f"template uses `{name}`, which the rulebook does not declare{suggest(name, allowed)}",
-                Location(path, line, None, name)))
-        for node in tree.find_all(nodes.Getattr):
-            if isinstance(node.node, nodes.Name) and node.node.name == "settings" \
-                    and node.attr not in book.settings:
-                problems.append(RulebookError(
-                    f"template uses `settings.{node.attr}`, which the rulebook's settings do not "
-                    f"declare{suggest(node.attr, book.settings)}",
-                    Location(path, node.lineno, None, f"settings.{node.attr}")))
+                f"template uses {kind} `{node.name}`, which does not exist{suggest(node.name, known)}",
+                Location(path, node.lineno, None, node.name)))
+    if unknown:
+        return problems  # Jinja cannot compile the template to find the names it reads
+    for name in sorted(_undeclared_names(env, tree) - allowed):
+        line = next((n.lineno for n in tree.find_all(nodes.Name) if n.name == name), None)
+        problems.append(RulebookError(
+            f"template uses `{name}`, which the rulebook does not declare{suggest(name, allowed)}",
+            Location(path, line, None, name)))
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name == "settings" \
+                and node.attr not in book.settings:
+            problems.append(RulebookError(
+                f"template uses `settings.{node.attr}`, which the rulebook's settings do not "
+                f"declare{suggest(node.attr, book.settings)}",
+                Location(path, node.lineno, None, f"settings.{node.attr}")))
     return problems
 
 
@@ -317,28 +426,33 @@ def _include_problems(env, tree, path: str, reported: set) -> list[RulebookError
     return problems
 
 
-def _folder_files(book):
-    """Each templates folder with its entries, as sorted (relative path, full path) pairs."""
-    for folder in dict.fromkeys(book.template_dirs):
-        files = []
-        if os.path.isdir(folder):
-            for root, dirs, names in os.walk(folder):
-                dirs.sort()
-                for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
-                    full = os.path.join(root, name)
-                    files.append((os.path.relpath(full, folder).replace(os.sep, "/"), full))
-                    if len(files) > MAX_TEMPLATE_FILES:
-                        break
-                if len(files) > MAX_TEMPLATE_FILES:
-                    break
-        yield folder, sorted(files)
+def _folder_files(folder: str) -> tuple[list, str | None]:
+    """The folder's files and links, as sorted (relative path, full path) pairs, or the
+    reason it holds too much to read. Walked without recursion, and stopped at the cap:
+    every folder counts toward it as a file does, and no folder may nest too deep."""
+    files, count, pending = [], 0, [(folder, 0)]
+    while pending:
+        here, depth = pending.pop()
+        try:
+            with os.scandir(here) as entries:
+                for entry in entries:
+                    count += 1
+                    if count > MAX_TEMPLATE_FILES:
+                        return [], f"the templates folder has more than {MAX_TEMPLATE_FILES:,} files and folders"
+                    if entry.is_dir(follow_symlinks=False):
+                        if depth + 1 > MAX_FOLDER_DEPTH:
+                            return [], f"the templates folder nests folders more than {MAX_FOLDER_DEPTH} deep"
+                        pending.append((entry.path, depth + 1))
+                    else:  # a file, or a link (to a file or folder): checked by `_file_problems`
+                        files.append((os.path.relpath(entry.path, folder).replace(os.sep, "/"), entry.path))
+        except FileNotFoundError:
+            continue  # no templates folder (yet): no files
+        except OSError:
+            return [], f"`{os.path.relpath(here, folder)}` in the templates folder cannot be read"
+    return sorted(files), None
 
 
 def _file_problems(folder: str, files, book) -> list[RulebookError]:
-    here = os.path.relpath(folder)
-    if len(files) > MAX_TEMPLATE_FILES:
-        return [RulebookError(f"the templates folder has more than {MAX_TEMPLATE_FILES:,} files",
-                              Location(here))]
     problems = []
     for rel, full in files:
         real = os.path.realpath(full)
@@ -355,13 +469,20 @@ def _file_problems(folder: str, files, book) -> list[RulebookError]:
     return problems
 
 
-def hash_templates(book, digest) -> None:
+def hash_templates(book, digest) -> dict[str, str]:
     """Feed ``digest`` every file a document can include: each entry of each
     templates folder, in order, as its relative path and then its bytes (a
     regular file) or where it points (a link; the file it reaches inside the
-    folders is hashed at its own place)."""
-    for i, (folder, files) in enumerate(_folder_files(book)):
+    folders is hashed at its own place). Returns each regular file's SHA-256 by
+    its real path: a render reads only files that still match (see TemplateFolders)."""
+    hashes = {}
+    for i, folder in enumerate(dict.fromkeys(book.template_dirs)):
         digest.update(f"\0folder {i}\0".encode())
+        problem = folder_problem(folder)
+        files, problem = ([], problem) if problem else _folder_files(folder)
+        if problem:
+            digest.update(b"refused\0")  # never read: every render from it is refused
+            continue
         for rel, full in files:
             digest.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
             if os.path.islink(full):
@@ -369,9 +490,13 @@ def hash_templates(book, digest) -> None:
             elif os.path.isfile(full) and os.path.getsize(full) > MAX_TEMPLATE_BYTES:
                 digest.update(b"too large: %d" % os.path.getsize(full))  # refused, never read
             elif os.path.isfile(full):
+                one = hashlib.sha256()
                 with open_regular(full) as fh:  # never a FIFO swapped in since the check
                     for chunk in iter(lambda: fh.read(1 << 16), b""):
                         digest.update(chunk)
+                        one.update(chunk)
+                hashes[os.path.realpath(full)] = one.hexdigest()
+    return hashes
 
 
 def context(decision, document=None) -> dict:
@@ -394,9 +519,13 @@ def context(decision, document=None) -> dict:
     return ctx
 
 
-def render(decision, document_id: str) -> str:
-    """Render one of the rulebook's documents for a decision (in a worker process)."""
-    from ._render_worker import WorkerDied, WorkerTimeout, WorkerUnavailable, pool
+def render(decision, document_id: str, *, deadline: float | None = None) -> str:
+    """Render one of the rulebook's documents for a decision (in a worker process).
+
+    ``deadline`` (a ``time.monotonic()`` time) is when the caller stops waiting: the
+    web app gives every render of one request the same one, so a request that has run
+    out of time renders nothing more."""
+    from ._render_worker import PoolClosed, WorkerBusy, WorkerDied, WorkerTimeout, WorkerUnavailable, pool
 
     book = decision.rulebook
     doc = book.documents.get(document_id)
@@ -407,22 +536,34 @@ def render(decision, document_id: str) -> str:
     if document_id not in decision.documents:
         raise RenderError(f"document `{document_id}` does not apply to case {decision.case_id}",
                           doc.loc.at(document_id))
-    request = {"folders": list(book.template_dirs), "template": doc.template, "calendar": book.calendar,
-               "context": context(decision, doc), "seconds": RENDER_SECONDS, "max_chars": MAX_OUTPUT_CHARS}
     where = f"case {decision.case_id}: cannot render `{doc.template}`"
     top = Location(template_path(book, doc.template), None, None, doc.id)
+    seconds = RENDER_SECONDS if deadline is None else min(RENDER_SECONDS, deadline - time.monotonic())
+    if seconds <= 0:
+        raise RenderError(f"{where}: the time for this request ran out before it could be rendered", top)
+    request = {"folders": list(book.template_dirs), "template": doc.template, "calendar": book.calendar,
+               "context": context(decision, doc), "seconds": RENDER_SECONDS, "max_chars": MAX_OUTPUT_CHARS,
+               "hashes": getattr(book, "template_hashes", None)}
     try:
-        reply = pool().run(request, RENDER_SECONDS, RENDER_MEMORY_MB * 1024 * 1024)
+        reply = pool().run(request, seconds, RENDER_MEMORY_MB * 1024 * 1024)
     except WorkerTimeout:
+        if seconds < RENDER_SECONDS:
+            raise RenderError(f"{where}: the time for this request ran out while it was rendered", top) from None
         raise RenderError(f"{where}: the document took longer than {RENDER_SECONDS} seconds to render",
                           top) from None
+    except WorkerBusy:
+        raise RenderError(f"{where}: the server is busy rendering other documents; try again in a moment",
+                          top) from None
+    except PoolClosed:
+        raise RenderError(f"{where}: the server is shutting down", top) from None
     except WorkerDied:
         raise RenderError(f"{where}: rendering stopped (the document may need more than "
                           f"{RENDER_MEMORY_MB} MB of memory)", top) from None
     except WorkerUnavailable:
         raise RenderError(f"{where}: no render worker could be started", top) from None
     if "text" in reply:
-        return str(reply["text"])
+        return _characters(str(reply["text"]), f"{where}: the document holds text that is not a character "
+                                                   "(half of a UTF-16 surrogate pair)", top)
     if reply.get("memory"):
         raise RenderError(f"{where}: the document needs more than {RENDER_MEMORY_MB} MB of memory to render",
                           top)
@@ -435,13 +576,22 @@ def render(decision, document_id: str) -> str:
     raise RenderError(f"{where}: {reply.get('error')}", Location(file, line, None, doc.id))
 
 
+def _characters(text: str, message: str, where: Location) -> str:
+    """``text``, if every code point in it can be written out as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RenderError(message, where) from None
+    return text
+
+
 # --- in the worker process --------------------------------------------------
 
 def render_request(request: dict) -> dict:
     """Render in this process; the text, or the kind of problem and where (never a value)."""
     from .expressions import functions
 
-    env = _make_environment(request["folders"], functions(request["calendar"]))
+    env = _make_environment(request["folders"], functions(request["calendar"]), request.get("hashes"))
     limit = request["max_chars"]
     try:
         parts, size = [], 0
@@ -455,6 +605,10 @@ def render_request(request: dict) -> dict:
         return {"memory": True, "recycle": True}
     except RecursionError:
         return _failed(env, "the template calls itself too deeply", recycle=True)
+    except TemplateRefused as exc:
+        if exc.name == request["template"]:  # the document's own template, not one it includes
+            return {"error": f"the template {exc.kind}", "name": None, "file": None, "line": None}
+        return _failed(env, _kind(exc))
     except TemplateSyntaxError as exc:
         # Names the template's own text, not a case's value.
         return {"error": f"template syntax: {exc.message}", "name": exc.name, "file": exc.filename,

@@ -8,6 +8,7 @@ reading; a case is named only by a case_id that was accepted as a value.
 import json
 import os
 import re
+import shutil
 import threading
 
 import pytest
@@ -93,7 +94,7 @@ def surrogate_folder(tmp_path):
     assert count == 1
     (tmp_path / "adass_tiers.yaml").write_text(text)
     (tmp_path / "knowsley.yaml").write_text((ROOT / "rulebooks" / "knowsley.yaml").read_text())
-    (tmp_path / "templates").symlink_to(ROOT / "rulebooks" / "templates")
+    shutil.copytree(ROOT / "rulebooks" / "templates", tmp_path / "templates")  # a linked folder is refused
     line = text[: text.index("\\udc00")].count("\n") + 1
     return tmp_path, line
 
@@ -150,7 +151,7 @@ def test_a_fifo_as_a_rulebook_or_case_file_is_refused_without_waiting_for_a_writ
 def test_serve_skips_a_fifo_in_the_rulebooks_folder_and_starts(fifo):
     folder = fifo.parent
     (folder / "knowsley.yaml").write_text((ROOT / "rulebooks" / "knowsley.yaml").read_text())
-    (folder / "templates").symlink_to(ROOT / "rulebooks" / "templates")
+    shutil.copytree(ROOT / "rulebooks" / "templates", folder / "templates")  # a linked folder is refused
     app = create_app(str(folder))
     assert app.state.problems == {"fifo.yaml": [f"{fifo}: {NOT_REGULAR}"]}
     assert TestClient(app).get("/api/rulebooks").json()[0]["id"] == "knowsley"

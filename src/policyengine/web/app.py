@@ -15,7 +15,8 @@ import os
 import re
 import secrets
 import sys
-from contextlib import aclosing
+import time
+from contextlib import aclosing, nullcontext
 from typing import Any
 
 import anyio
@@ -50,6 +51,9 @@ MAX_WORKERS = 4
 MAX_UPLOADS = 2
 #: Longest a request may work before its user is told it took too long.
 MAX_REQUEST_SECONDS = 60
+#: Longest all the previews on one decision page may take together; a document not
+#: rendered by then says so (it can still be rendered on its own).
+PREVIEW_SECONDS = 15
 CSRF_COOKIE = "pe_csrf"
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -227,6 +231,9 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
     books, problems = _load_all(rulebooks_dir)
     workers = anyio.CapacityLimiter(max_workers)
     uploads = anyio.CapacityLimiter(max_uploads)  # caseloads apart, so they never hold up single cases
+    # One council's requests hold at most all but one worker, so a slow rulebook never
+    # keeps another council's users waiting.
+    shares = {rid: anyio.CapacityLimiter(max(1, max_workers - 1)) for rid in books}
     pages = Environment(loader=PackageLoader("policyengine.web", "templates"), undefined=StrictUndefined,
                         autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
     pages.filters["display"] = _display
@@ -253,12 +260,14 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
             response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
         return response
 
-    async def off_loop(work, *args, limiter: anyio.CapacityLimiter = workers):
+    async def off_loop(work, *args, limiter: anyio.CapacityLimiter = workers, book=None):
         """``work(*args)`` in a worker thread, so a slow request holds one worker
         and never the event loop every other user is waiting on; after
-        ``max_seconds`` its user is answered, whatever the thread is still doing."""
+        ``max_seconds`` its user is answered, whatever the thread is still doing.
+        Work for a ``book`` takes a worker only from that rulebook's share."""
         with anyio.move_on_after(max_seconds):
-            return await anyio.to_thread.run_sync(work, *args, limiter=limiter, abandon_on_cancel=True)
+            async with shares[book.meta.id] if book is not None else nullcontext():
+                return await anyio.to_thread.run_sync(work, *args, limiter=limiter, abandon_on_cancel=True)
         raise HTTPException(503, "This took too long to work out, so it was stopped. Nothing you entered "
                                  "has been kept. Try again, or with a smaller caseload.")
 
@@ -353,15 +362,16 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
                             fields=forms.fields(book, submitted, {exc.path or "case_id": exc.message}),
                             errors={exc.path or "case_id": exc.message}, as_of=as_of_text)
             previews = {}
-            for doc_id in decision.documents:
+            for doc_id in decision.documents:  # all in one time budget, so the page is always shown
                 try:
-                    previews[doc_id] = render(decision, doc_id)
+                    previews[doc_id] = render(decision, doc_id, deadline=previews_until)
                 except RenderError as exc:
                     previews[doc_id] = f"This document could not be prepared: {exc.message}"
             return page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
                         case_json=json.dumps(raw), as_of=as_of.isoformat())
 
-        return await off_loop(decide)
+        previews_until = time.monotonic() + min(PREVIEW_SECONDS, max_seconds / 2)
+        return await off_loop(decide, book=book)
 
     @app.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
     async def document(request: Request, rulebook_id: str, document_id: str):
@@ -373,11 +383,12 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
         def decide_and_render():
             try:
                 decision = book.evaluate(_typed(book, raw), as_of)
-                return decision, render(decision, document_id)
+                return decision, render(decision, document_id, deadline=until)
             except PolicyEngineError as exc:
                 raise HTTPException(400, exc.message) from None
 
-        decision, text = await off_loop(decide_and_render)
+        until = time.monotonic() + max_seconds
+        decision, text = await off_loop(decide_and_render, book=book)
         doc = book.documents[document_id]
         if form.get("action") == "download":
             filename = f"{book.meta.id}-{document_id}-{decision.case_id}.md"
@@ -491,7 +502,7 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
             except RenderError as exc:
                 raise _Unprocessable(exc) from None
 
-        text = await off_loop(decide_and_render)
+        text = await off_loop(decide_and_render, book=book)
         doc = book.documents[document_id]
         return {"document": doc.id, "title": doc.title, "audience": doc.audience, "text": text}
 
