@@ -92,3 +92,20 @@ def test_every_good_row_is_decided_and_every_bad_line_is_reported_by_its_number(
                 "short": "the row has 2 cells; the header has 6",
                 "value": "field `level` must be one of low, high",
             }[kind]
+
+
+@given(st.lists(st.sampled_from(["A1", "a1 ", "B2", "b2", " C3", "D4", "e5", "E5 "]), max_size=60))
+def test_every_repeated_case_id_is_reported_against_its_first_row_in_reading_order(ids):
+    from policyengine.batch import Duplicates
+
+    repeats = Duplicates()
+    for row, case_id in enumerate(ids, start=2):
+        repeats.add(case_id, f"row {row}")
+    first, expected = {}, []
+    for row, case_id in enumerate(ids, start=2):
+        key = case_id.strip().casefold()
+        if key in first:
+            expected.append(f"row {row}: the same case_id as row {first[key]}, ignoring case and spaces at "
+                            "either end (both decided, not merged)")
+        first.setdefault(key, row)
+    assert repeats.report() == expected
