@@ -41,3 +41,27 @@ def test_readme_command_works_as_printed(runner, workdir, line, code):
     result = runner.invoke(main, args, catch_exceptions=False)
     assert result.exit_code == code, f"{line}\n{result.output}\n{result.stderr}"
     assert "Traceback" not in result.output
+
+
+def readme_yaml_blocks():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+
+
+def test_every_yaml_block_in_the_readme_parses():
+    # The annotated excerpt is the first thing a policy owner copies; it once held
+    # `question: What is the case reference?}`, which is not YAML.
+    import yaml
+
+    blocks = readme_yaml_blocks()
+    assert len(blocks) >= 2
+    for block in blocks:
+        yaml.safe_load(block)
+
+
+def test_the_annotated_rulebook_excerpt_validates_and_its_test_passes(cli, tmp_path):
+    (tmp_path / "templates" / "knowsley").mkdir(parents=True)
+    (tmp_path / "templates" / "knowsley" / "allocation_note.md.j2").write_text("Allocation note for {{ case_id }}\n")
+    path = tmp_path / "knowsley.yaml"
+    path.write_text(readme_yaml_blocks()[0], encoding="utf-8")
+    assert (cli("validate", path).exit_code, cli("test", path).output) == (0, "1 passed, 0 failed\n")
