@@ -506,6 +506,20 @@ def serve(folder, host, port):
     for name, errors in app.state.problems.items():  # the others are served: one bad file takes no council offline
         more = f" (and {len(errors) - 1} more; run policyengine validate)" if len(errors) > 1 else ""
         click.echo(f"policyengine: not serving {name}: {errors[0]}{more}", err=True)
+    listening = _listen(host, port)  # before saying "serving": a busy port is one line and exit 1
     click.echo(f"policyengine: serving {folder}/ on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     # No access log: nothing about a request, not even its path, is written anywhere.
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    with listening:
+        uvicorn.run(app, fd=listening.fileno(), log_level="warning", access_log=False)
+
+
+def _listen(host: str, port: int):
+    """A socket bound to ``host:port`` and listening, or a clean error saying why not."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:  # gaierror too: an unknown host (its errno is negative)
+        reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or type(exc).__name__
+        raise PolicyEngineError(f"cannot listen here: {reason}", Location(f"{host}:{port}")) from None

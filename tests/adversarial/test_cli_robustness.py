@@ -130,6 +130,36 @@ def test_serve_says_when_its_folder_of_rulebooks_does_not_exist(cli, monkeypatch
     assert result.stderr == f"{tmp_path / 'nope'}: cannot read the folder of rulebooks: No such directory\n"
 
 
+@pytest.mark.parametrize("where, reason", [("busy", "Address already in use"),
+                                           ("no.such.host.invalid", "Name or service not known")])
+def test_serve_on_a_busy_port_or_an_unknown_host_is_one_line_and_exit_1_before_saying_serving(
+        cli, monkeypatch, where, reason):
+    # Issue #20: serve printed "serving…" before it bound, then uvicorn exited 3.
+    import socket
+
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("served without a socket"))
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        host = "127.0.0.1" if where == "busy" else where
+        result = cli("serve", "--host", host, "--port", port)
+    assert (result.exit_code, result.stderr) == (1, f"{host}:{port}: cannot listen here: {reason}\n")
+
+
+def test_serve_hands_uvicorn_the_socket_it_bound(cli, monkeypatch):
+    import socket
+
+    seen = {}
+
+    def run(app, fd, **kwargs):
+        seen["family"] = socket.socket(fileno=socket.dup(fd)).family
+
+    monkeypatch.setattr("uvicorn.run", run)
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # a free port, released just before serve binds it
+    result = cli("serve", "--port", port)
+    assert result.exit_code == 0 and seen == {"family": socket.AF_INET}
+
+
 # -- killed runs -----------------------------------------------------------------
 def _start_batch(tmp_path, *extra):
     """A batch run on a caseload big enough to be killed in the middle of."""

@@ -228,3 +228,12 @@ def test_a_bug_while_answering_is_a_500_page_and_one_line_on_stderr_without_its_
     assert "Pat Example" not in response.text
     assert capfd.readouterr().err == ("policyengine: internal error (RuntimeError) answering a request; run with "
                                       "POLICYENGINE_DEBUG=1 to see where\n")
+
+
+@pytest.mark.parametrize("path", ["/", "/rulebooks/knowsley", "/api/rulebooks", "/static/app.css"])
+def test_head_answers_as_get_does_without_a_body(client, path):
+    # Monitoring and link checkers send HEAD; `HEAD /` answered 405 (issue #20).
+    get, head = client.get(path), client.head(path)
+    assert (head.status_code, head.content) == (get.status_code, b"")
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-security-policy"] == get.headers["content-security-policy"]

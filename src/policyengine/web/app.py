@@ -79,6 +79,9 @@ class _Limits:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        head = scope["method"] == "HEAD"
+        if head:  # HEAD is GET without the body (monitoring and link checkers send it)
+            scope = {**scope, "method": "GET"}
         seen, started = 0, False
 
         async def counted_receive():
@@ -98,6 +101,8 @@ class _Limits:
                 extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
                          if k.lower().encode() not in present]
                 message = {**message, "headers": list(message.get("headers", [])) + extra}
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         declared = dict(scope.get("headers") or []).get(b"content-length")
