@@ -1,5 +1,9 @@
 """Bad case input: exit 1 and one line naming the file, line and field."""
+import json
+
 import pytest
+
+from .conftest import ROOT
 
 KNOWSLEY = "rulebooks/knowsley.yaml"
 
@@ -113,3 +117,38 @@ def test_a_document_condition_that_cannot_be_evaluated_is_the_cases_error_not_an
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (f"{rulebook}:24:49: case C1: documents `d` could not be evaluated: "
                              "cannot compare a missing (null) value with `>`\n")
+
+
+def test_broken_json_is_an_error_at_its_place_never_a_case_with_an_empty_answer(cli, tmp_path):
+    # A YAML parser reads `{"case_id": "A1", "worker_role": }` as a case whose
+    # worker_role is empty: a silently different case. JSON is read as JSON (issue #20).
+    case = tmp_path / "case.json"
+    case.write_text('{"case_id": "A1",\n "worker_role": }\n')
+    result = cli("evaluate", "-r", "rulebooks/knowsley.yaml", case)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"{case}:2:17: not valid JSON: Expecting value\n")
+    result = cli("evaluate", "-r", "rulebooks/knowsley.yaml", "-", input=case.read_text())
+    assert (result.exit_code, result.stderr) == (1, "<stdin>:2:17: not valid JSON: Expecting value\n")
+
+
+def test_a_json_case_file_still_names_a_bad_field_at_its_line(cli, tmp_path):
+    case = tmp_path / "case.json"
+    case.write_text('{"case_id": "A1",\n "worker_role": "manager"}\n')
+    result = cli("evaluate", "-r", "rulebooks/knowsley.yaml", case)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{case}:2:17: field `worker_role` must be one of ")
+
+
+def test_a_caseload_given_to_evaluate_is_told_to_use_batch(cli):
+    result = cli("evaluate", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/caseload.csv")
+    assert (result.exit_code, result.stderr) == (
+        1, "examples/leicestershire/caseload.csv: a case file is one case in YAML or JSON; a caseload is read "
+           "by `policyengine batch`\n")
+
+
+def test_broken_json_in_a_case_folder_is_that_files_error_record(cli, tmp_path):
+    (tmp_path / "a.json").write_text('{"case_id": "A1", "worker_role": }')
+    (tmp_path / "b.json").write_text((ROOT / "examples" / "knowsley" / "straightforward.json").read_text())
+    result = cli("batch", "-r", "rulebooks/knowsley.yaml", tmp_path, "--as-of", "2026-11-22")
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert result.exit_code == 1
+    assert [r.get("error") for r in records] == ["not valid JSON: Expecting value (line 1)", None]

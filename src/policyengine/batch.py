@@ -27,9 +27,8 @@ from typing import Any, Iterable, Iterator
 
 from .errors import CaseError, EvaluationError, Location, PolicyEngineError, printable, suggest
 from .evaluate import jsonable, provenance, run, warnings
-from .inputs import looks_like_a_name
 from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
-from .load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, YamlError, load_yaml
+from .load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, RepeatedKey, YamlError, json_constant, json_object, load_case
 
 #: Records sent to a worker at a time, and chunks in flight per worker: the
 #: memory bound is about CHUNK * (IN_FLIGHT * jobs + 1) records.
@@ -395,8 +394,8 @@ def _jsonl(fh, name: str) -> Iterator[Record]:
             if not line.text.strip():
                 continue
             try:
-                raw = json.loads(line.text, parse_constant=_no_constant, object_pairs_hook=_no_repeated_key)
-            except _RepeatedKey as exc:
+                raw = json.loads(line.text, parse_constant=json_constant, object_pairs_hook=json_object)
+            except RepeatedKey as exc:
                 yield Record(where, None, False, str(exc))
                 continue
             except json.JSONDecodeError as exc:
@@ -414,23 +413,6 @@ def _jsonl(fh, name: str) -> Iterator[Record]:
             yield Record(where, raw, False)
 
 
-class _RepeatedKey(ValueError):
-    pass
-
-
-def _no_repeated_key(pairs: list) -> dict:
-    """A JSON object, refused if it gives a key twice: as in YAML, a repeated
-    key would silently replace the first."""
-    data = dict(pairs)
-    if len(data) < len(pairs):
-        seen = set()
-        key = next(k for k, _ in pairs if k in seen or seen.add(k))
-        shown = f"`{key}`" if looks_like_a_name(key) else "a key"
-        raise _RepeatedKey(f"not valid JSON: {shown} is given twice; a repeated key would silently "
-                           "replace the first")
-    return data
-
-
 def _is_text(raw) -> bool:
     """Whether every string in ``raw`` can be written out as UTF-8."""
     try:
@@ -444,10 +426,6 @@ def _number_problem(exc: ValueError) -> str:
     if "digits" in str(exc):  # Python refuses int() of more than 4,300 digits
         return "not valid JSON: a number has more than 4,300 digits"
     return f"not valid JSON: {exc}"
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} is not a number a case may hold")
 
 
 def _folder(path: str) -> Iterator[Record]:
@@ -464,7 +442,7 @@ def _folder(path: str) -> Iterator[Record]:
             yield Record(name, None, False, "not a regular file: only regular files are read")
             continue
         try:
-            raw = load_yaml(full)
+            raw = load_case(full)
         except YamlError as exc:
             yield Record(name, None, False, f"{exc.message} (line {exc.line})" if exc.line else exc.message)
             continue

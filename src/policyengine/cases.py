@@ -1,11 +1,11 @@
-"""Reading case files: YAML or JSON, from a path or standard input."""
+"""Reading case files: YAML, or JSON by JSON's own rules, from a path or standard input."""
 from __future__ import annotations
 
 import sys
 from typing import Any
 
 from .errors import Location, YamlError
-from .load import MAX_FILE_BYTES, decode, load_yaml, parse_yaml
+from .load import MAX_FILE_BYTES, decode, load_case, parse_case
 
 
 def read_case_file(path: str) -> tuple[Any, Location]:
@@ -15,5 +15,5 @@ def read_case_file(path: str) -> tuple[Any, Location]:
         if len(raw) > MAX_FILE_BYTES:
             raise YamlError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes",
                             Location("<stdin>"))
-        return parse_yaml(decode(raw, "<stdin>"), "<stdin>"), Location("<stdin>")
-    return load_yaml(path), Location(path)
+        return parse_case(decode(raw, "<stdin>"), "<stdin>"), Location("<stdin>")
+    return load_case(path), Location(path)

@@ -143,3 +143,12 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
         return ""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)
+
+
+def looks_like_a_name(name) -> bool:
+    """Whether a field name a case gives may be repeated in a message: anything
+    else (a long text, a line break) may be a person's details, or forge a line."""
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None

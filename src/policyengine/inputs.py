@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dates import ShortYear, parse_date
-from .errors import CONTROL_CHARACTER, CaseError, Location, suggest
+from .errors import CONTROL_CHARACTER, CaseError, Location, looks_like_a_name, suggest
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 
 TYPES = ("boolean", "integer", "string", "date", "enum", "list")
@@ -20,13 +20,6 @@ MAX_STRING = 10_000
 MAX_INTEGER = 10**12
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)
-
-
-def looks_like_a_name(name: Any) -> bool:
-    """Whether a field name a case gives may be repeated in a message: anything
-    else (a long text, a line break) may be a person's details, or forge a line."""
-    return isinstance(name, str) and _NAME.fullmatch(name) is not None
 
 
 @dataclass

@@ -8,6 +8,7 @@ for ever.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -16,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.events import AliasEvent
 
-from .errors import Location, YamlError
+from .errors import Location, YamlError, looks_like_a_name
 
 #: Largest YAML or JSON file the engine reads (case files; rulebooks below).
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -207,6 +208,82 @@ def parse_yaml(text: str, filename: str = "<input>") -> Any:
     finally:
         loader.dispose()
     return data
+
+
+class RepeatedKey(ValueError):
+    """A JSON object gives a key twice."""
+
+
+def json_object(pairs: list) -> dict:
+    """A JSON object, refused if it gives a key twice: as in YAML, a repeated
+    key would silently replace the first."""
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        seen: set = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        shown = f"`{key}`" if looks_like_a_name(key) else "a key"
+        raise RepeatedKey(f"not valid JSON: {shown} is given twice; a repeated key would silently "
+                          "replace the first")
+    return data
+
+
+def json_constant(name):
+    raise ValueError(f"{name} is not a number a case may hold")
+
+
+def parse_json(text: str, filename: str = "<input>") -> Any:
+    """One JSON document, read by JSON's own rules.
+
+    A YAML parser reads broken JSON such as ``{"risk": }`` as "risk is empty",
+    so a JSON case file is parsed as JSON: a syntax error is an error at its
+    line and column, never a silently different case. The YAML reading of the
+    same text only lends the fields' positions for later messages.
+    """
+    if not text.strip():
+        raise YamlError("the file is empty", Location(filename, 1, 1))
+    try:
+        data = json.loads(text, parse_constant=json_constant, object_pairs_hook=json_object)
+    except json.JSONDecodeError as exc:
+        raise YamlError(f"not valid JSON: {exc.msg}", Location(filename, exc.lineno, exc.colno)) from None
+    except RecursionError:
+        raise YamlError("not valid JSON: nested too deeply", Location(filename)) from None
+    except RepeatedKey as exc:
+        raise YamlError(str(exc), Location(filename)) from None
+    except ValueError as exc:  # NaN or Infinity, or a number of over 4,300 digits
+        problem = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
+        raise YamlError(f"not valid JSON: {problem}", Location(filename)) from None
+    try:
+        located = parse_yaml(text, filename)  # also the checks on values: half characters, how many
+    except YamlError as exc:
+        if exc.message.startswith(("invalid YAML", "the file holds a control character")):
+            return data  # JSON that YAML's grammar cannot read (a tab between tokens): no positions
+        raise
+    if isinstance(data, dict) and isinstance(located, YMap):
+        out = YMap(data)
+        out.loc = located.loc
+        out.key_locs = {k: v for k, v in located.key_locs.items() if k in data}
+        out.value_locs = {k: v for k, v in located.value_locs.items() if k in data}
+        return out
+    return data
+
+
+#: Caseload files that `evaluate` and `render` are sometimes given by mistake.
+_CASELOAD_ENDINGS = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".jsonl", ".ndjson")
+
+
+def load_case(path: str) -> Any:
+    """One case file: JSON by JSON's rules if it ends `.json`, YAML otherwise."""
+    if path.lower().endswith(_CASELOAD_ENDINGS):
+        raise YamlError("a case file is one case in YAML or JSON; a caseload is read by `policyengine batch`",
+                        Location(path))
+    text = read_text(path)
+    return parse_json(text, path) if path.lower().endswith(".json") else parse_yaml(text, path)
+
+
+def parse_case(text: str, filename: str) -> Any:
+    """A case given as text (standard input): JSON when it opens as a JSON object does."""
+    opening = text.lstrip("\ufeff \t\r\n")[:2]
+    return parse_json(text, filename) if opening in ('{"', "{}") else parse_yaml(text, filename)
 
 
 NOT_REGULAR = "cannot read the file: it is not a regular file (a pipe, a device or a folder)"
