@@ -254,6 +254,17 @@ def check_columns(header: list[str], book, ignore: frozenset, path: str, line: i
     known = set(book.inputs) | ignore
     if not any(h in known for h in header):
         raise InputError(_no_header(header, book, known), where)
+    named = [h for h in header if h]
+    unknown_at = [i + 1 for i, h in enumerate(header) if h and h not in known]
+    if 2 * len(unknown_at) > len(named):
+        # Mostly cells the rulebook does not know: a person's row in which one
+        # value happens to equal a field name (`stage`) looks the same as a header
+        # full of strangers, so none of its cells is shown.
+        raise InputError(
+            f"the first row names only {len(named) - len(unknown_at)} of the rulebook's columns among "
+            f"{len(named)} cells, so it may not be a header: if it is, skip the other columns on purpose "
+            f"(column{'s' if len(unknown_at) > 1 else ''} {_and(unknown_at)}) with --ignore-column NAME; "
+            "if it is not, add a header row above the cases", where)
     problems = []
     positions = collections.defaultdict(list)
     for i, h in enumerate(header):

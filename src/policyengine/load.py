@@ -160,7 +160,24 @@ def _construct_timestamp(loader: _Loader, node):
         raise YamlError(f"`{node.value}` is not a real date", _mark(loader.filename, node.start_mark)) from None
 
 
+#: Numbers as people write them. YAML 1.1 also reads `012` as ten (octal),
+#: `0x1F`, `1_000`, `+12` and `1:30` (ninety) as numbers, so a case id `012`
+#: silently became "10": any other form is refused, never reinterpreted.
+_PLAIN_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)?\.[0-9]*([eE][-+]?[0-9]+)?|-?(0|[1-9][0-9]*)[eE][-+]?[0-9]+|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)")
+_NOT_PLAIN = ("a number is written in a form YAML would change (a leading zero or +, 0x, 0o, _ or :): "
+              "put it in quotes if it is text, or write it as a plain number")
+
+
+def _construct_float(loader: _Loader, node):
+    if not _PLAIN_FLOAT.fullmatch(node.value):
+        raise YamlError(_NOT_PLAIN, _mark(loader.filename, node.start_mark))
+    return yaml.SafeLoader.construct_yaml_float(loader, node)
+
+
 def _construct_int(loader: _Loader, node):
+    if not _PLAIN_INT.fullmatch(node.value):
+        raise YamlError(_NOT_PLAIN, _mark(loader.filename, node.start_mark))
     # Python refuses int() of more than 4,300 digits with a bare ValueError.
     try:
         return yaml.SafeLoader.construct_yaml_int(loader, node)
@@ -170,6 +187,7 @@ def _construct_int(loader: _Loader, node):
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 

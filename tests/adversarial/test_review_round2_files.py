@@ -338,3 +338,17 @@ def test_an_oversized_upload_on_the_html_form_is_an_html_page_and_the_api_keeps_
     assert api.status_code == 413
     assert api.json() == {"error": "the request is larger than the limit of 5,242,880 bytes"}
     assert api.headers["x-frame-options"] == "DENY"
+
+
+def test_a_first_row_with_one_cell_equal_to_a_field_name_is_still_not_shown(cli, tmp_path):
+    # Review round 3: `Jane Smith,Dementia,stage,KN0142` named one known column
+    # (`stage`), so it passed for a header and `Dementia` and `KN0142` were shown.
+    path = tmp_path / "w1.csv"
+    path.write_text("Jane Smith,Dementia,stage,KN0142\nB,allocation,x,y\n")
+    result = cli("batch", "-r", "rulebooks/knowsley.yaml", path)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"{path}:1: the first row names only 1 of the rulebook's columns among 4 cells, so it may not be a "
+        "header: if it is, skip the other columns on purpose (columns 1, 2 and 4) with --ignore-column NAME; "
+        "if it is not, add a header row above the cases\n")
+    assert "Dementia" not in result.stderr and "KN0142" not in result.stderr

@@ -101,3 +101,13 @@ def test_a_case_file_of_more_than_25000_values_is_refused(cli, hostile):
     path = hostile("case.yaml", "case_id: C1\nnotes: [" + "a, " * 30_000 + "b]\n")
     err = assert_clean_failure(cli("evaluate", "-r", KNOWSLEY, path), mentions="more than 25,000 values")
     assert err.endswith("the file holds more than 25,000 values; a rulebook or case is far smaller\n")
+
+
+@pytest.mark.parametrize("written", ["012", "0x1F", "1_000", "1:30", "+12", "0o17", "1_0.5"])
+def test_a_number_yaml_would_silently_change_is_refused_not_reinterpreted(cli, hostile, written):
+    # Review round 3: `case_id: 012` became "10" (YAML 1.1 octal); `1:30` became 90.
+    path = hostile("case.yaml", f"case_id: {written}\nstage: allocation\n")
+    result = cli("evaluate", "-r", KNOWSLEY, path, "--as-of", "2026-11-22")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"{path}:1:10: a number is written in a form YAML would change (a leading zero or "
+                             "+, 0x, 0o, _ or :): put it in quotes if it is text, or write it as a plain number\n")
