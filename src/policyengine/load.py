@@ -165,7 +165,7 @@ def _construct_timestamp(loader: _Loader, node):
 #: silently became "10": any other form is refused, never reinterpreted.
 _PLAIN_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 _PLAIN_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)?\.[0-9]*([eE][-+]?[0-9]+)?|-?(0|[1-9][0-9]*)[eE][-+]?[0-9]+|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)")
-_NOT_PLAIN = ("a number is written in a form YAML would change (a leading zero or +, 0x, 0o, _ or :): "
+_NOT_PLAIN = ("a number is written in a form YAML would change (a leading zero or +, 0x, _ or :): "
               "put it in quotes if it is text, or write it as a plain number")
 
 
