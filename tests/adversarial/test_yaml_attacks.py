@@ -110,4 +110,4 @@ def test_a_number_yaml_would_silently_change_is_refused_not_reinterpreted(cli, h
     result = cli("evaluate", "-r", KNOWSLEY, path, "--as-of", "2026-11-22")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (f"{path}:1:10: a number is written in a form YAML would change (a leading zero or "
-                             "+, 0x, 0o, _ or :): put it in quotes if it is text, or write it as a plain number\n")
+                             "+, 0x, _ or :): put it in quotes if it is text, or write it as a plain number\n")
