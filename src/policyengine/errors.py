@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import Iterable
 
 
-#: C0 and C1 control characters and the Unicode line and paragraph separators:
-#: in a message, one could end the line and forge another.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: C0 and C1 control characters, the Unicode line and paragraph separators, and
+#: the invisible formatting characters (zero-width spaces, bidirectional marks,
+#: overrides and isolates, the byte-order mark): in a message, one could end the
+#: line and forge another, or turn the rest of the line round as it is shown.
+CONTROL_CHARACTER = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def printable(text: str) -> str:

@@ -213,8 +213,9 @@ class CaseReader:
                 raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name))
         case_id = values.get("case_id")
         if type(case_id) is str and CONTROL_CHARACTER.search(case_id):
-            raise CaseError("field `case_id` holds a control character (such as a line break or a tab): "
-                            "a case reference must be one line of text", origin.at("case_id"))
+            raise CaseError("field `case_id` holds a control character (such as a line break or a tab) or "
+                            "an invisible formatting character (such as a right-to-left mark): a case "
+                            "reference must be one line of visible text", origin.at("case_id"))
         return values
 
     def _check_text(self, case: dict, origin: Location) -> None:

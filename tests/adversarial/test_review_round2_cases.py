@@ -26,8 +26,9 @@ NOT_REGULAR = "cannot read the file: it is not a regular file (a pipe, a device 
 GOOD = {"case_id": "K-1", "worker_role": "social_worker"}
 LEICS_ROW = "support,risk,priority,complexity,date_added"
 LEICS_CELLS = "none,low,low,low,2026-11-02"
-CONTROL = ("field `case_id` holds a control character (such as a line break or a tab): "
-           "a case reference must be one line of text")
+CONTROL = ("field `case_id` holds a control character (such as a line break or a tab) or "
+           "an invisible formatting character (such as a right-to-left mark): "
+           "a case reference must be one line of visible text")
 
 
 def jsonl(output):
@@ -288,3 +289,15 @@ def test_a_line_break_or_a_byte_that_is_not_utf8_in_a_case_files_name_is_escaped
                              f"{folder}: b\\xff.yaml (case B1): missing required field `risk`\n"
                              "batch: 2 cases: 0 decided, 2 could not be decided\n")
     assert [r["where"] for r in jsonl(result.stdout)] == ["a\\nrow 99 (case FAKE): forged.yaml", "b\\xff.yaml"]
+
+
+@pytest.mark.parametrize("mark", ["\u202e", "\u200b", "\ufeff", "\u2066"])
+def test_an_invisible_formatting_character_in_a_case_id_is_refused_and_never_shown(cli, tmp_path, mark):
+    # Review round 3: a right-to-left override in a case_id was printed as it was,
+    # turning the rest of the stderr line round; a zero-width id was accepted.
+    path = tmp_path / "rlo.csv"
+    path.write_text(f"case_id,stage,worker_role\n{mark}Jane,allocation,assistant_care_manager\n", encoding="utf-8")
+    result = cli("batch", "-r", KNOWSLEY, path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"{path}: row 2: {CONTROL}"
+    assert "Jane" not in result.stderr and mark not in result.stderr
