@@ -119,6 +119,7 @@ def document_form(client, case: str):
     json.dumps({"case_id": "K1", "family_dynamics": 1}),
     json.dumps({"case_id": "K1", "tasks": [1, 2]}),
     json.dumps({"case_id": {"nested": "x"}}),
+    '{"case_id": "K1", "case_id": "K2"}',                       # a repeated key (was last-wins)
 ])
 def test_a_hostile_case_in_the_hidden_field_is_a_400_not_a_crash(client, case):
     response = client.post("/rulebooks/knowsley/documents/allocation_note", data=document_form(client, case))
