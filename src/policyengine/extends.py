@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass, field
 
 from .errors import Location, RulebookError, suggest
-from .load import MAX_RULEBOOK_BYTES, YList, YMap, load_yaml, loc_of
+from .load import MAX_RULEBOOK_BYTES, YList, YMap, load_yaml, loc_of, read_text
 
 #: A rulebook id, as the schema has it.
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -81,6 +81,11 @@ def load_effective(path: str, _chain: tuple = ()) -> Effective:
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise RulebookError(f"`extends` chains more than {MAX_EXTENDS_DEPTH} rulebooks deep", here.at("extends"))
     _check_base_file(base_path, target, here.at("extends"))
+    if not _RULEBOOK_KEY.search(read_text(base_path, limit=MAX_RULEBOOK_BYTES)):
+        # Before it is parsed: the parser's own messages (a repeated key, a tag)
+        # would repeat what another kind of file holds, a case's details say.
+        raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
+                            here.at("extends"))
     base = load_effective(base_path, chain)
     if not isinstance(base.data, YMap):
         raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
@@ -97,6 +102,10 @@ def load_effective(path: str, _chain: tuple = ()) -> Effective:
             origins.setdefault((section, name), []).append(path)
     _remove(merged, data, origins, path)
     return Effective(merged, base.files + [path], origins, base)
+
+
+#: A rulebook's `rulebook:` (or a fork's `extends:`) section, in block or flow style, or as JSON.
+_RULEBOOK_KEY = re.compile(r"""(^|[{,\s])["']?(rulebook|extends)["']?[ \t]*:""", re.MULTILINE)
 
 
 def _check_base_file(base_path: str, target: str, where: Location) -> None:

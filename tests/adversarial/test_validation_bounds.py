@@ -109,7 +109,16 @@ def test_extends_a_case_file_is_refused_without_repeating_anything_in_it(cli, ho
     (tmp_path / "case.yaml").write_text("case_id: C1\nperson_name: Zelda Quartermaine\nZelda_secret_value: 1\n")
     path = hostile("fork.yaml", "extends: case.yaml\n")
     err = assert_clean_failure(cli("validate", path), mentions="not a rulebook")
-    assert err == f"{path}:1:10: the base rulebook `case.yaml` has no `rulebook:` section, so it is not a rulebook\n"
+    assert err == f"{path}:1:10: the base rulebook `case.yaml` is not a rulebook (a YAML mapping of sections)\n"
+
+
+def test_extends_a_case_file_with_a_repeated_key_repeats_nothing_in_it(cli, hostile, tmp_path):
+    # Review round 3: the parser's own message about the case file ("duplicate key
+    # `Zelda Quartermaine HIV+`") was shown, on the web app's index too.
+    (tmp_path / "dup.yaml").write_text("case_id: C1\nZelda Quartermaine HIV+: 1\nZelda Quartermaine HIV+: 2\n")
+    path = hostile("fork.yaml", "extends: dup.yaml\nrulebook: {id: f}\n")
+    err = assert_clean_failure(cli("validate", path), mentions="not a rulebook")
+    assert err == f"{path}:1:10: the base rulebook `dup.yaml` is not a rulebook (a YAML mapping of sections)\n"
 
 
 @pytest.mark.parametrize("kind", ["directory", "fifo"])
