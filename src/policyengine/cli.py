@@ -510,7 +510,14 @@ def serve(folder, host, port):
     click.echo(f"policyengine: serving {folder}/ on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     # No access log: nothing about a request, not even its path, is written anywhere.
     with listening:
-        uvicorn.run(app, fd=listening.fileno(), log_level="warning", access_log=False)
+        # On SIGTERM, requests still in flight get a few seconds, then the server stops:
+        # queued renders are not worked through first.
+        uvicorn.run(app, fd=listening.fileno(), log_level="warning", access_log=False,
+                    timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+
+
+#: Longest `serve` waits for requests in flight once it is told to stop.
+SHUTDOWN_SECONDS = 5
 
 
 def _listen(host: str, port: int):

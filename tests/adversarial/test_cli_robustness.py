@@ -152,12 +152,14 @@ def test_serve_hands_uvicorn_the_socket_it_bound(cli, monkeypatch):
 
     def run(app, fd, **kwargs):
         seen["family"] = socket.socket(fileno=socket.dup(fd)).family
+        # Review round 3: after SIGTERM, queued renders ran for 30 s before the server stopped.
+        seen["shutdown"] = kwargs["timeout_graceful_shutdown"]
 
     monkeypatch.setattr("uvicorn.run", run)
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]  # a free port, released just before serve binds it
     result = cli("serve", "--port", port)
-    assert result.exit_code == 0 and seen == {"family": socket.AF_INET}
+    assert result.exit_code == 0 and seen == {"family": socket.AF_INET, "shutdown": 5}
 
 
 # -- killed runs -----------------------------------------------------------------
