@@ -636,7 +636,7 @@ class Duplicates:
                 repeats.extend((i, found[0]) for i in found[1:])
         repeats.sort()  # in the order the repeats were read, not the hashes' order
         return [f"{self._where(i)}: the same case_id as {self._where(first)}, ignoring case and spaces at "
-                "either end (both decided, not merged)" for i, first in repeats]
+                "either end (each kept as its own case, not merged)" for i, first in repeats]
 
 
 # -- writing -------------------------------------------------------------------

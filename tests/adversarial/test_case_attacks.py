@@ -116,7 +116,7 @@ def test_repeated_case_ids_are_reported_not_merged(cli, tmp_path):
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["outcomes"]["rag"] for r in records] == ["green", "green", "red"]
     assert (f"{tmp_path / 'export.csv'}: row 4: the same case_id as row 2, ignoring case and spaces at either end "
-            "(both decided, not merged)\n") in result.stderr
+            "(each kept as its own case, not merged)\n") in result.stderr
     assert result.stderr.endswith("batch: 3 cases: 3 decided, 0 could not be decided, 1 repeated case_id\n")
 
 

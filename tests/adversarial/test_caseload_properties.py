@@ -106,6 +106,6 @@ def test_every_repeated_case_id_is_reported_against_its_first_row_in_reading_ord
         key = case_id.strip().casefold()
         if key in first:
             expected.append(f"row {row}: the same case_id as row {first[key]}, ignoring case and spaces at "
-                            "either end (both decided, not merged)")
+                            "either end (each kept as its own case, not merged)")
         first.setdefault(key, row)
     assert repeats.report() == expected

@@ -318,7 +318,7 @@ def test_a_row_after_a_multi_line_cell_is_named_by_its_spreadsheet_row_and_its_l
         f"{path}: 1 row has a quoted cell over several lines, read as one row as a spreadsheet would (row 2; "
         "lines 2–3 of the file): check it\n"
         f"{path}: row 4 (line 5 of the file) (case A2): field `priority` must be one of high, medium, low\n"
-        f"{path}: row 4: the same case_id as row 3, ignoring case and spaces at either end (both decided, not merged)\n"
+        f"{path}: row 4: the same case_id as row 3, ignoring case and spaces at either end (each kept as its own case, not merged)\n"
         "batch: 3 cases: 2 decided, 1 could not be decided, 1 repeated case_id\n")
 
 
@@ -330,8 +330,8 @@ def test_repeated_case_ids_are_compared_trimmed_and_ignoring_case(cli, tmp_path)
     result = cli("batch", "-r", LEICS, path)
     assert result.exit_code == 0 and len(jsonl(result.stdout)) == 3
     assert result.stderr == (
-        f"{path}: row 3: the same case_id as row 2, ignoring case and spaces at either end (both decided, not merged)\n"
-        f"{path}: row 4: the same case_id as row 2, ignoring case and spaces at either end (both decided, not merged)\n"
+        f"{path}: row 3: the same case_id as row 2, ignoring case and spaces at either end (each kept as its own case, not merged)\n"
+        f"{path}: row 4: the same case_id as row 2, ignoring case and spaces at either end (each kept as its own case, not merged)\n"
         "batch: 3 cases: 3 decided, 0 could not be decided, 2 repeated case_ids\n")
 
 

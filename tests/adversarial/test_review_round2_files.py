@@ -176,10 +176,10 @@ def test_impact_reports_a_case_id_repeated_in_one_caseload(cli, tmp_path):
     result = cli("impact", "--base", KNOWSLEY, "--variant", NORTHFIELD, path, "--as-of", "2026-12-01",
                  "--format", "json")
     assert json.loads(result.stdout)["duplicates"] == [
-        "row 5: the same case_id as row 2, ignoring case and spaces at either end (both decided, not merged)"]
+        "row 5: the same case_id as row 2, ignoring case and spaces at either end (each kept as its own case, not merged)"]
     text = cli("impact", "--base", KNOWSLEY, "--variant", NORTHFIELD, path, "--as-of", "2026-12-01").stdout
     assert text.endswith("repeated case ids (1):\n  row 5: the same case_id as row 2, ignoring case and spaces at "
-                         "either end (both decided, not merged)\n")
+                         "either end (each kept as its own case, not merged)\n")
 
 
 def test_impact_reports_case_ids_repeated_across_two_caseloads_even_the_same_file_twice(cli):
@@ -190,7 +190,7 @@ def test_impact_reports_case_ids_repeated_across_two_caseloads_even_the_same_fil
     assert len(data["duplicates"]) == 12
     assert data["duplicates"][0] == (
         f"{FORKS} (caseload 2) row 2: the same case_id as {FORKS} (caseload 1) row 2, ignoring case and spaces "
-        "at either end (both decided, not merged)")
+        "at either end (each kept as its own case, not merged)")
 
 
 def test_impact_counts_a_broken_row_once_not_once_per_rulebook(cli, tmp_path):
