@@ -379,8 +379,12 @@ def _csv_rows(records: CsvRecords, header: list[str], ignore: frozenset) -> Iter
         if problem:  # ``row`` holds what could be read of it, if anything
             yield Record(where, _case_id_of(row, header) if row else None, True, problem)
         elif len(row) != width:
-            yield Record(where, _case_id_of(row, header), True,
-                         f"the row has {len(row)} cells; the header has {width}")
+            # A row of the wrong width may be the tail of a quoted note cut off by a
+            # stray quote (`Smith",x`): a first cell holding a quote is someone's text.
+            named = _case_id_of(row, header)
+            if named and '"' in named["case_id"]:
+                named = None
+            yield Record(where, named, True, f"the row has {len(row)} cells; the header has {width}")
         else:
             yield Record(where, {h: row[i] for i, h in keep}, True)
 

@@ -352,3 +352,14 @@ def test_a_first_row_with_one_cell_equal_to_a_field_name_is_still_not_shown(cli,
         "header: if it is, skip the other columns on purpose (columns 1, 2 and 4) with --ignore-column NAME; "
         "if it is not, add a header row above the cases\n")
     assert "Dementia" not in result.stderr and "KN0142" not in result.stderr
+
+
+def test_the_tail_of_a_note_cut_off_by_a_stray_quote_never_names_a_case(cli, tmp_path):
+    # Review round 3: `"Jane\nSmith",x` was reported as `row 3 (case Smith")`.
+    path = tmp_path / "tail.csv"
+    path.write_text('case_id,stage,worker_role\n"Jane\nSmith",allocation\nK2,allocation,assistant_care_manager\n')
+    result = cli("batch", "-r", "rulebooks/knowsley.yaml", path)
+    assert result.exit_code == 1
+    assert "Smith" not in result.stderr and "Jane" not in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r.get("where"), r["case_id"]) for r in records] == [("row 2", None), ("row 3", None), (None, "K2")]
