@@ -135,8 +135,10 @@ def _nesting_checked(stream, name, filename):
     blocks: list[str] = []  # the open block tags
     levels = [0]            # operators chained at each open bracket of the current tag
     tag, assigns = None, False
+    closed = False          # the last token closed a bracket: `[`/`(` now nests what it closed
     for token in stream:
         kind = token.type
+        chained, closed = closed, False
         if kind in ("block_begin", "variable_begin"):
             levels, tag, assigns = [0], kind, False
         elif tag == "block_begin" and kind == "name":  # the tag's own name
@@ -150,9 +152,12 @@ def _nesting_checked(stream, name, filename):
                 blocks.append(tag)  # `{% set x %}`, with no `=`, is a block
             levels, tag = [0], None
         elif kind in _OPENING:
+            if chained:  # `x[0][0]…`, `f(1)(1)…`: each subscript or call wraps the one before
+                levels[-1] += 1
             levels.append(0)
         elif kind in _CLOSING and len(levels) > 1:
             levels.pop()
+            closed = True
         elif kind in ("comma", "colon"):  # the next item is a sibling, not a child
             levels[-1] = 0
         elif kind == "assign" and len(levels) == 1:

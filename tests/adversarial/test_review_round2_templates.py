@@ -131,6 +131,10 @@ TOO_DEEP = "template syntax: blocks, brackets and operators are nested more than
     pytest.param("{{ " + "-" * 5000 + "1 }}", id="minus-5000-times"),
     pytest.param("{{ " + "not " * 5000 + "a }}", id="not-5000-times"),
     pytest.param("{{ " + "[" * 150 + "1" + "]" * 150 + " }}", id="150-brackets"),
+    # Review round 3: a chain of subscripts or calls closes each bracket before the
+    # next opens, yet each wraps the one before; 199 reached Python's own limit at render.
+    pytest.param("{{ name" + "[0]" * 199 + " }}", id="199-chained-subscripts"),
+    pytest.param("{{ name" + "(1)" * 600 + " }}", id="600-chained-calls"),
 ])
 def test_a_template_nested_too_deeply_is_a_located_error_at_validate_not_an_internal_error(cli, book, body):
     path = book({"note.md.j2": "Dear someone,\n\n" + body + "\n"})
