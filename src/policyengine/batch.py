@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 from .errors import CaseError, EvaluationError, Location, PolicyEngineError, printable, suggest
 from .evaluate import jsonable, provenance, run, warnings
 from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
-from .load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, RepeatedKey, YamlError, json_constant, json_object, load_case
+from .load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, JsonProblem, YamlError, load_case, strict_json
 
 #: Records sent to a worker at a time, and chunks in flight per worker: the
 #: memory bound is about CHUNK * (IN_FLIGHT * jobs + 1) records.
@@ -111,13 +111,6 @@ def read_records(path: str, book, ignore: Iterable[str] = ()) -> Caseload:
 def read_csv_bytes(raw: bytes, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
     """The records of a CSV caseload held in memory (a web upload)."""
     return read_csv(lambda: io.BytesIO(raw), name, book, ignore)
-
-
-def read_csv_stream(fh, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
-    """The records of a CSV caseload from an open stream, read into memory."""
-    with fh:
-        raw = fh.read()
-    return read_csv_bytes(raw.encode("utf-8") if isinstance(raw, str) else raw, name, book, ignore)
 
 
 def read_csv(opener, name: str, book, ignore: Iterable[str] = ()) -> Caseload:
@@ -409,18 +402,9 @@ def _jsonl(fh, name: str) -> Iterator[Record]:
             if not line.text.strip():
                 continue
             try:
-                raw = json.loads(line.text, parse_constant=json_constant, object_pairs_hook=json_object)
-            except RepeatedKey as exc:
-                yield Record(where, None, False, str(exc))
-                continue
-            except json.JSONDecodeError as exc:
-                yield Record(where, None, False, f"not valid JSON: {exc.msg}")
-                continue
-            except RecursionError:
-                yield Record(where, None, False, "not valid JSON: nested too deeply")
-                continue
-            except ValueError as exc:
-                yield Record(where, None, False, _number_problem(exc))
+                raw = strict_json(line.text)
+            except JsonProblem as exc:
+                yield Record(where, None, False, exc.message)
                 continue
             if _ESCAPED_SURROGATE.search(line.text) and not _is_text(raw):
                 yield Record(where, None, False, _SURROGATE_PROBLEM)
@@ -435,12 +419,6 @@ def _is_text(raw) -> bool:
     except (UnicodeEncodeError, RecursionError, ValueError):
         return False
     return True
-
-
-def _number_problem(exc: ValueError) -> str:
-    if "digits" in str(exc):  # Python refuses int() of more than 4,300 digits
-        return "not valid JSON: a number has more than 4,300 digits"
-    return f"not valid JSON: {exc}"
 
 
 def _folder(path: str) -> Iterator[Record]:

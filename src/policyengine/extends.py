@@ -17,7 +17,7 @@ import stat
 from dataclasses import dataclass, field
 
 from .errors import Location, RulebookError, suggest
-from .load import MAX_RULEBOOK_BYTES, YList, YMap, load_yaml, loc_of, read_text
+from .load import MAX_RULEBOOK_BYTES, YList, YMap, loc_of, parse_yaml, read_text
 
 #: A rulebook id, as the schema has it.
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -59,8 +59,16 @@ class Effective:
         return dirs
 
 
-def load_effective(path: str, _chain: tuple = ()) -> Effective:
-    data = load_yaml(path, limit=MAX_RULEBOOK_BYTES)
+def load_effective(path: str, _chain: tuple = (), _extended: tuple | None = None) -> Effective:
+    """The rulebook at ``path`` merged over its bases. ``_extended`` is, for a
+    base, its name as the fork's `extends` gives it and where that stands."""
+    text = read_text(path, limit=MAX_RULEBOOK_BYTES)
+    if _extended and not _RULEBOOK_KEY.search(text):
+        # Before it is parsed: the parser's own messages (a repeated key, a tag)
+        # would repeat what another kind of file holds, a case's details say.
+        target, where = _extended
+        raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)", where)
+    data = parse_yaml(text, path)
     if not isinstance(data, YMap) or "extends" not in data:
         origins = {}
         if isinstance(data, YMap):
@@ -81,12 +89,7 @@ def load_effective(path: str, _chain: tuple = ()) -> Effective:
     if len(chain) > MAX_EXTENDS_DEPTH:
         raise RulebookError(f"`extends` chains more than {MAX_EXTENDS_DEPTH} rulebooks deep", here.at("extends"))
     _check_base_file(base_path, target, here.at("extends"))
-    if not _RULEBOOK_KEY.search(read_text(base_path, limit=MAX_RULEBOOK_BYTES)):
-        # Before it is parsed: the parser's own messages (a repeated key, a tag)
-        # would repeat what another kind of file holds, a case's details say.
-        raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
-                            here.at("extends"))
-    base = load_effective(base_path, chain)
+    base = load_effective(base_path, chain, (target, here.at("extends")))
     if not isinstance(base.data, YMap):
         raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
                             here.at("extends"))

@@ -249,6 +249,30 @@ def json_constant(name):
     raise ValueError(f"{name} is not a number a case may hold")
 
 
+class JsonProblem(ValueError):
+    """Why a text is not JSON a case may be read from, and where, when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+def strict_json(text: str) -> Any:
+    """``text`` read by JSON's own rules, with no repeated key and no NaN or
+    Infinity (a case file, a JSONL line); JsonProblem says why not."""
+    try:
+        return json.loads(text, parse_constant=json_constant, object_pairs_hook=json_object)
+    except json.JSONDecodeError as exc:
+        raise JsonProblem(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise JsonProblem("not valid JSON: nested too deeply") from None
+    except RepeatedKey as exc:
+        raise JsonProblem(str(exc)) from None
+    except ValueError as exc:  # NaN or Infinity, or a number of over 4,300 digits
+        problem = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
+        raise JsonProblem(f"not valid JSON: {problem}") from None
+
+
 def parse_json(text: str, filename: str = "<input>") -> Any:
     """One JSON document, read by JSON's own rules.
 
@@ -260,16 +284,9 @@ def parse_json(text: str, filename: str = "<input>") -> Any:
     if not text.strip():
         raise YamlError("the file is empty", Location(filename, 1, 1))
     try:
-        data = json.loads(text, parse_constant=json_constant, object_pairs_hook=json_object)
-    except json.JSONDecodeError as exc:
-        raise YamlError(f"not valid JSON: {exc.msg}", Location(filename, exc.lineno, exc.colno)) from None
-    except RecursionError:
-        raise YamlError("not valid JSON: nested too deeply", Location(filename)) from None
-    except RepeatedKey as exc:
-        raise YamlError(str(exc), Location(filename)) from None
-    except ValueError as exc:  # NaN or Infinity, or a number of over 4,300 digits
-        problem = "a number has more than 4,300 digits" if "digits" in str(exc) else str(exc)
-        raise YamlError(f"not valid JSON: {problem}", Location(filename)) from None
+        data = strict_json(text)
+    except JsonProblem as exc:
+        raise YamlError(exc.message, Location(filename, exc.line, exc.column)) from None
     try:
         located = parse_yaml(text, filename)  # also the checks on values: half characters, how many
     except YamlError as exc:
