@@ -36,7 +36,7 @@ from ..dates import long_date
 from ..docs import render_docs
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError, RulebookInvalid
 from ..evaluate import jsonable
-from ..load import json_object
+from ..load import JsonProblem, strict_json
 from ..render import render
 from ..report import show
 from ..worklist import build, names_used
@@ -206,8 +206,8 @@ async def _read_form(request: Request, max_body: int, files: tuple = (), **limit
 def _hidden_case(text: str) -> dict:
     """The case a decision page carries in its hidden field: a JSON object of text values."""
     try:
-        raw = json.loads(text, object_pairs_hook=json_object)  # a repeated key is refused, not last-wins
-    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit (a JSON bomb)
+        raw = strict_json(text)  # a repeated key is refused, not last-wins; a JSON bomb too
+    except JsonProblem:
         raw = None
     if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
         raise HTTPException(400, "The case could not be read")
