@@ -35,7 +35,7 @@ from generate import write_csv  # noqa: E402
 
 from policyengine import load_rulebook  # noqa: E402
 from policyengine.errors import Location  # noqa: E402
-from policyengine.evaluate import run  # noqa: E402
+from policyengine.engine.evaluate import run  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 23)
 JDM = ROOT.parent / "shared" / "bench" / "leics-planned-work-tray.jdm.json"

@@ -7,10 +7,10 @@ The pipeline is load → validate → compile → evaluate → render::
     decision = book.evaluate({"case_id": "K-1", "family_dynamics": True})
     decision.outcomes["complex"]
 """
-__version__ = "0.1.0"
+from ._version import __version__ as __version__
 
-from .compile import Rulebook as Rulebook
-from .compile import load_rulebook as load_rulebook
+from .engine.compile import Rulebook as Rulebook
+from .engine.compile import load_rulebook as load_rulebook
 from .errors import CaseError as CaseError
 from .errors import EvaluationError as EvaluationError
 from .errors import Location as Location
@@ -19,6 +19,6 @@ from .errors import RenderError as RenderError
 from .errors import RulebookError as RulebookError
 from .errors import RulebookInvalid as RulebookInvalid
 from .errors import YamlError as YamlError
-from .evaluate import Decision as Decision
-from .evaluate import evaluate as evaluate
-from .render import render as render
+from .engine.evaluate import Decision as Decision
+from .engine.evaluate import evaluate as evaluate
+from .engine.render import render as render

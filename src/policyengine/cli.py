@@ -15,13 +15,13 @@ from functools import wraps
 import click
 import yaml
 
-from . import __version__
-from .cases import read_case_file
-from .compile import load_rulebook
+from ._version import __version__
+from .engine.cases import read_case_file
+from .engine.compile import load_rulebook
 from .errors import Location, PolicyEngineError, RulebookInvalid
-from .evaluate import evaluate
-from .render import render as render_document
-from .report import text as text_report
+from .engine.evaluate import evaluate
+from .engine.render import render as render_document
+from .engine.values import text as text_report
 
 
 class IsoDate(click.ParamType):
@@ -179,7 +179,7 @@ def _format_of(output: str | None, formats: tuple, default: str) -> str:
 
 def _emit(text: str, output: str | None) -> None:
     """Write ``text`` atomically to ``output``, or to stdout when there is none."""
-    from .batch import AtomicOutput
+    from .caseload.batch import AtomicOutput
 
     if output:
         AtomicOutput.write_all(output, text)
@@ -192,7 +192,7 @@ def _report(fmt: str, text: str, data, rows) -> None:
     """Print a report as text, JSON, or spreadsheet-safe CSV rows."""
     import csv as _csv
 
-    from .spreadsheet import safe_row
+    from .formats.spreadsheet import safe_row
 
     if fmt == "text":
         click.echo(text, nl=False)
@@ -211,7 +211,7 @@ def _report(fmt: str, text: str, data, rows) -> None:
 @reports_errors
 def test_cmd(paths, coverage):
     """Run the tests written in rulebooks (default: every rulebook in rulebooks/)."""
-    from .testing import run_tests, unreached
+    from .change.testing import run_tests, unreached
 
     paths = paths or tuple(sorted(_default_rulebooks()))
     if not paths:
@@ -316,7 +316,7 @@ def _count_records(source: str) -> int | None:
 @reports_errors
 def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
-    from .batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records, writes_over_input
+    from .caseload.batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records, writes_over_input
 
     as_of = as_of or _dt.date.today()
     fmt = _format_of(output, ("jsonl", "csv"), default="jsonl")
@@ -371,8 +371,8 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
 @reports_errors
 def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
-    from .batch import decide_all, read_records
-    from .worklist import build, csv_rows, names_used, text
+    from .caseload.batch import decide_all, read_records
+    from .caseload.worklist import build, csv_rows, names_used, text
 
     book = load_rulebook(rulebook_path)
     if not book.worklist:
@@ -400,8 +400,8 @@ def fork(base, new_id, council, output):
     """Start a new rulebook that extends BASE, with no copied content."""
     import re
 
-    from .batch import AtomicOutput
-    from .forking import fork_text
+    from .caseload.batch import AtomicOutput
+    from .change.fork import fork_text
 
     if not re.fullmatch(r"[a-z][a-z0-9_]*", new_id):
         raise click.BadParameter("use lower-case letters, digits and _, starting with a letter",
@@ -426,7 +426,7 @@ def fork(base, new_id, council, output):
 @reports_errors
 def show(rulebook_path):
     """Print the effective rulebook after merging its bases, each element labelled with its file."""
-    from .forking import effective_text
+    from .change.fork import effective_text
 
     book = load_rulebook(rulebook_path)
     click.echo(effective_text(book), nl=False)
@@ -439,7 +439,7 @@ def show(rulebook_path):
 @reports_errors
 def diff_cmd(a, b, fmt):
     """What changed from rulebook A to rulebook B, element by element."""
-    from .changes import diff
+    from .change.diff import diff
 
     book_a, book_b = load_rulebook(a), load_rulebook(b)
     changes = diff(book_a.data, book_b.data)
@@ -464,7 +464,7 @@ def diff_cmd(a, b, fmt):
 @reports_errors
 def impact(base_path, variant_path, cases, as_of, fmt, ignore):
     """What a rulebook change does to a caseload: cases moved, per outcome."""
-    from .impact import csv_rows, measure, text
+    from .caseload.impact import csv_rows, measure, text
 
     base, variant = load_rulebook(base_path), load_rulebook(variant_path)
     result = measure(base, variant, list(cases), as_of or _dt.date.today(), ignore)
@@ -482,7 +482,7 @@ def impact(base_path, variant_path, cases, as_of, fmt, ignore):
 @reports_errors
 def docs(rulebook_path, output):
     """A readable policy document generated from the rulebook, for sign-off."""
-    from .docs import render_docs
+    from .change.document import render_docs
 
     fmt = _format_of(output, ("html", "md"), default="md")
     _emit(render_docs(load_rulebook(rulebook_path), fmt), output)

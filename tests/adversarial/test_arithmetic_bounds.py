@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policyengine.dates import calendar
+from policyengine.engine.dates import calendar
 from policyengine.errors import Location
-from policyengine.expressions import ExprFault, compile_expression, functions
+from policyengine.engine.expressions import ExprFault, compile_expression, functions
 
 from .conftest import assert_clean_failure
 from .test_validation_bounds import run_cli, with_inputs

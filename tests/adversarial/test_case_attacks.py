@@ -137,7 +137,7 @@ def test_a_csv_that_repeats_a_column_is_refused(cli, tmp_path):
 
 
 def test_an_interrupted_batch_leaves_no_output_file(cli, tmp_path, monkeypatch):
-    import policyengine.batch as batch_module
+    import policyengine.caseload.batch as batch_module
 
     calls = {"n": 0}
     real = batch_module.decide
@@ -176,7 +176,7 @@ def test_formulas_are_neutralised_in_every_csv_the_engine_writes(cli, tmp_path):
 
 
 def test_tab_and_carriage_return_cells_are_neutralised():
-    from policyengine.spreadsheet import safe_row
+    from policyengine.formats.spreadsheet import safe_row
 
     assert safe_row(["\tx", "\rx", "ok", None, 3]) == ["'\tx", "'\rx", "ok", "", "3"]
 

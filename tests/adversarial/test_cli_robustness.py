@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from policyengine import batch, cli as cli_module
+from policyengine.caseload import batch
+from policyengine import cli as cli_module
 
 from ..conftest import MINIMAL, ROOT
 from .conftest import LEICS

@@ -10,11 +10,12 @@ import textwrap
 import pytest
 from hypothesis import given, strategies as st
 
-from policyengine import PolicyEngineError, load_rulebook
-from policyengine.dates import calendar
+from policyengine import PolicyEngineError
+from policyengine import load_rulebook
+from policyengine.engine.dates import calendar
 from policyengine.errors import Location, RulebookError, YamlError
-from policyengine.expressions import compile_expression, functions
-from policyengine.load import decode, parse_yaml
+from policyengine.engine.expressions import compile_expression, functions
+from policyengine.engine.load import decode, parse_yaml
 
 from ..conftest import MINIMAL
 

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from policyengine import load_rulebook, render
+from policyengine import load_rulebook
+from policyengine import render
 
 from .conftest import KNOWSLEY, LEICS
 

@@ -14,7 +14,7 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from policyengine import load
+from policyengine.engine import load
 from policyengine.errors import YamlError
 from policyengine.web import create_app
 

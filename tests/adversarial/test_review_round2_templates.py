@@ -17,8 +17,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from policyengine import RenderError, load_rulebook, render
-from policyengine import _render_worker
+from policyengine import RenderError
+from policyengine import load_rulebook
+from policyengine import render
+from policyengine.engine import _render_worker
 from policyengine.web import create_app
 
 from ..conftest import ROOT
@@ -322,7 +324,9 @@ def test_one_councils_slow_documents_leave_a_worker_for_another_council(book, tm
 
 SHUTDOWN = """
 import datetime as dt, sys, threading, time
-from policyengine import load_rulebook, render, RenderError
+from policyengine import load_rulebook
+from policyengine import render
+from policyengine import RenderError
 decision = load_rulebook(sys.argv[1]).evaluate({"case_id": "X", "level": "low"}, dt.date(2026, 11, 22))
 def keep_rendering():
     while True:

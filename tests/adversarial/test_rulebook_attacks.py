@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-from policyengine import RenderError, load_rulebook, render
+from policyengine import RenderError
+from policyengine import load_rulebook
+from policyengine import render
 
 from .conftest import assert_clean_failure
 
@@ -110,7 +112,7 @@ def test_a_template_that_loops_recurses_or_grows_is_stopped(mini_rulebook, tmp_p
 def test_a_template_that_runs_too_long_is_stopped(mini_rulebook, tmp_path, monkeypatch):
     import importlib
 
-    rendering = importlib.import_module("policyengine.render")
+    rendering = importlib.import_module("policyengine.engine.render")
 
     monkeypatch.setattr(rendering, "RENDER_SECONDS", 0.3)
     decision = template_book(mini_rulebook, tmp_path,

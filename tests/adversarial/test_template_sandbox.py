@@ -15,7 +15,9 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from policyengine import RenderError, load_rulebook, render
+from policyengine import RenderError
+from policyengine import load_rulebook
+from policyengine import render
 from policyengine.web import create_app
 
 from ..conftest import MINIMAL

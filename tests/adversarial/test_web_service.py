@@ -220,7 +220,7 @@ def test_a_bug_while_answering_is_a_500_page_and_one_line_on_stderr_without_its_
         raise RuntimeError("Pat Example, diagnosis")  # a bug's message may hold a case's data
 
     monkeypatch.setattr(web, "render_docs", crash)
-    monkeypatch.setattr("policyengine.compile.Rulebook.evaluate", crash, raising=False)
+    monkeypatch.setattr("policyengine.engine.compile.Rulebook.evaluate", crash, raising=False)
     monkeypatch.delenv("POLICYENGINE_DEBUG", raising=False)
     client = TestClient(create_app(str(ROOT / "rulebooks")))
     response = client.get(path) if "api" not in path else client.post(path, json={"case_id": "K1"})

@@ -29,17 +29,17 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser, parse_options_header
 
-from .. import __version__
-from ..batch import Formatter, decide_all, read_csv_bytes
-from ..compile import load_rulebook
-from ..dates import long_date
-from ..docs import render_docs
+from .._version import __version__
+from ..caseload.batch import Formatter, decide_all, read_csv_bytes
+from ..engine.compile import load_rulebook
+from ..engine.dates import long_date
+from ..change.document import render_docs
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError, RulebookInvalid
-from ..evaluate import jsonable
-from ..load import JsonProblem, strict_json
-from ..render import render
-from ..report import show
-from ..worklist import build, names_used
+from ..engine.evaluate import jsonable
+from ..engine.load import JsonProblem, strict_json
+from ..engine.render import render
+from ..engine.values import show
+from ..caseload.worklist import build, names_used
 from . import forms
 
 #: Largest request body accepted, and largest caseload upload (held in memory, never on disk).

@@ -1,0 +1,183 @@
+"""The manager's weekly view of a caseload, as the rulebook's `worklist:` declares.
+
+Which outcomes are escalations, which dates are contacts or reviews, which
+flags are breaches, where the actions are and what to count all come from the
+rulebook; nothing here knows any council.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .batch import Duplicates, Result
+from ..engine.evaluate import jsonable
+
+
+@dataclass
+class Worklist:
+    as_of: _dt.date
+    within: int
+    escalations: list = field(default_factory=list)   # (case_id, label, date or None)
+    overdue: list = field(default_factory=list)       # (case_id, label, date, days overdue)
+    due_soon: list = field(default_factory=list)      # (case_id, label, date, days until due)
+    breaches: list = field(default_factory=list)      # (case_id, label, date or None)
+    actions: list = field(default_factory=list)       # (case_id, [action, ...])
+    summary: dict = field(default_factory=dict)       # outcome -> Counter of values
+    errors: list = field(default_factory=list)        # (where, case_id, message)
+    duplicates: list = field(default_factory=list)    # "row 7: the same case_id as row 3 ..."
+    cases: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.as_of.isoformat(), "within_days": self.within, "cases": self.cases,
+            "escalations": [{"case_id": c, "item": label, "date": jsonable(d)} for c, label, d in self.escalations],
+            "overdue": [{"case_id": c, "item": label, "due": d.isoformat(), "days_overdue": n}
+                        for c, label, d, n in self.overdue],
+            "due_soon": [{"case_id": c, "item": label, "due": d.isoformat(), "days_until_due": n}
+                         for c, label, d, n in self.due_soon],
+            "breaches": [{"case_id": c, "item": label, "date": jsonable(d)} for c, label, d in self.breaches],
+            "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
+            "summary": {k: {_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
+            "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
+            "duplicates": list(self.duplicates),
+        }
+
+
+def _key(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(jsonable(value))
+
+
+def names_used(book) -> tuple:
+    """Every value the worklist reads, so parallel workers send back only these."""
+    spec = book.worklist
+    names = {"case_id"}
+    for item in spec.get("escalations", []) + spec.get("breaches", []):
+        names.add(item["flag"])
+        if item.get("date"):
+            names.add(item["date"])
+    names.update(item["date"] for item in spec.get("due", []))
+    if spec.get("actions"):
+        names.add(spec["actions"])
+    names.update(spec.get("summary", []))
+    return tuple(sorted(names))
+
+
+def build(book, results, as_of: _dt.date, within: int = 7) -> Worklist:
+    spec = book.worklist
+    wl = Worklist(as_of, within)
+    horizon = _days_after(as_of, within)
+    summary_names = spec.get("summary", [])
+    wl.summary = {n: Counter() for n in summary_names}
+    repeats = Duplicates()
+    for result in results:
+        wl.cases += 1
+        repeats.add(result.case_id, result.where)
+        if result.values is None:
+            wl.errors.append((result.where, result.case_id, result.error))
+            continue
+        v, cid = result.values, result.case_id
+        for item in spec.get("escalations", []):
+            if v[item["flag"]]:
+                wl.escalations.append((cid, item["label"], v.get(item.get("date"))))
+        for item in spec.get("due", []):
+            due = v[item["date"]]
+            if due is None:
+                continue
+            if as_of > due:  # due on D is overdue from D+1
+                wl.overdue.append((cid, item["label"], due, (as_of - due).days))
+            elif due <= horizon:
+                wl.due_soon.append((cid, item["label"], due, (due - as_of).days))
+        for item in spec.get("breaches", []):
+            if v[item["flag"]]:
+                wl.breaches.append((cid, item["label"], v.get(item.get("date"))))
+        if spec.get("actions") and v[spec["actions"]]:
+            wl.actions.append((cid, list(v[spec["actions"]])))
+        for name in summary_names:
+            value = v[name]
+            wl.summary[name][tuple(value) if isinstance(value, list) else value] += 1
+    wl.duplicates = repeats.report()
+    wl.overdue.sort(key=lambda r: (-r[3], r[0]))
+    wl.due_soon.sort(key=lambda r: (r[2], r[0]))
+    return wl
+
+
+def _days_after(day: _dt.date, days: int) -> _dt.date:
+    """``day`` plus ``days``, or the last date there is when that is past 9999-12-31."""
+    try:
+        return day + _dt.timedelta(days=days)
+    except OverflowError:
+        return _dt.date.max
+
+
+# -- output ------------------------------------------------------------------
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+
+
+def text(wl: Worklist, book) -> str:
+    out = [f"Worklist: {book.meta.council}: {book.meta.title}",
+           f"As of {wl.as_of.isoformat()} · {wl.cases} case{'s' if wl.cases != 1 else ''} · "
+           f"due within {wl.within} days", ""]
+
+    def section(title, headers, rows):
+        out.append(f"{title} ({len(rows)})")
+        out.extend(_table(headers, rows) if rows else ["  none"])
+        out.append("")
+
+    d = lambda x: x.isoformat() if x else ""  # noqa: E731
+    section("Escalations due", ["case", "escalation", "date"],
+            [[c, label, d(date)] for c, label, date in wl.escalations])
+    section("Overdue, most overdue first", ["case", "item", "was due", "days overdue"],
+            [[c, label, d(date), str(n)] for c, label, date, n in wl.overdue])
+    section(f"Due within {wl.within} days", ["case", "item", "due", "in days"],
+            [[c, label, d(date), str(n)] for c, label, date, n in wl.due_soon])
+    section("Targets breached", ["case", "target", "date"],
+            [[c, label, d(date)] for c, label, date in wl.breaches])
+    out.append(f"Actions ({len(wl.actions)} case{'s' if len(wl.actions) != 1 else ''})")
+    if not wl.actions:
+        out.append("  none")
+    for cid, actions in wl.actions:
+        out.append(f"  {cid}")
+        out.extend(f"    - {a}" for a in actions)
+    out.append("")
+    out.append("Summary")
+    decided = wl.cases - len(wl.errors)
+    out.append(f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)")
+    for name, counts in wl.summary.items():
+        parts = ", ".join(f"{_key(v)} {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], _key(kv[0]))))
+        out.append(f"  {name}: {parts or 'none'}")
+    if wl.duplicates:
+        out.append("")
+        out.append(f"Repeated case ids ({len(wl.duplicates)})")
+        out.extend(f"  {line}" for line in wl.duplicates)
+    if wl.errors:
+        out.append("")
+        out.append(f"Could not be decided ({len(wl.errors)})")
+        out.extend(f"  {where}{f' (case {c})' if c else ''}: {e}" for where, c, e in wl.errors)
+    return "\n".join(out) + "\n"
+
+
+def csv_rows(wl: Worklist) -> list[list[str]]:
+    rows = [["section", "case_id", "item", "date", "days"]]
+    for c, label, date in wl.escalations:
+        rows.append(["escalation", c, label, date.isoformat() if date else "", ""])
+    for c, label, date, n in wl.overdue:
+        rows.append(["overdue", c, label, date.isoformat(), str(n)])
+    for c, label, date, n in wl.due_soon:
+        rows.append(["due_soon", c, label, date.isoformat(), str(n)])
+    for c, label, date in wl.breaches:
+        rows.append(["breach", c, label, date.isoformat() if date else "", ""])
+    for c, actions in wl.actions:
+        rows.extend(["action", c, a, "", ""] for a in actions)
+    for name, counts in wl.summary.items():
+        rows.extend(["summary", "", f"{name}={_key(v)}", "", str(n)] for v, n in counts.items())
+    rows.extend(["error", c or "", f"{where}: {e}", "", ""] for where, c, e in wl.errors)
+    rows.extend(["duplicate", "", line, "", ""] for line in wl.duplicates)
+    return rows

@@ -1,0 +1,104 @@
+"""Writing forks (`policyengine fork`) and showing effective rulebooks (`show`)."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+
+import yaml
+from dateutil.relativedelta import relativedelta
+
+from ..engine.merge import ELEMENT_SECTIONS
+from ..engine.validate import schema_file
+
+def guide(book, new_id: str) -> str:
+    """A commented guide to overriding, using the base's own element names."""
+    data = book.data
+
+    def first(section, fallback):
+        names = list(data.get(section) or {})
+        return names[0] if names else fallback
+
+    lines = ["What a fork can override (write only what changes; the rest comes from the base):", ""]
+    if data.get("thresholds"):
+        name = first("thresholds", "")
+        spec = data["thresholds"][name]
+        example = "{at_least: 2}" if "at_least" in spec else "{bands: [...]}"
+        lines += ["thresholds:", f"  {name}: {example}                # a threshold's value"]
+    if data.get("matrices"):
+        name = first("matrices", "")
+        spec = data["matrices"][name]
+        row = next(iter(spec["cells"]))
+        col = next(iter(spec["cells"][row])) if isinstance(spec["cells"][row], dict) else None
+        cell = f"{{{row}: {{{col}: ...}}}}" if col is not None else f"{{{row}: ...}}"
+        lines += ["matrices:", f"  {name}: {{cells: {cell}}}        # one matrix cell"]
+    if data.get("cadences"):
+        lines += ["cadences:", f"  {first('cadences', '')}: {{every: 14 days}}   # a cadence interval"]
+    if data.get("reserved_tasks"):
+        lines += ["reserved_tasks:", f"  {first('reserved_tasks', '')}: {{tasks: [...]}}   # lists are replaced whole"]
+    if data.get("decisions"):
+        lines += ["decisions:", f"  {first('decisions', '')}:",
+                  "    rules: {1: {when: \"...\"}}      # rule 1's condition (rules change by number)"]
+    if data.get("documents"):
+        lines += ["documents:", f"  {first('documents', '')}: {{template: my_letter.md.j2}}",
+                  f"    # or put a file with the same name in templates/{new_id}/ beside this file"]
+    if data.get("settings"):
+        lines += [f"settings: {{{next(iter(data['settings']))}: \"...\"}}   # the team's contact details"]
+    lines += ["remove: [section.name]                  # delete an element by name",
+              "tests: [...]                            # a fork carries its own tests (they are not inherited)",
+              "", "Then: policyengine validate THIS, policyengine diff BASE THIS, policyengine test THIS"]
+    return "".join(f"# {line}\n".replace("#  \n", "#\n") if line else "#\n" for line in lines)
+
+
+def fork_text(book, base_path: str, output: str, new_id: str, council: str | None, today: _dt.date) -> str:
+    meta = book.meta
+    rel = os.path.relpath(os.path.abspath(base_path), os.path.dirname(os.path.abspath(output)))
+    council = council or f"{meta.council} (local variation)"
+    header = {
+        "rulebook": {
+            "id": new_id,
+            "title": f"{meta.title} ({council})",
+            "council": council,
+            "version": "0.1.0",
+            "effective_from": today,
+            "review_by": today + relativedelta(years=1),
+        }
+    }
+    body = yaml.safe_dump(header, sort_keys=False, allow_unicode=True)
+    return (f"# yaml-language-server: $schema={os.path.relpath(_schema_path(), os.path.dirname(os.path.abspath(output)))}\n"
+            f"#\n# A fork of {meta.id} {meta.version} ({meta.council}).\n"
+            f"extends: {rel}\n\n{body}\n{guide(book, new_id)}")
+
+
+def _schema_path() -> str:
+    return str(schema_file())
+
+
+def effective_text(book) -> str:
+    """The merged rulebook as YAML, each element labelled with the file(s) it came from."""
+    effective = book.effective
+    data = _builtin(book.data)
+    out = [f"# Effective rulebook {book.meta.id} {book.meta.version}",
+           "# merged from: " + " ← ".join(os.path.relpath(f) for f in effective.files), ""]
+    for key, value in data.items():
+        if key in ELEMENT_SECTIONS and isinstance(value, dict):
+            out.append(f"{key}:")
+            for name, spec in value.items():
+                files = effective.origins.get((key, name), [])
+                label = " ← overridden in ".join(os.path.relpath(f) for f in files) if files else "?"
+                out.append(f"  # from {label}")
+                dumped = yaml.safe_dump({name: spec}, sort_keys=False, allow_unicode=True, width=100)
+                out.extend("  " + line for line in dumped.splitlines())
+        else:
+            dumped = yaml.safe_dump({key: value}, sort_keys=False, allow_unicode=True, width=100)
+            out.extend(dumped.splitlines())
+        out.append("")
+    return "\n".join(out)
+
+
+def _builtin(node):
+    """Plain dicts and lists (dates kept as dates) that yaml.safe_dump can write."""
+    if isinstance(node, dict):
+        return {k: _builtin(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_builtin(v) for v in node]
+    return node

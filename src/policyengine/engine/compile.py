@@ -1,0 +1,398 @@
+"""Stage 3, compile: a validated rulebook becomes a reusable evaluator.
+
+Every expression is parsed and compiled once, every name is resolved, and the
+elements are put in dependency order, so evaluating a case does no parsing and
+no look-ups by string beyond a dict access. All problems are collected and
+raised together as :class:`RulebookInvalid`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import expressions
+from .constructs import CONSTRUCTS, Context, Element
+from .dates import calendar as make_calendar, parse_date
+from ..errors import MAX_HINTED_ERRORS, Location, RulebookError, RulebookInvalid, suggest
+from .inputs import CaseReader, Input, input_from_spec
+from .load import open_regular
+from .merge import load_effective
+from .validate import locate, schema_errors
+
+#: Names every expression may read besides the rulebook's own.
+BUILTIN_NAMES = ("as_of",)
+#: Most condition evaluations (combinations of values × rules) the
+#: unreachable-rule check spends on one decision, and on a whole rulebook.
+#: A decision over the limit is not checked, and a note says so.
+REACHABILITY_LIMIT = 100_000
+REACHABILITY_TOTAL = 500_000
+#: Most such notes listed; a last one counts the rest.
+MAX_NOTES = 10
+#: The order constructs compile in; matrices last, since their axes may be
+#: other elements whose set of values must already be known.
+ORDER = ("factors", "thresholds", "decisions", "reserved_tasks", "cadences", "checklists", "matrices")
+
+
+@dataclass
+class Metadata:
+    id: str
+    title: str
+    council: str
+    version: str
+    effective_from: _dt.date
+    review_by: _dt.date
+    sources: dict
+    summary: str = ""
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "version": self.version, "title": self.title, "council": self.council}
+
+
+@dataclass
+class Document:
+    id: str
+    title: str
+    audience: str
+    template: str
+    when: Any  # Expression or None
+    source: str | None
+    loc: Location
+
+
+@dataclass
+class Rulebook:
+    """A compiled rulebook: evaluate it against as many cases as you like."""
+
+    path: str
+    meta: Metadata
+    inputs: dict[str, Input]
+    elements: list[Element]
+    outcomes: list[str]
+    documents: dict[str, Document]
+    settings: dict
+    calendar: Any
+    functions: dict
+    template_dirs: list
+    tests: list
+    worklist: dict
+    data: Any
+    files: list = field(default_factory=list)  # the rulebook and the bases it extends
+    notes: list = field(default_factory=list)  # checks that were skipped: RulebookErrors, not fatal
+    effective: Any = None
+    sha256: str = ""
+    template_hashes: dict = field(default_factory=dict)  # real path -> SHA-256, as hashed into sha256
+    reader: CaseReader = field(init=False)
+    producers: dict = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = CaseReader(self.inputs)
+        self.producers = {out: el for el in self.elements for out in el.outputs}
+
+    def evaluate(self, case: Any, as_of: _dt.date | None = None, **kwargs):
+        from .evaluate import evaluate
+
+        return evaluate(self, case, as_of, **kwargs)
+
+    def case_schema(self) -> dict:
+        return self.reader.json_schema(f"Case file for {self.meta.title} ({self.meta.id} {self.meta.version})")
+
+
+def load_rulebook(path: str | os.PathLike) -> Rulebook:
+    """The whole pipeline up to a compiled rulebook: load, validate, compile."""
+    path = os.fspath(path)
+    effective = load_effective(path)
+    errors = schema_errors(effective.data, path)
+    if errors:
+        raise RulebookInvalid(errors)
+    book = compile_rulebook(effective.data, path, effective.template_dirs, effective.files)
+    book.effective = effective
+    return book
+
+
+def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = None,
+                     files: list[str] | None = None) -> Rulebook:
+    errors: list[RulebookError] = []
+
+    def fail(message, *where, key=False):
+        errors.append(RulebookError(message, locate(data, list(where), path, key=key)))
+
+    meta_spec = data["rulebook"]
+    meta = Metadata(
+        id=meta_spec["id"], title=meta_spec["title"], council=meta_spec["council"],
+        version=str(meta_spec["version"]), sources=dict(meta_spec["sources"]),
+        effective_from=parse_date(meta_spec["effective_from"]),
+        review_by=parse_date(meta_spec["review_by"]), summary=meta_spec.get("summary", ""),
+    )
+    cal_spec = data.get("calendar") or {}
+    try:
+        cal = make_calendar(cal_spec.get("country", "GB"), cal_spec.get("subdiv", "ENG"))
+    except (NotImplementedError, KeyError, ValueError) as exc:
+        fail(f"unknown holiday calendar: {exc}", "calendar", key=True)
+        cal = make_calendar()
+    funcs = expressions.functions(cal)
+
+    inputs = _compile_inputs(data, path, fail)
+    owner: dict[str, tuple] = {n: ("inputs", n) for n in inputs}
+    for name in BUILTIN_NAMES:
+        if name in inputs:
+            fail(f"`{name}` is a reserved name; call the input something else", "inputs", name, key=True)
+    for section in [s for s in data if s in CONSTRUCTS]:  # file order: the later one is the repeat
+        for name, spec in (data.get(section) or {}).items():
+            outs = [name] + [spec[k] for k in ("overdue_as", "permitted_as") if spec.get(k)]
+            for out in outs:
+                if out in owner:
+                    fail(f"`{out}` is already defined in {owner[out][0]}", section, name, key=True)
+                owner.setdefault(out, (section, name))
+    known = set(owner) | set(BUILTIN_NAMES)
+
+    types = {n: i.type for n, i in inputs.items()} | {"as_of": "date"}
+
+    compiled: list[expressions.Expression] = []
+
+    def compile_expr(source, loc):
+        hints = len(errors) + len(ctx.errors) < MAX_HINTED_ERRORS
+        expr = expressions.compile_expression(source, loc, known, funcs, hints=hints, types=types)
+        compiled.append(expr)
+        return expr
+
+    domains = {n: i.domain for n, i in inputs.items() if i.domain is not None}
+    ctx = Context(path, data, compile_expr, funcs, inputs, domains)
+    elements: list[Element] = []
+    for section in ORDER:
+        for name, spec in (data.get(section) or {}).items():
+            element = CONSTRUCTS[section](name, spec, ctx)
+            elements.append(element)
+            if element.domain is not None:
+                domains[name] = element.domain
+            for out in element.outputs[1:]:
+                domains[out] = (True, False, None)
+    outcomes = list(data["outcomes"])
+    for i, name in enumerate(outcomes):
+        if name not in owner or name in inputs:
+            what = "is an input, not an outcome" if name in inputs else "is not defined"
+            fail(f"outcome `{name}` {what}{'' if name in inputs else suggest(name, owner)}", "outcomes", i)
+
+    _check_worklist(data.get("worklist") or {}, known, fail)
+    _check_citations(data, meta.sources, fail)
+    ordered = _order(elements, data, path, errors)
+    documents = _compile_documents(data, path, ctx)
+    errors.extend(ctx.errors)  # every construct's and document's problems
+    _check_literals(compiled, domains, inputs, errors)
+    notes: list[RulebookError] = []
+    if not errors:
+        _check_reachability(elements, domains, data, path, errors, notes)
+    template_dirs = template_dirs or [
+        os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
+    book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
+                    dict(data.get("settings") or {}), cal, funcs, template_dirs,
+                    list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
+                    files=list(files or [path]), notes=notes)
+    if not errors:
+        from .render import check_templates
+
+        errors.extend(check_templates(book))
+    if errors:
+        raise RulebookInvalid(errors)
+    book.sha256 = _digest(path, book)
+    return book
+
+
+def _check_literals(compiled, domains: dict, inputs: dict, errors: list) -> None:
+    """Each constant an expression compares a name with is a value that name can
+    take: `route == 'reveiw_tray'` or `escalate_to_ssm == 'yes'` would never be
+    true, and the rule would silently never apply."""
+    items = {n: i.values for n, i in inputs.items() if i.type == "list" and i.values}
+    for expr in compiled:
+        for name, literal, membership in expr.literals:
+            values = items.get(name) if membership else domains.get(name)
+            if values is None or literal is None:
+                continue  # no finite set of values to check against (numbers, dates, text)
+            if any(type(v) is type(literal) and v == literal for v in values):
+                continue
+            shown = [_word(v) for v in values if v is not None]
+            hint = suggest(str(literal), [str(v) for v in values if isinstance(v, str)])
+            what = f"`{name}` never holds `{_word(literal)}`" if membership else \
+                f"`{name}` is never `{_word(literal)}`"
+            errors.append(RulebookError(
+                f"in expression `{expr.source}`: {what}; its values are {', '.join(shown)}{hint}", expr.loc))
+
+
+def _word(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _check_citations(data: dict, sources: dict, fail) -> None:
+    """Every `source:` cites a source the rulebook declares: its first word
+    (`pwt Principles`, `article, workload vignette`) names it. A mistyped key
+    would otherwise cite nothing while the answer looked referenced."""
+    stack: list[tuple[Any, tuple]] = [(data[s], (s,)) for s in data if s not in ("rulebook", "tests")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "source" and isinstance(value, str):
+                    cited = value.split()[0].rstrip(",;:.") if value.split() else ""
+                    if cited not in sources:
+                        fail(f"`source:` cites `{cited}`, which is not one of the rulebook's sources "
+                             f"({', '.join(sorted(sources))})", *where, key)
+                else:
+                    stack.append((value, (*where, key)))
+        elif isinstance(node, list):
+            stack.extend((value, (*where, i)) for i, value in enumerate(node))
+
+
+def _compile_inputs(data, path, fail) -> dict[str, Input]:
+    inputs: dict[str, Input] = {}
+    for name, spec in data["inputs"].items():
+        loc = locate(data, ["inputs", name], path, key=True)
+        field_ = input_from_spec(name, spec, loc)
+        if spec["type"] not in ("enum", "list") and "values" in spec:
+            fail(f"`values` only applies to enum and list inputs", "inputs", name, "values", key=True)
+        if field_.default is not None and field_.type != "list" or field_.type == "list" and spec.get("default"):
+            try:
+                field_.default = field_.coerce(field_.default)
+            except ValueError as exc:
+                fail(f"default of `{name}` {exc}", "inputs", name, "default")
+        if field_.required and "default" in spec:
+            fail(f"`{name}` is required, so it cannot have a default", "inputs", name, "default", key=True)
+        inputs[name] = field_
+    case_id = inputs.get("case_id")
+    if case_id is None or case_id.type != "string" or not case_id.required:
+        fail("every rulebook declares `case_id` as a required string input", "inputs", key=True)
+    return inputs
+
+
+def _check_worklist(spec: dict, known: set, fail) -> None:
+    """Every name the worklist reads must be one the rulebook defines."""
+    def check(name, *where):
+        if name not in known:
+            fail(f"worklist: `{name}` is not defined{suggest(name, known)}", "worklist", *where)
+
+    for part in ("escalations", "due", "breaches"):
+        for i, item in enumerate(spec.get(part, [])):
+            for key in ("flag", "date"):
+                if item.get(key):
+                    check(item[key], part, i, key)
+    if spec.get("actions"):
+        check(spec["actions"], "actions")
+    for i, name in enumerate(spec.get("summary", [])):
+        check(name, "summary", i)
+
+
+def _order(elements: list[Element], data, path, errors) -> list[Element]:
+    """Elements in dependency order; a cycle is an error at its first element."""
+    producer = {out: el for el in elements for out in el.outputs}
+    state: dict[str, int] = {}
+    ordered: list[Element] = []
+
+    def visit(el: Element, trail: list[str]) -> None:
+        mark = state.get(el.name)
+        if mark == 2:
+            return
+        if mark == 1:
+            cycle = trail[trail.index(el.name):] + [el.name]
+            errors.append(RulebookError(f"`{el.name}` depends on itself: {' → '.join(cycle)}", el.loc))
+            return
+        state[el.name] = 1
+        for dep in sorted(el.deps):
+            if dep in producer and producer[dep] is not el:
+                visit(producer[dep], trail + [el.name])
+        state[el.name] = 2
+        ordered.append(el)
+
+    for el in elements:
+        visit(el, [])
+    return ordered
+
+
+def _compile_documents(data, path, ctx: Context) -> dict[str, Document]:
+    docs = {}
+    for doc_id, spec in (data.get("documents") or {}).items():
+        when = ctx.expr(spec["when"], "documents", doc_id, "when") if "when" in spec else None
+        docs[doc_id] = Document(doc_id, spec["title"], spec["audience"], spec["template"], when,
+                                spec.get("source"), locate(data, ["documents", doc_id, "template"], path))
+    return docs
+
+
+def _check_reachability(elements, domains, data, path, errors, notes) -> None:
+    """A rule that can never fire, because earlier rules always match first.
+
+    Every name the decision's conditions read is given each value it can take,
+    independently of the others. That is more combinations than real cases can
+    produce, so a rule that wins in none of them can never win in a real case.
+    Decisions reading a name with no finite set of values are not checked;
+    nor, with a note, are those whose combinations × rules exceed
+    REACHABILITY_LIMIT or the rulebook's remaining share of REACHABILITY_TOTAL
+    (so no rulebook can make validation, or every run and server start, slow).
+    """
+    budget, skipped = REACHABILITY_TOTAL, 0
+    for el in elements:
+        rules = el.rules
+        if len(rules) < 2:
+            continue
+        names = sorted(set().union(*(r[0].names for r in rules[:-1])))
+        if any(n not in domains for n in names):
+            continue
+        space = [domains[n] for n in names]
+        cost = len(rules) - 1
+        for d in space:
+            cost *= len(d)
+        if cost > min(REACHABILITY_LIMIT, budget):
+            skipped += 1
+            if skipped > MAX_NOTES:
+                continue
+            limit = min(REACHABILITY_LIMIT, budget)
+            notes.append(RulebookError(
+                f"note: `{el.name}` was not checked for rules that can never fire: its conditions "
+                f"need {cost:,} evaluations (combinations of values × rules), over the limit of {limit:,}",
+                locate(data, ["decisions", el.name], path, key=True)))
+            continue
+        budget -= cost
+        fired = [False] * (len(rules) - 1)
+        for combo in itertools.product(*space):
+            v = dict(zip(names, combo))
+            for i, (when, *_rest) in enumerate(rules[:-1]):
+                try:
+                    hit = when.fn(v)
+                except Exception:  # noqa: BLE001 - an unevaluable combination proves nothing
+                    break
+                if hit:
+                    fired[i] = True
+                    break
+        for i, ok in enumerate(fired):
+            if not ok:
+                errors.append(RulebookError(
+                    f"rule {i + 1} of `{el.name}` can never fire: earlier rules always match first"
+                    if _satisfiable(rules[i][0], names, space) else
+                    f"rule {i + 1} of `{el.name}` can never fire: its condition is never true",
+                    locate(data, ["decisions", el.name, "rules", i], path, key=True)))
+    if skipped > MAX_NOTES:
+        notes.append(RulebookError(f"note: … and {skipped - MAX_NOTES:,} more decisions not checked "
+                                   "for rules that can never fire", Location(path)))
+
+
+def _satisfiable(when, names, space) -> bool:
+    for combo in itertools.product(*space):
+        try:
+            if when.fn(dict(zip(names, combo))):
+                return True
+        except Exception:  # noqa: BLE001
+            continue
+    return False
+
+
+def _digest(path: str, book: Rulebook) -> str:
+    """SHA-256 over the rulebook, the bases it extends and every file in their
+    templates folders (any of which a document can include)."""
+    from .render import hash_templates
+
+    h = hashlib.sha256()
+    for file in book.files:
+        with open_regular(file) as fh:  # read once already; a FIFO swapped in since must not hang
+            h.update(fh.read() + b"\0")
+    book.template_hashes = hash_templates(book, h)
+    return h.hexdigest()

@@ -1,0 +1,162 @@
+"""Stage 2, validate: the rulebook against ``schemas/rulebook.schema.json``.
+
+Every schema problem is reported at the YAML line of the offending key or
+value, in words a policy owner can act on. The semantic checks that need the
+whole rulebook (names, cycles, matrix cells, bands) run while compiling.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Iterator
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from ..errors import Location, RulebookError, suggest
+from .inputs import MAX_INTEGER
+from .load import YList, YMap, loc_of
+
+@lru_cache(maxsize=1)
+def rulebook_schema() -> dict:
+    """The rulebook JSON Schema, shipped in the package (``policyengine/schemas/``)."""
+    return json.loads(schema_file().read_text(encoding="utf-8"))
+
+
+def schema_file():
+    """The one rulebook schema file, wherever the package is installed."""
+    return resources.files("policyengine").joinpath("schemas", "rulebook.schema.json")
+
+
+def plain(data: Any) -> Any:
+    """The JSON view of loaded YAML: dates become ISO strings."""
+    if isinstance(data, dict):
+        return {k: plain(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [plain(v) for v in data]
+    if isinstance(data, _dt.date):
+        return data.isoformat()
+    return data
+
+
+def locate(root: Any, path, file: str, *, key: bool = False) -> Location:
+    """The location of the element at ``path`` (a sequence of keys) in ``root``."""
+    node, loc = root, loc_of(root) or Location(file, 1, 1)
+    parent, last = None, None
+    for part in path:
+        if isinstance(node, (YMap, YList)):
+            try:
+                child = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            parent, last, node = node, part, child
+        else:
+            break
+    if parent is not None:
+        loc = loc_of(parent, last, value=not key) or loc
+    return loc.at(path_text(path))
+
+
+def path_text(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def schema_errors(data: Any, file: str) -> list[RulebookError]:
+    """Every way ``data`` breaks the rulebook schema, located."""
+    if not isinstance(data, dict):
+        return [RulebookError("a rulebook must be a mapping of sections", Location(file, 1, 1))]
+    validator = Draft202012Validator(rulebook_schema(), format_checker=FormatChecker())
+    found: list[RulebookError] = []
+    for error in validator.iter_errors(plain(data)):
+        found.extend(_explain(error, data, file))
+    found.extend(_number_errors(data, file))
+    return found
+
+
+def _number_errors(data: dict, file: str) -> Iterator[RulebookError]:
+    """Every number the rulebook writes is finite and within ±MAX_INTEGER.
+
+    Case values and arithmetic keep to the same limit, so no outcome can be
+    infinite, NaN (which is not JSON) or too long to print. A rulebook's
+    ``tests`` hold case data, which the case reader checks.
+    """
+    stack = [([key], value) for key, value in data.items() if key != "tests"]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((path + [k], v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((path + [i], v) for i, v in enumerate(node))
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) \
+                and not -MAX_INTEGER <= node <= MAX_INTEGER:  # also false for NaN
+            yield RulebookError(f"{path_text(path)} must be a finite number between "
+                                f"-{MAX_INTEGER:,} and {MAX_INTEGER:,}", locate(data, path, file))
+
+
+def _explain(error, root, file) -> Iterator[RulebookError]:
+    path = list(error.absolute_path)
+    where = path_text(path) or "the rulebook"
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        for key in extra:
+            yield RulebookError(
+                f"unknown key `{key}` in {where}{suggest(str(key), allowed)}",
+                locate(root, path + [key], file, key=True),
+            )
+        return
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        yield RulebookError(f"{where} is missing `{missing}`", locate(root, path, file, key=True))
+        return
+    if kind == "oneOf" and isinstance(error.instance, dict):
+        options = [s.get("required", [None])[0] for s in error.validator_value]
+        given = [o for o in options if o in error.instance]
+        yield RulebookError(
+            f"{where} needs exactly one of {', '.join(f'`{o}`' for o in options)}"
+            + (f" (it has {', '.join(f'`{g}`' for g in given)})" if given else ""),
+            locate(root, path, file, key=True),
+        )
+        return
+    if kind == "pattern" and path and path[-1] == "template":
+        message = "a template must be a file name inside the rulebook's templates folder"
+    elif kind == "pattern":
+        message = f"`{error.instance}` is not a valid name: use lower-case letters, digits and _"
+        if "propertyNames" in error.schema_path:  # a key of the mapping at ``path``: point at the key
+            yield RulebookError(message, locate(root, path + [error.instance], file, key=True))
+            return
+    elif kind == "propertyNames":
+        bad = next((k for k in error.instance if not _is_name(k)), None)
+        yield RulebookError(
+            f"`{bad}` is not a valid name: use lower-case letters, digits and _",
+            locate(root, path + [bad], file, key=True),
+        )
+        return
+    elif kind == "format":
+        message = f"{where} must be a real date written YYYY-MM-DD"
+    elif kind == "enum":
+        message = f"{where} must be one of {', '.join(map(str, error.validator_value))}"
+    elif kind == "type":
+        want = error.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        message = f"{where} must be {_article(want)}"
+    else:
+        message = f"{where}: {error.message}"
+    yield RulebookError(message, locate(root, path, file))
+
+
+def _is_name(key) -> bool:
+    import re
+
+    return isinstance(key, str) and re.fullmatch(r"[a-z][a-z0-9_]*", key) is not None
+
+
+def _article(word: str) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
+             "boolean": "true or false", "number": "a number"}
+    return " or ".join(names.get(w.strip(), w) for w in word.split(" or "))

@@ -1,0 +1,217 @@
+"""The web app, through Starlette's test client: pages, forms, API, safety."""
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from policyengine.web import create_app
+
+from ..conftest import ROOT
+
+RED_CASE = {"case_id": "L-RED", "person_name": "Pat Example", "support": "none", "risk": "high",
+            "priority": "high", "complexity": "medium", "date_added": "2026-10-20", "as_of": "2026-11-22"}
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app(str(ROOT / "rulebooks")))
+
+
+def token(client, path):
+    page = client.get(path)
+    assert page.status_code == 200
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def submit(client, rulebook, fields, **extra):
+    form = {"csrf": token(client, f"/rulebooks/{rulebook}/evaluate"), **fields, **extra}
+    return client.post(f"/rulebooks/{rulebook}/evaluate", data=form)
+
+
+def test_the_rulebooks_page_lists_every_rulebook_and_flags_review_dates(client):
+    page = client.get("/").text
+    for title in ("Managing Planned Work Trays in Leicestershire ASC", "1.2.2 Framework for Case Management",
+                  "Allocating and Managing Cases which vary in Complexity"):
+        assert title in page
+    row = page.split("Managing Planned Work Trays")[1].split("</tr>")[0]
+    assert "Past its review date" in row
+
+
+def test_a_rulebook_page_is_the_policy_document(client):
+    page = client.get("/rulebooks/leicestershire")
+    assert page.status_code == 200
+    assert "<tr><th>none</th><td>red</td><td>red</td><td>amber</td></tr>" in page.text
+    assert "'sha256-" in page.headers["content-security-policy"]
+
+
+def test_the_form_is_generated_from_the_rulebook_inputs(client):
+    page = client.get("/rulebooks/leicestershire/evaluate").text
+    assert '<legend class="legend">What support does the person have?' in page
+    assert 'type="radio" value="none"' in page and 'name="risk_indicators" type="checkbox"' in page
+    assert 'id="date_added" name="date_added" type="date"' in page
+    assert '<legend class="legend">Is the person ordinarily resident in Leicestershire? </legend>' not in page
+    assert 'id="ordinarily_resident-yes" name="ordinarily_resident" type="radio" value="yes" checked' in page
+    assert page.count('<strong class="tag">required</strong>') == 7  # 6 fields + the key above the form
+
+
+def test_a_red_case_gives_the_rating_the_contact_date_and_the_escalation(client):
+    page = submit(client, "leicestershire", RED_CASE)
+    assert page.status_code == 200
+    html = page.text
+    assert '<tr id="outcome-rag">' in html and "<strong>Red</strong>" in html.split('id="outcome-rag"')[1].split("</tr>")[0]
+    assert "27 October 2026" in html.split('id="outcome-next_contact_due"')[1].split("</tr>")[0]
+    assert "<strong>Yes</strong>" in html.split('id="outcome-escalate_to_ssm"')[1].split("</tr>")[0]
+    assert "pwt When to escalate" in html
+    assert "Letter to the person that their case is on the Planned Work Tray" in html
+    assert "0116 000 0000" in html and "22 November 2026" in html
+
+
+def test_a_missing_required_field_shows_the_error_summary_and_the_message_beside_it(client):
+    fields = {k: v for k, v in RED_CASE.items() if k != "support"}
+    page = submit(client, "leicestershire", fields)
+    assert page.status_code == 422
+    html = page.text
+    assert '<h2 id="error-summary-title">There is a problem</h2>' in html
+    assert '<li><a href="#support">Answer “What support does the person have?”: it is required</a></li>' in html
+    assert 'id="support-error" class="error-message"' in html
+    assert 'value="high" checked' in html  # what was entered is kept
+
+
+def test_a_wrong_date_is_reported_beside_its_field(client):
+    page = submit(client, "leicestershire", {**RED_CASE, "date_added": "2026-02-30"})
+    assert page.status_code == 422 and '<li><a href="#date_added">Enter a real date</a></li>' in page.text
+
+
+def test_a_form_without_the_csrf_token_is_refused(client):
+    page = client.post("/rulebooks/leicestershire/evaluate", data={**RED_CASE, "csrf": "forged"})
+    assert page.status_code == 403
+    assert "did not come from this site" in page.text
+
+
+def test_documents_print_and_download(client):
+    page = submit(client, "leicestershire", RED_CASE).text
+    case_json = re.search(r'name="case" value="([^"]+)"', page).group(1).replace("&#34;", '"')
+    form = {"csrf": token(client, "/rulebooks/leicestershire/evaluate"), "case": case_json, "as_of": "2026-11-22"}
+    printed = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "print"})
+    assert printed.status_code == 200 and "Dear Pat Example," in printed.text
+    download = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "download"})
+    assert download.headers["content-disposition"] == 'attachment; filename="leicestershire-person_letter-L-RED.md"'
+    assert "Phone: 0116 000 0000" in download.text
+
+
+def upload(client, body: bytes, action: str, **extra):
+    form = {"csrf": token(client, "/rulebooks/leicestershire/upload"), "as_of": "2026-11-23", "action": action, **extra}
+    return client.post("/rulebooks/leicestershire/upload", data=form,
+                       files={"caseload": ("caseload.csv", body, "text/csv")})
+
+
+EXPORT = (ROOT / "examples" / "leicestershire" / "caseload.csv").read_bytes()
+
+
+def test_a_caseload_upload_shows_the_worklist(client):
+    page = upload(client, EXPORT, "worklist", ignore="worker_name, team, notes")
+    assert page.status_code == 200
+    assert "Escalations due (2)" in page.text and "Overdue, most overdue first (1)" in page.text
+    assert "row 6 (case LCC-PWT-1005): field `risk` must be one of high, moderate, low" in page.text
+
+
+def test_a_caseload_upload_downloads_every_decision_as_csv(client):
+    download = upload(client, EXPORT, "download", ignore="worker_name,team,notes")
+    assert download.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = download.text.splitlines()
+    assert lines[0].startswith("case_id,route,rag,") and len(lines) == 8
+
+
+def test_an_upload_with_unknown_columns_says_which(client):
+    page = upload(client, EXPORT, "worklist")
+    assert page.status_code == 422
+    assert "unknown columns `worker_name`" in page.text
+
+
+def test_an_oversized_upload_is_refused(client):
+    page = upload(client, b"x" * (5 * 1024 * 1024 + 1), "worklist")
+    assert page.status_code == 413
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/", "/rulebooks/knowsley/evaluate", "/api/rulebooks", "/nowhere"):
+        headers = client.get(path).headers
+        assert "script-src" not in headers["content-security-policy"]
+        assert headers["content-security-policy"].startswith("default-src 'none'")
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["cache-control"] == "no-store"
+
+
+def test_pages_have_no_inline_scripts_or_styles(client):
+    for path in ("/", "/rulebooks/knowsley/evaluate", "/rulebooks/knowsley/upload"):
+        html = client.get(path).text
+        assert "<script" not in html and "style=" not in html and "<style" not in html
+
+
+def test_errors_are_pages_not_tracebacks(client):
+    page = client.get("/rulebooks/nowhere/evaluate")
+    assert page.status_code == 404 and "Page not found" in page.text and "Traceback" not in page.text
+
+
+def test_the_api_returns_the_cli_json_contract(client, cli):
+    api = client.post("/api/rulebooks/knowsley/evaluate?as_of=2026-11-22",
+                      json=json.loads((ROOT / "examples/knowsley/straightforward.json").read_text())).json()
+    command = json.loads(cli("evaluate", "-r", "rulebooks/knowsley.yaml", "examples/knowsley/straightforward.json",
+                             "--as-of", "2026-11-22", "--format", "json").output)
+    for part in (api, command):
+        part["explanation"] = [{k: v for k, v in s.items() if k != "location"} for s in part["explanation"]]
+    assert api == command
+
+
+def test_the_api_lists_describes_and_schemas_rulebooks(client):
+    assert {r["id"] for r in client.get("/api/rulebooks").json()} >= {"knowsley", "leicestershire"}
+    detail = client.get("/api/rulebooks/knowsley").json()
+    assert detail["outcomes"][0] == "factor_count" and "allocation_note" in detail["documents"]
+    assert client.get("/api/rulebooks/knowsley/schema").json()["required"] == ["case_id"]
+
+
+def test_the_api_renders_documents_and_explains_refusals(client):
+    body = {"case_id": "K1", "stage": "post_allocation", "worker_role": "assistant_care_manager", "tasks": ["dst_sign_off"]}
+    done = client.post("/api/rulebooks/knowsley/render/reallocation_note", json=body)
+    assert done.status_code == 200 and "(b) reallocate the case" in done.json()["text"]
+    wrong = client.post("/api/rulebooks/knowsley/evaluate", json={"case_id": "K1", "family_dynamic": True})
+    assert wrong.status_code == 422
+    assert wrong.json() == {"error": "unknown field `family_dynamic` (did you mean `family_dynamics`?)",
+                            "field": "family_dynamic"}
+    assert client.post("/api/rulebooks/nope/evaluate", json={}).status_code == 404
+    assert client.post("/api/rulebooks/knowsley/render/nope", json={"case_id": "x"}).status_code == 404
+
+
+def test_openapi_is_published(client):
+    spec = client.get("/openapi.json").json()
+    assert set(spec["paths"]) == {"/api/rulebooks", "/api/rulebooks/{rulebook_id}", "/api/rulebooks/{rulebook_id}/schema",
+                                  "/api/rulebooks/{rulebook_id}/evaluate",
+                                  "/api/rulebooks/{rulebook_id}/render/{document_id}"}
+
+
+def test_an_oversized_request_body_is_refused(client):
+    response = client.post("/api/rulebooks/knowsley/evaluate", content=b"{" + b" " * (6 * 1024 * 1024) + b"}",
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def _as_form_text(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if isinstance(value, list) else str(value)
+
+
+@pytest.mark.parametrize("rulebook", ["adass_tiers", "cambridgeshire", "knowsley", "leicestershire", "waltham_forest"])
+def test_every_shipped_rulebook_works_through_its_form(client, books, rulebook):
+    """Each rulebook's own first test case, entered through the generated form."""
+    test = books[rulebook].tests[0]
+    fields = {name: _as_form_text(value) for name, value in test["case"].items()}
+    page = submit(client, rulebook, fields, as_of="2026-11-23")
+    assert page.status_code == 200, page.text[:2000]
+    assert f"Decision for case {test['case']['case_id']}" in page.text
+    for outcome in books[rulebook].outcomes:
+        assert f'<tr id="outcome-{outcome}">' in page.text
