@@ -14,11 +14,325 @@ from .dates import ShortYear, parse_date
 from ..errors import CONTROL_CHARACTER, CaseError, Location, looks_like_a_name, suggest
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 
-TYPES = ("boolean", "integer", "string", "date", "enum", "list")
 MAX_STRING = 10_000
 MAX_INTEGER = 10**12
 TRUE_WORDS = {"true", "yes", "y", "1"}
 FALSE_WORDS = {"false", "no", "n", "0"}
+
+
+class InputType:
+    """One type of case field, found by name in :data:`INPUT_TYPES`.
+
+    An entry owns everything that differs by type: checking a value (careful
+    and fast), reading a CSV cell, the JSON Schema fragment and what the web
+    form asks. The defaults here suit free text; each type overrides what
+    differs. ``ValueError`` from a coercer says why a value is refused.
+    """
+
+    name = ""
+    #: Whether a value is a mutable list, copied afresh for each case.
+    is_list = False
+
+    def coerce(self, spec: Input, value: Any, *, text: bool) -> Any:
+        raise NotImplementedError
+
+    def from_text(self, spec: Input, raw: str) -> Any:
+        """A CSV cell or form answer as the value :meth:`coerce` checks."""
+        return raw.strip()
+
+    def fast(self, spec: Input) -> Callable[[Any], Any]:
+        """A coercer for typed values (YAML, JSON) accepting exactly what
+        :meth:`Input.coerce` accepts; any refusal goes to the careful path."""
+        return spec.coerce
+
+    def text_fast(self, spec: Input) -> Callable[[str], Any]:
+        """A coercer for CSV cells; KeyError or ValueError sends the cell to
+        the careful path. A blank cell never reaches it."""
+        return lambda x: spec.coerce(x, text=True)
+
+    def schema(self, spec: Input) -> dict:
+        raise NotImplementedError
+
+    def domain(self, spec: Input) -> tuple | None:
+        """The finite set of values the field can take, where there is one."""
+        return None
+
+    def implicit_default(self, spec: Input) -> Any:
+        """The default when the rulebook gives none."""
+        return None
+
+    # -- the web form (GOV.UK Design System) ----------------------------------
+    def widget(self, spec: Input) -> str:
+        """The form's control: radios, select, checkboxes, date, number or text."""
+        return "text"
+
+    def options(self, spec: Input) -> list[tuple[str, str]]:
+        """The form's choices, as (value, label)."""
+        return []
+
+    def form_default(self, default: Any) -> Any:
+        """A default (never None) as the form shows it."""
+        return default.isoformat() if hasattr(default, "isoformat") else str(default)
+
+    def form_hint(self, spec: Input) -> str:
+        """What the form says before the answer, ending in a space if anything."""
+        return ""
+
+    def form_error(self, spec: Input, problem: str) -> str:
+        """What the form says of a refused answer (``problem`` is coerce's reason)."""
+        return f"Check this answer: it {problem}"
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+class Boolean(InputType):
+    name = "boolean"
+
+    def coerce(self, spec, value, *, text):
+        if isinstance(value, bool):
+            return value
+        raise ValueError("must be true or false")
+
+    def from_text(self, spec, raw):
+        word = raw.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValueError("must be yes or no (true/false, y/n, 1/0)")
+
+    def fast(self, spec):
+        def coerce(x):
+            if x is True or x is False:
+                return x
+            raise ValueError
+        return coerce
+
+    def text_fast(self, spec):
+        words = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
+        return lambda x: words[x.strip().lower()]  # KeyError falls back
+
+    def schema(self, spec):
+        return {"type": "boolean"}
+
+    def domain(self, spec):
+        return (True, False) if spec.required or spec.default is not None else (True, False, None)
+
+    def implicit_default(self, spec):
+        return None if spec.required else False  # booleans default to "no" unless the rulebook says otherwise
+
+    def widget(self, spec):
+        return "radios"
+
+    def options(self, spec):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def form_default(self, default):
+        return "yes" if default else "no"
+
+    def form_error(self, spec, problem):
+        return "Select yes or no"
+
+
+class Integer(InputType):
+    name = "integer"
+
+    @staticmethod
+    def bounds(spec: Input) -> tuple[int, int]:
+        low = spec.minimum if spec.minimum is not None else -MAX_INTEGER
+        high = spec.maximum if spec.maximum is not None else MAX_INTEGER
+        return low, high
+
+    def coerce(self, spec, value, *, text):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a whole number")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        low, high = self.bounds(spec)
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return value
+
+    def from_text(self, spec, raw):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+
+    def fast(self, spec):
+        low, high = self.bounds(spec)
+
+        def coerce(x):
+            if type(x) is int and low <= x <= high:
+                return x
+            return spec.coerce(x)
+        return coerce
+
+    def schema(self, spec):
+        schema: dict[str, Any] = {"type": "integer"}
+        if spec.minimum is not None:
+            schema["minimum"] = spec.minimum
+        if spec.maximum is not None:
+            schema["maximum"] = spec.maximum
+        return schema
+
+    def widget(self, spec):
+        return "number"
+
+    def form_hint(self, spec):
+        if spec.minimum is None and spec.maximum is None:
+            return ""
+        return f"A whole number from {spec.minimum} to {spec.maximum}. "
+
+    def form_error(self, spec, problem):
+        if spec.minimum is not None and spec.maximum is not None:
+            return f"Enter a whole number from {spec.minimum} to {spec.maximum}"
+        return "Enter a whole number"
+
+
+class String(InputType):
+    name = "string"
+
+    def coerce(self, spec, value, *, text):
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError("must be text")
+        value = str(value)
+        if len(value) > MAX_STRING:
+            raise ValueError(f"is longer than {MAX_STRING:,} characters")
+        if has_lone_surrogate(value):
+            raise ValueError("holds a \\u escape that is half of a character (a lone surrogate)")
+        return value
+
+    def text_fast(self, spec):
+        def coerce(x):
+            if len(x) <= MAX_STRING and (x.isascii() or not has_lone_surrogate(x)):
+                return x
+            raise ValueError
+        return coerce
+
+    def schema(self, spec):
+        return {"type": "string", "maxLength": MAX_STRING}
+
+
+class Date(InputType):
+    name = "date"
+
+    def coerce(self, spec, value, *, text):
+        try:
+            return parse_date(value, day_first=text)
+        except ShortYear as exc:
+            raise ValueError(str(exc)) from None
+        except ValueError:
+            form = "YYYY-MM-DD or DD/MM/YYYY" if text else "YYYY-MM-DD"
+            raise ValueError(f"must be a real date written {form}") from None
+
+    def fast(self, spec):
+        def coerce(x):
+            if type(x) is _dt.date:
+                return x
+            return spec.coerce(x)
+        return coerce
+
+    def schema(self, spec):
+        return {"type": "string", "format": "date"}
+
+    def widget(self, spec):
+        return "date"
+
+    def form_error(self, spec, problem):
+        return "Enter a real date"
+
+
+#: An enum with more options than this is a select, not radios.
+MAX_RADIOS = 6
+
+
+class Enum(InputType):
+    name = "enum"
+
+    def coerce(self, spec, value, *, text):
+        if isinstance(value, str) and value in spec.values:
+            return value
+        raise ValueError(f"must be one of {', '.join(spec.values)}")
+
+    def fast(self, spec):
+        allowed = frozenset(spec.values)
+
+        def coerce(x):
+            if type(x) is str and x in allowed:
+                return x
+            raise ValueError
+        return coerce
+
+    def text_fast(self, spec):
+        allowed = frozenset(spec.values)
+
+        def coerce(x):
+            x = x.strip()
+            if x in allowed:
+                return x
+            raise ValueError
+        return coerce
+
+    def schema(self, spec):
+        return {"enum": list(spec.values)}
+
+    def domain(self, spec):
+        return spec.values if spec.required or spec.default is not None else spec.values + (None,)
+
+    def widget(self, spec):
+        return "radios" if len(spec.values) <= MAX_RADIOS else "select"
+
+    def options(self, spec):
+        return [(v, _label(v)) for v in spec.values]
+
+    def form_error(self, spec, problem):
+        return "Select one of the options"
+
+
+class List(InputType):
+    """A list of distinct values from the input's ``values``."""
+
+    name, is_list = "list", True
+
+    def coerce(self, spec, value, *, text):
+        if not isinstance(value, list):
+            raise ValueError(f"must be a list of {', '.join(spec.values)}")
+        bad = [v for v in value if not (isinstance(v, str) and v in spec.values)]
+        if bad:
+            raise ValueError(f"may only hold {', '.join(spec.values)}")
+        if len(set(value)) != len(value):
+            raise ValueError("lists the same value twice")
+        return list(value)
+
+    def from_text(self, spec, raw):
+        return [v.strip() for v in raw.strip().split(";") if v.strip()]
+
+    def schema(self, spec):
+        return {"type": "array", "items": {"enum": list(spec.values)}, "uniqueItems": True}
+
+    def implicit_default(self, spec):
+        return []
+
+    def widget(self, spec):
+        return "checkboxes"
+
+    def options(self, spec):
+        return [(v, _label(v)) for v in spec.values]
+
+    def form_default(self, default):
+        return list(default)
+
+    def form_error(self, spec, problem):
+        return "Select only the options shown"
+
+
+#: Every input type, by the name a rulebook gives it (the schema's list of types).
+INPUT_TYPES: dict[str, InputType] = {t.name: t for t in (Boolean(), Integer(), String(), Date(), Enum(), List())}
 
 
 @dataclass
@@ -35,113 +349,33 @@ class Input:
     loc: Location = field(default_factory=Location)
 
     @property
+    def kind(self) -> InputType:
+        """This field's entry in :data:`INPUT_TYPES`."""
+        return INPUT_TYPES[self.type]
+
+    @property
     def domain(self) -> tuple | None:
         """The finite set of values this field can take, where there is one."""
-        if self.type == "boolean":
-            return (True, False) if self.required or self.default is not None else (True, False, None)
-        if self.type == "enum":
-            return self.values if self.required or self.default is not None else self.values + (None,)
-        return None
+        return self.kind.domain(self)
 
-    # -- coercion ------------------------------------------------------------
     def coerce(self, value: Any, *, text: bool = False) -> Any:
         """The value as the engine holds it; ValueError says why not.
 
-        ``text`` is for values that arrive as text (CSV cells): booleans accept
-        yes/no words, integers digits, lists ``;``-separated, and dates the UK
-        day-first form as well as ISO.
+        ``text`` is for values that arrive as text (CSV cells, form answers):
+        booleans accept yes/no words, integers digits, lists ``;``-separated,
+        and dates the UK day-first form as well as ISO.
         """
-        kind = self.type
+        kind = self.kind
         if text and isinstance(value, str):
-            value = self._from_text(value)
-        if kind == "boolean":
-            if isinstance(value, bool):
-                return value
-            raise ValueError("must be true or false")
-        if kind == "integer":
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError("must be a whole number")
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError("must be a whole number")
-            low = self.minimum if self.minimum is not None else -MAX_INTEGER
-            high = self.maximum if self.maximum is not None else MAX_INTEGER
-            if not low <= value <= high:
-                raise ValueError(f"must be from {low} to {high}")
-            return value
-        if kind == "string":
-            if isinstance(value, bool) or not isinstance(value, (str, int)):
-                raise ValueError("must be text")
-            value = str(value)
-            if len(value) > MAX_STRING:
-                raise ValueError(f"is longer than {MAX_STRING:,} characters")
-            if has_lone_surrogate(value):
-                raise ValueError("holds a \\u escape that is half of a character (a lone surrogate)")
-            return value
-        if kind == "date":
-            try:
-                return parse_date(value, day_first=text)
-            except ShortYear as exc:
-                raise ValueError(str(exc)) from None
-            except ValueError:
-                form = "YYYY-MM-DD or DD/MM/YYYY" if text else "YYYY-MM-DD"
-                raise ValueError(f"must be a real date written {form}") from None
-        if kind == "enum":
-            if isinstance(value, str) and value in self.values:
-                return value
-            raise ValueError(f"must be one of {', '.join(self.values)}")
-        if kind == "list":
-            if not isinstance(value, list):
-                raise ValueError(f"must be a list of {', '.join(self.values)}")
-            bad = [v for v in value if not (isinstance(v, str) and v in self.values)]
-            if bad:
-                raise ValueError(f"may only hold {', '.join(self.values)}")
-            if len(set(value)) != len(value):
-                raise ValueError("lists the same value twice")
-            return list(value)
-        raise AssertionError(kind)  # pragma: no cover - validated at load
-
-    def _from_text(self, raw: str) -> Any:
-        value = raw.strip()
-        if self.type == "boolean":
-            word = value.lower()
-            if word in TRUE_WORDS:
-                return True
-            if word in FALSE_WORDS:
-                return False
-            raise ValueError("must be yes or no (true/false, y/n, 1/0)")
-        if self.type == "integer":
-            try:
-                return int(value)
-            except ValueError:
-                raise ValueError("must be a whole number") from None
-        if self.type == "list":
-            return [v.strip() for v in value.split(";") if v.strip()]
-        return value
+            value = kind.from_text(self, value)
+        return kind.coerce(self, value, text=text)
 
     def empty_value(self) -> Any:
-        return list(self.default) if self.type == "list" else self.default
+        """The value of a field the case leaves out (a fresh list for a list)."""
+        return list(self.default) if self.kind.is_list else self.default
 
-    # -- schema --------------------------------------------------------------
     def json_schema(self) -> dict:
-        schema: dict[str, Any] = {"description": self.question}
-        if self.type == "boolean":
-            schema["type"] = "boolean"
-        elif self.type == "integer":
-            schema["type"] = "integer"
-            if self.minimum is not None:
-                schema["minimum"] = self.minimum
-            if self.maximum is not None:
-                schema["maximum"] = self.maximum
-        elif self.type == "string":
-            schema.update(type="string", maxLength=MAX_STRING)
-        elif self.type == "date":
-            schema.update(type="string", format="date")
-        elif self.type == "enum":
-            schema["enum"] = list(self.values)
-        else:
-            schema.update(type="array", items={"enum": list(self.values)}, uniqueItems=True)
+        schema: dict[str, Any] = {"description": self.question, **self.kind.schema(self)}
         default = self.empty_value()
         if default is not None:
             schema["default"] = default.isoformat() if isinstance(default, _dt.date) else default
@@ -161,10 +395,10 @@ class CaseReader:
     def __init__(self, inputs: dict[str, Input]) -> None:
         self.inputs = inputs
         self.defaults = {n: i.empty_value() for n, i in inputs.items()}
-        self.lists = [n for n, i in inputs.items() if i.type == "list"]
+        self.lists = [n for n, i in inputs.items() if i.kind.is_list]
         self.required = [n for n, i in inputs.items() if i.required]
-        self.fast = {n: _fast_coercer(i) for n, i in inputs.items()}
-        self.text_fast = {n: _text_coercer(i) for n, i in inputs.items()}
+        self.fast = {n: i.kind.fast(i) for n, i in inputs.items()}
+        self.text_fast = {n: i.kind.text_fast(i) for n, i in inputs.items()}
 
     def read(self, case: Any, origin: Location, *, text: bool = False,
              ignore: frozenset = frozenset()) -> dict:
@@ -255,70 +489,6 @@ class CaseReader:
         }
 
 
-def _fast_coercer(spec: Input) -> Callable[[Any], Any]:
-    """A coercer for already-typed values (YAML, JSON) that accepts exactly what
-    :meth:`Input.coerce` accepts, and raises ValueError for anything else."""
-    kind = spec.type
-    if kind == "boolean":
-        def coerce(x):
-            if x is True or x is False:
-                return x
-            raise ValueError
-    elif kind == "enum":
-        allowed = frozenset(spec.values)
-
-        def coerce(x):
-            if type(x) is str and x in allowed:
-                return x
-            raise ValueError
-    elif kind == "date":
-        def coerce(x):
-            if type(x) is _dt.date:
-                return x
-            return spec.coerce(x)
-    elif kind == "integer":
-        low = spec.minimum if spec.minimum is not None else -MAX_INTEGER
-        high = spec.maximum if spec.maximum is not None else MAX_INTEGER
-
-        def coerce(x):
-            if type(x) is int and low <= x <= high:
-                return x
-            return spec.coerce(x)
-    else:
-        coerce = spec.coerce
-    return coerce
-
-
-def _text_coercer(spec: Input) -> Callable[[str], Any]:
-    """A coercer for CSV cells; ValueError sends the cell to the careful path.
-
-    A blank cell never reaches it (blank means the rulebook's default).
-    """
-    kind = spec.type
-    if kind == "boolean":
-        words = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
-
-        def coerce(x):
-            return words[x.strip().lower()]  # KeyError falls back
-    elif kind == "enum":
-        allowed = frozenset(spec.values)
-
-        def coerce(x):
-            x = x.strip()
-            if x in allowed:
-                return x
-            raise ValueError
-    elif kind == "string":
-        def coerce(x):
-            if len(x) <= MAX_STRING and (x.isascii() or not has_lone_surrogate(x)):
-                return x
-            raise ValueError
-    else:
-        def coerce(x):
-            return spec.coerce(x, text=True)
-    return coerce
-
-
 def _where(case: Any, name: str, origin: Location, key: bool = False) -> Location:
     if isinstance(case, YMap):
         found = loc_of(case, name, value=not key)
@@ -328,22 +498,19 @@ def _where(case: Any, name: str, origin: Location, key: bool = False) -> Locatio
 
 
 def input_from_spec(name: str, spec: dict, loc: Location) -> Input:
-    values = tuple(str(v) for v in spec.get("values", ()))
-    kind = spec["type"]
-    default = spec.get("default")
-    if "default" not in spec and kind == "boolean" and not spec.get("required"):
-        default = False  # booleans default to "no" unless the rulebook says otherwise
-    if default is None and kind == "list":
-        default = []
-    return Input(
+    field_ = Input(
         name=name,
-        type=kind,
+        type=spec["type"],
         question=spec.get("question", ""),
         required=bool(spec.get("required", False)),
-        default=default,
-        values=values,
+        default=spec.get("default"),
+        values=tuple(str(v) for v in spec.get("values", ())),
         minimum=spec.get("minimum"),
         maximum=spec.get("maximum"),
         source=spec.get("source"),
         loc=loc,
     )
+    # An explicit `default: null` stands, except that a list is never null.
+    if field_.default is None and ("default" not in spec or field_.kind.is_list):
+        field_.default = field_.kind.implicit_default(field_)
+    return field_

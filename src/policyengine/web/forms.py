@@ -9,12 +9,12 @@ every field, so the error summary can list them all at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CaseError, Location
 
-#: An enum with more options than this is a select, not radios.
-MAX_RADIOS = 6
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
 
 
 @dataclass
@@ -29,61 +29,21 @@ class Field:
     error: str = ""
 
 
-def _label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
-
-
-def fields(book, submitted: dict | None = None, errors: dict | None = None) -> list[Field]:
+def fields(book: Rulebook, submitted: dict | None = None, errors: dict | None = None) -> list[Field]:
     """The form's fields, filled with what was submitted (or the defaults)."""
     out = []
     for name, spec in book.inputs.items():
-        default = spec.default
+        kind = spec.kind
         if submitted is not None:
-            value = submitted.get(name, [] if spec.type == "list" else "")
-        elif spec.type == "boolean" and default is not None:
-            value = "yes" if default else "no"
-        elif spec.type == "list":
-            value = list(default or [])
-        elif default is not None:
-            value = default.isoformat() if hasattr(default, "isoformat") else str(default)
+            value = submitted.get(name, [] if kind.is_list else "")
+        elif spec.default is not None:
+            value = kind.form_default(spec.default)
         else:
             value = ""
-        if spec.type == "boolean":
-            kind, options = "radios", [("yes", "Yes"), ("no", "No")]
-        elif spec.type == "enum":
-            kind = "radios" if len(spec.values) <= MAX_RADIOS else "select"
-            options = [(v, _label(v)) for v in spec.values]
-        elif spec.type == "list":
-            kind, options = "checkboxes", [(v, _label(v)) for v in spec.values]
-        elif spec.type == "date":
-            kind, options = "date", []
-        elif spec.type == "integer":
-            kind, options = "number", []
-        else:
-            kind, options = "text", []
-        hint = f"Guidance: {spec.source}" if spec.source else ""
-        if spec.type == "integer" and (spec.minimum is not None or spec.maximum is not None):
-            hint = f"A whole number from {spec.minimum} to {spec.maximum}. " + hint
-        out.append(Field(name, spec.question, kind, spec.required, hint.strip(), options, value,
-                         (errors or {}).get(name, "")))
+        hint = kind.form_hint(spec) + (f"Guidance: {spec.source}" if spec.source else "")
+        out.append(Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(),
+                         kind.options(spec), value, (errors or {}).get(name, "")))
     return out
-
-
-def _message(spec, problem: str) -> str:
-    if spec.type == "boolean":
-        return "Select yes or no"
-    if spec.type == "enum":
-        return "Select one of the options"
-    if spec.type == "list":
-        return "Select only the options shown"
-    if spec.type == "date":
-        return "Enter a real date"
-    if spec.type == "integer":
-        low = spec.minimum if spec.minimum is not None else None
-        high = spec.maximum if spec.maximum is not None else None
-        return f"Enter a whole number from {low} to {high}" if low is not None and high is not None \
-            else "Enter a whole number"
-    return f"Check this answer: it {problem}"
 
 
 def _short(question: str) -> str:
@@ -92,7 +52,7 @@ def _short(question: str) -> str:
     return head + mark if mark else question
 
 
-def read(book, form) -> tuple[dict, dict, dict]:
+def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
     """(case values for the engine, what was submitted, errors by field name).
 
     ``form`` is a multidict (``getlist``) of the submitted form.
@@ -101,7 +61,7 @@ def read(book, form) -> tuple[dict, dict, dict]:
     raw: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, spec in book.inputs.items():
-        if spec.type == "list":
+        if spec.kind.is_list:
             chosen = [v for v in form.getlist(name) if v]
             submitted[name] = chosen
             text = ";".join(chosen)
@@ -115,7 +75,7 @@ def read(book, form) -> tuple[dict, dict, dict]:
         try:
             spec.coerce(text, text=True)
         except ValueError as exc:
-            errors[name] = _message(spec, str(exc))
+            errors[name] = spec.kind.form_error(spec, str(exc))
             continue
         raw[name] = text
     if not errors:
