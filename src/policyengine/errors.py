@@ -1,9 +1,11 @@
 """The engine's one family of exceptions.
 
-Errors are data: each carries a message and where it happened (file, line,
-column and the path of the field or element). How an error is printed is the
-caller's business; ``str(error)`` gives the one-line ``file:line:col: message``
-form the CLI uses.
+Errors are data: each carries a stable ``code`` (``case.missing_field``), a
+message, where it happened (file, line, column and the path of the field or
+element) and, where a name was mistyped, the likely ``suggestion``. How an
+error is printed is the caller's business: ``str(error)`` gives the one-line
+``file:line:col: message`` form the CLI uses, ``as_dict()`` the fields, and
+``exit_code`` the status a command line exits with (as click's exceptions do).
 """
 from __future__ import annotations
 
@@ -50,14 +52,27 @@ class Location:
 
 
 class PolicyEngineError(Exception):
-    """Base class of every error the engine raises on purpose."""
+    """Base class of every error the engine raises on purpose.
 
-    kind = "error"
+    ``code`` defaults to the class's; a call site may name a more specific
+    one. ``suggestion`` is the name a "did you mean" hint proposes: the hint
+    stays in the message where it is written, and is found there when the
+    call site does not pass it.
+    """
 
-    def __init__(self, message: str, location: Location | None = None) -> None:
+    #: A stable, short name for this kind of error (``area.problem``).
+    code = "error"
+    #: The status a command line exits with for this error.
+    exit_code = 1
+
+    def __init__(self, message: str, location: Location | None = None, *,
+                 code: str | None = None, suggestion: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.location = location or Location()
+        if code is not None:
+            self.code = code
+        self.suggestion = suggestion if suggestion is not None else suggested(message)
 
     @property
     def file(self) -> str | None:
@@ -78,13 +93,23 @@ class PolicyEngineError(Exception):
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
 
+    def as_dict(self) -> dict:
+        """The error as data, for a JSON report or an API response."""
+        loc = self.location
+        return {"code": self.code, "message": self.message, "file": loc.file, "line": loc.line,
+                "column": loc.column, "path": loc.path, "suggestion": self.suggestion}
+
 
 class YamlError(PolicyEngineError):
     """A file is not readable, safe YAML (or JSON)."""
 
+    code = "file.invalid"
+
 
 class RulebookError(PolicyEngineError):
     """A rulebook breaks the format or its own logic."""
+
+    code = "rulebook.invalid"
 
 
 #: Most problems of one rulebook listed; a last line counts the rest.
@@ -97,7 +122,7 @@ class RulebookInvalid(RulebookError):
     def __init__(self, errors: list[PolicyEngineError]) -> None:
         errors = sorted(errors, key=_sort_key)
         first = errors[0]
-        super().__init__(first.message, first.location)
+        super().__init__(first.message, first.location, suggestion=first.suggestion)
         if len(errors) > MAX_ERRORS:
             more = RulebookError(f"… and {len(errors) - MAX_ERRORS:,} more errors", Location(first.file))
             errors = errors[:MAX_ERRORS] + [more]
@@ -106,9 +131,15 @@ class RulebookInvalid(RulebookError):
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
 
+    def as_dict(self) -> dict:
+        """The first problem's fields, and every problem under ``errors``."""
+        return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
+
 
 class CaseError(PolicyEngineError):
     """A case file does not fit the rulebook's inputs."""
+
+    code = "case.invalid"
 
 
 class EvaluationError(PolicyEngineError):
@@ -118,13 +149,18 @@ class EvaluationError(PolicyEngineError):
     report that already names the case beside it.
     """
 
-    def __init__(self, message: str, location: Location | None = None, *, detail: str | None = None) -> None:
-        super().__init__(message, location)
+    code = "evaluation.failed"
+
+    def __init__(self, message: str, location: Location | None = None, *, detail: str | None = None,
+                 code: str | None = None) -> None:
+        super().__init__(message, location, code=code)
         self.detail = detail if detail is not None else message
 
 
 class RenderError(PolicyEngineError):
     """A document could not be rendered."""
+
+    code = "render.failed"
 
 
 def _sort_key(e: PolicyEngineError):
@@ -138,14 +174,33 @@ MAX_SUGGEST_CANDIDATES = 1_000
 MAX_HINTED_ERRORS = 100
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean `x`?)' hint when ``name`` is close to a candidate."""
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``name`` is likely a mistyping of, if any."""
     candidates = candidates if isinstance(candidates, (list, tuple, dict, set, frozenset)) \
         else list(candidates)
     if len(candidates) > MAX_SUGGEST_CANDIDATES:  # thousands of names: a hint is not worth the time
-        return ""
+        return None
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
+    return close[0] if close else None
+
+
+def hint(suggestion: str | None) -> str:
+    """The ' (did you mean `x`?)' a message shows for a suggestion ('' for none)."""
+    return f" (did you mean `{suggestion}`?)" if suggestion is not None else ""
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ' (did you mean `x`?)' hint when ``name`` is close to a candidate."""
+    return hint(closest(name, candidates))
+
+
+_HINT = re.compile(r" \(did you mean `([^`]*)`\?\)")
+
+
+def suggested(message: str) -> str | None:
+    """The name the message's "did you mean" hint proposes, if it has one."""
+    found = _HINT.search(message)
+    return found.group(1) if found else None
 
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_ ]{0,63}", re.ASCII)

@@ -14,6 +14,6 @@ def read_case_file(path: str) -> tuple[Any, Location]:
         raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
             raise YamlError(f"standard input is over the limit of {MAX_FILE_BYTES:,} bytes",
-                            Location("<stdin>"))
+                            Location("<stdin>"), code="file.too_large")
         return parse_case(decode(raw, "<stdin>"), "<stdin>"), Location("<stdin>")
     return load_case(path), Location(path)

@@ -22,7 +22,7 @@ from jinja2.parser import Parser
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import Calendar, Interval, parse_interval
-from ..errors import Location, RulebookError, suggest
+from ..errors import Location, RulebookError, closest, hint
 from .inputs import MAX_INTEGER
 
 _ENV = ImmutableSandboxedEnvironment()
@@ -223,8 +223,8 @@ class _Compiler:
         self.names: set = set()
         self.literals: list = []
 
-    def fail(self, message: str, node: nodes.Node | None = None) -> RulebookError:
-        return RulebookError(f"in expression `{_shown(self.source)}`: {message}", self.loc)
+    def fail(self, message: str, node: nodes.Node, **data: Any) -> RulebookError:
+        return fail(self.source, self.loc, message, node.lineno, **data)
 
     def const(self, value) -> str:
         self.consts.append(value)
@@ -233,24 +233,25 @@ class _Compiler:
     def visit(self, node: nodes.Node) -> str:
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
-            raise self.fail(f"{_describe(node)} is not allowed in a rulebook expression")
+            raise self.fail(f"{_describe(node)} is not allowed in a rulebook expression", node)
         return method(node)
 
     def visit_Const(self, node):
         value = node.value
         if not isinstance(value, (str, int, float, bool, type(None))):
-            raise self.fail("only text, numbers, true, false and none are allowed as constants")
+            raise self.fail("only text, numbers, true, false and none are allowed as constants", node)
         if isinstance(value, (int, float)) and not isinstance(value, bool) \
                 and not -MAX_NUMBER <= value <= MAX_NUMBER:
-            raise self.fail(f"a number is outside the limit of ±{MAX_NUMBER:,}")
+            raise self.fail(f"a number is outside the limit of ±{MAX_NUMBER:,}", node)
         return self.const(value)
 
     def visit_Name(self, node):
         if node.ctx != "load":
-            raise self.fail(f"`{node.name}` cannot be assigned to")
+            raise self.fail(f"`{node.name}` cannot be assigned to", node)
         if node.name not in self.known:
-            hint = suggest(node.name, self.known) if self.hints else ""
-            raise self.fail(f"unknown name `{node.name}`{hint}")
+            near = closest(node.name, self.known) if self.hints else None
+            raise self.fail(f"unknown name `{node.name}`{hint(near)}", node,
+                            code="expression.unknown_name", suggestion=near)
         self.names.add(node.name)
         return f"v[{node.name!r}]"
 
@@ -321,7 +322,7 @@ class _Compiler:
             elif op == "notin":
                 parts.append(f"(not f['in']({left}, {right}))")
             else:  # pragma: no cover - Jinja has no other comparison
-                raise self.fail(f"the comparison `{op}` is not allowed")
+                raise self.fail(f"the comparison `{op}` is not allowed", operand)
             left = right
         return "(" + " and ".join(parts) + ")"
 
@@ -337,19 +338,20 @@ class _Compiler:
 
     def visit_Call(self, node):
         if not isinstance(node.node, nodes.Name):
-            raise self.fail("only the named functions may be called")
+            raise self.fail("only the named functions may be called", node)
         name = node.node.name
         if name not in FUNCTION_NAMES:
-            hint = suggest(name, FUNCTION_NAMES)
-            raise self.fail(f"unknown function `{name}`{hint}; "
-                            f"the functions are {', '.join(FUNCTION_NAMES)}")
+            near = closest(name, FUNCTION_NAMES)
+            raise self.fail(f"unknown function `{name}`{hint(near)}; "
+                            f"the functions are {', '.join(FUNCTION_NAMES)}", node,
+                            code="expression.unknown_function", suggestion=near)
         if node.kwargs or node.dyn_args or node.dyn_kwargs:
-            raise self.fail(f"`{name}` takes plain arguments only")
-        self._check_arguments(name, node.args)
+            raise self.fail(f"`{name}` takes plain arguments only", node)
+        self._check_arguments(name, node.args, node)
         args = ", ".join(self.visit(a) for a in node.args)
         return f"f[{name!r}]({args})"
 
-    def _check_arguments(self, name: str, args: list) -> None:
+    def _check_arguments(self, name: str, args: list, call: nodes.Call) -> None:
         """The number of arguments, and the kind of each where it is known now.
 
         An input's declared type or a constant's kind that a function cannot
@@ -358,11 +360,11 @@ class _Compiler:
         wants = _ARGUMENTS.get(name)
         if wants is None:  # `first` takes any number of values of any kind
             if not args:
-                raise self.fail(f"`{name}` needs at least one argument")
+                raise self.fail(f"`{name}` needs at least one argument", call)
             return
         if len(args) != len(wants):
             raise self.fail(f"`{name}` takes {len(wants)} argument{'s' if len(wants) > 1 else ''}, "
-                            f"not {len(args)}")
+                            f"not {len(args)}", call)
         for i, (want, arg) in enumerate(zip(wants, args)):
             kind = self._kind_of(arg)
             if kind is None or kind == want or want == "interval" and kind in ("string", "enum"):
@@ -370,9 +372,9 @@ class _Compiler:
                     try:
                         parse_interval(arg.value)
                     except ValueError as exc:
-                        raise self.fail(f"`{arg.value}` {exc}") from None
+                        raise self.fail(f"`{arg.value}` {exc}", arg) from None
                 continue
-            raise self.fail(f"`{name}` needs {_KINDS[want]} as argument {i + 1}, not {_KINDS[kind]}")
+            raise self.fail(f"`{name}` needs {_KINDS[want]} as argument {i + 1}, not {_KINDS[kind]}", arg)
 
     def _kind_of(self, node) -> str | None:
         """What an argument is known to be before any case is read (None: not known)."""
@@ -388,12 +390,12 @@ class _Compiler:
     def visit_Filter(self, node):
         if node.name not in FILTERS or node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
             raise self.fail(f"the filter `{node.name}` is not allowed; the filters are "
-                            + ", ".join(FILTERS))
+                            + ", ".join(FILTERS), node)
         return f"f[{('|' + node.name)!r}]({self.visit(node.node)})"
 
     def visit_Test(self, node):
         if node.name not in TESTS or node.args or node.kwargs:
-            raise self.fail(f"the test `is {node.name}` is not allowed; use `is none`")
+            raise self.fail(f"the test `is {node.name}` is not allowed; use `is none`", node)
         return f"({self.visit(node.node)} {TESTS[node.name]})"
 
 
@@ -412,6 +414,20 @@ def _describe(node: nodes.Node) -> str:
 _TOO_DEEP = f"the expression is nested more than {MAX_EXPRESSION_DEPTH} levels deep"
 # Quoted text (whose brackets do not count), or one bracket.
 _BRACKETS = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[(\[{]|[)\]}]""", re.S)
+
+
+def fail(text: str, loc: Location, message: str, line: int | None = None, *,
+         code: str = "expression.invalid", suggestion: str | None = None) -> RulebookError:
+    """The error about expression ``text`` at ``loc``, quoting it.
+
+    ``line`` is the line within the expression (from Jinja's node or syntax
+    error). Only a block scalar (``when: |``) spans lines: its line k is k lines
+    below the ``|`` that ``loc`` names, so a problem on a later line is reported
+    there, with no column (Jinja gives none); the first line keeps ``loc``.
+    """
+    if line is not None and line > 1 and loc.line is not None:
+        loc = Location(loc.file, loc.line + line, None, loc.path)
+    return RulebookError(f"in expression `{_shown(text)}`: {message}", loc, code=code, suggestion=suggestion)
 
 
 def _shown(text: str, limit: int = 200) -> str:
@@ -452,26 +468,22 @@ def parse(source: str, loc: Location) -> nodes.Expr:
     if len(text) > MAX_EXPRESSION_CHARS:
         raise RulebookError(f"the expression is longer than {MAX_EXPRESSION_CHARS:,} characters", loc)
 
-    def fail(message: str) -> RulebookError:
-        return RulebookError(f"in expression `{_shown(text)}`: {message}", loc)
-
     try:
         if _bracket_depth(text) > MAX_EXPRESSION_DEPTH:
-            raise fail(_TOO_DEEP)
+            raise fail(text, loc, _TOO_DEEP, code="expression.too_deep")
         parser = Parser(_ENV, text, state="variable")
         expr = parser.parse_expression()
         if not parser.stream.eos:
-            raise TemplateSyntaxError(
-                f"unexpected `{parser.stream.current.value}` after the expression", 1
-            )
+            current = parser.stream.current
+            raise TemplateSyntaxError(f"unexpected `{current.value}` after the expression", current.lineno)
     except TemplateSyntaxError as exc:
-        raise fail(exc.message) from None
+        raise fail(text, loc, exc.message, exc.lineno, code="expression.syntax") from None
     except RecursionError:  # a long run of `not` or `-`: Jinja's parser recurses on each
-        raise fail(_TOO_DEEP) from None
+        raise fail(text, loc, _TOO_DEEP, code="expression.too_deep") from None
     except ValueError:  # Python refuses to read an integer of over 4,300 digits
-        raise fail(f"a number is outside the limit of ±{MAX_NUMBER:,}") from None
+        raise fail(text, loc, f"a number is outside the limit of ±{MAX_NUMBER:,}") from None
     if _depth(expr) > MAX_EXPRESSION_DEPTH:
-        raise fail(_TOO_DEEP)
+        raise fail(text, loc, _TOO_DEEP, code="expression.too_deep")
     return expr
 
 

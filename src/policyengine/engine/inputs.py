@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dates import ShortYear, parse_date
-from ..errors import CONTROL_CHARACTER, CaseError, Location, looks_like_a_name, suggest
+from ..errors import CONTROL_CHARACTER, CaseError, Location, closest, hint, looks_like_a_name
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 
 MAX_STRING = 10_000
@@ -403,7 +403,7 @@ class CaseReader:
     def read(self, case: Any, origin: Location, *, text: bool = False,
              ignore: frozenset = frozenset()) -> dict:
         if not isinstance(case, dict):
-            raise CaseError("a case must be a mapping of field names to values", origin)
+            raise CaseError("a case must be a mapping of field names to values", origin, code="case.not_a_mapping")
         values = dict(self.defaults)
         for name in self.lists:  # never share a default list between cases
             values[name] = list(values[name])
@@ -426,29 +426,32 @@ class CaseReader:
             if spec is None:
                 if not looks_like_a_name(name):
                     raise CaseError("a field's name is not one of the rulebook's inputs (the name is not "
-                                    "shown: it does not look like a field name)", origin)
-                hint = suggest(str(name), self.inputs)
-                raise CaseError(f"unknown field `{name}`{hint}", _where(case, name, origin, key=True))
+                                    "shown: it does not look like a field name)", origin, code="case.unknown_field")
+                near = closest(str(name), self.inputs)
+                raise CaseError(f"unknown field `{name}`{hint(near)}", _where(case, name, origin, key=True),
+                                code="case.unknown_field", suggestion=near)
             if raw is None or (text and isinstance(raw, str) and not raw.strip()):
                 continue
             try:
                 values[name] = spec.coerce(raw, text=text)
             except ValueError as exc:
-                raise CaseError(f"field `{name}` {exc}", _where(case, name, origin)) from None
+                raise CaseError(f"field `{name}` {exc}", _where(case, name, origin), code="case.invalid_value") from None
         return self._check_required(values, origin)
 
     def _check_required(self, values: dict, origin: Location) -> dict:
         for name in self.required:
             value = values[name]
             if value is None:
-                raise CaseError(f"missing required field `{name}`", origin.at(name))
+                raise CaseError(f"missing required field `{name}`", origin.at(name), code="case.missing_field")
             if type(value) is str and not value.strip():
-                raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name))
+                raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name),
+                                code="case.missing_field")
         case_id = values.get("case_id")
         if type(case_id) is str and CONTROL_CHARACTER.search(case_id):
             raise CaseError("field `case_id` holds a control character (such as a line break or a tab) or "
                             "an invisible formatting character (such as a right-to-left mark): a case "
-                            "reference must be one line of visible text", origin.at("case_id"))
+                            "reference must be one line of visible text", origin.at("case_id"),
+                            code="case.control_character")
         return values
 
     def _check_text(self, case: dict, origin: Location) -> None:
@@ -456,9 +459,10 @@ class CaseReader:
         ``\\udc00`` escape): no message, page or file could show it."""
         for name, value in case.items():
             if isinstance(name, str) and has_lone_surrogate(name):
-                raise CaseError(SURROGATE_PROBLEM, origin)
+                raise CaseError(SURROGATE_PROBLEM, origin, code="case.lone_surrogate")
             if isinstance(value, str) and has_lone_surrogate(value):
-                raise CaseError(SURROGATE_PROBLEM, origin.at(name) if name in self.inputs else origin)
+                raise CaseError(SURROGATE_PROBLEM, origin.at(name) if name in self.inputs else origin,
+                                code="case.lone_surrogate")
 
     def case_id_of(self, case: Any) -> str | None:
         """The case's ``case_id`` if it is one the reader accepts, else None.
