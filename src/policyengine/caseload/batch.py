@@ -27,6 +27,7 @@ from typing import Any, Iterable, Iterator
 
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, printable, suggest
 from ..engine.evaluate import jsonable, provenance, run, warnings
+from ..engine.values import for_csv as csv_cell
 from .lines import EXCEL_ENCODING, MAX_LINE, CsvRecords, Decoder, Line, scan_line, physical_lines, split_row
 from ..engine.load import SURROGATE_PROBLEM as _SURROGATE_PROBLEM, JsonProblem, YamlError, load_case, strict_json
 
@@ -813,21 +814,6 @@ def _nameless(folder: str) -> int | None:
 
 def _error_text(result: Result) -> str:
     return f"field `{result.field}`: {result.error}" if result.field and "`" not in result.error else result.error
-
-
-_CELL = {
-    type(None): lambda v: "",
-    bool: lambda v: "true" if v else "false",
-    str: lambda v: v,
-    list: lambda v: ";".join(str(jsonable(x)) for x in v),
-    _dt.date: _dt.date.isoformat,
-}
-
-
-def csv_cell(value: Any) -> str:
-    """A value as one CSV cell: lists joined with `;`, dates ISO, booleans true/false."""
-    convert = _CELL.get(type(value))
-    return convert(value) if convert else str(jsonable(value))
 
 
 def writes_over_input(input_path: str, output: str | None) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .batch import Duplicates, Result
 from ..engine.evaluate import jsonable
+from ..engine.values import tally_key as _key
 
 
 @dataclass
@@ -42,14 +43,6 @@ class Worklist:
             "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
             "duplicates": list(self.duplicates),
         }
-
-
-def _key(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(jsonable(value))
 
 
 def names_used(book) -> tuple:

@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._version import __version__
-from .dates import Interval
 from ..errors import CaseError, EvaluationError, Location
 from .expressions import ExprFault
+from .values import for_json
+
+#: The old name of :func:`values.for_json`, for callers outside the engine.
+jsonable = for_json
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class Step:
     location: str
 
     def as_dict(self) -> dict:
-        return {"outcome": self.outcome, "value": jsonable(self.value), "because": self.because,
+        return {"outcome": self.outcome, "value": for_json(self.value), "because": self.because,
                 "source": self.source, "rule": self.rule, "location": self.location}
 
 
@@ -49,7 +52,7 @@ class Decision:
             "rulebook": book.meta.as_dict(),
             "case_id": self.case_id,
             "as_of": self.as_of.isoformat(),
-            "outcomes": {k: jsonable(v) for k, v in self.outcomes.items()},
+            "outcomes": {k: for_json(v) for k, v in self.outcomes.items()},
             "explanation": [s.as_dict() for s in self.explanation],
             "documents": list(self.documents),
             "warnings": list(self.warnings),
@@ -60,16 +63,6 @@ class Decision:
 def provenance(book) -> dict:
     return {"rulebook_id": book.meta.id, "rulebook_version": book.meta.version,
             "rulebook_sha256": book.sha256, "engine_version": __version__}
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, Interval):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def read_case(book, case: Any, origin: Location | None = None, **kwargs) -> dict:

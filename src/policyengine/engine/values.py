@@ -1,10 +1,51 @@
-"""How a decision reads for people (the text format of ``evaluate``)."""
+"""Every way a value becomes text: JSON, a CSV cell, words, a page.
+
+One module, so a date or a list reads the same wherever it is shown: an
+outcome is a boolean, a number, text, a date, an interval, a list of these,
+or None. ``text`` (the decision's text report) is presentation and is due to
+move to ``formats``.
+"""
 from __future__ import annotations
 
 import datetime as _dt
 from typing import Any
 
-from .dates import Interval
+from .dates import Interval, long_date
+
+
+def for_json(value: Any) -> Any:
+    """A value as JSON holds it: dates ISO, intervals in words, lists as lists."""
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, Interval):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [for_json(v) for v in value]
+    return value
+
+
+_CELL = {
+    type(None): lambda v: "",
+    bool: lambda v: "true" if v else "false",
+    str: lambda v: v,
+    list: lambda v: ";".join(str(for_json(x)) for x in v),
+    _dt.date: _dt.date.isoformat,
+}
+
+
+def for_csv(value: Any) -> str:
+    """A value as one CSV cell: lists joined with `;`, dates ISO, booleans true/false."""
+    convert = _CELL.get(type(value))
+    return convert(value) if convert else str(for_json(value))
+
+
+def tally_key(value: Any) -> str:
+    """A value as the key of a count (a worklist's summary): none, yes/no, else its JSON text."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(for_json(value))
 
 
 def words(value: Any, *, brackets: bool = True) -> str:
@@ -26,6 +67,7 @@ def words(value: Any, *, brackets: bool = True) -> str:
 
 
 def show(value: Any) -> str:
+    """A value in the decision's text report: lists one per line unless short words."""
     if value is None:
         return "— (not applicable)"
     if isinstance(value, bool):
@@ -43,6 +85,19 @@ def show(value: Any) -> str:
     if value == "":
         return '"" (empty)'
     return str(value)
+
+
+def for_page(value: Any) -> str:
+    """An outcome as a practitioner reads it: dates the British way, words capitalised."""
+    if value is None:
+        return "Not applicable"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, _dt.date):
+        return long_date(value)
+    if isinstance(value, str) and value and " " not in value:
+        return value.replace("_", " ").capitalize()
+    return show(value) if not isinstance(value, list) else ", ".join(map(for_page, value)) or "None"
 
 
 def text(decision, *, explain: bool = False) -> str:

@@ -38,7 +38,7 @@ from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, Re
 from ..engine.evaluate import jsonable
 from ..engine.load import JsonProblem, strict_json
 from ..engine.render import render
-from ..engine.values import show
+from ..engine.values import for_page as _display
 from ..caseload.worklist import build, names_used
 from . import forms
 
@@ -212,19 +212,6 @@ def _hidden_case(text: str) -> dict:
     if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
         raise HTTPException(400, "The case could not be read")
     return raw
-
-
-def _display(value: Any) -> str:
-    """An outcome as a practitioner reads it: dates the British way, words capitalised."""
-    if value is None:
-        return "Not applicable"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, _dt.date):
-        return long_date(value)
-    if isinstance(value, str) and value and " " not in value:
-        return value.replace("_", " ").capitalize()
-    return show(value) if not isinstance(value, list) else ", ".join(map(_display, value)) or "None"
 
 
 def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYTES,
