@@ -1,19 +1,24 @@
 """Stage 4, evaluate: a case in, a :class:`Decision` out.
 
 The compiled elements run in dependency order over one dict of values. The
-explanation is built from the reasons the elements return, only for the
-outcomes reported (or for every element with ``explain=True``).
+explanation is built from the reasons the elements return, on first reading
+(``Decision.explanation`` or ``as_dict()``), so a caller that wants only the
+outcomes does not pay for text nobody reads; it covers the outcomes reported,
+or every element's every output with ``explain=True``.
 """
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..errors import CaseError, EvaluationError, Location
 from .expressions import ExprFault
 from .values import for_json
+
+if TYPE_CHECKING:
+    from .compile import Rulebook
 
 #: The old name of :func:`values.for_json`, for callers outside the engine.
 jsonable = for_json
@@ -21,6 +26,8 @@ jsonable = for_json
 
 @dataclass(frozen=True)
 class Step:
+    """One outcome, its value, and why: the rule, cell or band that decided it."""
+
     outcome: str
     value: Any
     because: str
@@ -35,15 +42,32 @@ class Step:
 
 @dataclass
 class Decision:
-    rulebook: Any
+    """What a rulebook decided for one case on one date.
+
+    ``as_of`` is the date the case was decided as of; ``as_of_defaulted`` is
+    true when the caller gave none and it is the day :func:`evaluate` ran.
+    ``explanation`` is built from ``values`` and ``reasons`` on first reading.
+    """
+
+    rulebook: Rulebook
     case_id: str
     as_of: _dt.date
     values: dict
     outcomes: dict
-    explanation: list[Step]
     documents: list[str]
     warnings: list[str]
     reasons: dict = field(repr=False, default_factory=dict)
+    #: Explain every element's every output, not just the reported outcomes.
+    explain_all: bool = field(default=False, repr=False)
+    as_of_defaulted: bool = False
+    _steps: list[Step] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def explanation(self) -> list[Step]:
+        """Each reported outcome (with ``explain``, every output) and why."""
+        if self._steps is None:
+            self._steps = explanation(self.rulebook, self.values, self.reasons, every=self.explain_all)
+        return self._steps
 
     def as_dict(self) -> dict:
         """The stable JSON contract of ``evaluate --format json``."""
@@ -60,17 +84,30 @@ class Decision:
         }
 
 
-def provenance(book) -> dict:
+def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = False) -> list[Step]:
+    """The steps of a decision: the reported outcomes in order, or with
+    ``every`` each element's every output."""
+    shown = [out for el in book.elements for out in el.outputs] if every else book.outcomes
+    steps = []
+    for out in shown:
+        el = book.producers[out]
+        reason = reasons[el.name]
+        steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
+                          reason.label, f"{reason.loc.file}:{reason.loc.line}"))
+    return steps
+
+
+def provenance(book: Rulebook) -> dict:
     return {"rulebook_id": book.meta.id, "rulebook_version": book.meta.version,
             "rulebook_sha256": book.sha256, "engine_version": __version__}
 
 
-def read_case(book, case: Any, origin: Location | None = None, **kwargs) -> dict:
+def read_case(book: Rulebook, case: Any, origin: Location | None = None, **kwargs) -> dict:
     """Check a raw case against the rulebook's inputs; the values the rules read."""
     return book.reader.read(case, origin or Location(), **kwargs)
 
 
-def run(book, values: dict, as_of: _dt.date, *, reasons: bool = True) -> dict | None:
+def run(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) -> dict | None:
     """Run every element over ``values`` (modified in place).
 
     Returns the reason of each element, or None with ``reasons=False`` (the
@@ -111,24 +148,26 @@ def _clean(exc: Exception) -> str:
     return f"an unexpected error ({type(exc).__name__})"
 
 
-def evaluate(book, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
+def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
              origin: Location | None = None) -> Decision:
-    """Evaluate one case (a mapping, as loaded from YAML/JSON) against ``book``."""
-    as_of = as_of or _dt.date.today()
+    """Evaluate one case (a mapping, as loaded from YAML/JSON) against ``book``.
+
+    ``as_of`` is the date to decide as of. Left out (None), it is today's
+    date where the process runs, as for the command line's ``--as-of``; the
+    decision records the date used and that it was defaulted. Pass it for
+    results that do not change from one day to the next. ``explain`` makes
+    the explanation cover every element's every output, not just the
+    reported outcomes. Raises :class:`CaseError` for a case that does not fit
+    the inputs and :class:`EvaluationError` for a rule that cannot run on it.
+    """
+    defaulted = as_of is None
+    as_of = _dt.date.today() if as_of is None else as_of
     values = read_case(book, case, origin)
     reasons = run(book, values, as_of)
     outcomes = {name: values[name] for name in book.outcomes}
-    # The reported outcomes, in order; with explain, every element's every output.
-    shown = [out for el in book.elements for out in el.outputs] if explain else book.outcomes
-    steps = []
-    for out in shown:
-        el = book.producers[out]
-        reason = reasons[el.name]
-        steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
-                          reason.label, f"{reason.loc.file}:{reason.loc.line}"))
     docs = [d.id for d in book.documents.values() if _applies(d, values)]
-    return Decision(book, values["case_id"], as_of, values, outcomes, steps, docs,
-                    warnings(book, as_of), reasons)
+    return Decision(book, values["case_id"], as_of, values, outcomes, docs, warnings(book, as_of), reasons,
+                    explain_all=explain, as_of_defaulted=defaulted)
 
 
 def _applies(doc, values: dict) -> bool:
@@ -140,7 +179,7 @@ def _applies(doc, values: dict) -> bool:
         raise _failed(values, "documents", doc.id, doc.loc, exc) from None
 
 
-def warnings(book, as_of: _dt.date) -> list[str]:
+def warnings(book: Rulebook, as_of: _dt.date) -> list[str]:
     meta = book.meta
     found = []
     if as_of > meta.review_by:
@@ -156,4 +195,4 @@ def warnings(book, as_of: _dt.date) -> list[str]:
     return found
 
 
-__all__ = ["Decision", "Step", "evaluate", "read_case", "run", "CaseError"]
+__all__ = ["Decision", "Step", "evaluate", "explanation", "read_case", "run", "CaseError"]
