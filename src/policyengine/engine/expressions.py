@@ -128,57 +128,62 @@ def _need_list(name: str, value) -> None:
         raise ExprFault(f"`{name}` needs a list, got {type(value).__name__}")
 
 
-def functions(calendar: Calendar) -> dict[str, Callable]:
-    """The named functions an expression may call, bound to a calendar."""
+def _interval(value) -> Interval:
+    if isinstance(value, Interval):
+        return value
+    try:
+        return parse_interval(value)
+    except ValueError as exc:
+        raise ExprFault(f"the value {exc}") from None  # never the value itself
 
-    def interval(value) -> Interval:
-        if isinstance(value, Interval):
-            return value
-        try:
-            return parse_interval(value)
-        except ValueError as exc:
-            raise ExprFault(f"the value {exc}") from None  # never the value itself
+
+def _days_between(a, b):
+    if a is None or b is None:
+        return None
+    _need_date("days_between", a)
+    _need_date("days_between", b)
+    return (b - a).days
+
+
+def _first(*values):
+    """The first value that is not null (e.g. ``first(last_contact, date_added)``)."""
+    return next((v for v in values if v is not None), None)
+
+
+def _any_in(items, candidates):
+    if items is None:
+        return False
+    _need_list("any_in", items)
+    _need_list("any_in", candidates)
+    return any(i in candidates for i in items)
+
+
+def _only(items, candidates):
+    """The items that are among the candidates, in the items' order."""
+    if items is None:
+        return []
+    _need_list("only", items)
+    _need_list("only", candidates)
+    return [i for i in items if i in candidates]
+
+
+def functions(calendar: Calendar) -> dict[str, Callable]:
+    """The named functions an expression may call, date arithmetic bound to a calendar."""
 
     def add(day, every):
         if day is None:
             return None
         _need_date("add", day)
-        return calendar.add(day, interval(every))
+        return calendar.add(day, _interval(every))
 
     def subtract(day, every):
         if day is None:
             return None
         _need_date("subtract", day)
-        step = interval(every)
+        step = _interval(every)
         if step.unit == "working days":
             return calendar.add_working_days(day, -step.count)
         return calendar.add(day, Interval(-step.count, step.unit))
-
-    def days_between(a, b):
-        if a is None or b is None:
-            return None
-        _need_date("days_between", a)
-        _need_date("days_between", b)
-        return (b - a).days
-
-    def first(*values):
-        """The first value that is not null (e.g. ``first(last_contact, date_added)``)."""
-        return next((v for v in values if v is not None), None)
-
-    def any_in(items, candidates):
-        if items is None:
-            return False
-        _need_list("any_in", items)
-        _need_list("any_in", candidates)
-        return any(i in candidates for i in items)
-
-    def only(items, candidates):
-        """The items that are among the candidates, in the items' order."""
-        if items is None:
-            return []
-        _need_list("only", items)
-        _need_list("only", candidates)
-        return [i for i in items if i in candidates]
 
     def is_working_day(day):
         if day is None:
@@ -186,15 +191,8 @@ def functions(calendar: Calendar) -> dict[str, Callable]:
         _need_date("is_working_day", day)
         return calendar.is_working_day(day)
 
-    return {
-        "add": add,
-        "subtract": subtract,
-        "days_between": days_between,
-        "first": first,
-        "any_in": any_in,
-        "only": only,
-        "is_working_day": is_working_day,
-    }
+    return {"add": add, "subtract": subtract, "days_between": _days_between, "first": _first,
+            "any_in": _any_in, "only": _only, "is_working_day": is_working_day}
 
 
 #: What each function's arguments must be (``first`` takes any values).
