@@ -104,8 +104,8 @@ def test_a_bug_in_validate_test_or_serve_is_one_internal_error_line_not_a_traceb
         raise RuntimeError("a case's data would be in here")
 
     monkeypatch.setattr(cli_module, "load_rulebook", crash)
-    monkeypatch.setattr("policyengine.web.app.load_rulebook", crash)
-    monkeypatch.setattr("policyengine.web.app._load_all", crash)
+    monkeypatch.setattr("policyengine.web.catalogue.load_rulebook", crash)
+    monkeypatch.setattr("policyengine.web.app.load_all", crash)
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: None)
     result = cli(*command)
     assert (result.exit_code, result.stderr) == (1, INTERNAL)

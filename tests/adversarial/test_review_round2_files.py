@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from policyengine.web import app as web
+from policyengine.web import pages as web_pages
 from policyengine.web import create_app
 
 from ..conftest import ROOT
@@ -292,7 +293,7 @@ class Held:
 
 def test_four_slow_uploads_leave_single_case_evaluations_their_own_threads(monkeypatch):
     held = Held()
-    monkeypatch.setattr(web, "build", held.hold(web.build))
+    monkeypatch.setattr(web_pages, "build", held.hold(web_pages.build))
     app = create_app(str(ROOT / "rulebooks"))
     case = json.loads((ROOT / "examples" / "knowsley" / "straightforward.json").read_text())
     body = f"{HEADER}\nA1,full,low,low,low,2026-11-01\n".encode()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from policyengine.web import app as web
+from policyengine.web import catalogue, pages
 from policyengine.web import create_app
 
 from ..conftest import MINIMAL, ROOT
@@ -53,7 +53,7 @@ class Gate:
 
 def test_a_slow_caseload_upload_does_not_stop_another_user_being_answered(monkeypatch):
     gate = Gate()
-    monkeypatch.setattr(web, "build", gate.hold(web.build))
+    monkeypatch.setattr(pages, "build", gate.hold(pages.build))
     app = create_app(str(ROOT / "rulebooks"))
 
     async def scenario():
@@ -77,7 +77,7 @@ def test_a_slow_caseload_upload_does_not_stop_another_user_being_answered(monkey
 
 def test_a_request_that_works_too_long_is_answered_with_503_and_the_server_carries_on(monkeypatch):
     gate = Gate()
-    monkeypatch.setattr(web, "build", gate.hold(web.build))
+    monkeypatch.setattr(pages, "build", gate.hold(pages.build))
     client = TestClient(create_app(str(ROOT / "rulebooks"), max_seconds=0.2))
     try:
         page = upload(client, CASELOAD)
@@ -198,14 +198,14 @@ def test_one_id_in_two_files_serves_neither(tmp_path):
 
 
 def test_a_rulebook_that_crashes_the_loader_is_listed_and_the_rest_are_served(folder, monkeypatch):
-    load = web.load_rulebook
+    load = catalogue.load_rulebook
 
     def crash_on_broken(path):
         if path.endswith("<i>broken.yaml"):
             raise RecursionError("maximum recursion depth exceeded")
         return load(path)
 
-    monkeypatch.setattr(web, "load_rulebook", crash_on_broken)
+    monkeypatch.setattr(catalogue, "load_rulebook", crash_on_broken)
     client = TestClient(create_app(str(folder)))
     broken = f"{folder}/&lt;i&gt;broken.yaml"
     assert (f"{broken}: internal error (RecursionError) while loading; run policyengine validate {broken}"
@@ -219,7 +219,7 @@ def test_a_bug_while_answering_is_a_500_page_and_one_line_on_stderr_without_its_
     def crash(*args, **kwargs):
         raise RuntimeError("Pat Example, diagnosis")  # a bug's message may hold a case's data
 
-    monkeypatch.setattr(web, "render_docs", crash)
+    monkeypatch.setattr(pages, "render_docs", crash)
     monkeypatch.setattr("policyengine.engine.compile.Rulebook.evaluate", crash, raising=False)
     monkeypatch.delenv("POLICYENGINE_DEBUG", raising=False)
     client = TestClient(create_app(str(ROOT / "rulebooks")))

@@ -30,6 +30,8 @@ import os
 import stat
 import sys
 import time
+import weakref
+from typing import TYPE_CHECKING
 
 from jinja2 import BaseLoader, StrictUndefined, meta, nodes, select_autoescape
 from jinja2.compiler import CodeGenerator
@@ -42,6 +44,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .dates import long_date
 from ..errors import Location, RenderError, RulebookError, suggest
 from .load import open_regular
+
+if TYPE_CHECKING:  # for annotations only: compile.py uses this module's template checks
+    from .compile import Rulebook
+    from .evaluate import Decision
 
 #: Template names that are HTML or XML, so every value put into them is escaped.
 HTML_SUFFIXES = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2", "html.jinja", "xml.jinja")
@@ -319,15 +325,21 @@ def _make_environment(folders, functions, hashes=None) -> _Sandbox:
     return env
 
 
-def environment(book) -> _Sandbox:
+#: Each compiled rulebook's template environment, by ``id(book)``; an entry goes when its
+#: rulebook does (a Rulebook is a mutable dataclass, so it cannot be a WeakKeyDictionary's key).
+_environments: dict[int, _Sandbox] = {}
+
+
+def environment(book: Rulebook) -> _Sandbox:
     """The rulebook's template environment, for checking templates (made once per rulebook)."""
-    env = book.__dict__.get("_template_env")
+    env = _environments.get(id(book))
     if env is None:
-        env = book.__dict__["_template_env"] = _make_environment(book.template_dirs, book.functions)
+        env = _environments[id(book)] = _make_environment(book.template_dirs, book.functions)
+        weakref.finalize(book, _environments.pop, id(book), None)
     return env
 
 
-def template_path(book, name: str) -> str:
+def template_path(book: Rulebook, name: str) -> str:
     """The file a template name resolves to: the fork's own folder first, then its bases'."""
     try:
         found = TemplateFolders(book.template_dirs).find(name)
@@ -336,7 +348,7 @@ def template_path(book, name: str) -> str:
     return found or os.path.join(book.template_dirs[0], name)
 
 
-def check_templates(book) -> list[RulebookError]:
+def check_templates(book: Rulebook) -> list[RulebookError]:
     """Every document's template exists, parses, and reads only declared names and
     filters; no file in the templates folders is a link out of them, or too large to read."""
     problems: list[RulebookError] = []
@@ -474,7 +486,7 @@ def _file_problems(folder: str, files, book) -> list[RulebookError]:
     return problems
 
 
-def hash_templates(book, digest) -> dict[str, str]:
+def hash_templates(book: Rulebook, digest) -> dict[str, str]:
     """Feed ``digest`` every file a document can include: each entry of each
     templates folder, in order, as its relative path and then its bytes (a
     regular file) or where it points (a link; the file it reaches inside the
@@ -504,7 +516,7 @@ def hash_templates(book, digest) -> dict[str, str]:
     return hashes
 
 
-def context(decision, document=None) -> dict:
+def context(decision: Decision, document=None) -> dict:
     book = decision.rulebook
     ctx = dict(decision.values)
     ctx.update(
@@ -524,7 +536,7 @@ def context(decision, document=None) -> dict:
     return ctx
 
 
-def render(decision, document_id: str, *, deadline: float | None = None) -> str:
+def render(decision: Decision, document_id: str, *, deadline: float | None = None) -> str:
     """Render one of the rulebook's documents for a decision (in a worker process).
 
     ``deadline`` (a ``time.monotonic()`` time) is when the caller stops waiting: the

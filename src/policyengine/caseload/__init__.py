@@ -1,0 +1,1 @@
+"""Caseloads: many cases read, decided and summed up (batch, worklist, impact)."""

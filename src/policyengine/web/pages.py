@@ -1,0 +1,210 @@
+"""The HTML pages: the index, a rulebook's policy, the case form and its decision,
+a document, and a caseload upload with its worklist."""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import json
+import re
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from ..caseload.batch import Formatter, decide_all, read_csv_bytes
+from ..caseload.worklist import build, names_used
+from ..change.document import render_docs
+from ..engine.compile import Rulebook
+from ..engine.load import JsonProblem, strict_json
+from ..engine.render import render
+from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
+from . import forms
+from .security import PREVIEW_SECONDS, SECURITY_HEADERS, checked_form
+from .site import Site, site_of
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def index(request: Request):
+    site = site_of(request)
+    today = _dt.date.today()
+    return site.page(request, "index.html.j2", books=list(site.books.values()), problems=site.problems, today=today)
+
+
+@router.get("/rulebooks/{rulebook_id}", response_class=HTMLResponse, include_in_schema=False)
+async def policy(request: Request, rulebook_id: str):
+    site = site_of(request)
+    html = await site.workers.off_loop(render_docs, site.book(rulebook_id), "html")
+    # The policy document carries its own styles: allow exactly those, by hash.
+    styles = re.findall(r"<style>(.*?)</style>", html, flags=re.S)
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+                      for s in styles)
+    csp = SECURITY_HEADERS["Content-Security-Policy"].replace("style-src 'self'", f"style-src 'self' {hashes}")
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+
+
+# -- one case: the form, its decision, and a document ---------------------------------
+@router.get("/rulebooks/{rulebook_id}/evaluate", response_class=HTMLResponse, include_in_schema=False)
+def evaluate_form(request: Request, rulebook_id: str):
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    return site.page(request, "form.html.j2", book=book, fields=forms.fields(book), errors={},
+                     as_of=_dt.date.today().isoformat())
+
+
+@router.post("/rulebooks/{rulebook_id}/evaluate", response_class=HTMLResponse, include_in_schema=False)
+async def evaluate_submit(request: Request, rulebook_id: str):
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    form = await checked_form(request, site.max_body)
+    raw, submitted, errors = forms.read(book, form)
+    as_of_text = str(form.get("as_of") or "")
+    try:
+        as_of = as_of_from(as_of_text)
+    except HTTPException:
+        errors["as_of"] = "Enter a real date for the decision"
+        as_of = None
+    if errors:
+        return _form_again(site, request, book, submitted, errors, as_of_text)
+    previews_until = time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
+    return await site.workers.off_loop(_decision_page, site, request, book, raw, submitted, as_of, as_of_text,
+                                       previews_until, book=book)
+
+
+def _form_again(site: Site, request: Request, book: Rulebook, submitted: dict, errors: dict,
+                as_of_text: str):
+    return site.page(request, "form.html.j2", 422, book=book, fields=forms.fields(book, submitted, errors),
+                     errors=errors, as_of=as_of_text)
+
+
+def _decision_page(site: Site, request: Request, book: Rulebook, raw: dict, submitted: dict, as_of: _dt.date,
+                   as_of_text: str, previews_until: float):
+    """The decision, with a preview of each document (in a worker thread)."""
+    try:
+        decision = book.evaluate(_typed(book, raw), as_of)
+    except (CaseError, EvaluationError) as exc:
+        return _form_again(site, request, book, submitted, {exc.path or "case_id": exc.message}, as_of_text)
+    previews = {}
+    for doc_id in decision.documents:  # all in one time budget, so the page is always shown
+        try:
+            previews[doc_id] = render(decision, doc_id, deadline=previews_until)
+        except RenderError as exc:
+            previews[doc_id] = f"This document could not be prepared: {exc.message}"
+    return site.page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
+                     case_json=json.dumps(raw), as_of=as_of.isoformat())
+
+
+@router.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
+async def document(request: Request, rulebook_id: str, document_id: str):
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    form = await checked_form(request, site.max_body)
+    raw = _hidden_case(form.get("case") or "{}")
+    as_of = as_of_from(form.get("as_of"))
+    until = time.monotonic() + site.max_seconds
+    decision, text = await site.workers.off_loop(_decide_and_render, book, raw, as_of, document_id, until,
+                                                 book=book)
+    doc = book.documents[document_id]
+    if form.get("action") == "download":
+        return Response(text, media_type="text/markdown; charset=utf-8",
+                        headers=_attachment(f"{book.meta.id}-{document_id}-{decision.case_id}.md"))
+    return site.page(request, "document.html.j2", book=book, doc=doc, text=text, decision=decision)
+
+
+def _decide_and_render(book: Rulebook, raw: dict, as_of: _dt.date, document_id: str, until: float):
+    try:
+        decision = book.evaluate(_typed(book, raw), as_of)
+        return decision, render(decision, document_id, deadline=until)
+    except PolicyEngineError as exc:
+        raise HTTPException(400, exc.message) from None
+
+
+# -- a caseload: the upload and its worklist ---------------------------------------------
+@router.get("/rulebooks/{rulebook_id}/upload", response_class=HTMLResponse, include_in_schema=False)
+def upload_form(request: Request, rulebook_id: str):
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    return site.page(request, "upload.html.j2", book=book, error="", as_of=_dt.date.today().isoformat(),
+                     ignore="")
+
+
+@router.post("/rulebooks/{rulebook_id}/upload", include_in_schema=False)
+async def upload_submit(request: Request, rulebook_id: str):
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    form = await checked_form(request, site.max_body, ("caseload",), max_files=1, max_fields=20,
+                              max_part_size=site.max_body)
+    upload = form.get("caseload")
+    as_of_text = str(form.get("as_of") or "")
+    ignore_text = str(form.get("ignore") or "")
+    ignore = [c.strip() for c in ignore_text.split(",") if c.strip()]
+
+    def again(message: str, status: int = 422):
+        return site.page(request, "upload.html.j2", status, book=book, error=message, as_of=as_of_text,
+                         ignore=ignore_text)
+
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return again("Choose a CSV file to upload")
+    try:
+        as_of = as_of_from(as_of_text)
+    except HTTPException:
+        return again("Enter a real date, written YYYY-MM-DD")
+    raw = await upload.read()  # held in memory for this request only
+    download = form.get("action") == "download"
+    try:
+        return await site.workers.off_loop(caseload_answer, site, request, book, raw, upload.filename, as_of,
+                                           ignore, download, upload=True)
+    except PolicyEngineError as exc:  # the page's box, not the command line's flag, skips a column
+        return again(exc.message.replace("with --ignore-column", "under “Columns to skip”"))
+
+
+def caseload_answer(site: Site, request: Request, book: Rulebook, raw: bytes, filename: str, as_of: _dt.date,
+                    ignore: list[str], download: bool) -> Response:
+    """An uploaded caseload decided: every decision as a CSV to download, or the
+    worklist page. Runs in a worker thread: reading and deciding a caseload takes time."""
+    records = read_csv_bytes(raw, filename, book, ignore)
+    if download:
+        formatter = Formatter(book, as_of, "csv")
+        results = list(decide_all(book, records, as_of))
+        body = formatter.header() + formatter.chunk(results).text
+        return Response(body, media_type="text/csv; charset=utf-8",
+                        headers=_attachment(f"{book.meta.id}-decisions-{as_of.isoformat()}.csv"))
+    worklist = build(book, decide_all(book, records, as_of, keep=names_used(book)), as_of)
+    return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=records.notes)
+
+
+# -- reading what a form sent ----------------------------------------------------------
+def as_of_from(text: str | None) -> _dt.date:
+    """The decision date a form sent, or today when it sent none."""
+    if not text:
+        return _dt.date.today()
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, "The date of the decision must be written YYYY-MM-DD") from None
+
+
+def _hidden_case(text: str) -> dict:
+    """The case a decision page carries in its hidden field: a JSON object of text values."""
+    try:
+        raw = strict_json(text)  # a repeated key is refused, not last-wins; a JSON bomb too
+    except JsonProblem:
+        raw = None
+    if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
+        raise HTTPException(400, "The case could not be read")
+    return raw
+
+
+def _typed(book: Rulebook, raw: dict) -> dict:
+    """Form and hidden-field values arrive as text; read them as a CSV cell would be."""
+    values = book.reader.read(raw, Location("form"), text=True)
+    return {k: v for k, v in values.items() if k in book.inputs}
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    """The header that makes a response a download named ``filename`` (made safe to quote)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return {"Content-Disposition": f'attachment; filename="{safe}"'}

@@ -1,0 +1,58 @@
+"""What every page and API call of one app shares: its rulebooks, its workers and its page templates."""
+from __future__ import annotations
+
+import datetime as _dt
+import secrets
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException
+
+from ..engine.compile import Rulebook
+from ..engine.dates import long_date
+from ..engine.values import for_page
+from .security import CSRF_COOKIE, Workers
+
+
+def page_templates() -> Environment:
+    """The web app's own page templates (not a rulebook's: those run in the render sandbox)."""
+    pages = Environment(loader=PackageLoader("policyengine.web", "templates"), undefined=StrictUndefined,
+                        autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
+    pages.filters["display"] = for_page
+    pages.filters["long_date"] = long_date
+    pages.globals["today"] = _dt.date.today
+    return pages
+
+
+@dataclass
+class Site:
+    """One app's rulebooks (each compiled once), the files that did not load, and its limits."""
+
+    books: dict[str, Rulebook]
+    problems: dict[str, list[str]]
+    workers: Workers
+    max_body: int
+    max_seconds: float
+    templates: Environment = field(default_factory=page_templates)
+
+    def book(self, rulebook_id: str) -> Rulebook:
+        book = self.books.get(rulebook_id)
+        if book is None:
+            raise HTTPException(404, f"no rulebook `{rulebook_id}`")
+        return book
+
+    def page(self, request: Request, template: str, code: int = 200, **context) -> HTMLResponse:
+        """A page, with the form's CSRF token (set as a cookie the first time)."""
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        html = self.templates.get_template(template).render(csrf=token, request_path=request.url.path, **context)
+        response = HTMLResponse(html, status_code=code)
+        if request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+        return response
+
+
+def site_of(request: Request) -> Site:
+    """The site answering ``request`` (see ``create_app``)."""
+    return request.app.state.site
