@@ -1,4 +1,4 @@
-"""How a decision reads for people (the text format of ``evaluate``)."""
+"""Values in words, for people (the text format of a decision is in ``formats.decision``)."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -44,32 +44,3 @@ def show(value: Any) -> str:
         return '"" (empty)'
     return str(value)
 
-
-def text(decision, *, explain: bool = False) -> str:
-    book = decision.rulebook
-    meta = book.meta
-    lines = [
-        f"{meta.council}: {meta.title}",
-        f"Rulebook {meta.id} {meta.version} · case {decision.case_id} · as of {decision.as_of.isoformat()}",
-        "",
-    ]
-    for step in decision.explanation:
-        shown = show(step.value)
-        lines.append(f"  {step.outcome}:{'' if shown.startswith(chr(10)) else ' '}{shown}")
-        cite = f" [{step.source}]" if step.source else ""
-        lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
-        if explain:
-            lines.append(f"    ({step.rule}, {step.location})")
-    lines.append("")
-    if decision.documents:
-        lines.append("Documents that apply:")
-        for doc_id in decision.documents:
-            doc = book.documents[doc_id]
-            lines.append(f"  {doc_id}: {doc.title} (for {doc.audience})")
-    else:
-        lines.append("Documents that apply: none")
-    if decision.warnings:
-        lines.append("")
-        lines.append("Warnings:")
-        lines.extend(f"  ! {w}" for w in decision.warnings)
-    return "\n".join(lines) + "\n"

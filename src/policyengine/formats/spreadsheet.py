@@ -1,4 +1,4 @@
-"""CSV cells that are safe to open in a spreadsheet.
+"""CSV cells: values as cells, and cells that are safe to open in a spreadsheet.
 
 A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 can run as a formula in Excel (OWASP, "CSV Injection"). Such a cell is
@@ -6,15 +6,42 @@ prefixed with a single quote, which spreadsheets show as text.
 """
 from __future__ import annotations
 
-from typing import Iterable
+import csv
+import datetime as _dt
+import io
+from typing import Any, Iterable
+
+from ..engine.evaluate import jsonable
 
 _TRIGGERS = frozenset("=+-@\t\r")
 
 
-def safe_cell(value) -> str:
+def safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in _TRIGGERS else text
 
 
-def safe_row(values: Iterable) -> list[str]:
+def safe_row(values: Iterable[Any]) -> list[str]:
     return [safe_cell(v) for v in values]
+
+
+_CELL = {
+    type(None): lambda v: "",
+    bool: lambda v: "true" if v else "false",
+    str: lambda v: v,
+    list: lambda v: ";".join(str(jsonable(x)) for x in v),
+    _dt.date: _dt.date.isoformat,
+}
+
+
+def csv_cell(value: Any) -> str:
+    """A value as one CSV cell: lists joined with `;`, dates ISO, booleans true/false."""
+    convert = _CELL.get(type(value))
+    return convert(value) if convert else str(jsonable(value))
+
+
+def csv_text(rows: Iterable[Iterable[Any]], *, line_end: str = "\n") -> str:
+    """Rows as CSV text, every cell spreadsheet-safe."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=line_end).writerows(safe_row(row) for row in rows)
+    return buffer.getvalue()
