@@ -9,7 +9,7 @@ import datetime as _dt
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -51,21 +51,29 @@ def error_lines(exc: PolicyEngineError) -> list[str]:
     return [str(exc)]
 
 
-def fail(exc: BaseException) -> NoReturn:
-    """The one place an error becomes lines on stderr and an exit code."""
-    if isinstance(exc, PolicyEngineError):
-        for line in error_lines(exc):
+class Failure(click.ClickException):
+    """What the command line says when a command fails: one line per problem
+    on stderr (never click's "Error: "), and the exit code; click shows it and exits."""
+
+    def __init__(self, lines: list[str], exit_code: int = 1) -> None:
+        super().__init__("\n".join(lines))
+        self.lines, self.exit_code = lines, exit_code
+
+    def show(self, file: Any = None) -> None:
+        for line in self.lines:
             click.echo(line, err=True)
-        sys.exit(getattr(exc, "exit_code", 1))
+
+
+def failure(exc: Exception) -> Failure:
+    """The one place an error becomes what the command line says, and its exit code."""
+    if isinstance(exc, PolicyEngineError):
+        return Failure(error_lines(exc), getattr(exc, "exit_code", 1))
     if isinstance(exc, OSError):  # the system refused (a full disk, a closed pipe): not a bug, not the files
         _quiet_stdout()
-        click.echo(f"policyengine: cannot finish: {exc.strerror or type(exc).__name__}", err=True)
-        sys.exit(1)
+        return Failure([f"policyengine: cannot finish: {exc.strerror or type(exc).__name__}"])
     # a bug in the engine: one line, never a case's data
-    click.echo(f"policyengine: internal error ({type(exc).__name__}); this is a bug in the "
-               "engine, not in your files. Run again with POLICYENGINE_DEBUG=1 to see where, "
-               "and report it.", err=True)
-    sys.exit(1)
+    return Failure([f"policyengine: internal error ({type(exc).__name__}); this is a bug in the engine, not "
+                    "in your files. Run again with POLICYENGINE_DEBUG=1 to see where, and report it."])
 
 
 def _quiet_stdout() -> None:
@@ -80,7 +88,7 @@ def _quiet_stdout() -> None:
 
 
 class Commands(click.Group):
-    """The command group; every command's errors are reported by ``fail``."""
+    """The command group: any command's error is raised as a ``Failure``."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -91,7 +99,7 @@ class Commands(click.Group):
         except Exception as exc:
             if os.environ.get("POLICYENGINE_DEBUG") and not isinstance(exc, (PolicyEngineError, OSError)):
                 raise
-            fail(exc)
+            raise failure(exc) from None
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
