@@ -95,8 +95,9 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
                          "to another file", Location(path))
     records = open_caseload(book, source, ignore=ignore, name=name)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
-    for note in summary.notes if on_note else ():
-        on_note(note)
+    for note in summary.notes:  # before any case is decided
+        if on_note:
+            on_note(note)
     formatter = Formatter(book, as_of, format)
     chunks = format_all(book, records, as_of, formatter, jobs=jobs)
     out = AtomicOutput(path, stream=_stream(output))

@@ -94,8 +94,9 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
     records = open_caseload(book, source, ignore=ignore, name=name)
-    for note in records.notes if on_note else ():
-        on_note(note)
+    for note in records.notes:  # before any case is decided
+        if on_note:
+            on_note(note)
     results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
     wl = build(book, progress(results) if progress else results, as_of, within)
     wl.notes = list(records.notes)
