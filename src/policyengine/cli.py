@@ -7,21 +7,22 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
-import json
 import os
 import sys
-from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 import click
-import yaml
 
 from ._version import __version__
 from .engine.cases import read_case_file
 from .engine.compile import load_rulebook
-from .errors import Location, PolicyEngineError, RulebookInvalid
 from .engine.evaluate import evaluate
 from .engine.render import render as render_document
-from .engine.values import text as text_report
+from .errors import Location, PolicyEngineError, RulebookInvalid
+from .formats import AtomicOutput, DecisionReport, json_text, write
+
+if TYPE_CHECKING:
+    from .formats import Report
 
 
 class IsoDate(click.ParamType):
@@ -43,35 +44,36 @@ AS_OF = click.option("--as-of", type=ISO_DATE, default=None,
                      help="The evaluation date (default: today).")
 
 
-def reports_errors(fn):
-    """Turn the engine's errors into one line each on stderr and exit 1."""
+def error_lines(exc: PolicyEngineError) -> list[str]:
+    """An error as the command line shows it: one line per problem."""
+    if isinstance(exc, RulebookInvalid):
+        return [str(error) for error in exc.errors]
+    return [str(exc)]
 
-    @wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except RulebookInvalid as exc:
-            for error in exc.errors:
-                click.echo(str(error), err=True)
-            sys.exit(1)
-        except PolicyEngineError as exc:
-            click.echo(str(exc), err=True)
-            sys.exit(1)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
-            raise
-        except OSError as exc:  # the system refused (a full disk, a closed pipe): not a bug, not the files
-            _quiet_stdout()
-            click.echo(f"policyengine: cannot finish: {exc.strerror or type(exc).__name__}", err=True)
-            sys.exit(1)
-        except Exception as exc:  # a bug in the engine: one line, never a case's data
-            if os.environ.get("POLICYENGINE_DEBUG"):
-                raise
-            click.echo(f"policyengine: internal error ({type(exc).__name__}); this is a bug in the "
-                       "engine, not in your files. Run again with POLICYENGINE_DEBUG=1 to see where, "
-                       "and report it.", err=True)
-            sys.exit(1)
 
-    return wrapper
+class Failure(click.ClickException):
+    """What the command line says when a command fails: one line per problem
+    on stderr (never click's "Error: "), and the exit code; click shows it and exits."""
+
+    def __init__(self, lines: list[str], exit_code: int = 1) -> None:
+        super().__init__("\n".join(lines))
+        self.lines, self.exit_code = lines, exit_code
+
+    def show(self, file: Any = None) -> None:
+        for line in self.lines:
+            click.echo(line, err=True)
+
+
+def failure(exc: Exception) -> Failure:
+    """The one place an error becomes what the command line says, and its exit code."""
+    if isinstance(exc, PolicyEngineError):
+        return Failure(error_lines(exc), getattr(exc, "exit_code", 1))
+    if isinstance(exc, OSError):  # the system refused (a full disk, a closed pipe): not a bug, not the files
+        _quiet_stdout()
+        return Failure([f"policyengine: cannot finish: {exc.strerror or type(exc).__name__}"])
+    # a bug in the engine: one line, never a case's data
+    return Failure([f"policyengine: internal error ({type(exc).__name__}); this is a bug in the engine, not "
+                    "in your files. Run again with POLICYENGINE_DEBUG=1 to see where, and report it."])
 
 
 def _quiet_stdout() -> None:
@@ -85,7 +87,22 @@ def _quiet_stdout() -> None:
         pass  # not a real file (a test runner's buffer): nothing will be flushed at exit
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group: any command's error is raised as a ``Failure``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("POLICYENGINE_DEBUG") and not isinstance(exc, (PolicyEngineError, OSError)):
+                raise
+            raise failure(exc) from None
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policyengine")
 def main() -> None:
     """Evaluate social care cases against a council's guidance, written as a rulebook."""
@@ -98,20 +115,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@reports_errors
 def validate(paths):
     """Check rulebooks: schema, names, cycles, matrices, bands, templates."""
     failed = False
     for path in paths:
         try:
             book = load_rulebook(path)
-        except RulebookInvalid as exc:
-            failed = True
-            for error in exc.errors:
-                click.echo(str(error), err=True)
         except PolicyEngineError as exc:
             failed = True
-            click.echo(str(exc), err=True)
+            for line in error_lines(exc):
+                click.echo(line, err=True)
         else:
             for note in book.notes:  # checks skipped as too costly: said, not failed
                 click.echo(str(note), err=True)
@@ -128,18 +141,12 @@ def validate(paths):
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
               show_default=True)
 @click.option("--explain", is_flag=True, help="Show every step, with the rule and its line.")
-@reports_errors
 def evaluate_cmd(rulebook_path, case, as_of, fmt, explain):
     """Evaluate one case file (YAML or JSON; - for stdin)."""
     book = load_rulebook(rulebook_path)
     raw, origin = read_case_file(case)
     decision = evaluate(book, raw, as_of, explain=explain, origin=origin)
-    if fmt == "text":
-        click.echo(text_report(decision, explain=explain), nl=False)
-    elif fmt == "json":
-        click.echo(json.dumps(decision.as_dict(), indent=2, ensure_ascii=False, allow_nan=False))
-    else:
-        click.echo(yaml.safe_dump(decision.as_dict(), sort_keys=False, allow_unicode=True), nl=False)
+    _print(DecisionReport(decision, explain), fmt)
 
 
 @main.command()
@@ -148,7 +155,6 @@ def evaluate_cmd(rulebook_path, case, as_of, fmt, explain):
 @click.option("--document", "-d", "document_id", required=True, help="The document id.")
 @AS_OF
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
-@reports_errors
 def render(rulebook_path, case, document_id, as_of, output):
     """Render a letter or case note for one case."""
     book = load_rulebook(rulebook_path)
@@ -159,11 +165,10 @@ def render(rulebook_path, case, document_id, as_of, output):
 
 @main.command()
 @RULEBOOK
-@reports_errors
 def schema(rulebook_path):
     """Print the JSON Schema of the rulebook's case files."""
     book = load_rulebook(rulebook_path)
-    click.echo(json.dumps(book.case_schema(), indent=2, ensure_ascii=False))
+    click.echo(json_text(book.case_schema()), nl=False)
 
 
 def _format_of(output: str | None, formats: tuple, default: str) -> str:
@@ -179,8 +184,6 @@ def _format_of(output: str | None, formats: tuple, default: str) -> str:
 
 def _emit(text: str, output: str | None) -> None:
     """Write ``text`` atomically to ``output``, or to stdout when there is none."""
-    from .caseload.batch import AtomicOutput
-
     if output:
         AtomicOutput.write_all(output, text)
         click.echo(f"wrote {output}", err=True)
@@ -188,30 +191,23 @@ def _emit(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-def _report(fmt: str, text: str, data, rows) -> None:
-    """Print a report as text, JSON, or spreadsheet-safe CSV rows."""
-    import csv as _csv
-
-    from .formats.spreadsheet import safe_row
-
-    if fmt == "text":
-        click.echo(text, nl=False)
-    elif fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+def _print(report: Report, fmt: str) -> None:
+    """Print a report in a format of ``formats``. A CSV is data, written as it
+    is (``click.echo`` would take escape sequences out of a cell)."""
+    text = write(report, fmt)
+    if fmt == "csv":
+        sys.stdout.write(text)
     else:
-        out = _csv.writer(sys.stdout, lineterminator="\n")
-        for row in rows:
-            out.writerow(safe_row(row))
+        click.echo(text, nl=False)
 
 
 @main.command(name="test")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--coverage", is_flag=True,
               help="Also list every rule, cell, band, item and due date no test reaches (exit 1 if any).")
-@reports_errors
 def test_cmd(paths, coverage):
     """Run the tests written in rulebooks (default: every rulebook in rulebooks/)."""
-    from .change.testing import run_tests, unreached
+    from .change.testing import run_rulebook_tests
 
     paths = paths or tuple(sorted(_default_rulebooks()))
     if not paths:
@@ -220,29 +216,13 @@ def test_cmd(paths, coverage):
     for path in paths:
         try:
             book = load_rulebook(path)
-        except PolicyEngineError as exc:
+        except PolicyEngineError as exc:  # the other rulebooks are still tested
             click.echo(str(exc), err=True)
             failed += 1
             continue
-        results = run_tests(book)
-        if coverage:
-            missing, total = unreached(book, results)
-            uncovered += len(missing)
-            click.echo(f"coverage {path}: {total - len(missing)} of {total} rules, cells, bands, "
-                       f"items and due dates reached")
-            for point in missing:
-                click.echo(f"  not reached: {point.location}: {point.label}")
-        for result in results:
-            if result.passed:
-                passed += 1
-                continue
-            failed += 1
-            click.echo(f"FAIL {result.location}: {result.name}")
-            if result.error:
-                click.echo(f"  {result.error}")
-            for m in result.mismatches:
-                click.echo(f"  {m.outcome}: expected {json.dumps(m.expected)}, got "
-                           f"{json.dumps(m.actual)} ({m.rule})")
+        run = run_rulebook_tests(book, coverage=coverage)
+        click.echo(run.text(), nl=False)
+        passed, failed, uncovered = passed + run.passed, failed + run.failed, uncovered + len(run.missing or ())
     click.echo(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed or uncovered else 0)
 
@@ -258,10 +238,6 @@ IGNORE = click.option("--ignore-column", "ignore", multiple=True, metavar="NAME"
                       help="A CSV column to skip on purpose (repeatable).")
 JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
                     help="Processes to use; the output keeps the input order.")
-
-
-#: Errors listed one by one on stderr before the rest are only counted.
-MAX_ERROR_LINES = 20
 
 
 def _progress(items, source: str | None = None, *, tty: bool | None = None):
@@ -313,49 +289,30 @@ def _count_records(source: str) -> int | None:
               help="Write results here (.jsonl or .csv); default JSONL on stdout.")
 @IGNORE
 @JOBS
-@reports_errors
 def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
     """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
-    from .caseload.batch import AtomicOutput, Duplicates, Formatter, error_line, format_all, read_records, writes_over_input
+    from .caseload.output import FORMATS
+    from .caseload.run import run_caseload, writes_over_input
+    from .caseload.summary import error_line
 
     as_of = as_of or _dt.date.today()
-    fmt = _format_of(output, ("jsonl", "csv"), default="jsonl")
+    fmt = _format_of(output, FORMATS, default="jsonl")
     if writes_over_input(input_path, output):
         raise click.UsageError("-o names the caseload itself: the results would replace it; write them "
                                "to another file")
     book = load_rulebook(rulebook_path)
-    records = read_records(input_path, book, ignore)
-    for note in records.notes:
-        click.echo(f"{input_path}: {note}", err=True)
-    formatter = Formatter(book, as_of, fmt)
-    out = AtomicOutput(output)
-    repeats = Duplicates()
-    decided = failed = 0
-    try:
-        out.write(formatter.header())
-        for chunk in _progress(format_all(book, records, as_of, formatter, jobs=jobs), input_path):
-            out.write(chunk.text)
-            decided += chunk.decided
-            for case_id, where in chunk.ids:
-                repeats.add(case_id, where)
-            for result in chunk.errors:
-                failed += 1
-                if failed <= MAX_ERROR_LINES:
-                    click.echo(error_line(input_path, result), err=True)
-        out.commit()
-    except BaseException:
-        out.abort()
-        raise
-    if failed > MAX_ERROR_LINES:
-        click.echo(f"… and {failed - MAX_ERROR_LINES:,} more errors: each is in the output", err=True)
-    duplicates = repeats.report()
-    for line in duplicates[:MAX_ERROR_LINES]:
-        click.echo(f"{input_path}: {line}", err=True)
-    where = f" → {output}" if output else ""
-    extra = f", {len(duplicates)} repeated case_id{'s' if len(duplicates) != 1 else ''}" if duplicates else ""
-    click.echo(f"batch: {decided + failed} cases: {decided} decided, {failed} could not be decided"
-               f"{extra}{where}", err=True)
-    sys.exit(1 if failed else 0)
+    summary = run_caseload(book, input_path, as_of=as_of, output=output or sys.stdout, format=fmt,
+                           ignore=ignore, jobs=jobs, on_note=_noter(input_path),
+                           on_error=lambda result: click.echo(error_line(input_path, result), err=True),
+                           progress=lambda chunks: _progress(chunks, input_path))
+    for line in summary.closing_lines():
+        click.echo(line, err=True)
+    sys.exit(1 if summary.failed else 0)
+
+
+def _noter(source: str):
+    """Notes on how a caseload was read, on stderr as they come."""
+    return lambda note: click.echo(f"{source}: {note}", err=True)
 
 
 @main.command()
@@ -368,22 +325,14 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
               show_default=True)
 @IGNORE
 @JOBS
-@reports_errors
 def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
-    from .caseload.batch import decide_all, read_records
-    from .caseload.worklist import build, csv_rows, names_used, text
+    from .caseload.worklist import build_worklist
 
     book = load_rulebook(rulebook_path)
-    if not book.worklist:
-        raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(rulebook_path))
-    records = read_records(input_path, book, ignore)
-    for note in records.notes:
-        click.echo(f"{input_path}: {note}", err=True)
-    results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
-    wl = build(book, _progress(results, input_path), as_of, within)
-    _report(fmt, text(wl, book) if fmt == "text" else "", wl.as_dict() if fmt == "json" else None,
-            csv_rows(wl) if fmt == "csv" else ())
+    wl = build_worklist(book, input_path, as_of=as_of, within=within, ignore=ignore, jobs=jobs,
+                        on_note=_noter(input_path), progress=lambda results: _progress(results, input_path))
+    _print(wl, fmt)
     if wl.errors:
         click.echo(f"worklist: {len(wl.errors)} of {wl.cases} cases could not be decided", err=True)
     sys.exit(1 if wl.errors else 0)
@@ -395,12 +344,10 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
 @click.option("--council", help="The council the fork is for.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Where to write it (default: <id>.yaml beside BASE).")
-@reports_errors
 def fork(base, new_id, council, output):
     """Start a new rulebook that extends BASE, with no copied content."""
     import re
 
-    from .caseload.batch import AtomicOutput
     from .change.fork import fork_text
 
     if not re.fullmatch(r"[a-z][a-z0-9_]*", new_id):
@@ -423,7 +370,6 @@ def fork(base, new_id, council, output):
 
 @main.command()
 @RULEBOOK
-@reports_errors
 def show(rulebook_path):
     """Print the effective rulebook after merging its bases, each element labelled with its file."""
     from .change.fork import effective_text
@@ -436,21 +382,11 @@ def show(rulebook_path):
 @click.argument("a", type=click.Path(dir_okay=False))
 @click.argument("b", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@reports_errors
 def diff_cmd(a, b, fmt):
     """What changed from rulebook A to rulebook B, element by element."""
-    from .change.diff import diff
+    from .change.diff import diff_rulebooks
 
-    book_a, book_b = load_rulebook(a), load_rulebook(b)
-    changes = diff(book_a.data, book_b.data)
-    if fmt == "json":
-        click.echo(json.dumps({"from": book_a.meta.as_dict(), "to": book_b.meta.as_dict(),
-                               "changes": [c.as_dict() for c in changes]}, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"{book_a.meta.id} {book_a.meta.version} → {book_b.meta.id} {book_b.meta.version}: "
-               f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
-    for change in changes:
-        click.echo(f"  {change}")
+    _print(diff_rulebooks(load_rulebook(a), load_rulebook(b)), fmt)
 
 
 @main.command()
@@ -461,17 +397,15 @@ def diff_cmd(a, b, fmt):
 @AS_OF
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @IGNORE
-@reports_errors
 def impact(base_path, variant_path, cases, as_of, fmt, ignore):
     """What a rulebook change does to a caseload: cases moved, per outcome."""
-    from .caseload.impact import csv_rows, measure, text
+    from .caseload.impact import measure_impact
 
     base, variant = load_rulebook(base_path), load_rulebook(variant_path)
-    result = measure(base, variant, list(cases), as_of or _dt.date.today(), ignore)
+    result = measure_impact(base, variant, cases, as_of=as_of or _dt.date.today(), ignore=ignore)
     for source, note in result.notes:
         click.echo(f"{source}: {note}", err=True)
-    _report(fmt, text(result) if fmt == "text" else "", result.as_dict() if fmt == "json" else None,
-            csv_rows(result) if fmt == "csv" else ())
+    _print(result, fmt)
     sys.exit(1 if result.errors else 0)
 
 
@@ -479,7 +413,6 @@ def impact(base_path, variant_path, cases, as_of, fmt, ignore):
 @RULEBOOK
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="FILE.html (one self-contained page) or FILE.md; default Markdown on stdout.")
-@reports_errors
 def docs(rulebook_path, output):
     """A readable policy document generated from the rulebook, for sign-off."""
     from .change.document import render_docs
@@ -493,7 +426,6 @@ def docs(rulebook_path, output):
               type=click.Path(file_okay=False), help="The folder of rulebooks to offer.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (localhost only by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@reports_errors
 def serve(folder, host, port):
     """Run the web app for practitioners and policy owners."""
     import uvicorn

@@ -137,7 +137,7 @@ def test_a_csv_that_repeats_a_column_is_refused(cli, tmp_path):
 
 
 def test_an_interrupted_batch_leaves_no_output_file(cli, tmp_path, monkeypatch):
-    import policyengine.caseload.batch as batch_module
+    import policyengine.caseload.run as batch_module
 
     calls = {"n": 0}
     real = batch_module.decide

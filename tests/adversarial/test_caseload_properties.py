@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from policyengine import load_rulebook
-from policyengine.caseload.batch import decide, read_csv_bytes
+from policyengine.caseload.readers import read_csv_bytes
+from policyengine.caseload.run import decide
 
 from ..conftest import MINIMAL
 
@@ -96,7 +97,7 @@ def test_every_good_row_is_decided_and_every_bad_line_is_reported_by_its_number(
 
 @given(st.lists(st.sampled_from(["A1", "a1 ", "B2", "b2", " C3", "D4", "e5", "E5 "]), max_size=60))
 def test_every_repeated_case_id_is_reported_against_its_first_row_in_reading_order(ids):
-    from policyengine.caseload.batch import Duplicates
+    from policyengine.caseload.duplicates import Duplicates
 
     repeats = Duplicates()
     for row, case_id in enumerate(ids, start=2):

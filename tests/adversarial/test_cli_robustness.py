@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from policyengine.caseload import batch
+from policyengine.formats import atomic
 from policyengine import cli as cli_module
 
 from ..conftest import MINIMAL, ROOT
@@ -52,7 +52,7 @@ def full_disk(request, monkeypatch):
         fh = builtins.open(file, mode, *args, **kwargs)
         return FullDisk(fh, request.param) if "w" in mode else fh
 
-    monkeypatch.setattr(batch, "open", open_on_full_disk, raising=False)
+    monkeypatch.setattr(atomic, "open", open_on_full_disk, raising=False)
 
 
 def caseload(folder, rows: int) -> str:

@@ -116,7 +116,7 @@ def test_jsonl_from_stdin_and_a_folder_of_case_files(cli):
 
 
 def test_jobs_keep_the_input_order(cli, write, monkeypatch):
-    import policyengine.caseload.batch as batch
+    import policyengine.caseload.run as batch
 
     monkeypatch.setattr(batch, "CHUNK", 7)
     rows = "\n".join(f"A{i},{['none', 'moderate', 'full'][i % 3]},high,low,low,2026-11-01" for i in range(100))
@@ -188,7 +188,7 @@ def test_a_terminal_gets_a_progress_bar_over_the_file_and_a_pipe_gets_none(capsy
 
     import click
 
-    from policyengine.caseload.batch import Chunk
+    from policyengine.caseload.output import Chunk
     from policyengine.cli import _count_records, _progress
 
     assert _count_records(EXPORT) == 7

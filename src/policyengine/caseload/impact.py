@@ -13,10 +13,18 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Iterable
 
-from .batch import Duplicates, Record, decide, read_records
-from ..engine.evaluate import jsonable
+from ..engine.values import for_json
 from ..engine.values import words as _show
+from ..formats.spreadsheet import csv_cell
+from .duplicates import Duplicates
+from .readers import read_records
+from .records import Record
+from .run import decide
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
 
 
 @dataclass
@@ -47,9 +55,15 @@ class Impact:
     outcomes: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)   # (where, case_id, which, message); which: base, variant or both
     undecided: int = 0                           # cases with an error under either rulebook
-    rows: list = field(default_factory=list)     # (case_id, outcome, base value, variant value)
+    moved: list = field(default_factory=list)    # (case_id, outcome, base value, variant value)
     duplicates: list = field(default_factory=list)  # "row 7: the same case_id as row 3 ..."
     notes: list = field(default_factory=list)    # (source, note) on how a caseload was read
+
+    def text(self) -> str:
+        return text(self)
+
+    def rows(self) -> list[list[str]]:
+        return csv_rows(self)
 
     def as_dict(self) -> dict:
         return {
@@ -57,7 +71,7 @@ class Impact:
             "as_of": self.as_of.isoformat(), "cases": self.cases,
             "outcomes": {
                 name: {"changed": o.changed,
-                       "transitions": [{"from": jsonable(a), "to": jsonable(b), "cases": n}
+                       "transitions": [{"from": for_json(a), "to": for_json(b), "cases": n}
                                        for (a, b), n in o.transitions.most_common()],
                        "case_ids": o.cases, "change": o.distribution()}
                 for name, o in self.outcomes.items()},
@@ -79,7 +93,15 @@ def _labels(sources: list[str]) -> list[str]:
     return [f"{s} (caseload {i})" if counts[s] > 1 else s for i, s in enumerate(sources, 1)]
 
 
-def measure(base, variant, sources: list[str], as_of: _dt.date, ignore=()) -> Impact:
+def measure_impact(base: Rulebook, variant: Rulebook, sources: Iterable[str], *, as_of: _dt.date,
+                   ignore: Iterable[str] = ()) -> Impact:
+    """What changing rulebook ``base`` to ``variant`` does to the caseloads at
+    ``sources`` (paths, as ``run_caseload`` reads them), case by case."""
+    return measure(base, variant, list(sources), as_of, ignore)
+
+
+def measure(base: Rulebook, variant: Rulebook, sources: list[str], as_of: _dt.date,
+            ignore: Iterable[str] = ()) -> Impact:
     shared = [o for o in base.outcomes if o in variant.outcomes]
     union = SimpleNamespace(inputs={**base.inputs, **variant.inputs})
     result = Impact(base, variant, as_of, outcomes={o: OutcomeImpact(o) for o in shared})
@@ -120,7 +142,7 @@ def _measure_one(result: Impact, base, variant, shared, record: Record, as_of, r
         entry = result.outcomes[name]
         entry.transitions[_hashable(old), _hashable(new)] += 1
         entry.cases.append(a.case_id)
-        result.rows.append((a.case_id, name, old, new))
+        result.moved.append((a.case_id, name, old, new))
         if isinstance(old, _dt.date) and isinstance(new, _dt.date):
             entry.deltas.append((new - old).days)
             entry.unit = "days"
@@ -169,8 +191,6 @@ def _under(which: str) -> str:
 
 
 def csv_rows(impact: Impact) -> list[list[str]]:
-    from .batch import csv_cell
-
     rows = [["case_id", "outcome", "base", "variant"]]
-    rows.extend([c, name, csv_cell(a), csv_cell(b)] for c, name, a, b in impact.rows)
+    rows.extend([c, name, csv_cell(a), csv_cell(b)] for c, name, a, b in impact.moved)
     return rows

@@ -23,7 +23,9 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+import threading
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -175,7 +177,34 @@ def split_row(texts: list[str]) -> list[str]:
         text = texts[0]
         if '"' not in text and "\r" not in text:
             return text.split(",")
-    return next(csv.reader([t + "\n" for t in texts]))
+    lines = [t + "\n" for t in texts]
+    try:
+        return next(csv.reader(lines))
+    except csv.Error:
+        if sum(map(len, lines)) <= csv.field_size_limit():
+            raise  # not a cell over csv's limit: the row itself is broken
+        with _field_limit(MAX_LINE):
+            return next(csv.reader(lines))
+
+
+_LIMIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """csv's field size limit raised to ``limit`` while one record is read.
+
+    The limit is the csv module's, for the whole process: it is raised only
+    around a record whose cell is over it (a long note, within MAX_LINE), and
+    put back at once, so importing or running the engine never changes it
+    for the host program.
+    """
+    with _LIMIT_LOCK:
+        before = csv.field_size_limit(max(limit, csv.field_size_limit()))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(before)
 
 
 class CsvRecords:

@@ -9,10 +9,17 @@ from __future__ import annotations
 import datetime as _dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from .batch import Duplicates, Result
-from ..engine.evaluate import jsonable
-from ..engine.values import tally_key as _key
+from ..engine.values import for_json, tally_key as _key
+from ..errors import Location, PolicyEngineError
+from .duplicates import Duplicates
+from .readers import open_caseload
+from .records import Caseload, Result
+from .run import decide_all
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
 
 
 @dataclass
@@ -28,16 +35,24 @@ class Worklist:
     errors: list = field(default_factory=list)        # (where, case_id, message)
     duplicates: list = field(default_factory=list)    # "row 7: the same case_id as row 3 ..."
     cases: int = 0
+    notes: list = field(default_factory=list)         # how the caseload was read
+    book: Any = field(default=None, repr=False)       # the rulebook, for the report's title
+
+    def text(self) -> str:
+        return text(self, self.book)
+
+    def rows(self) -> list[list[str]]:
+        return csv_rows(self)
 
     def as_dict(self) -> dict:
         return {
             "as_of": self.as_of.isoformat(), "within_days": self.within, "cases": self.cases,
-            "escalations": [{"case_id": c, "item": label, "date": jsonable(d)} for c, label, d in self.escalations],
+            "escalations": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.escalations],
             "overdue": [{"case_id": c, "item": label, "due": d.isoformat(), "days_overdue": n}
                         for c, label, d, n in self.overdue],
             "due_soon": [{"case_id": c, "item": label, "due": d.isoformat(), "days_until_due": n}
                          for c, label, d, n in self.due_soon],
-            "breaches": [{"case_id": c, "item": label, "date": jsonable(d)} for c, label, d in self.breaches],
+            "breaches": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.breaches],
             "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
             "summary": {k: {_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
             "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
@@ -45,7 +60,7 @@ class Worklist:
         }
 
 
-def names_used(book) -> tuple:
+def names_used(book: Rulebook) -> tuple:
     """Every value the worklist reads, so parallel workers send back only these."""
     spec = book.worklist
     names = {"case_id"}
@@ -60,9 +75,29 @@ def names_used(book) -> tuple:
     return tuple(sorted(names))
 
 
-def build(book, results, as_of: _dt.date, within: int = 7) -> Worklist:
+def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt.date, within: int = 7,
+                   ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
+                   on_note: Callable[[str], None] | None = None,
+                   progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None) -> Worklist:
+    """The worklist of a caseload (a path, the bytes of a CSV upload named
+    ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares.
+    ``on_note`` hears how the caseload is read before any case is decided;
+    ``progress`` may wrap the stream of results (to show a bar)."""
+    if not book.worklist:
+        raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
+    records = open_caseload(book, source, ignore=ignore, name=name)
+    for note in records.notes:  # before any case is decided
+        if on_note:
+            on_note(note)
+    results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
+    wl = build(book, progress(results) if progress else results, as_of, within)
+    wl.notes = list(records.notes)
+    return wl
+
+
+def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: int = 7) -> Worklist:
     spec = book.worklist
-    wl = Worklist(as_of, within)
+    wl = Worklist(as_of, within, book=book)
     horizon = _days_after(as_of, within)
     summary_names = spec.get("summary", [])
     wl.summary = {n: Counter() for n in summary_names}
@@ -114,7 +149,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
-def text(wl: Worklist, book) -> str:
+def text(wl: Worklist, book: Rulebook) -> str:
     out = [f"Worklist: {book.meta.council}: {book.meta.title}",
            f"As of {wl.as_of.isoformat()} · {wl.cases} case{'s' if wl.cases != 1 else ''} · "
            f"due within {wl.within} days", ""]

@@ -213,3 +213,31 @@ def _rule_changes(label, old, new, source) -> list[Change]:
 
 
 _HANDLERS = {"thresholds": _threshold, "matrices": _matrix, "decisions": _decision}
+
+
+@dataclass
+class RulebookDiff:
+    """The changes from one rulebook to another, as a report (``as_dict``, ``text``, ``rows``)."""
+
+    old: Any   # the Rulebook changed from
+    new: Any   # the Rulebook changed to
+    changes: list[Change]
+
+    def as_dict(self) -> dict:
+        return {"from": self.old.meta.as_dict(), "to": self.new.meta.as_dict(),
+                "changes": [c.as_dict() for c in self.changes]}
+
+    def text(self) -> str:
+        a, b, n = self.old.meta, self.new.meta, len(self.changes)
+        lines = [f"{a.id} {a.version} → {b.id} {b.version}: {n} change{'s' if n != 1 else ''}"]
+        lines.extend(f"  {change}" for change in self.changes)
+        return "\n".join(lines) + "\n"
+
+    def rows(self) -> list[list[Any]]:
+        return [["kind", "element", "detail", "source"],
+                *([c.kind, c.element, c.detail, c.source or ""] for c in self.changes)]
+
+
+def diff_rulebooks(old: Any, new: Any) -> RulebookDiff:
+    """What changed from rulebook ``old`` to ``new``, element by element."""
+    return RulebookDiff(old, new, diff(old.data, new.data))

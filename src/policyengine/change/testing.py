@@ -6,10 +6,13 @@ produce. ``policyengine test`` and pytest both run them through here.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import Location, PolicyEngineError
-from ..engine.evaluate import evaluate, jsonable
+from ..engine.evaluate import evaluate
+from ..engine.values import for_json
 from ..engine.load import loc_of
 from ..engine.validate import plain
 
@@ -59,7 +62,7 @@ def run_tests(book) -> list[TestResult]:
             if outcome not in decision.values or outcome in book.inputs:
                 result.error = f"`{outcome}` is not an outcome of rulebook `{book.meta.id}`"
                 break
-            actual = jsonable(decision.values[outcome])
+            actual = for_json(decision.values[outcome])
             if actual != plain(expected):
                 reason = decision.reasons.get(book.producers[outcome].name)
                 where = f"{reason.label} at line {reason.loc.line}" if reason else ""
@@ -119,3 +122,66 @@ def unreached(book, results: list[TestResult]) -> tuple[list[Point], int]:
     missing = [p for p in points if p.key not in hit]
     missing.sort(key=lambda p: (p.location.file or "", p.location.line or 0, p.location.column or 0))
     return missing, len(points)
+
+
+@dataclass
+class RulebookTestRun:
+    """A rulebook's tests run, with its coverage when asked for, as a report
+    (``as_dict``, ``text``, ``rows``). The text lists only what needs a look:
+    the coverage, what no test reaches, and each failing test."""
+
+    path: str
+    results: list[TestResult]
+    missing: list[Point] | None = None  # with coverage: the points no test reaches
+    points: int = 0                     # with coverage: how many points there are
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for r in self.results if r.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed
+
+    def text(self) -> str:
+        lines = []
+        if self.missing is not None:
+            lines.append(f"coverage {self.path}: {self.points - len(self.missing)} of {self.points} rules, "
+                         "cells, bands, items and due dates reached")
+            lines.extend(f"  not reached: {point.location}: {point.label}" for point in self.missing)
+        for result in self.results:
+            if not result.passed:
+                lines.extend(_failure(result))
+        return "".join(line + "\n" for line in lines)
+
+    def as_dict(self) -> dict:
+        data = {"rulebook": self.path, "passed": self.passed, "failed": self.failed,
+                "tests": [{"name": r.name, "location": str(r.location), "passed": r.passed, "error": r.error,
+                           "mismatches": [vars(m) for m in r.mismatches]} for r in self.results]}
+        if self.missing is not None:
+            data["coverage"] = {"points": self.points,
+                                "not_reached": [{"location": str(p.location), "label": p.label}
+                                                for p in self.missing]}
+        return data
+
+    def rows(self) -> list[list[Any]]:
+        return [["test", "location", "passed", "error"],
+                *([r.name, str(r.location), "true" if r.passed else "false", r.error or ""] for r in self.results)]
+
+
+def _failure(result: TestResult) -> list[str]:
+    lines = [f"FAIL {result.location}: {result.name}"]
+    if result.error:
+        lines.append(f"  {result.error}")
+    lines.extend(f"  {m.outcome}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)} ({m.rule})"
+                 for m in result.mismatches)
+    return lines
+
+
+def run_rulebook_tests(book: Any, *, coverage: bool = False) -> RulebookTestRun:
+    """Run a rulebook's own tests (and measure their coverage, if asked)."""
+    results = run_tests(book)
+    if not coverage:
+        return RulebookTestRun(book.path, results)
+    missing, points = unreached(book, results)
+    return RulebookTestRun(book.path, results, missing, points)

@@ -20,8 +20,6 @@ from .values import for_json
 if TYPE_CHECKING:
     from .compile import Rulebook
 
-#: The old name of :func:`values.for_json`, for callers outside the engine.
-jsonable = for_json
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 One module, so a date or a list reads the same wherever it is shown: an
 outcome is a boolean, a number, text, a date, an interval, a list of these,
-or None. ``text`` (the decision's text report) is presentation and is due to
-move to ``formats``.
+or None. The decision's text report is presentation: it is in
+``formats.decision``.
 """
 from __future__ import annotations
 
@@ -98,33 +98,3 @@ def for_page(value: Any) -> str:
     if isinstance(value, str) and value and " " not in value:
         return value.replace("_", " ").capitalize()
     return show(value) if not isinstance(value, list) else ", ".join(map(for_page, value)) or "None"
-
-
-def text(decision, *, explain: bool = False) -> str:
-    book = decision.rulebook
-    meta = book.meta
-    lines = [
-        f"{meta.council}: {meta.title}",
-        f"Rulebook {meta.id} {meta.version} · case {decision.case_id} · as of {decision.as_of.isoformat()}",
-        "",
-    ]
-    for step in decision.explanation:
-        shown = show(step.value)
-        lines.append(f"  {step.outcome}:{'' if shown.startswith(chr(10)) else ' '}{shown}")
-        cite = f" [{step.source}]" if step.source else ""
-        lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
-        if explain:
-            lines.append(f"    ({step.rule}, {step.location})")
-    lines.append("")
-    if decision.documents:
-        lines.append("Documents that apply:")
-        for doc_id in decision.documents:
-            doc = book.documents[doc_id]
-            lines.append(f"  {doc_id}: {doc.title} (for {doc.audience})")
-    else:
-        lines.append("Documents that apply: none")
-    if decision.warnings:
-        lines.append("")
-        lines.append("Warnings:")
-        lines.extend(f"  ! {w}" for w in decision.warnings)
-    return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""CSV cells that are safe to open in a spreadsheet.
+"""CSV cells: values as cells, and cells that are safe to open in a spreadsheet.
 
 A cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
 can run as a formula in Excel (OWASP, "CSV Injection"). Such a cell is
@@ -6,15 +6,26 @@ prefixed with a single quote, which spreadsheets show as text.
 """
 from __future__ import annotations
 
-from typing import Iterable
+import csv
+import io
+from typing import Any, Iterable
+
+from ..engine.values import for_csv as csv_cell  # the one value-to-cell rule, re-exported for writers
 
 _TRIGGERS = frozenset("=+-@\t\r")
 
 
-def safe_cell(value) -> str:
+def safe_cell(value: Any) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in _TRIGGERS else text
 
 
-def safe_row(values: Iterable) -> list[str]:
+def safe_row(values: Iterable[Any]) -> list[str]:
     return [safe_cell(v) for v in values]
+
+
+def csv_text(rows: Iterable[Iterable[Any]], *, line_end: str = "\n") -> str:
+    """Rows as CSV text, every cell spreadsheet-safe."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=line_end).writerows(safe_row(row) for row in rows)
+    return buffer.getvalue()

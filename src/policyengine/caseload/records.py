@@ -1,0 +1,49 @@
+"""What passes between reading, deciding and writing a caseload."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from ..errors import CaseError
+
+
+class InputError(CaseError):
+    """A caseload file that cannot be read at all (not one bad record)."""
+
+
+@dataclass
+class Record:
+    """One case as read: where it came from and its raw fields."""
+
+    where: str          # "row 5", "line 3" or a file name
+    raw: Any
+    text: bool          # fields arrive as text (CSV)
+    problem: str | None = None  # the record could not even be read
+
+
+@dataclass
+class Result:
+    """One record decided: its values, or why it could not be decided."""
+
+    where: str
+    case_id: str | None
+    values: dict | None
+    error: str | None = None
+    field: str | None = None
+
+
+class Caseload:
+    """The records of a caseload, read one at a time, with its name in messages
+    and notes for the user on how it was read (e.g. that some lines were not
+    UTF-8 and were read as Windows-1252)."""
+
+    def __init__(self, records: Iterable[Record], notes: Iterable[str] = (), name: str = "") -> None:
+        self._records = iter(records)
+        self.notes = list(notes)
+        self.name = name
+
+    def __iter__(self) -> Iterator[Record]:
+        return self._records
+
+    def __next__(self) -> Record:
+        return next(self._records)

@@ -1,0 +1,219 @@
+"""Deciding a caseload: many cases in, one result per case out, in order.
+
+Every record gives exactly one result: a decision, or an error naming its row
+(or file), field and message. With ``jobs`` > 1 the records are decided in
+that many processes; memory is bounded by the chunk size times the jobs in
+flight, whatever the caseload. ``run_caseload`` is the whole run behind
+``policyengine batch``: read, decide, write, count.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from ..engine.evaluate import run
+from ..errors import EvaluationError, Location, PolicyEngineError
+from ..formats.atomic import AtomicOutput
+from .output import Chunk, Formatter
+from .readers import open_caseload
+from .records import Caseload, InputError, Record, Result
+from .summary import MAX_ERRORS, CaseloadSummary
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
+
+#: Records sent to a worker at a time, and chunks in flight per worker: the
+#: memory bound is about CHUNK * (IN_FLIGHT * jobs + 1) records.
+CHUNK = 500
+IN_FLIGHT = 4
+
+
+def decide(book: Rulebook, record: Record, as_of: _dt.date, keep: tuple | None = None) -> Result:
+    """One record to one result; never raises for a bad record."""
+    case_id = book.reader.case_id_of(record.raw)  # None when refused: a refused value is never shown
+    if record.problem:
+        return Result(record.where, case_id, None, record.problem)
+    try:
+        values = book.reader.read(record.raw, Location(None, None, None, record.where), text=record.text)
+        run(book, values, as_of, reasons=False)
+    except PolicyEngineError as exc:
+        message = exc.detail if isinstance(exc, EvaluationError) else exc.message  # the result names the case
+        return Result(record.where, case_id, None, message, exc.path if exc.path != record.where else None)
+    if keep is not None:
+        values = {k: values[k] for k in keep}
+    return Result(record.where, values["case_id"], values)
+
+
+def decide_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, *, jobs: int = 1,
+               keep: Iterable[str] | None = None) -> Iterator[Result]:
+    """Results in input order; with ``jobs`` > 1, across that many processes."""
+    keep = tuple(keep) if keep is not None else None
+    if jobs <= 1:
+        for record in records:
+            yield decide(book, record, as_of, keep)
+        return
+    for results in _parallel(book, records, jobs, _decide_chunk, (as_of, keep)):
+        yield from results
+
+
+def format_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, formatter: Formatter, *,
+               jobs: int = 1) -> Iterator[Chunk]:
+    """Formatted output in input order, a chunk at a time (the ``batch`` path)."""
+    if jobs <= 1:
+        for chunk in _chunks(records, CHUNK):
+            yield formatter.chunk([decide(book, r, as_of) for r in chunk])
+        return
+    yield from _parallel(book, records, jobs, _format_chunk, (as_of,), formatter)
+
+
+def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *, as_of: _dt.date,
+                 output: str | os.PathLike | IO[str] | None = None, format: str = "jsonl",
+                 ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
+                 max_errors: int = MAX_ERRORS, on_note: Callable[[str], None] | None = None,
+                 on_error: Callable[[Result], None] | None = None,
+                 progress: Callable[[Iterator[Chunk]], Iterable[Chunk]] | None = None) -> CaseloadSummary:
+    """Decide every case of a caseload and write one result per case, in order.
+
+    ``source`` is a path (a CSV or JSONL file, a folder of case files, ``-``
+    for JSONL on standard input), the bytes of a CSV file (an upload, named
+    ``name`` in messages) or a ``Caseload`` already open. ``output`` is a path
+    (written whole or not at all: nothing is left by a failed run), a text
+    stream, or None (the results are only counted). ``format`` is ``jsonl``
+    or ``csv``. ``on_note`` hears how the caseload is read before any case is
+    decided, ``on_error`` each of the first ``max_errors`` records that could
+    not be decided as it comes, and ``progress`` may wrap the stream of
+    finished chunks (to show a bar). A caseload that cannot be read at all
+    raises an ``InputError`` before anything is written.
+    """
+    path = os.fspath(output) if isinstance(output, (str, os.PathLike)) else None
+    if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
+        raise InputError("the output is the caseload itself: the results would replace it; write them "
+                         "to another file", Location(path))
+    records = open_caseload(book, source, ignore=ignore, name=name)
+    summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
+    for note in summary.notes:  # before any case is decided
+        if on_note:
+            on_note(note)
+    formatter = Formatter(book, as_of, format)
+    chunks = format_all(book, records, as_of, formatter, jobs=jobs)
+    out = AtomicOutput(path, stream=_stream(output))
+    try:
+        out.write(formatter.header())
+        for chunk in progress(chunks) if progress else chunks:
+            out.write(chunk.text)
+            summary.add(chunk, on_error)
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+    summary.finish()
+    return summary
+
+
+def _stream(output: object) -> Any:
+    """The stream results go to when ``output`` is not a path."""
+    if output is None:
+        return _Nowhere()
+    return None if isinstance(output, (str, os.PathLike)) else output
+
+
+class _Nowhere:
+    """A text stream that keeps nothing: a run whose results are only counted."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def writes_over_input(input_path: str, output: str | None) -> bool:
+    """Whether ``output`` is the caseload itself (by its real path, so
+    ``./in.csv``, a symbolic link or a hard link to it count too)."""
+    if not output or input_path == "-":
+        return False
+    try:
+        return os.path.samefile(input_path, output)
+    except OSError:  # the output does not exist yet
+        return os.path.realpath(input_path) == os.path.realpath(output)
+
+
+# -- the --jobs workers ---------------------------------------------------------
+_BOOK: Any = None
+_FORMATTER: Formatter | None = None
+
+
+def _init_worker(path: str, formatter: Formatter | None = None, parent: int | None = None) -> None:
+    global _BOOK, _FORMATTER
+    from ..engine.compile import load_rulebook
+
+    _die_with(parent)
+    _BOOK, _FORMATTER = load_rulebook(path), formatter
+
+
+#: prctl(2) option: the signal a process gets when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int | None) -> None:
+    """Make this worker end when ``parent`` does, however it ends (even SIGKILL).
+
+    A pool's workers otherwise outlive a killed parent, holding a caseload in
+    memory and the CPU. They take SIGTERM as it comes (not the parent's
+    clean-exit handler, which is for the parent's output file). This runs in
+    the worker processes the library starts, never in the host's.
+    """
+    import signal
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl: the parent check below still covers a parent already gone
+    if parent is not None and os.getppid() != parent:  # it died before prctl took effect
+        os._exit(1)
+
+
+def _decide_chunk(records: list[Record], as_of: _dt.date, keep: tuple) -> list[Result]:
+    return [decide(_BOOK, r, as_of, keep) for r in records]
+
+
+def _format_chunk(records: list[Record], as_of: _dt.date) -> Chunk:
+    return _FORMATTER.chunk([decide(_BOOK, r, as_of) for r in records])
+
+
+def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callable, args: tuple,
+              formatter: Formatter | None = None) -> Iterator[Any]:
+    """Apply ``work`` to chunks of records in ``jobs`` processes, in order.
+
+    At most ``jobs * IN_FLIGHT`` chunks are in flight, so memory stays flat
+    however long the input is.
+    """
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.path, formatter, os.getpid())) as pool:
+        window: deque = deque()
+        for chunk in _chunks(records, CHUNK):
+            window.append(pool.submit(work, chunk, *args))
+            if len(window) >= jobs * IN_FLIGHT:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,0 +1,63 @@
+"""One decision as a report: how it reads for people, as data and as rows."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..engine.values import show
+from .spreadsheet import csv_cell
+
+if TYPE_CHECKING:
+    from ..engine.evaluate import Decision
+
+
+def decision_text(decision: Decision, *, explain: bool = False) -> str:
+    """The text format of ``evaluate``: each outcome with its reason and source."""
+    book = decision.rulebook
+    meta = book.meta
+    lines = [
+        f"{meta.council}: {meta.title}",
+        f"Rulebook {meta.id} {meta.version} · case {decision.case_id} · as of {decision.as_of.isoformat()}",
+        "",
+    ]
+    for step in decision.explanation:
+        shown = show(step.value)
+        lines.append(f"  {step.outcome}:{'' if shown.startswith(chr(10)) else ' '}{shown}")
+        cite = f" [{step.source}]" if step.source else ""
+        lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
+        if explain:
+            lines.append(f"    ({step.rule}, {step.location})")
+    lines.append("")
+    lines.extend(_documents(decision))
+    if decision.warnings:
+        lines.append("")
+        lines.append("Warnings:")
+        lines.extend(f"  ! {w}" for w in decision.warnings)
+    return "\n".join(lines) + "\n"
+
+
+def _documents(decision: Decision) -> list[str]:
+    if not decision.documents:
+        return ["Documents that apply: none"]
+    documents = decision.rulebook.documents
+    return ["Documents that apply:", *(f"  {doc_id}: {documents[doc_id].title} (for {documents[doc_id].audience})"
+                                       for doc_id in decision.documents)]
+
+
+@dataclass
+class DecisionReport:
+    """A decision in the shape every report has (``as_dict``, ``text``, ``rows``)."""
+
+    decision: Decision
+    explain: bool = False
+
+    def as_dict(self) -> dict:
+        return self.decision.as_dict()
+
+    def text(self) -> str:
+        return decision_text(self.decision, explain=self.explain)
+
+    def rows(self) -> list[list[Any]]:
+        return [["case_id", "outcome", "value", "because", "source"],
+                *([self.decision.case_id, s.outcome, csv_cell(s.value), s.because or "", s.source or ""]
+                  for s in self.decision.explanation)]
