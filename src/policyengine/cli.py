@@ -17,7 +17,7 @@ import yaml
 
 from ._version import __version__
 from .engine.cases import read_case_file
-from .engine.compile import load_rulebook
+from .engine.pipeline import load_rulebook
 from .errors import Location, PolicyEngineError, RulebookInvalid
 from .engine.evaluate import evaluate
 from .engine.render import render as render_document

@@ -64,6 +64,31 @@ def loc_of(node: Any, key: Any = None, *, value: bool = True) -> Location | None
     return getattr(node, "loc", None)
 
 
+def locate(root: Any, path, file: str, *, key: bool = False) -> Location:
+    """The location of the element at ``path`` (a sequence of keys) in ``root``."""
+    node, loc = root, loc_of(root) or Location(file, 1, 1)
+    parent, last = None, None
+    for part in path:
+        if isinstance(node, (YMap, YList)):
+            try:
+                child = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            parent, last, node = node, part, child
+        else:
+            break
+    if parent is not None:
+        loc = loc_of(parent, last, value=not key) or loc
+    return loc.at(path_text(path))
+
+
+def path_text(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 def _mark(filename: str, mark) -> Location:
     return Location(filename, mark.line + 1, mark.column + 1)
 

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from ..errors import Location, RulebookError, suggest
 from .inputs import MAX_INTEGER
-from .load import YList, YMap, loc_of
+from .load import locate, path_text
 
 @lru_cache(maxsize=1)
 def rulebook_schema() -> dict:
@@ -29,6 +29,17 @@ def schema_file():
     return resources.files("policyengine").joinpath("schemas", "rulebook.schema.json")
 
 
+@lru_cache(maxsize=1)
+def element_sections() -> tuple[str, ...]:
+    """The sections whose entries are named elements (inputs, each construct's,
+    documents), in the schema's order: a fork merges and removes them one
+    element at a time. Read from the schema, which the load stage sits below
+    the constructs to use; a test holds it to the construct registry."""
+    schema = rulebook_schema()
+    return tuple(name for name, spec in schema["properties"].items()
+                 if "propertyNames" in spec and "$ref" in (spec.get("additionalProperties") or {}))
+
+
 def plain(data: Any) -> Any:
     """The JSON view of loaded YAML: dates become ISO strings."""
     if isinstance(data, dict):
@@ -38,31 +49,6 @@ def plain(data: Any) -> Any:
     if isinstance(data, _dt.date):
         return data.isoformat()
     return data
-
-
-def locate(root: Any, path, file: str, *, key: bool = False) -> Location:
-    """The location of the element at ``path`` (a sequence of keys) in ``root``."""
-    node, loc = root, loc_of(root) or Location(file, 1, 1)
-    parent, last = None, None
-    for part in path:
-        if isinstance(node, (YMap, YList)):
-            try:
-                child = node[part]
-            except (KeyError, IndexError, TypeError):
-                break
-            parent, last, node = node, part, child
-        else:
-            break
-    if parent is not None:
-        loc = loc_of(parent, last, value=not key) or loc
-    return loc.at(path_text(path))
-
-
-def path_text(path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def schema_errors(data: Any, file: str) -> list[RulebookError]:

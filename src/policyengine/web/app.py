@@ -31,7 +31,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser, parse_opt
 
 from .._version import __version__
 from ..caseload.batch import Formatter, decide_all, read_csv_bytes
-from ..engine.compile import load_rulebook
+from ..engine.pipeline import load_rulebook
 from ..engine.dates import long_date
 from ..change.document import render_docs
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError, RulebookInvalid
