@@ -140,8 +140,8 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ctx, compiled = _with_expressions(top, inputs, known, funcs)
     elements = _compile_elements(data, ctx)
     outcomes = _check_outcomes(data, inputs, owner, ctx)
-    _check_worklist(data.get("worklist") or {}, known, ctx.fail)
-    _check_citations(data, meta.sources, ctx.fail)
+    _check_worklist(data.get("worklist") or {}, known, ctx.at("worklist"))
+    _check_citations(data, meta.sources, ctx)
     ordered = _order(elements, errors)
     documents = _compile_documents(data, ctx)
     _check_literals(compiled, ctx.domains, inputs, errors)
@@ -239,7 +239,8 @@ def _check_outcomes(data: dict, inputs: dict[str, Input], owner: dict, ctx: Cont
     return outcomes
 
 
-def _check_literals(compiled, domains: dict, inputs: dict, errors: list) -> None:
+def _check_literals(compiled: list[expressions.Expression], domains: dict, inputs: dict[str, Input],
+                    errors: list[RulebookError]) -> None:
     """Each constant an expression compares a name with is a value that name can
     take: `route == 'reveiw_tray'` or `escalate_to_ssm == 'yes'` would never be
     true, and the rule would silently never apply."""
@@ -259,11 +260,11 @@ def _check_literals(compiled, domains: dict, inputs: dict, errors: list) -> None
                 f"in expression `{expr.source}`: {what}; its values are {', '.join(shown)}{hint}", expr.loc))
 
 
-def _word(value) -> str:
+def _word(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _check_citations(data: dict, sources: dict, fail) -> None:
+def _check_citations(data: dict, sources: dict, ctx: Context) -> None:
     """Every `source:` cites a source the rulebook declares: its first word
     (`pwt Principles`, `article, workload vignette`) names it. A mistyped key
     would otherwise cite nothing while the answer looked referenced."""
@@ -275,7 +276,7 @@ def _check_citations(data: dict, sources: dict, fail) -> None:
                 if key == "source" and isinstance(value, str):
                     cited = value.split()[0].rstrip(",;:.") if value.split() else ""
                     if cited not in sources:
-                        fail(f"`source:` cites `{cited}`, which is not one of the rulebook's sources "
+                        ctx.fail(f"`source:` cites `{cited}`, which is not one of the rulebook's sources "
                              f"({', '.join(sorted(sources))})", *where, key)
                 else:
                     stack.append((value, (*where, key)))
@@ -304,11 +305,11 @@ def _compile_inputs(data: dict, ctx: Context) -> dict[str, Input]:
     return inputs
 
 
-def _check_worklist(spec: dict, known: set, fail) -> None:
+def _check_worklist(spec: dict, known: set, ctx: Context) -> None:
     """Every name the worklist reads must be one the rulebook defines."""
-    def check(name, *where):
+    def check(name: str, *where: Any) -> None:
         if name not in known:
-            fail(f"worklist: `{name}` is not defined{suggest(name, known)}", "worklist", *where)
+            ctx.fail(f"worklist: `{name}` is not defined{suggest(name, known)}", *where)
 
     for part in ("escalations", "due", "breaches"):
         for i, item in enumerate(spec.get(part, [])):
@@ -418,7 +419,7 @@ def _unreachable_rules(el: Element, names: list, space: list, ctx: Context) -> N
                      "rules", i, key=True)
 
 
-def _satisfiable(when, names, space) -> bool:
+def _satisfiable(when: expressions.Expression, names: list, space: list) -> bool:
     for combo in itertools.product(*space):
         try:
             if when.fn(dict(zip(names, combo))):

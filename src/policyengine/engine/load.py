@@ -12,7 +12,7 @@ import json
 import os
 import re
 import stat
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 from yaml.events import AliasEvent
@@ -64,7 +64,7 @@ def loc_of(node: Any, key: Any = None, *, value: bool = True) -> Location | None
     return getattr(node, "loc", None)
 
 
-def locate(root: Any, path, file: str, *, key: bool = False) -> Location:
+def locate(root: Any, path: Sequence[Any], file: str, *, key: bool = False) -> Location:
     """The location of the element at ``path`` (a sequence of keys) in ``root``."""
     node, loc = root, loc_of(root) or Location(file, 1, 1)
     parent, last = None, None
@@ -82,7 +82,7 @@ def locate(root: Any, path, file: str, *, key: bool = False) -> Location:
     return loc.at(path_text(path))
 
 
-def path_text(path) -> str:
+def path_text(path: Sequence[Any]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
