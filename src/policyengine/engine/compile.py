@@ -147,7 +147,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     _check_literals(compiled, ctx.domains, inputs, errors)
     notes: list[RulebookError] = []
     if not errors:
-        _check_reachability(elements, ctx.domains, ctx, notes)
+        _check_reachability(elements, ctx, notes)
     template_dirs = template_dirs or [
         os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
@@ -358,7 +358,7 @@ def _compile_documents(data: dict, ctx: Context) -> dict[str, Document]:
     return docs
 
 
-def _check_reachability(elements: list[Element], domains: dict, ctx: Context, notes: list) -> None:
+def _check_reachability(elements: list[Element], ctx: Context, notes: list[RulebookError]) -> None:
     """A rule that can never fire, because earlier rules always match first.
 
     Every name the decision's conditions read is given each value it can take,
@@ -369,7 +369,7 @@ def _check_reachability(elements: list[Element], domains: dict, ctx: Context, no
     REACHABILITY_LIMIT or the rulebook's remaining share of REACHABILITY_TOTAL
     (so no rulebook can make validation, or every run and server start, slow).
     """
-    budget, skipped = REACHABILITY_TOTAL, 0
+    domains, budget, skipped = ctx.domains, REACHABILITY_TOTAL, 0
     for el in elements:
         rules = el.rules
         if len(rules) < 2:
@@ -381,7 +381,7 @@ def _check_reachability(elements: list[Element], domains: dict, ctx: Context, no
         cost = len(rules) - 1
         for d in space:
             cost *= len(d)
-        here = ctx.at("decisions", el.name)
+        here = ctx.at(el.kind, el.name)
         if cost > min(REACHABILITY_LIMIT, budget):
             skipped += 1
             if skipped <= MAX_NOTES:

@@ -32,7 +32,7 @@ import time
 from jinja2.exceptions import SecurityError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from ..errors import Location, RenderError, suggest
-from .templates import TemplateRefused, _make_environment, _Refused, template_path
+from .templates import Refused, TemplateRefused, make_environment, template_path
 
 #: Longest document the engine will produce.
 MAX_OUTPUT_CHARS = 200_000
@@ -134,7 +134,7 @@ def render_request(request: dict) -> dict:
     """Render in this process; the text, or the kind of problem and where (never a value)."""
     from .expressions import functions
 
-    env = _make_environment(request["folders"], functions(request["calendar"]), request.get("hashes"))
+    env = make_environment(request["folders"], functions(request["calendar"]), request.get("hashes"))
     limit = request["max_chars"]
     try:
         parts, size = [], 0
@@ -161,7 +161,7 @@ def render_request(request: dict) -> dict:
 
 
 def _kind(exc: Exception) -> str:
-    if isinstance(exc, _Refused):
+    if isinstance(exc, Refused):
         return str(exc)
     if isinstance(exc, TemplateRefused):
         return f"includes a template that {exc.kind}"

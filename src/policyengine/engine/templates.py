@@ -58,7 +58,7 @@ MAX_TEMPLATE_DEPTH = 32
 MAX_TEMPLATE_LOOPS = 16
 
 
-class _Refused(SecurityError):
+class Refused(SecurityError):
     """One of the engine's own limits, in words fit to show as they are."""
 
 
@@ -66,7 +66,7 @@ def _small_range(*args) -> range:
     """`range()` for templates: a template has no business making huge lists."""
     items = range(*args)
     if len(items) > MAX_RANGE:
-        raise _Refused(f"range() is limited to {MAX_RANGE:,} items in a template")
+        raise Refused(f"range() is limited to {MAX_RANGE:,} items in a template")
     return items
 
 
@@ -174,11 +174,11 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
-            raise _Refused("`**` is not allowed in a template")
+            raise Refused("`**` is not allowed in a template")
         for text, times in ((left, right), (right, left)):
             if isinstance(text, (str, list, tuple)) and isinstance(times, int) \
                     and len(text) * times > MAX_REPEAT_CHARS:
-                raise _Refused(f"repeating text with `*` is limited to {MAX_REPEAT_CHARS:,} characters")
+                raise Refused(f"repeating text with `*` is limited to {MAX_REPEAT_CHARS:,} characters")
         return super().call_binop(context, operator, left, right)
 
 
@@ -289,7 +289,8 @@ def _inside(folder: str, path: str) -> bool:
     return os.path.commonpath([folder, path]) == folder
 
 
-def _make_environment(folders, functions, hashes=None) -> _Sandbox:
+def make_environment(folders: list[str], functions: dict, hashes: dict | None = None) -> _Sandbox:
+    """The sandbox a rulebook's templates are checked and rendered in."""
     env = _Sandbox(
         loader=TemplateFolders(folders, hashes),
         undefined=StrictUndefined,
@@ -307,14 +308,6 @@ def _make_environment(folders, functions, hashes=None) -> _Sandbox:
     return env
 
 
-def environment(book) -> _Sandbox:
-    """The rulebook's template environment, for checking templates (made once per rulebook)."""
-    env = book.__dict__.get("_template_env")
-    if env is None:
-        env = book.__dict__["_template_env"] = _make_environment(book.template_dirs, book.functions)
-    return env
-
-
 def template_path(book, name: str) -> str:
     """The file a template name resolves to: the fork's own folder first, then its bases'."""
     try:
@@ -328,7 +321,7 @@ def check_templates(book) -> list[RulebookError]:
     """Every document's template exists, parses, and reads only declared names and
     filters; no file in the templates folders is a link out of them, or too large to read."""
     problems: list[RulebookError] = []
-    env = environment(book)
+    env = make_environment(book.template_dirs, book.functions)
     allowed = set(book.inputs) | {o for el in book.elements for o in el.outputs}
     allowed |= set(CONTEXT_NAMES) | set(env.globals)
     if book.documents:
