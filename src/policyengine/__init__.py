@@ -10,7 +10,9 @@ The pipeline is load → validate → compile → evaluate → render::
 from ._version import __version__ as __version__
 
 from .engine.compile import Rulebook as Rulebook
-from .engine.compile import load_rulebook as load_rulebook
+from .engine.pipeline import load_rulebook as load_rulebook
+from .engine.pipeline import load_rulebook_mapping as load_rulebook_mapping
+from .engine.pipeline import load_rulebook_text as load_rulebook_text
 from .errors import CaseError as CaseError
 from .errors import EvaluationError as EvaluationError
 from .errors import Location as Location

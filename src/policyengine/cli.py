@@ -15,7 +15,7 @@ import click
 
 from ._version import __version__
 from .engine.cases import read_case_file
-from .engine.compile import load_rulebook
+from .engine.pipeline import load_rulebook
 from .engine.evaluate import evaluate
 from .engine.render import render as render_document
 from .errors import Location, PolicyEngineError, RulebookInvalid

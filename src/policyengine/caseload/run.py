@@ -149,7 +149,7 @@ _FORMATTER: Formatter | None = None
 
 def _init_worker(path: str, formatter: Formatter | None = None, parent: int | None = None) -> None:
     global _BOOK, _FORMATTER
-    from ..engine.compile import load_rulebook
+    from ..engine.pipeline import load_rulebook
 
     _die_with(parent)
     _BOOK, _FORMATTER = load_rulebook(path), formatter

@@ -12,14 +12,12 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.constructs import CONSTRUCTS
 from ..engine.values import words as show
 from ..engine.validate import plain
 
-SECTIONS = {
-    "inputs": "input", "factors": "factor group", "thresholds": "threshold", "matrices": "matrix",
-    "decisions": "decision", "reserved_tasks": "reserved tasks", "cadences": "cadence",
-    "checklists": "checklist", "documents": "document",
-}
+#: Each section with named elements, and what one of them is called: "threshold complex".
+SECTIONS = {"inputs": "input", **{c.section: c.noun for c in CONSTRUCTS}, "documents": "document"}
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,24 @@ is marked.
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, DictLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .diff import SECTIONS, diff
+from ..engine.compile import Rulebook
+from ..engine.constructs import CONSTRUCTS
 from ..engine.values import words
 from ..engine.validate import plain
 
 
 def _env() -> Environment:
-    env = Environment(loader=PackageLoader("policyengine.change", "templates"), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
+    # Each construct's part of the document is its own (``summary_md``, ``summary_html``).
+    # Jinja drops one newline from the end of every template: the part keeps its own.
+    parts = {f"constructs/{c.section}.{fmt}.j2": getattr(c, f"summary_{fmt}") + "\n"
+             for c in CONSTRUCTS for fmt in ("md", "html")}
+    env = Environment(loader=ChoiceLoader([PackageLoader("policyengine.change", "templates"), DictLoader(parts)]),
+                      undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]), trim_blocks=True,
+                      lstrip_blocks=True)
     env.filters["show"] = _show
     return env
 
@@ -30,37 +36,7 @@ def _show(value) -> str:
     return words(value, brackets=False)
 
 
-def _matrix_tables(spec: dict) -> list[dict]:
-    """A matrix as tables of rows × columns, one per value of any further axes."""
-    by = spec["by"]
-    cells = spec["cells"]
-    if len(by) == 1:
-        return [{"caption": "", "row_axis": by[0], "col_axis": "", "columns": [""],
-                 "rows": [(k, [v]) for k, v in cells.items()]}]
-    rest = by[2:]
-
-    def descend(node, keys):
-        for key in keys:
-            node = node[key]
-        return node
-
-    first_row = next(iter(cells.values()))
-    columns = list(first_row)
-    tables = []
-    rest_values = []
-    node = first_row[columns[0]]
-    for _ in rest:
-        rest_values.append(list(node))
-        node = node[rest_values[-1][0]]
-    for combo in itertools.product(*rest_values) if rest else [()]:
-        caption = " × ".join(f"{axis} {_show(k)}" for axis, k in zip(rest, combo))
-        rows = [(r, [descend(cells[r][c], combo) for c in columns]) for r in cells]
-        tables.append({"caption": caption, "row_axis": by[0], "col_axis": by[1],
-                       "columns": columns, "rows": rows})
-    return tables
-
-
-def build_context(book) -> dict:
+def build_context(book: Rulebook) -> dict:
     data = plain(book.data)
     meta = book.meta
     marks: dict[tuple, list[str]] = {}
@@ -82,10 +58,10 @@ def build_context(book) -> dict:
         "past_review": _dt.date.today() > meta.review_by,
         "today": _dt.date.today(),
         "marks": marks, "base": base_meta,
-        "matrix_tables": {name: _matrix_tables(spec) for name, spec in (data.get("matrices") or {}).items()},
+        "constructs": CONSTRUCTS,
     }
 
 
-def render_docs(book, fmt: str = "html") -> str:
+def render_docs(book: Rulebook, fmt: str = "html") -> str:
     template = _env().get_template(f"policy.{fmt}.j2")
     return template.render(build_context(book))

@@ -7,39 +7,20 @@ import os
 import yaml
 from dateutil.relativedelta import relativedelta
 
-from ..engine.merge import ELEMENT_SECTIONS
+from ..engine.compile import Rulebook
+from ..engine.constructs import CONSTRUCTS, ELEMENT_SECTIONS
 from ..engine.validate import schema_file
 
-def guide(book, new_id: str) -> str:
+def guide(book: Rulebook, new_id: str) -> str:
     """A commented guide to overriding, using the base's own element names."""
     data = book.data
-
-    def first(section, fallback):
-        names = list(data.get(section) or {})
-        return names[0] if names else fallback
-
     lines = ["What a fork can override (write only what changes; the rest comes from the base):", ""]
-    if data.get("thresholds"):
-        name = first("thresholds", "")
-        spec = data["thresholds"][name]
-        example = "{at_least: 2}" if "at_least" in spec else "{bands: [...]}"
-        lines += ["thresholds:", f"  {name}: {example}                # a threshold's value"]
-    if data.get("matrices"):
-        name = first("matrices", "")
-        spec = data["matrices"][name]
-        row = next(iter(spec["cells"]))
-        col = next(iter(spec["cells"][row])) if isinstance(spec["cells"][row], dict) else None
-        cell = f"{{{row}: {{{col}: ...}}}}" if col is not None else f"{{{row}: ...}}"
-        lines += ["matrices:", f"  {name}: {{cells: {cell}}}        # one matrix cell"]
-    if data.get("cadences"):
-        lines += ["cadences:", f"  {first('cadences', '')}: {{every: 14 days}}   # a cadence interval"]
-    if data.get("reserved_tasks"):
-        lines += ["reserved_tasks:", f"  {first('reserved_tasks', '')}: {{tasks: [...]}}   # lists are replaced whole"]
-    if data.get("decisions"):
-        lines += ["decisions:", f"  {first('decisions', '')}:",
-                  "    rules: {1: {when: \"...\"}}      # rule 1's condition (rules change by number)"]
+    for construct in sorted(CONSTRUCTS, key=lambda c: c.guide_rank):
+        if construct.fork_example is not None and data.get(construct.section):
+            name, spec = next(iter(data[construct.section].items()))
+            lines += construct.fork_example(name, spec)
     if data.get("documents"):
-        lines += ["documents:", f"  {first('documents', '')}: {{template: my_letter.md.j2}}",
+        lines += ["documents:", f"  {next(iter(data['documents']))}: {{template: my_letter.md.j2}}",
                   f"    # or put a file with the same name in templates/{new_id}/ beside this file"]
     if data.get("settings"):
         lines += [f"settings: {{{next(iter(data['settings']))}: \"...\"}}   # the team's contact details"]
@@ -49,7 +30,7 @@ def guide(book, new_id: str) -> str:
     return "".join(f"# {line}\n".replace("#  \n", "#\n") if line else "#\n" for line in lines)
 
 
-def fork_text(book, base_path: str, output: str, new_id: str, council: str | None, today: _dt.date) -> str:
+def fork_text(book: Rulebook, base_path: str, output: str, new_id: str, council: str | None, today: _dt.date) -> str:
     meta = book.meta
     rel = os.path.relpath(os.path.abspath(base_path), os.path.dirname(os.path.abspath(output)))
     council = council or f"{meta.council} (local variation)"
@@ -73,7 +54,7 @@ def _schema_path() -> str:
     return str(schema_file())
 
 
-def effective_text(book) -> str:
+def effective_text(book: Rulebook) -> str:
     """The merged rulebook as YAML, each element labelled with the file(s) it came from."""
     effective = book.effective
     data = _builtin(book.data)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Location, PolicyEngineError
+from ..engine.compile import Rulebook
+from ..engine.constructs import BY_SECTION
 from ..engine.evaluate import evaluate
 from ..engine.values import for_json
 from ..engine.load import loc_of
@@ -31,6 +33,7 @@ class Mismatch:
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class, whatever its name
     name: str
     location: Location
     mismatches: list[Mismatch] = field(default_factory=list)
@@ -42,7 +45,7 @@ class TestResult:
         return not self.mismatches and self.error is None
 
 
-def run_tests(book) -> list[TestResult]:
+def run_tests(book: Rulebook) -> list[TestResult]:
     results = []
     tests = book.data.get("tests") or []
     for i, test in enumerate(tests):
@@ -80,42 +83,27 @@ class Point:
     location: Location
 
 
-def coverage_points(book) -> list[Point]:
+def coverage_points(book: Rulebook) -> list[Point]:
+    """What the rulebook's tests should reach, as each construct counts it."""
     points = []
     for el in book.elements:
         where = f"{el.kind} `{el.name}`"
-        if el.kind in ("decisions", "thresholds", "matrices", "reserved_tasks"):
-            points.extend(Point(("reason", id(r)), f"{where} {r.label}", r.loc) for r in el.reasons)
-        elif el.kind == "checklists":
-            points.extend(Point(("item", el.name, r.because), f"{where} {r.label}", r.loc) for r in el.reasons)
-        elif el.kind == "cadences":
-            points.append(Point(("due", el.name), f"{where} due date", el.loc))
-            if len(el.outputs) > 1:
-                points.append(Point(("late", el.name, True), f"{where} overdue", el.loc))
-                points.append(Point(("late", el.name, False), f"{where} not overdue", el.loc))
+        points.extend(Point(key, f"{where} {label}", loc) for key, label, loc in BY_SECTION[el.kind].points(el))
     return points
 
 
-def reached(book, results: list[TestResult]) -> set:
-    keys = set()
+def reached(book: Rulebook, results: list[TestResult]) -> set:
+    keys: set = set()
     for result in results:
         decision = result.decision
         if decision is None:
             continue
         for el in book.elements:
-            reason = decision.reasons.get(el.name)
-            keys.add(("reason", id(reason)))
-            value = decision.values.get(el.name)
-            if el.kind == "checklists":
-                keys.update(("item", el.name, text) for text in value or ())
-            elif el.kind == "cadences" and value is not None:
-                keys.add(("due", el.name))
-                if len(el.outputs) > 1:
-                    keys.add(("late", el.name, bool(decision.values[el.outputs[1]])))
+            keys.update(BY_SECTION[el.kind].reached(el, decision.values, decision.reasons.get(el.name)))
     return keys
 
 
-def unreached(book, results: list[TestResult]) -> tuple[list[Point], int]:
+def unreached(book: Rulebook, results: list[TestResult]) -> tuple[list[Point], int]:
     """The points no test reaches, and how many points there are."""
     points = coverage_points(book)
     hit = reached(book, results)

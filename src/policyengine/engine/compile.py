@@ -2,8 +2,11 @@
 
 Every expression is parsed and compiled once, every name is resolved, and the
 elements are put in dependency order, so evaluating a case does no parsing and
-no look-ups by string beyond a dict access. All problems are collected and
-raised together as :class:`RulebookInvalid`.
+no look-ups by string beyond a dict access. All problems are collected, through
+one :class:`Context` positioned where each is found, and raised together as
+:class:`RulebookInvalid`. Compile imports neither evaluate nor render: a
+:class:`Rulebook` is given them as :class:`Stages` by whoever loads it (see
+``pipeline``).
 """
 from __future__ import annotations
 
@@ -12,16 +15,15 @@ import hashlib
 import itertools
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from . import expressions
-from .constructs import CONSTRUCTS, Context, Element
+from .constructs import BY_SECTION, COMPILE_ORDER, Context, Element
 from .dates import calendar as make_calendar, parse_date
-from ..errors import MAX_HINTED_ERRORS, Location, RulebookError, RulebookInvalid, suggest
+from ..errors import Location, RulebookError, RulebookInvalid, suggest
 from .inputs import CaseReader, Input, input_from_spec
 from .load import open_regular
-from .merge import load_effective
-from .validate import locate, schema_errors
+from .templates import check_templates, hash_templates
 
 #: Names every expression may read besides the rulebook's own.
 BUILTIN_NAMES = ("as_of",)
@@ -32,9 +34,9 @@ REACHABILITY_LIMIT = 100_000
 REACHABILITY_TOTAL = 500_000
 #: Most such notes listed; a last one counts the rest.
 MAX_NOTES = 10
-#: The order constructs compile in; matrices last, since their axes may be
-#: other elements whose set of values must already be known.
-ORDER = ("factors", "thresholds", "decisions", "reserved_tasks", "cadences", "checklists", "matrices")
+#: The order constructs compile in (the registry's, matrices last: their axes
+#: may be other elements whose set of values must already be known).
+ORDER = tuple(c.section for c in COMPILE_ORDER)
 
 
 @dataclass
@@ -63,6 +65,16 @@ class Document:
     loc: Location
 
 
+@dataclass(frozen=True)
+class Stages:
+    """The stages after compile, as a loaded rulebook runs them: ``evaluate(book,
+    case, as_of, **options)`` and ``render(decision, document_id, **options)``.
+    Given by the pipeline, which sits above compile, evaluate and render alike."""
+
+    evaluate: Callable[..., Any]
+    render: Callable[..., str]
+
+
 @dataclass
 class Rulebook:
     """A compiled rulebook: evaluate it against as many cases as you like."""
@@ -85,6 +97,7 @@ class Rulebook:
     effective: Any = None
     sha256: str = ""
     template_hashes: dict = field(default_factory=dict)  # real path -> SHA-256, as hashed into sha256
+    stages: Stages | None = None
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -92,116 +105,142 @@ class Rulebook:
         self.reader = CaseReader(self.inputs)
         self.producers = {out: el for el in self.elements for out in el.outputs}
 
-    def evaluate(self, case: Any, as_of: _dt.date | None = None, **kwargs):
-        from .evaluate import evaluate
+    def evaluate(self, case: Any, as_of: _dt.date | None = None, **kwargs: Any) -> Any:
+        """The :class:`~policyengine.Decision` for one case (a mapping, as loaded from YAML or JSON)."""
+        return self._stages().evaluate(self, case, as_of, **kwargs)
 
-        return evaluate(self, case, as_of, **kwargs)
+    def render(self, decision: Any, document_id: str, **kwargs: Any) -> str:
+        """One of the rulebook's documents for a decision this rulebook made."""
+        return self._stages().render(decision, document_id, **kwargs)
+
+    def _stages(self) -> Stages:
+        if self.stages is None:
+            raise TypeError("this rulebook was compiled on its own: load it with policyengine.load_rulebook "
+                            "to evaluate cases")
+        return self.stages
 
     def case_schema(self) -> dict:
         return self.reader.json_schema(f"Case file for {self.meta.title} ({self.meta.id} {self.meta.version})")
 
 
-def load_rulebook(path: str | os.PathLike) -> Rulebook:
-    """The whole pipeline up to a compiled rulebook: load, validate, compile."""
-    path = os.fspath(path)
-    effective = load_effective(path)
-    errors = schema_errors(effective.data, path)
-    if errors:
-        raise RulebookInvalid(errors)
-    book = compile_rulebook(effective.data, path, effective.template_dirs, effective.files)
-    book.effective = effective
-    return book
-
-
 def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = None,
-                     files: list[str] | None = None) -> Rulebook:
-    errors: list[RulebookError] = []
+                     files: list[str] | None = None, *, stages: Stages | None = None,
+                     sources: dict[str, bytes] | None = None) -> Rulebook:
+    """A rulebook that has passed the schema (``validate.schema_errors``), compiled.
 
-    def fail(message, *where, key=False):
-        errors.append(RulebookError(message, locate(data, list(where), path, key=key)))
-
-    meta_spec = data["rulebook"]
-    meta = Metadata(
-        id=meta_spec["id"], title=meta_spec["title"], council=meta_spec["council"],
-        version=str(meta_spec["version"]), sources=dict(meta_spec["sources"]),
-        effective_from=parse_date(meta_spec["effective_from"]),
-        review_by=parse_date(meta_spec["review_by"]), summary=meta_spec.get("summary", ""),
-    )
-    cal_spec = data.get("calendar") or {}
-    try:
-        cal = make_calendar(cal_spec.get("country", "GB"), cal_spec.get("subdiv", "ENG"))
-    except (NotImplementedError, KeyError, ValueError) as exc:
-        fail(f"unknown holiday calendar: {exc}", "calendar", key=True)
-        cal = make_calendar()
-    funcs = expressions.functions(cal)
-
-    inputs = _compile_inputs(data, path, fail)
-    owner: dict[str, tuple] = {n: ("inputs", n) for n in inputs}
-    for name in BUILTIN_NAMES:
-        if name in inputs:
-            fail(f"`{name}` is a reserved name; call the input something else", "inputs", name, key=True)
-    for section in [s for s in data if s in CONSTRUCTS]:  # file order: the later one is the repeat
-        for name, spec in (data.get(section) or {}).items():
-            outs = [name] + [spec[k] for k in ("overdue_as", "permitted_as") if spec.get(k)]
-            for out in outs:
-                if out in owner:
-                    fail(f"`{out}` is already defined in {owner[out][0]}", section, name, key=True)
-                owner.setdefault(out, (section, name))
+    ``files`` are the rulebook and the bases it extends, hashed into ``sha256``;
+    ``sources`` holds the text of any that was never a file (loaded from text)."""
+    top = Context(path, data)
+    errors = top.errors  # one list, shared by every context made from ``top``
+    meta = _metadata(data["rulebook"])
+    cal, funcs = _calendar(data, top)
+    inputs = _compile_inputs(data, top)
+    owner = _check_names(data, inputs, top)
     known = set(owner) | set(BUILTIN_NAMES)
-
-    types = {n: i.type for n, i in inputs.items()} | {"as_of": "date"}
-
-    compiled: list[expressions.Expression] = []
-
-    def compile_expr(source, loc):
-        hints = len(errors) + len(ctx.errors) < MAX_HINTED_ERRORS
-        expr = expressions.compile_expression(source, loc, known, funcs, hints=hints, types=types)
-        compiled.append(expr)
-        return expr
-
-    domains = {n: i.domain for n, i in inputs.items() if i.domain is not None}
-    ctx = Context(path, data, compile_expr, funcs, inputs, domains)
-    elements: list[Element] = []
-    for section in ORDER:
-        for name, spec in (data.get(section) or {}).items():
-            element = CONSTRUCTS[section](name, spec, ctx)
-            elements.append(element)
-            if element.domain is not None:
-                domains[name] = element.domain
-            for out in element.outputs[1:]:
-                domains[out] = (True, False, None)
-    outcomes = list(data["outcomes"])
-    for i, name in enumerate(outcomes):
-        if name not in owner or name in inputs:
-            what = "is an input, not an outcome" if name in inputs else "is not defined"
-            fail(f"outcome `{name}` {what}{'' if name in inputs else suggest(name, owner)}", "outcomes", i)
-
-    _check_worklist(data.get("worklist") or {}, known, fail)
-    _check_citations(data, meta.sources, fail)
-    ordered = _order(elements, data, path, errors)
-    documents = _compile_documents(data, path, ctx)
-    errors.extend(ctx.errors)  # every construct's and document's problems
-    _check_literals(compiled, domains, inputs, errors)
+    ctx, compiled = _with_expressions(top, inputs, known, funcs)
+    elements = _compile_elements(data, ctx)
+    outcomes = _check_outcomes(data, inputs, owner, ctx)
+    _check_worklist(data.get("worklist") or {}, known, ctx.at("worklist"))
+    _check_citations(data, meta.sources, ctx)
+    ordered = _order(elements, errors)
+    documents = _compile_documents(data, ctx)
+    _check_literals(compiled, ctx.domains, inputs, errors)
     notes: list[RulebookError] = []
     if not errors:
-        _check_reachability(elements, domains, data, path, errors, notes)
+        _check_reachability(elements, ctx, notes)
     template_dirs = template_dirs or [
         os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
                     dict(data.get("settings") or {}), cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
-                    files=list(files or [path]), notes=notes)
+                    files=list(files or [path]), notes=notes, stages=stages)
     if not errors:
-        from .render import check_templates
-
         errors.extend(check_templates(book))
     if errors:
         raise RulebookInvalid(errors)
-    book.sha256 = _digest(path, book)
+    book.sha256 = _digest(book, sources or {})
     return book
 
 
-def _check_literals(compiled, domains: dict, inputs: dict, errors: list) -> None:
+def _with_expressions(top: Context, inputs: dict[str, Input], known: set,
+                      funcs: dict) -> tuple[Context, list[expressions.Expression]]:
+    """A context that compiles expressions over the ``known`` names, and the list of those it compiled."""
+    types = {n: i.type for n, i in inputs.items()} | {"as_of": "date"}
+    compiled: list[expressions.Expression] = []
+
+    def compile_expr(source: Any, loc: Location) -> expressions.Expression:
+        expr = expressions.compile_expression(source, loc, known, funcs, hints=ctx.hints, types=types)
+        compiled.append(expr)
+        return expr
+
+    domains = {n: i.domain for n, i in inputs.items() if i.domain is not None}
+    ctx = top.using(compile_expr=compile_expr, functions=funcs, inputs=inputs, domains=domains)
+    return ctx, compiled
+
+
+def _metadata(spec: dict) -> Metadata:
+    return Metadata(
+        id=spec["id"], title=spec["title"], council=spec["council"],
+        version=str(spec["version"]), sources=dict(spec["sources"]),
+        effective_from=parse_date(spec["effective_from"]),
+        review_by=parse_date(spec["review_by"]), summary=spec.get("summary", ""),
+    )
+
+
+def _calendar(data: dict, ctx: Context) -> tuple[Any, dict]:
+    """The holiday calendar and the functions expressions may call, which use it."""
+    cal_spec = data.get("calendar") or {}
+    try:
+        cal = make_calendar(cal_spec.get("country", "GB"), cal_spec.get("subdiv", "ENG"))
+    except (NotImplementedError, KeyError, ValueError) as exc:
+        ctx.fail(f"unknown holiday calendar: {exc}", "calendar", key=True)
+        cal = make_calendar()
+    return cal, expressions.functions(cal)
+
+
+def _check_names(data: dict, inputs: dict[str, Input], ctx: Context) -> dict[str, tuple]:
+    """Each name is defined once: by an input, or by one element (and what it also defines).
+    Returns where each is defined, as (section, name)."""
+    owner: dict[str, tuple] = {n: ("inputs", n) for n in inputs}
+    for name in BUILTIN_NAMES:
+        if name in inputs:
+            ctx.fail(f"`{name}` is a reserved name; call the input something else", "inputs", name, key=True)
+    for section in [s for s in data if s in BY_SECTION]:  # file order: the later one is the repeat
+        also = BY_SECTION[section].also_defines
+        for name, spec in (data.get(section) or {}).items():
+            for out in [name] + [spec[k] for k in also if spec.get(k)]:
+                if out in owner:
+                    ctx.fail(f"`{out}` is already defined in {owner[out][0]}", section, name, key=True)
+                owner.setdefault(out, (section, name))
+    return owner
+
+
+def _compile_elements(data: dict, ctx: Context) -> list[Element]:
+    """Every construct's elements, each compiled in a context positioned at it."""
+    elements: list[Element] = []
+    for construct in COMPILE_ORDER:
+        section = construct.section
+        for name, spec in (data.get(section) or {}).items():
+            element = construct.compile(name, spec, ctx.at(section, name))
+            elements.append(element)
+            if element.domain is not None:
+                ctx.domains[name] = element.domain
+            for out in element.outputs[1:]:
+                ctx.domains[out] = (True, False, None)
+    return elements
+
+
+def _check_outcomes(data: dict, inputs: dict[str, Input], owner: dict, ctx: Context) -> list[str]:
+    outcomes = list(data["outcomes"])
+    for i, name in enumerate(outcomes):
+        if name not in owner or name in inputs:
+            what = "is an input, not an outcome" if name in inputs else "is not defined"
+            ctx.fail(f"outcome `{name}` {what}{'' if name in inputs else suggest(name, owner)}", "outcomes", i)
+    return outcomes
+
+
+def _check_literals(compiled: list[expressions.Expression], domains: dict, inputs: dict[str, Input],
+                    errors: list[RulebookError]) -> None:
     """Each constant an expression compares a name with is a value that name can
     take: `route == 'reveiw_tray'` or `escalate_to_ssm == 'yes'` would never be
     true, and the rule would silently never apply."""
@@ -221,11 +260,11 @@ def _check_literals(compiled, domains: dict, inputs: dict, errors: list) -> None
                 f"in expression `{expr.source}`: {what}; its values are {', '.join(shown)}{hint}", expr.loc))
 
 
-def _word(value) -> str:
+def _word(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _check_citations(data: dict, sources: dict, fail) -> None:
+def _check_citations(data: dict, sources: dict, ctx: Context) -> None:
     """Every `source:` cites a source the rulebook declares: its first word
     (`pwt Principles`, `article, workload vignette`) names it. A mistyped key
     would otherwise cite nothing while the answer looked referenced."""
@@ -237,7 +276,7 @@ def _check_citations(data: dict, sources: dict, fail) -> None:
                 if key == "source" and isinstance(value, str):
                     cited = value.split()[0].rstrip(",;:.") if value.split() else ""
                     if cited not in sources:
-                        fail(f"`source:` cites `{cited}`, which is not one of the rulebook's sources "
+                        ctx.fail(f"`source:` cites `{cited}`, which is not one of the rulebook's sources "
                              f"({', '.join(sorted(sources))})", *where, key)
                 else:
                     stack.append((value, (*where, key)))
@@ -245,32 +284,32 @@ def _check_citations(data: dict, sources: dict, fail) -> None:
             stack.extend((value, (*where, i)) for i, value in enumerate(node))
 
 
-def _compile_inputs(data, path, fail) -> dict[str, Input]:
+def _compile_inputs(data: dict, ctx: Context) -> dict[str, Input]:
     inputs: dict[str, Input] = {}
     for name, spec in data["inputs"].items():
-        loc = locate(data, ["inputs", name], path, key=True)
-        field_ = input_from_spec(name, spec, loc)
+        here = ctx.at("inputs", name)
+        field_ = input_from_spec(name, spec, here.loc(key=True))
         if spec["type"] not in ("enum", "list") and "values" in spec:
-            fail(f"`values` only applies to enum and list inputs", "inputs", name, "values", key=True)
+            here.fail(f"`values` only applies to enum and list inputs", "values", key=True)
         if field_.default is not None and field_.type != "list" or field_.type == "list" and spec.get("default"):
             try:
                 field_.default = field_.coerce(field_.default)
             except ValueError as exc:
-                fail(f"default of `{name}` {exc}", "inputs", name, "default")
+                here.fail(f"default of `{name}` {exc}", "default")
         if field_.required and "default" in spec:
-            fail(f"`{name}` is required, so it cannot have a default", "inputs", name, "default", key=True)
+            here.fail(f"`{name}` is required, so it cannot have a default", "default", key=True)
         inputs[name] = field_
     case_id = inputs.get("case_id")
     if case_id is None or case_id.type != "string" or not case_id.required:
-        fail("every rulebook declares `case_id` as a required string input", "inputs", key=True)
+        ctx.fail("every rulebook declares `case_id` as a required string input", "inputs", key=True)
     return inputs
 
 
-def _check_worklist(spec: dict, known: set, fail) -> None:
+def _check_worklist(spec: dict, known: set, ctx: Context) -> None:
     """Every name the worklist reads must be one the rulebook defines."""
-    def check(name, *where):
+    def check(name: str, *where: Any) -> None:
         if name not in known:
-            fail(f"worklist: `{name}` is not defined{suggest(name, known)}", "worklist", *where)
+            ctx.fail(f"worklist: `{name}` is not defined{suggest(name, known)}", *where)
 
     for part in ("escalations", "due", "breaches"):
         for i, item in enumerate(spec.get(part, [])):
@@ -283,7 +322,7 @@ def _check_worklist(spec: dict, known: set, fail) -> None:
         check(name, "summary", i)
 
 
-def _order(elements: list[Element], data, path, errors) -> list[Element]:
+def _order(elements: list[Element], errors: list[RulebookError]) -> list[Element]:
     """Elements in dependency order; a cycle is an error at its first element."""
     producer = {out: el for el in elements for out in el.outputs}
     state: dict[str, int] = {}
@@ -309,16 +348,17 @@ def _order(elements: list[Element], data, path, errors) -> list[Element]:
     return ordered
 
 
-def _compile_documents(data, path, ctx: Context) -> dict[str, Document]:
+def _compile_documents(data: dict, ctx: Context) -> dict[str, Document]:
     docs = {}
     for doc_id, spec in (data.get("documents") or {}).items():
-        when = ctx.expr(spec["when"], "documents", doc_id, "when") if "when" in spec else None
+        here = ctx.at("documents", doc_id)
+        when = here.expr(spec["when"], "when") if "when" in spec else None
         docs[doc_id] = Document(doc_id, spec["title"], spec["audience"], spec["template"], when,
-                                spec.get("source"), locate(data, ["documents", doc_id, "template"], path))
+                                spec.get("source"), here.loc("template"))
     return docs
 
 
-def _check_reachability(elements, domains, data, path, errors, notes) -> None:
+def _check_reachability(elements: list[Element], ctx: Context, notes: list[RulebookError]) -> None:
     """A rule that can never fire, because earlier rules always match first.
 
     Every name the decision's conditions read is given each value it can take,
@@ -329,7 +369,7 @@ def _check_reachability(elements, domains, data, path, errors, notes) -> None:
     REACHABILITY_LIMIT or the rulebook's remaining share of REACHABILITY_TOTAL
     (so no rulebook can make validation, or every run and server start, slow).
     """
-    budget, skipped = REACHABILITY_TOTAL, 0
+    domains, budget, skipped = ctx.domains, REACHABILITY_TOTAL, 0
     for el in elements:
         rules = el.rules
         if len(rules) < 2:
@@ -341,41 +381,45 @@ def _check_reachability(elements, domains, data, path, errors, notes) -> None:
         cost = len(rules) - 1
         for d in space:
             cost *= len(d)
+        here = ctx.at(el.kind, el.name)
         if cost > min(REACHABILITY_LIMIT, budget):
             skipped += 1
-            if skipped > MAX_NOTES:
-                continue
-            limit = min(REACHABILITY_LIMIT, budget)
-            notes.append(RulebookError(
-                f"note: `{el.name}` was not checked for rules that can never fire: its conditions "
-                f"need {cost:,} evaluations (combinations of values × rules), over the limit of {limit:,}",
-                locate(data, ["decisions", el.name], path, key=True)))
+            if skipped <= MAX_NOTES:
+                notes.append(RulebookError(
+                    f"note: `{el.name}` was not checked for rules that can never fire: its conditions need "
+                    f"{cost:,} evaluations (combinations of values × rules), over the limit of "
+                    f"{min(REACHABILITY_LIMIT, budget):,}", here.loc(key=True)))
             continue
         budget -= cost
-        fired = [False] * (len(rules) - 1)
-        for combo in itertools.product(*space):
-            v = dict(zip(names, combo))
-            for i, (when, *_rest) in enumerate(rules[:-1]):
-                try:
-                    hit = when.fn(v)
-                except Exception:  # noqa: BLE001 - an unevaluable combination proves nothing
-                    break
-                if hit:
-                    fired[i] = True
-                    break
-        for i, ok in enumerate(fired):
-            if not ok:
-                errors.append(RulebookError(
-                    f"rule {i + 1} of `{el.name}` can never fire: earlier rules always match first"
-                    if _satisfiable(rules[i][0], names, space) else
-                    f"rule {i + 1} of `{el.name}` can never fire: its condition is never true",
-                    locate(data, ["decisions", el.name, "rules", i], path, key=True)))
+        _unreachable_rules(el, names, space, here)
     if skipped > MAX_NOTES:
         notes.append(RulebookError(f"note: … and {skipped - MAX_NOTES:,} more decisions not checked "
-                                   "for rules that can never fire", Location(path)))
+                                   "for rules that can never fire", Location(ctx.file)))
 
 
-def _satisfiable(when, names, space) -> bool:
+def _unreachable_rules(el: Element, names: list, space: list, ctx: Context) -> None:
+    """Each rule of ``el`` that wins in no combination of its names' values."""
+    rules = el.rules
+    fired = [False] * (len(rules) - 1)
+    for combo in itertools.product(*space):
+        v = dict(zip(names, combo))
+        for i, (when, *_rest) in enumerate(rules[:-1]):
+            try:
+                hit = when.fn(v)
+            except Exception:  # noqa: BLE001 - an unevaluable combination proves nothing
+                break
+            if hit:
+                fired[i] = True
+                break
+    for i, ok in enumerate(fired):
+        if not ok:
+            ctx.fail(f"rule {i + 1} of `{el.name}` can never fire: earlier rules always match first"
+                     if _satisfiable(rules[i][0], names, space) else
+                     f"rule {i + 1} of `{el.name}` can never fire: its condition is never true",
+                     "rules", i, key=True)
+
+
+def _satisfiable(when: expressions.Expression, names: list, space: list) -> bool:
     for combo in itertools.product(*space):
         try:
             if when.fn(dict(zip(names, combo))):
@@ -385,13 +429,14 @@ def _satisfiable(when, names, space) -> bool:
     return False
 
 
-def _digest(path: str, book: Rulebook) -> str:
+def _digest(book: Rulebook, sources: dict[str, bytes]) -> str:
     """SHA-256 over the rulebook, the bases it extends and every file in their
     templates folders (any of which a document can include)."""
-    from .render import hash_templates
-
     h = hashlib.sha256()
     for file in book.files:
+        if file in sources:
+            h.update(sources[file] + b"\0")
+            continue
         with open_regular(file) as fh:  # read once already; a FIFO swapped in since must not hang
             h.update(fh.read() + b"\0")
     book.template_hashes = hash_templates(book, h)

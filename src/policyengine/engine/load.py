@@ -12,7 +12,7 @@ import json
 import os
 import re
 import stat
-from typing import Any
+from typing import Any, Sequence
 
 import yaml
 from yaml.events import AliasEvent
@@ -62,6 +62,31 @@ def loc_of(node: Any, key: Any = None, *, value: bool = True) -> Location | None
     if isinstance(node, YList) and isinstance(key, int) and 0 <= key < len(node.item_locs):
         return node.item_locs[key]
     return getattr(node, "loc", None)
+
+
+def locate(root: Any, path: Sequence[Any], file: str, *, key: bool = False) -> Location:
+    """The location of the element at ``path`` (a sequence of keys) in ``root``."""
+    node, loc = root, loc_of(root) or Location(file, 1, 1)
+    parent, last = None, None
+    for part in path:
+        if isinstance(node, (YMap, YList)):
+            try:
+                child = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            parent, last, node = node, part, child
+        else:
+            break
+    if parent is not None:
+        loc = loc_of(parent, last, value=not key) or loc
+    return loc.at(path_text(path))
+
+
+def path_text(path: Sequence[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 def _mark(filename: str, mark) -> Location:

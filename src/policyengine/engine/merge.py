@@ -15,17 +15,16 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import Location, RulebookError, suggest
 from .load import MAX_RULEBOOK_BYTES, YList, YMap, loc_of, parse_yaml, read_text
+from .validate import element_sections
 
 #: A rulebook id, as the schema has it.
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 #: Longest chain of forks (a fork of a fork of ...) the engine follows.
 MAX_EXTENDS_DEPTH = 8
-#: Sections whose entries are named elements (merged one element at a time).
-ELEMENT_SECTIONS = ("inputs", "factors", "thresholds", "matrices", "decisions", "reserved_tasks",
-                    "cadences", "checklists", "documents")
 
 
 @dataclass
@@ -36,6 +35,7 @@ class Effective:
     files: list[str]                      # base first, this file last
     origins: dict = field(default_factory=dict)   # (section, name) -> [files that wrote it]
     base: "Effective | None" = None
+    folder: str | None = None  # where its `extends` and templates are found (None: the current folder)
 
     @property
     def template_dirs(self) -> list[str]:
@@ -52,7 +52,7 @@ class Effective:
                                     "the rulebook's templates folder)",
                                     (loc_of(meta, "id") or Location(node.files[-1])).at("rulebook.id"))
             if isinstance(rid, str):
-                folder = os.path.join(os.path.dirname(os.path.abspath(node.files[-1])), "templates", rid)
+                folder = os.path.join(os.path.abspath(node.folder or ""), "templates", rid)
                 if folder not in dirs:
                     dirs.append(folder)
             node = node.base
@@ -68,43 +68,57 @@ def load_effective(path: str, _chain: tuple = (), _extended: tuple | None = None
         # would repeat what another kind of file holds, a case's details say.
         target, where = _extended
         raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)", where)
-    data = parse_yaml(text, path)
+    return effective(parse_yaml(text, path), path, os.path.dirname(path), real=os.path.realpath(path),
+                     _chain=_chain)
+
+
+def effective(data: Any, name: str, folder: str | None, *, real: str | None = None,
+              _chain: tuple = ()) -> Effective:
+    """``data`` (a parsed rulebook, ``name`` in messages) merged over the bases
+    its `extends` names, which are found in ``folder``. ``real`` is the real
+    path of its own file, when it has one (so that a cycle can be seen)."""
     if not isinstance(data, YMap) or "extends" not in data:
         origins = {}
         if isinstance(data, YMap):
-            for section in ELEMENT_SECTIONS:
+            for section in element_sections():
                 if isinstance(data.get(section), dict):
-                    origins.update({(section, name): [path] for name in data[section]})
-        return Effective(data, [path], origins)
-    here = loc_of(data, "extends") or Location(path)
+                    origins.update({(section, n): [name] for n in data[section]})
+        return Effective(data, [name], origins, folder=folder)
+    here = loc_of(data, "extends") or Location(name)
     target = data["extends"]
     if not isinstance(target, str) or not target.strip():
         raise RulebookError("`extends` must be the path of the base rulebook", here)
-    real = os.path.realpath(path)
-    chain = _chain + (real,)
-    base_path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    if folder is None:
+        raise RulebookError("`extends` needs the folder the base rulebook is in: give `base_dir` when "
+                            "loading a rulebook from text or a mapping", here.at("extends"))
+    base = _load_base(target, folder, _chain + ((real,) if real else ()), here.at("extends"))
+    merged = _merge_top(base.data, data)
+    origins = {k: list(v) for k, v in base.origins.items()}
+    for section in element_sections():
+        for key in (data.get(section) or {}) if isinstance(data.get(section), dict) else ():
+            origins.setdefault((section, key), []).append(name)
+    _remove(merged, data, origins, name)
+    return Effective(merged, base.files + [name], origins, base, folder)
+
+
+def _load_base(target: str, folder: str, chain: tuple, where: Location) -> Effective:
+    """The base rulebook a fork's `extends: target` names, itself merged over its bases."""
+    base_path = os.path.normpath(os.path.join(folder, target))
     if os.path.realpath(base_path) in chain:
         names = " → ".join(os.path.basename(p) for p in chain + (os.path.realpath(base_path),))
-        raise RulebookError(f"`extends` makes a cycle: {names}", here.at("extends"))
+        raise RulebookError(f"`extends` makes a cycle: {names}", where)
     if len(chain) > MAX_EXTENDS_DEPTH:
-        raise RulebookError(f"`extends` chains more than {MAX_EXTENDS_DEPTH} rulebooks deep", here.at("extends"))
-    _check_base_file(base_path, target, here.at("extends"))
-    base = load_effective(base_path, chain, (target, here.at("extends")))
+        raise RulebookError(f"`extends` chains more than {MAX_EXTENDS_DEPTH} rulebooks deep", where)
+    _check_base_file(base_path, target, where)
+    base = load_effective(base_path, chain, (target, where))
     if not isinstance(base.data, YMap):
-        raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)",
-                            here.at("extends"))
+        raise RulebookError(f"the base rulebook `{target}` is not a rulebook (a YAML mapping of sections)", where)
     if not isinstance(base.data.get("rulebook"), dict):
         # Checked before the merge, so that nothing of another kind of file (a case
         # file, say) is validated and repeated in an error message.
         raise RulebookError(f"the base rulebook `{target}` has no `rulebook:` section, so it is not a "
-                            "rulebook", here.at("extends"))
-    merged = _merge_top(base.data, data)
-    origins = {k: list(v) for k, v in base.origins.items()}
-    for section in ELEMENT_SECTIONS:
-        for name in (data.get(section) or {}) if isinstance(data.get(section), dict) else ():
-            origins.setdefault((section, name), []).append(path)
-    _remove(merged, data, origins, path)
-    return Effective(merged, base.files + [path], origins, base)
+                            "rulebook", where)
+    return base
 
 
 #: A rulebook's `rulebook:` (or a fork's `extends:`) section, in block or flow style, or as JSON.
@@ -187,8 +201,9 @@ def _remove(merged: YMap, child: YMap, origins: dict, path: str) -> None:
     for i, entry in enumerate(removals):
         where = loc_of(removals, i) or Location(path)
         section, _, name = str(entry).partition(".")
-        if section not in ELEMENT_SECTIONS or not name:
-            raise RulebookError(f"`{entry}` is not `section.name` (sections: {', '.join(ELEMENT_SECTIONS)})", where)
+        if section not in element_sections() or not name:
+            raise RulebookError(f"`{entry}` is not `section.name` (sections: {', '.join(element_sections())})",
+                                where)
         elements = merged.get(section)
         if not isinstance(elements, dict) or name not in elements:
             have = list(elements) if isinstance(elements, dict) else []

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Iterator
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from ..errors import Location, RulebookError, suggest
 from .inputs import MAX_INTEGER
-from .load import YList, YMap, loc_of
+from .load import locate, path_text
 
 @lru_cache(maxsize=1)
 def rulebook_schema() -> dict:
@@ -29,6 +30,17 @@ def schema_file():
     return resources.files("policyengine").joinpath("schemas", "rulebook.schema.json")
 
 
+@lru_cache(maxsize=1)
+def element_sections() -> tuple[str, ...]:
+    """The sections whose entries are named elements (inputs, each construct's,
+    documents), in the schema's order: a fork merges and removes them one
+    element at a time. Read from the schema, which the load stage sits below
+    the constructs to use; a test holds it to the construct registry."""
+    schema = rulebook_schema()
+    return tuple(name for name, spec in schema["properties"].items()
+                 if "propertyNames" in spec and "$ref" in (spec.get("additionalProperties") or {}))
+
+
 def plain(data: Any) -> Any:
     """The JSON view of loaded YAML: dates become ISO strings."""
     if isinstance(data, dict):
@@ -38,31 +50,6 @@ def plain(data: Any) -> Any:
     if isinstance(data, _dt.date):
         return data.isoformat()
     return data
-
-
-def locate(root: Any, path, file: str, *, key: bool = False) -> Location:
-    """The location of the element at ``path`` (a sequence of keys) in ``root``."""
-    node, loc = root, loc_of(root) or Location(file, 1, 1)
-    parent, last = None, None
-    for part in path:
-        if isinstance(node, (YMap, YList)):
-            try:
-                child = node[part]
-            except (KeyError, IndexError, TypeError):
-                break
-            parent, last, node = node, part, child
-        else:
-            break
-    if parent is not None:
-        loc = loc_of(parent, last, value=not key) or loc
-    return loc.at(path_text(path))
-
-
-def path_text(path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def schema_errors(data: Any, file: str) -> list[RulebookError]:
@@ -97,62 +84,76 @@ def _number_errors(data: dict, file: str) -> Iterator[RulebookError]:
                                 f"-{MAX_INTEGER:,} and {MAX_INTEGER:,}", locate(data, path, file))
 
 
-def _explain(error, root, file) -> Iterator[RulebookError]:
+def _explain(error: ValidationError, root: Any, file: str) -> Iterator[RulebookError]:
+    """A schema error in words a policy owner can act on, at the key or value it is about."""
     path = list(error.absolute_path)
     where = path_text(path) or "the rulebook"
-    kind = error.validator
-    if kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in allowed]
-        for key in extra:
-            yield RulebookError(
-                f"unknown key `{key}` in {where}{suggest(str(key), allowed)}",
-                locate(root, path + [key], file, key=True),
-            )
+    explain = _BY_KEYWORD.get(error.validator)
+    if explain is not None:
+        yield from explain(error, path, where, root, file)
         return
-    if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        yield RulebookError(f"{where} is missing `{missing}`", locate(root, path, file, key=True))
-        return
-    if kind == "oneOf" and isinstance(error.instance, dict):
-        options = [s.get("required", [None])[0] for s in error.validator_value]
-        given = [o for o in options if o in error.instance]
-        yield RulebookError(
-            f"{where} needs exactly one of {', '.join(f'`{o}`' for o in options)}"
-            + (f" (it has {', '.join(f'`{g}`' for g in given)})" if given else ""),
-            locate(root, path, file, key=True),
-        )
-        return
-    if kind == "pattern" and path and path[-1] == "template":
+    if error.validator == "pattern" and path and path[-1] == "template":
         message = "a template must be a file name inside the rulebook's templates folder"
-    elif kind == "pattern":
+    elif error.validator == "pattern":
         message = f"`{error.instance}` is not a valid name: use lower-case letters, digits and _"
         if "propertyNames" in error.schema_path:  # a key of the mapping at ``path``: point at the key
             yield RulebookError(message, locate(root, path + [error.instance], file, key=True))
             return
-    elif kind == "propertyNames":
-        bad = next((k for k in error.instance if not _is_name(k)), None)
-        yield RulebookError(
-            f"`{bad}` is not a valid name: use lower-case letters, digits and _",
-            locate(root, path + [bad], file, key=True),
-        )
-        return
-    elif kind == "format":
-        message = f"{where} must be a real date written YYYY-MM-DD"
-    elif kind == "enum":
-        message = f"{where} must be one of {', '.join(map(str, error.validator_value))}"
-    elif kind == "type":
-        want = error.validator_value
-        want = " or ".join(want) if isinstance(want, list) else want
-        message = f"{where} must be {_article(want)}"
     else:
-        message = f"{where}: {error.message}"
+        message = _message(error, where)
     yield RulebookError(message, locate(root, path, file))
 
 
-def _is_name(key) -> bool:
-    import re
+def _message(error: ValidationError, where: str) -> str:
+    kind = error.validator
+    if kind == "format":
+        return f"{where} must be a real date written YYYY-MM-DD"
+    if kind == "enum":
+        return f"{where} must be one of {', '.join(map(str, error.validator_value))}"
+    if kind == "type":
+        want = error.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        return f"{where} must be {_article(want)}"
+    return f"{where}: {error.message}"
 
+
+def _unknown_keys(error: ValidationError, path: list, where: str, root: Any, file: str) -> Iterator[RulebookError]:
+    allowed = list(error.schema.get("properties", {}))
+    for key in [k for k in error.instance if k not in allowed]:
+        yield RulebookError(f"unknown key `{key}` in {where}{suggest(str(key), allowed)}",
+                            locate(root, path + [key], file, key=True))
+
+
+def _missing(error: ValidationError, path: list, where: str, root: Any, file: str) -> Iterator[RulebookError]:
+    missing = error.message.split("'")[1] if "'" in error.message else error.message
+    yield RulebookError(f"{where} is missing `{missing}`", locate(root, path, file, key=True))
+
+
+def _one_of(error: ValidationError, path: list, where: str, root: Any, file: str) -> Iterator[RulebookError]:
+    if not isinstance(error.instance, dict):
+        yield RulebookError(f"{where}: {error.message}", locate(root, path, file))
+        return
+    options = [s.get("required", [None])[0] for s in error.validator_value]
+    given = [o for o in options if o in error.instance]
+    yield RulebookError(
+        f"{where} needs exactly one of {', '.join(f'`{o}`' for o in options)}"
+        + (f" (it has {', '.join(f'`{g}`' for g in given)})" if given else ""),
+        locate(root, path, file, key=True),
+    )
+
+
+def _bad_name(error: ValidationError, path: list, where: str, root: Any, file: str) -> Iterator[RulebookError]:
+    bad = next((k for k in error.instance if not _is_name(k)), None)
+    yield RulebookError(f"`{bad}` is not a valid name: use lower-case letters, digits and _",
+                        locate(root, path + [bad], file, key=True))
+
+
+#: Schema keywords whose errors are worded (and located) their own way.
+_BY_KEYWORD = {"additionalProperties": _unknown_keys, "required": _missing, "oneOf": _one_of,
+               "propertyNames": _bad_name}
+
+
+def _is_name(key: Any) -> bool:
     return isinstance(key, str) and re.fullmatch(r"[a-z][a-z0-9_]*", key) is not None
 
 

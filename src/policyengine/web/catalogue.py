@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import os
 
-from ..engine.compile import Rulebook, load_rulebook
+from ..engine.compile import Rulebook
+from ..engine.pipeline import load_rulebook
 from ..errors import PolicyEngineError, RulebookInvalid
 
 

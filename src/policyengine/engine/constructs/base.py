@@ -1,0 +1,163 @@
+"""What every construct shares: the compiled :class:`Element`, the
+:class:`Reason` behind a value, the :class:`Context` a construct compiles in,
+and the :class:`Construct` record the registry keeps for each one."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from ...errors import MAX_HINTED_ERRORS, Location, RulebookError, suggest
+from ..expressions import Expression
+from ..load import locate
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an element has its value: the rule, cell or band that decided it."""
+
+    because: str
+    source: str | None
+    loc: Location
+    label: str  # e.g. "rule 2", "otherwise", "cell none × high", "band 10–13"
+
+
+@dataclass
+class Element:
+    kind: str
+    name: str
+    outputs: tuple
+    deps: frozenset
+    loc: Location
+    source: str | None
+    because: str | None
+    run: Callable[[dict], Reason]
+    reasons: tuple = ()  # every rule, cell and band, for coverage
+    domain: tuple | None = None  # finite set of values, where known
+    describe: Callable[[dict, Reason], str] | None = None
+    rules: tuple = ()  # a decision's (when, value, is_expr, reason), for the reachability check
+
+    def explain(self, values: dict, reason: Reason) -> str:
+        return self.describe(values, reason) if self.describe else reason.because
+
+
+class Context:
+    """What a construct's compile function may use: names, expressions, errors.
+
+    Positioned at a path in the rulebook (``at`` descends, as jsonschema's
+    ``descend`` does), so a construct names only the part below its own
+    element: ``ctx.fail(message, "bands", 2)``. Every context made by ``at``
+    shares one list of errors, the rulebook's.
+    """
+
+    def __init__(self, file: str, root: Any, *, compile_expr: Callable[[Any, Location], Expression] | None = None,
+                 functions: dict | None = None, inputs: dict | None = None, domains: dict | None = None,
+                 path: tuple = (), errors: list[RulebookError] | None = None) -> None:
+        self.file, self.root, self.path = file, root, path
+        self.compile_expr = compile_expr
+        self.functions = {} if functions is None else functions
+        self.inputs = {} if inputs is None else inputs
+        self.domains = {} if domains is None else domains  # name -> finite domain, filled as elements compile
+        self.errors: list[RulebookError] = [] if errors is None else errors
+
+    def using(self, **changes: Any) -> Context:
+        """The same context with some of what it offers given (errors still shared)."""
+        given = {"compile_expr": self.compile_expr, "functions": self.functions, "inputs": self.inputs,
+                 "domains": self.domains, "path": self.path, "errors": self.errors}
+        return Context(self.file, self.root, **(given | changes))
+
+    def at(self, *path: Any) -> Context:
+        """The same context, positioned ``path`` further down."""
+        return self.using(path=(*self.path, *path))
+
+    def loc(self, *path: Any, key: bool = False) -> Location:
+        return locate(self.root, [*self.path, *path], self.file, key=key)
+
+    def suggest(self, name: str, candidates: Iterable) -> str:
+        """A "did you mean" hint, while the rulebook has few enough errors to afford one."""
+        return suggest(name, candidates) if self.hints else ""
+
+    @property
+    def hints(self) -> bool:
+        return len(self.errors) < MAX_HINTED_ERRORS
+
+    def fail(self, message: str, *path: Any, key: bool = False) -> None:
+        self.errors.append(RulebookError(message, self.loc(*path, key=key)))
+
+    def expr(self, source: Any, *path: Any) -> Expression | None:
+        if self.compile_expr is None:
+            raise AssertionError("expressions compile once every name is known")
+        try:
+            return self.compile_expr(source, self.loc(*path))
+        except RulebookError as exc:
+            self.errors.append(exc.with_traceback(None))  # keep the message, not the compiler's frames
+            return None
+
+
+#: What a rulebook test can reach in an element: (key, label, location).
+Point = tuple[tuple, str, Location]
+
+
+@dataclass(frozen=True)
+class Construct:
+    """Everything about one construct, found by its section name.
+
+    ``compile`` turns one named entry of the section into an :class:`Element`;
+    ``points`` and ``reached`` are its coverage (what tests should reach, and
+    what one decision reached); ``summary_md`` and ``summary_html`` are its
+    part of the policy document (Jinja, rendered with that document's context
+    and ``construct``); ``fork_example`` its lines in a fork's guide.
+    """
+
+    section: str           # its key at the top of a rulebook: "thresholds"
+    noun: str              # one of them, for people: "threshold"
+    schema: str            # its fragment in rulebook.schema.json: "#/$defs/threshold"
+    compile: Callable[[str, dict, Context], Element]
+    summary_md: str
+    summary_html: str
+    points: Callable[[Element], Iterable[Point]] = lambda el: ()
+    reached: Callable[[Element, dict, Reason | None], Iterable[tuple]] = lambda el, values, reason: ()
+    also_defines: tuple[str, ...] = ()  # keys of an entry naming further outputs ("overdue_as")
+    compiles_late: bool = False  # after the others, whose sets of values it needs (matrix axes)
+    fork_example: Callable[[str, dict], list[str]] | None = None
+    guide_rank: int = 0  # where its example stands in a fork's guide: what councils change most first
+    details: Callable[[dict], Any] | None = None  # what the policy document lays out (a matrix's tables)
+
+
+def reason_of(spec: dict, default: dict, loc: Location, label: str) -> Reason:
+    return Reason(
+        because=spec.get("because") or default.get("because") or "",
+        source=spec.get("source") or default.get("source"),
+        loc=loc,
+        label=label,
+    )
+
+
+def unused(values: dict) -> Reason:  # placeholder for an element that failed to compile
+    raise AssertionError("a rulebook with errors is never evaluated")
+
+
+def element(kind: str, name: str, spec: dict, outputs: tuple, deps: Any, loc: Location,
+            run: Callable[[dict], Reason], reasons: tuple = (), **extra: Any) -> Element:
+    """An :class:`Element` citing the entry's own ``source`` and ``because``."""
+    return Element(kind, name, outputs, frozenset(deps), loc, spec.get("source"), spec.get("because"),
+                   run, reasons, **extra)
+
+
+def reason_points(el: Element) -> Iterable[Point]:
+    """Coverage by reason: every rule, band or cell should decide some test."""
+    return ((("reason", id(r)), r.label, r.loc) for r in el.reasons)
+
+
+def reason_reached(el: Element, values: dict, reason: Reason | None) -> Iterable[tuple]:
+    return (("reason", id(reason)),)
+
+
+def word(value: Any) -> str:
+    """A key or value in a label: none, yes/no, lists as ``[a, b]``, else as written."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(word(v) for v in value) + "]"
+    return str(value)

@@ -1,0 +1,107 @@
+"""Cadences: a due date every so often from a start date, and whether it is overdue.
+
+    cadences:
+      next_visit_due: {from: last_visit, every: 10 working days, overdue_as: visit_overdue}
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any, Iterable
+
+from ..dates import parse_interval
+from ..expressions import Expression
+from .base import Construct, Context, Element, Point, Reason, element, reason_of, unused
+
+
+def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
+    start = ctx.expr(spec["from"], "from")
+    every = _interval_or_expr(spec["every"], ctx, "every")
+    overdue_as = spec.get("overdue_as")
+    loc = ctx.loc(key=True)
+    reason = reason_of(spec, {}, loc, "due date")
+    missing = Reason("no start date, so nothing is due", spec.get("source"), loc, "no start date")
+    add = ctx.functions["add"]
+
+    def run(v: dict) -> Reason:
+        begin = start.fn(v)
+        step = every.fn(v)
+        if begin is None or step is None:
+            v[name] = None
+            if overdue_as:
+                v[overdue_as] = None
+            return missing
+        due = add(begin, step)
+        v[name] = due
+        if overdue_as:
+            v[overdue_as] = v["as_of"] > due
+        return reason
+
+    def describe(v: dict, r: Reason) -> str:
+        if r is missing:
+            return r.because
+        due = v[name]
+        text = f"{start.fn(v).isoformat()} + {every.fn(v)} = {due.isoformat()}"
+        if overdue_as:
+            late = (due + _dt.timedelta(days=1)).isoformat()
+            text += f", overdue since {late}" if v[overdue_as] else f", overdue from {late}"
+        return f"{r.because}: {text}" if r.because else text
+
+    deps = (start.names | every.names) if start and every else frozenset()
+    outputs = (name, overdue_as) if overdue_as else (name,)
+    return element("cadences", name, spec, outputs, deps | {"as_of"}, loc, run if start and every else unused,
+                   (reason,), describe=describe)
+
+
+def _interval_or_expr(source: Any, ctx: Context, *path: Any) -> Expression | None:
+    """``every:`` is a plain interval ("14 days") or an expression giving one."""
+    if isinstance(source, str) and source.strip()[:1].isdigit():
+        try:
+            step = parse_interval(source)
+        except ValueError as exc:
+            ctx.fail(f"`{source}` {exc}", *path)
+            return None
+        return Expression(source, frozenset(), lambda v: step, ctx.loc(*path))
+    return ctx.expr(source, *path)
+
+
+def points(el: Element) -> Iterable[Point]:
+    """A due date, and both overdue and not, when the cadence says which."""
+    out = [(("due", el.name), "due date", el.loc)]
+    if len(el.outputs) > 1:
+        out += [(("late", el.name, True), "overdue", el.loc), (("late", el.name, False), "not overdue", el.loc)]
+    return out
+
+
+def reached(el: Element, values: dict, reason: Reason | None) -> Iterable[tuple]:
+    if values.get(el.name) is None:
+        return ()
+    if len(el.outputs) > 1:
+        return (("due", el.name), ("late", el.name, bool(values[el.outputs[1]])))
+    return (("due", el.name),)
+
+
+def fork_example(name: str, spec: dict) -> list[str]:
+    return ["cadences:", f"  {name}: {{every: 14 days}}   # a cadence interval"]
+
+
+SUMMARY_MD = r'''
+## Due dates
+
+{% for name, c in data.cadences.items() %}
+- **{{ name }}**: every {{ c.every }} from `{{ c["from"] }}`{% if c.get("overdue_as") %}; `{{ c.overdue_as }}` is yes from the day after it is due{% endif %}. {{ c.get("because", "") }} [{{ c.source }}]{{ mark("cadences", name) }}
+{% endfor %}
+'''
+
+SUMMARY_HTML = r'''<h2>Due dates</h2>
+<ul>
+{% for name, c in data.cadences.items() %}
+<li><strong>{{ name }}</strong>: every {{ c.every }} from <code>{{ c["from"] }}</code>{% if c.get("overdue_as") %}; <code>{{ c.overdue_as }}</code> is yes from the day after it is due{% endif %}. {{ c.get("because", "") }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
+{% endfor %}
+</ul>
+'''
+
+CONSTRUCT = Construct(
+    section="cadences", noun="cadence", schema="#/$defs/cadence", compile=compile_cadence,
+    summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=points, reached=reached,
+    also_defines=("overdue_as",), fork_example=fork_example, guide_rank=3,
+)

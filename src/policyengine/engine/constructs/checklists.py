@@ -1,0 +1,89 @@
+"""Checklists: the items that apply to a case, each with its own condition.
+
+    checklists:
+      actions:
+        when: route == 'review_tray'
+        items:
+          - {item: Record the rationale, source: pwt Procedure}
+          - {item: Tell the parent, when: parent_informed == false}
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from .base import Construct, Context, Element, Point, Reason, element, reason_of, unused
+
+
+def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
+    gate = ctx.expr(spec["when"], "when") if "when" in spec else None
+    items, deps = [], set(gate.names if gate else ())
+    for i, item in enumerate(spec["items"]):
+        if ";" in item["item"]:
+            ctx.fail("a checklist item may not contain `;`: CSV output separates list items with it",
+                     "items", i, "item")
+        cond = ctx.expr(item["when"], "items", i, "when") if "when" in item else None
+        if cond is not None:
+            deps |= cond.names
+        reason = Reason(item["item"], item.get("source") or spec.get("source"), ctx.loc("items", i), f"item {i + 1}")
+        items.append((cond, item["item"], reason, "when" in item))
+    loc = ctx.loc(key=True)
+    closed = Reason("does not apply to this case", spec.get("source"), loc, "not applicable")
+    listed = reason_of(spec, {}, loc, "items")
+    broken = (gate is None and "when" in spec) or any(c is None and has for c, _, _, has in items)
+
+    def run(v: dict) -> Reason:
+        if gate is not None and not gate.fn(v):
+            v[name] = []
+            return closed
+        v[name] = [text for cond, text, _, _ in items if cond is None or cond.fn(v)]
+        return listed
+
+    def describe(v: dict, r: Reason) -> str:
+        if r is closed:
+            return r.because
+        return f"{len(v[name])} item(s)" + (f": {r.because}" if r.because else "")
+
+    return element("checklists", name, spec, (name,), deps, loc, unused if broken else run,
+                   tuple(i[2] for i in items), describe=describe)
+
+
+def points(el: Element) -> Iterable[Point]:
+    """Every item should appear in some test's checklist."""
+    return ((("item", el.name, r.because), r.label, r.loc) for r in el.reasons)
+
+
+def reached(el: Element, values: dict, reason: Reason | None) -> Iterable[tuple]:
+    return (("item", el.name, text) for text in values.get(el.name) or ())
+
+
+SUMMARY_MD = r'''
+## Checklists
+
+{% for name, c in data.checklists.items() %}
+### {{ name }}{{ mark("checklists", name) }}
+
+{% if c.get("when") %}Applies when `{{ c.when }}`. {% endif %}{{ c.get("because", "") }} [{{ c.source }}]
+
+{% for item in c["items"] %}
+- {{ item["item"] }}{% if item.get("when") %} (when `{{ item.when }}`){% endif %}{% if item.get("source") %} [{{ item.source }}]{% endif %}
+
+{% endfor %}
+
+{% endfor %}
+'''
+
+SUMMARY_HTML = r'''<h2>Checklists</h2>
+{% for name, c in data.checklists.items() %}
+<h3>{{ name }}{{ mark("checklists", name) }}</h3>
+<p>{% if c.get("when") %}Applies when <code>{{ c.when }}</code>. {% endif %}{{ c.get("because", "") }}{{ cite(c.source) }}</p>
+<ul>
+{% for item in c["items"] %}<li>{{ item["item"] }}{% if item.get("when") %} <span class="cite">(when <code>{{ item.when }}</code>)</span>{% endif %}{{ cite(item.get("source")) }}</li>
+{% endfor %}
+</ul>
+{% endfor %}
+'''
+
+CONSTRUCT = Construct(
+    section="checklists", noun="checklist", schema="#/$defs/checklist", compile=compile_checklist,
+    summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=points, reached=reached,
+)

@@ -1,0 +1,150 @@
+"""Decisions: rules in order, the first whose condition holds giving the value.
+
+    decisions:
+      route:
+        rules:
+          - {when: complex, value: review_tray, because: ..., source: guide §3}
+        otherwise: {value: allocate, because: ...}
+
+A rule gives a ``value`` or an ``expr``; ``type`` and ``values`` fix what it
+may give. The compiler checks afterwards that every rule can fire.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..dates import Interval, parse_interval
+from ..expressions import ExprFault
+from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
+
+
+def compile_decision(name: str, spec: dict, ctx: Context) -> Element:
+    kind, allowed = spec.get("type"), spec.get("values")
+    rules, literals, deps = _rules(spec, ctx)
+    if any(r[0] is None for r in rules[:-1]) or any(r[2] and r[1] is None for r in rules):
+        run = unused
+    else:
+        run = _runner(name, rules, _converter(kind))
+    exprs = any(r[2] for r in rules)
+    domain = None if exprs else tuple(dict.fromkeys(_hashable(x) for x in literals))
+    if allowed is not None:
+        domain = tuple(allowed)
+    return element("decisions", name, spec, (name,), deps, ctx.loc(key=True), run, tuple(r[3] for r in rules),
+                   domain=domain if domain and all(_is_hashable(d) for d in domain) else None,
+                   rules=tuple(rules))
+
+
+def _rules(spec: dict, ctx: Context) -> tuple[list[tuple], list, set]:
+    """Each rule, then otherwise, as (when, value, is_expr, reason); the literal values; the names read."""
+    kind, allowed = spec.get("type"), spec.get("values")
+    count = len(spec.get("rules", ()))
+    rules, literals, deps = [], [], set()
+    for i, rule in enumerate([*spec.get("rules", ()), spec["otherwise"]]):
+        last = i == count
+        here = ctx.at("otherwise") if last else ctx.at("rules", i)
+        when = None if last else here.expr(rule["when"], "when")
+        if "expr" in rule:
+            value, is_expr = here.expr(rule["expr"], "expr"), True
+        else:
+            value, is_expr = _literal(rule["value"], kind, allowed, here), False
+            literals.append(value)
+        for e in (when, value if is_expr else None):
+            if e is not None:
+                deps |= e.names
+        reason = reason_of(rule, spec, here.loc(key=True), "otherwise" if last else f"rule {i + 1}")
+        rules.append((when, value, is_expr, reason))
+    return rules, literals, deps
+
+
+def _runner(name: str, rules: list[tuple], convert: Callable) -> Callable[[dict], Reason]:
+    guarded = tuple(rules[:-1])
+    _, final_value, final_expr, final_reason = rules[-1]
+
+    def run(v: dict) -> Reason:
+        for when, value, is_expr, reason in guarded:
+            if when.fn(v):
+                v[name] = convert(value.fn(v)) if is_expr else value
+                return reason
+        v[name] = convert(final_value.fn(v)) if final_expr else final_value
+        return final_reason
+
+    return run
+
+
+def _hashable(x: Any) -> Any:
+    return tuple(x) if isinstance(x, list) else x
+
+
+def _is_hashable(x: Any) -> bool:
+    try:
+        hash(x)
+        return True
+    except TypeError:
+        return False
+
+
+def _literal(value: Any, kind: str | None, allowed: list | None, ctx: Context) -> Any:
+    if allowed is not None and value not in allowed:
+        ctx.fail(f"value `{value}` is not one of this decision's values: "
+                 f"{', '.join(map(str, allowed))}", "value")
+    if kind == "interval" and value is not None:
+        try:
+            return parse_interval(value)
+        except ValueError as exc:
+            ctx.fail(f"`{value}` {exc}", "value")
+    return value
+
+
+def _to_interval(x: Any) -> Interval | None:
+    if x is None or isinstance(x, Interval):
+        return x
+    try:
+        return parse_interval(x)
+    except ValueError as exc:
+        raise ExprFault(f"the value {exc}") from None  # never the value: it may be a case's
+
+
+def _converter(kind: str | None) -> Callable[[Any], Any]:
+    if kind == "interval":
+        return _to_interval
+    if kind == "boolean":
+        return lambda x: None if x is None else bool(x)
+    return lambda x: x
+
+
+def fork_example(name: str, spec: dict) -> list[str]:
+    return ["decisions:", f"  {name}:",
+            "    rules: {1: {when: \"...\"}}      # rule 1's condition (rules change by number)"]
+
+
+SUMMARY_MD = r'''
+## Decisions
+
+{% for name, d in data.decisions.items() %}
+### {{ name }}{{ mark("decisions", name) }}
+
+{% for r in d.get("rules", []) %}
+{{ loop.index }}. When `{{ r.when }}`: **{{ ("`" ~ r.expr ~ "`") if "expr" in r else (r.value | show) }}**, because {{ r.because }} [{{ r.get("source") or d.source }}]
+{% endfor %}
+{{ (d.get("rules", []) | length) + 1 }}. Otherwise: **{{ ("`" ~ d.otherwise.expr ~ "`") if "expr" in d.otherwise else (d.otherwise.value | show) }}**, because {{ d.otherwise.because }} [{{ d.otherwise.get("source") or d.source }}]
+
+{% endfor %}
+'''
+
+SUMMARY_HTML = r'''<h2>Decisions</h2>
+{% for name, d in data.decisions.items() %}
+<h3>{{ name }}{{ mark("decisions", name) }}</h3>
+<ol>
+{% for r in d.get("rules", []) %}
+<li>When <code>{{ r.when }}</code>: <strong>{% if "expr" in r %}<code>{{ r.expr }}</code>{% else %}{{ r.value | show }}{% endif %}</strong>, because {{ r.because }}{{ cite(r.get("source") or d.source) }}</li>
+{% endfor %}
+<li>Otherwise: <strong>{% if "expr" in d.otherwise %}<code>{{ d.otherwise.expr }}</code>{% else %}{{ d.otherwise.value | show }}{% endif %}</strong>, because {{ d.otherwise.because }}{{ cite(d.otherwise.get("source") or d.source) }}</li>
+</ol>
+{% endfor %}
+'''
+
+CONSTRUCT = Construct(
+    section="decisions", noun="decision", schema="#/$defs/decision", compile=compile_decision,
+    summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=reason_points, reached=reason_reached,
+    fork_example=fork_example, guide_rank=5,
+)

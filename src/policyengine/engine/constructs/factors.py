@@ -1,0 +1,64 @@
+"""Factor groups: how many of a set of yes/no inputs apply, or the sum of scores.
+
+    factors:
+      factor_count: {items: [family_dynamics, neglect, ...], source: guide §2}
+"""
+from __future__ import annotations
+
+from ..expressions import MAX_NUMBER, ExprFault
+from .base import Construct, Context, Element, Reason, element, reason_of
+
+
+def compile_factor_group(name: str, spec: dict, ctx: Context) -> Element:
+    measure = spec.get("measure", "count")
+    items = tuple(spec["items"])
+    want = "boolean" if measure == "count" else "integer"
+    for i, item in enumerate(items):
+        field_ = ctx.inputs.get(item)
+        if field_ is None:
+            ctx.fail(f"factor `{item}` is not a declared input{ctx.suggest(item, ctx.inputs)}", "items", i)
+        elif field_.type != want:
+            ctx.fail(f"factor `{item}` must be a {want} input to {measure} it", "items", i)
+    reason = reason_of(spec, {}, ctx.loc(key=True), measure)
+
+    if measure == "count":
+        def run(v: dict) -> Reason:
+            v[name] = sum(1 for i in items if v[i])
+            return reason
+    else:
+        def run(v: dict) -> Reason:
+            total = sum(v[i] for i in items)
+            if not -MAX_NUMBER <= total <= MAX_NUMBER:
+                raise ExprFault(f"the sum is outside the limit of ±{MAX_NUMBER:,}")
+            v[name] = total
+            return reason
+
+    def describe(v: dict, r: Reason) -> str:
+        present = [i for i in items if v[i]] if measure == "count" else [f"{i} {v[i]}" for i in items]
+        listing = ", ".join(present) if present else "none"
+        word = "present" if measure == "count" else "scored"
+        return f"{r.because} ({word}: {listing})" if r.because else f"{word}: {listing}"
+
+    return element("factors", name, spec, (name,), items, reason.loc, run, (reason,), describe=describe)
+
+
+SUMMARY_MD = r'''
+## Factors
+
+{% for name, f in data.factors.items() %}
+- **{{ name }}**: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {{ f["items"] | join(", ") }}. {{ f.get("because", "") }} [{{ f.source }}]{{ mark("factors", name) }}
+{% endfor %}
+'''
+
+SUMMARY_HTML = r'''<h2>Factors</h2>
+<ul>
+{% for name, f in data.factors.items() %}
+<li><strong>{{ name }}</strong>: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {{ f["items"] | join(", ") }}. {{ f.get("because", "") }}{{ cite(f.source) }}{{ mark("factors", name) }}</li>
+{% endfor %}
+</ul>
+'''
+
+CONSTRUCT = Construct(
+    section="factors", noun="factor group", schema="#/$defs/factor_group", compile=compile_factor_group,
+    summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML,
+)

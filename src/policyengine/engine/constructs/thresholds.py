@@ -1,0 +1,135 @@
+"""Thresholds: yes when a number reaches a limit, or the band a number falls in.
+
+    thresholds:
+      complex: {of: factor_count, at_least: 3, source: guide §2}
+      load: {of: score, bands: [{to: 9, value: low}, {from: 10, value: high}], source: guide}
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..expressions import ExprFault
+from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
+
+
+def compile_threshold(name: str, spec: dict, ctx: Context) -> Element:
+    of = ctx.expr(spec["of"], "of")
+    if "at_least" in spec:
+        return _at_least(name, spec, of, ctx)
+    return _banded(name, spec, of, ctx)
+
+
+def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
+    loc = ctx.loc(key=True)
+    limit = spec["at_least"]
+    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}")
+    no = Reason(f"not met: {spec.get('because', '')}".strip(), spec.get("source"), loc, f"{spec['of']} < {limit}")
+    missing = Reason("not known: the value it counts is missing", spec.get("source"), loc, "null")
+
+    def run(v: dict) -> Reason:
+        x = of(v)
+        if x is None:
+            v[name] = None
+            return missing
+        v[name] = x >= limit
+        return yes if v[name] else no
+
+    def describe(v: dict, r: Reason) -> str:
+        x = of(v)
+        return f"{x} ≥ {limit}: {r.because}" if r is yes else (
+            f"{x} < {limit}, so not met" if r is no else r.because)
+
+    return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
+                   (yes, no), domain=(True, False), describe=describe)
+
+
+def _banded(name: str, spec: dict, of: Any, ctx: Context) -> Element:
+    loc = ctx.loc(key=True)
+    table = _bands(spec, ctx.at("bands"))
+    missing = Reason("not known: the value it bands is missing", spec.get("source"), loc, "null")
+
+    def run(v: dict) -> Reason:
+        x = of(v)
+        if x is None:
+            v[name] = None
+            return missing
+        for low, high, value, reason in table:
+            if (low is None or x >= low) and (high is None or x <= high):
+                v[name] = value
+                return reason
+        # Never the value itself: it is the case's.
+        raise ExprFault(f"the value falls outside every band of threshold `{name}`")
+
+    def describe(v: dict, r: Reason) -> str:
+        return f"{of(v)} is in {r.label}: {r.because}" if r is not missing else r.because
+
+    return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
+                   tuple(t[3] for t in table), domain=tuple(t[2] for t in table), describe=describe)
+
+
+def _bands(spec: dict, ctx: Context) -> list[tuple]:
+    """Each band as (from, to, value, reason), checked to run in order without gaps or overlaps."""
+    bands = spec["bands"]
+    table = []
+    for i, band in enumerate(bands):
+        low, high = band.get("from"), band.get("to")
+        if low is None and i != 0:
+            ctx.fail("only the first band may leave out `from`", i)
+        if high is None and i != len(bands) - 1:
+            ctx.fail("only the last band may leave out `to`", i)
+        if low is not None and high is not None and low > high:
+            ctx.fail(f"band {i + 1} runs backwards: from {low} to {high}", i)
+        prev = bands[i - 1].get("to") if i else None
+        if prev is not None and low is not None:
+            if low <= prev:
+                ctx.fail(f"band {i + 1} (from {low}) overlaps band {i} (to {prev})", i, "from")
+            elif low > prev + 1:
+                ctx.fail(f"gap between band {i} (to {prev}) and band {i + 1} (from {low}): "
+                         f"{prev + 1}–{low - 1} falls in no band", i, "from")
+        label = f"band {'' if low is None else low}–{'' if high is None else high}"
+        reason = reason_of(band, spec, ctx.loc(i), label.replace("band –", "band up to "))
+        table.append((low, high, band["value"], reason))
+    return table
+
+
+def fork_example(name: str, spec: dict) -> list[str]:
+    example = "{at_least: 2}" if "at_least" in spec else "{bands: [...]}"
+    return ["thresholds:", f"  {name}: {example}                # a threshold's value"]
+
+
+SUMMARY_MD = r'''
+## Thresholds
+
+{% for name, t in data.thresholds.items() %}
+{% if "at_least" in t %}
+- **{{ name }}** is yes when `{{ t.of }}` is {{ t.at_least }} or more: {{ t.get("because", "") }} [{{ t.source }}]{{ mark("thresholds", name) }}
+{% else %}
+- **{{ name }}** from `{{ t.of }}`{{ mark("thresholds", name) }} [{{ t.source }}]:
+{% for band in t.bands %}
+  - {{ band.get("from", "up") }} to {{ band.get("to", "any") }}: **{{ band.value | show }}**{% if band.get("because") %}, {{ band.because }}{% endif %}
+
+{% endfor %}
+{% endif %}
+{% endfor %}
+'''
+
+SUMMARY_HTML = r'''<h2>Thresholds</h2>
+<ul>
+{% for name, t in data.thresholds.items() %}
+{% if "at_least" in t %}
+<li><strong>{{ name }}</strong> is yes when <code>{{ t.of }}</code> is {{ t.at_least }} or more: {{ t.get("because", "") }}{{ cite(t.source) }}{{ mark("thresholds", name) }}</li>
+{% else %}
+<li><strong>{{ name }}</strong> from <code>{{ t.of }}</code>{{ cite(t.source) }}{{ mark("thresholds", name) }}
+<table><thead><tr><th>from</th><th>to</th><th>{{ name }}</th><th>why</th></tr></thead><tbody>
+{% for band in t.bands %}<tr><td>{{ band.get("from", "") }}</td><td>{{ band.get("to", "") }}</td><td><strong>{{ band.value | show }}</strong></td><td>{{ band.get("because", "") }}</td></tr>
+{% endfor %}</tbody></table></li>
+{% endif %}
+{% endfor %}
+</ul>
+'''
+
+CONSTRUCT = Construct(
+    section="thresholds", noun="threshold", schema="#/$defs/threshold", compile=compile_threshold,
+    summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=reason_points, reached=reason_reached,
+    fork_example=fork_example, guide_rank=1,
+)
