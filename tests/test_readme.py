@@ -25,7 +25,7 @@ def readme_commands():
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     """A folder that looks like a checkout, so commands that write files write here."""
-    for name in ("rulebooks", "examples", "schemas"):
+    for name in ("rulebooks", "examples"):
         os.symlink(ROOT / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -65,3 +65,16 @@ def test_the_annotated_rulebook_excerpt_validates_and_its_test_passes(cli, tmp_p
     path = tmp_path / "knowsley.yaml"
     path.write_text(readme_yaml_blocks()[0], encoding="utf-8")
     assert (cli("validate", path).exit_code, cli("test", path).output) == (0, "1 passed, 0 failed\n")
+
+
+def test_the_python_api_example_runs_as_printed(workdir):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Python API"):text.index("## The web app")]
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    names: dict = {}
+    exec(compile(code, "README.md", "exec"), names)
+    assert names["decision"].outcomes["complex"] is False
+    summary = names["summary"]
+    assert (summary.cases, summary.decided, summary.failed) == (7, 6, 1)
+    assert [e["where"] for e in summary.as_dict()["errors"]] == ["row 6"]
+    assert (workdir / "results.csv").read_text(encoding="utf-8").count("\n") == 8  # the header and 7 rows

@@ -1,18 +1,54 @@
 """policyengine: social care case-management guidance as data.
 
-The pipeline is load → validate → compile → evaluate → render::
+Everything the command line does, a council's own system can do from here::
 
-    import policyengine
-    book = policyengine.load_rulebook("rulebooks/knowsley.yaml")
-    decision = book.evaluate({"case_id": "K-1", "family_dynamics": True})
+    import datetime, policyengine
+    book = policyengine.load_rulebook("rulebooks/knowsley.yaml")      # load, validate, compile once
+    decision = book.evaluate({"case_id": "K-1", "family_dynamics": True}, datetime.date(2026, 11, 22))
     decision.outcomes["complex"]
+    policyengine.render(decision, "allocation_note")
+    summary = policyengine.run_caseload(book, "caseload.csv", as_of=datetime.date(2026, 11, 22),
+                                        output="results.csv", format="csv")
+
+The pipeline is load → validate → compile → evaluate → render (``policyengine.engine``);
+caseloads, change control and output formats are packages above it.
 """
 from ._version import __version__ as __version__
 
+# Rulebooks: load (from a file, YAML text or a mapping), validate and compile once.
 from .engine.compile import Rulebook as Rulebook
 from .engine.pipeline import load_rulebook as load_rulebook
 from .engine.pipeline import load_rulebook_mapping as load_rulebook_mapping
 from .engine.pipeline import load_rulebook_text as load_rulebook_text
+
+# One case: a decision, explained, and the documents it needs.
+from .engine.evaluate import Decision as Decision
+from .engine.evaluate import evaluate as evaluate
+from .engine.render import render as render
+
+# Caseloads: a council's export decided row by row, the manager's worklist, a change's impact.
+from .caseload import CaseloadSummary as CaseloadSummary
+from .caseload import Impact as Impact
+from .caseload import Worklist as Worklist
+from .caseload import build_worklist as build_worklist
+from .caseload import measure_impact as measure_impact
+from .caseload import run_caseload as run_caseload
+
+# Change control for policy owners: tests, diff, forks, the policy document.
+from .change.diff import RulebookDiff as RulebookDiff
+from .change.diff import diff_rulebooks as diff_rulebooks
+from .change.document import render_docs as render_docs
+from .change.fork import effective_text as effective_text
+from .change.fork import fork_rulebook as fork_rulebook
+from .change.testing import RulebookTestRun as RulebookTestRun
+from .change.testing import run_rulebook_tests as run_rulebook_tests
+
+# Any report above in any format: text, json, yaml, csv, jsonl.
+from .formats import DecisionReport as DecisionReport
+from .formats import Report as Report
+from .formats import write as write
+
+# Errors: each is data (code, message, file, line, column, path, suggestion, exit_code).
 from .errors import CaseError as CaseError
 from .errors import EvaluationError as EvaluationError
 from .errors import Location as Location
@@ -21,6 +57,14 @@ from .errors import RenderError as RenderError
 from .errors import RulebookError as RulebookError
 from .errors import RulebookInvalid as RulebookInvalid
 from .errors import YamlError as YamlError
-from .engine.evaluate import Decision as Decision
-from .engine.evaluate import evaluate as evaluate
-from .engine.render import render as render
+
+# The web app (``create_app``) is ``policyengine.web.create_app``: imported on first use,
+# so embedding the engine does not load the web framework.
+
+
+def __getattr__(name: str):
+    if name == "create_app":
+        from .web import create_app
+
+        return create_app
+    raise AttributeError(f"module 'policyengine' has no attribute {name!r}")

@@ -346,24 +346,13 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
               help="Where to write it (default: <id>.yaml beside BASE).")
 def fork(base, new_id, council, output):
     """Start a new rulebook that extends BASE, with no copied content."""
-    import re
+    from .change.fork import RULEBOOK_ID, fork_rulebook
 
-    from .change.fork import fork_text
-
-    if not re.fullmatch(r"[a-z][a-z0-9_]*", new_id):
+    if not RULEBOOK_ID.fullmatch(new_id):
         raise click.BadParameter("use lower-case letters, digits and _, starting with a letter",
                                  param_hint="--id")
     book = load_rulebook(base)
-    output = output or os.path.join(os.path.dirname(base), f"{new_id}.yaml")
-    if os.path.exists(output):
-        raise PolicyEngineError("the file already exists; fork will not overwrite it", Location(output))
-    text = fork_text(book, base, output, new_id, council, _dt.date.today())
-    AtomicOutput.write_all(output, text, exclusive=True)  # whole or not at all, even on a full disk
-    try:
-        load_rulebook(output)
-    except PolicyEngineError:
-        os.unlink(output)
-        raise
+    output = fork_rulebook(base, new_id, council=council, output=output)
     click.echo(f"wrote {output}: a fork of {book.meta.id}; edit it, then run "
                f"policyengine validate {output}", err=True)
 

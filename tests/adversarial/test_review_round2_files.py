@@ -293,7 +293,7 @@ class Held:
 
 def test_four_slow_uploads_leave_single_case_evaluations_their_own_threads(monkeypatch):
     held = Held()
-    monkeypatch.setattr(web_pages, "build", held.hold(web_pages.build))
+    monkeypatch.setattr(web_pages, "build_worklist", held.hold(web_pages.build_worklist))
     app = create_app(str(ROOT / "rulebooks"))
     case = json.loads((ROOT / "examples" / "knowsley" / "straightforward.json").read_text())
     body = f"{HEADER}\nA1,full,low,low,low,2026-11-01\n".encode()

@@ -53,7 +53,7 @@ class Gate:
 
 def test_a_slow_caseload_upload_does_not_stop_another_user_being_answered(monkeypatch):
     gate = Gate()
-    monkeypatch.setattr(pages, "build", gate.hold(pages.build))
+    monkeypatch.setattr(pages, "build_worklist", gate.hold(pages.build_worklist))
     app = create_app(str(ROOT / "rulebooks"))
 
     async def scenario():
@@ -77,7 +77,7 @@ def test_a_slow_caseload_upload_does_not_stop_another_user_being_answered(monkey
 
 def test_a_request_that_works_too_long_is_answered_with_503_and_the_server_carries_on(monkeypatch):
     gate = Gate()
-    monkeypatch.setattr(pages, "build", gate.hold(pages.build))
+    monkeypatch.setattr(pages, "build_worklist", gate.hold(pages.build_worklist))
     client = TestClient(create_app(str(ROOT / "rulebooks"), max_seconds=0.2))
     try:
         page = upload(client, CASELOAD)

@@ -106,7 +106,7 @@ def test_measure_impact_gives_what_impact_prints(cli, book):
 def test_importing_the_package_leaves_the_csv_field_size_limit_as_it_was():
     code = ("import csv; csv.field_size_limit(1234)\n"
             "import policyengine, policyengine.cli, policyengine.caseload, policyengine.formats, policyengine.web\n"
-            "import policyengine.caseload.batch, policyengine.change.testing\n"
+            "import policyengine.caseload.run, policyengine.change.testing\n"
             "print(csv.field_size_limit())")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout == "1234\n"

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterable
 
 from ..engine.values import for_json
-from ..engine.values import words as _show
+from ..engine.values import words
 from ..formats.spreadsheet import csv_cell
 from .duplicates import Duplicates
 from .readers import read_records
@@ -161,7 +161,7 @@ def text(impact: Impact, *, max_ids: int = 20) -> str:
             continue
         out.append(f"{name}: {o.changed} case{'s change' if o.changed != 1 else ' changes'}")
         for (a, c), n in o.transitions.most_common():
-            out.append(f"  {_show(a)} → {_show(c)}: {n}")
+            out.append(f"  {words(a)} → {words(c)}: {n}")
         dist = o.distribution()
         if dist:
             unit = f" {dist['unit']}" if dist["unit"] else ""

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..engine.values import for_json, tally_key as _key
+from ..engine.values import for_json, tally_key
 from ..errors import Location, PolicyEngineError
 from .duplicates import Duplicates
 from .readers import open_caseload
@@ -54,7 +54,7 @@ class Worklist:
                          for c, label, d, n in self.due_soon],
             "breaches": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.breaches],
             "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
-            "summary": {k: {_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
+            "summary": {k: {tally_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
             "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
             "duplicates": list(self.duplicates),
         }
@@ -179,7 +179,7 @@ def text(wl: Worklist, book: Rulebook) -> str:
     decided = wl.cases - len(wl.errors)
     out.append(f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)")
     for name, counts in wl.summary.items():
-        parts = ", ".join(f"{_key(v)} {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], _key(kv[0]))))
+        parts = ", ".join(f"{tally_key(v)} {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], tally_key(kv[0]))))
         out.append(f"  {name}: {parts or 'none'}")
     if wl.duplicates:
         out.append("")
@@ -205,7 +205,7 @@ def csv_rows(wl: Worklist) -> list[list[str]]:
     for c, actions in wl.actions:
         rows.extend(["action", c, a, "", ""] for a in actions)
     for name, counts in wl.summary.items():
-        rows.extend(["summary", "", f"{name}={_key(v)}", "", str(n)] for v, n in counts.items())
+        rows.extend(["summary", "", f"{name}={tally_key(v)}", "", str(n)] for v, n in counts.items())
     rows.extend(["error", c or "", f"{where}: {e}", "", ""] for where, c, e in wl.errors)
     rows.extend(["duplicate", "", line, "", ""] for line in wl.duplicates)
     return rows

@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS
 from ..engine.values import words as show
 from ..engine.validate import plain
@@ -217,8 +218,8 @@ _HANDLERS = {"thresholds": _threshold, "matrices": _matrix, "decisions": _decisi
 class RulebookDiff:
     """The changes from one rulebook to another, as a report (``as_dict``, ``text``, ``rows``)."""
 
-    old: Any   # the Rulebook changed from
-    new: Any   # the Rulebook changed to
+    old: Rulebook   # the rulebook changed from
+    new: Rulebook   # the rulebook changed to
     changes: list[Change]
 
     def as_dict(self) -> dict:
@@ -236,6 +237,6 @@ class RulebookDiff:
                 *([c.kind, c.element, c.detail, c.source or ""] for c in self.changes)]
 
 
-def diff_rulebooks(old: Any, new: Any) -> RulebookDiff:
+def diff_rulebooks(old: Rulebook, new: Rulebook) -> RulebookDiff:
     """What changed from rulebook ``old`` to ``new``, element by element."""
     return RulebookDiff(old, new, diff(old.data, new.data))

@@ -3,13 +3,43 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 
 import yaml
 from dateutil.relativedelta import relativedelta
 
 from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS, ELEMENT_SECTIONS
+from ..engine.pipeline import load_rulebook
 from ..engine.validate import schema_file
+from ..errors import Location, PolicyEngineError
+from ..formats import AtomicOutput
+
+#: What a new rulebook id may be: it names files and folders (templates/<id>/).
+RULEBOOK_ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def fork_rulebook(base: str | os.PathLike, new_id: str, *, council: str | None = None,
+                  output: str | os.PathLike | None = None, today: _dt.date | None = None) -> str:
+    """Write a new rulebook that extends ``base`` (beside it, as ``<new_id>.yaml``, unless
+    ``output`` says where) and return its path. It never overwrites a file, and a fork
+    that would not load is not left behind."""
+    if not RULEBOOK_ID.fullmatch(new_id):
+        raise ValueError("a rulebook id uses lower-case letters, digits and _, starting with a letter")
+    base = os.fspath(base)
+    book = load_rulebook(base)
+    output = os.fspath(output) if output else os.path.join(os.path.dirname(base), f"{new_id}.yaml")
+    if os.path.exists(output):
+        raise PolicyEngineError("the file already exists; fork will not overwrite it", Location(output))
+    text = fork_text(book, base, output, new_id, council, today or _dt.date.today())
+    AtomicOutput.write_all(output, text, exclusive=True)  # whole or not at all, even on a full disk
+    try:
+        load_rulebook(output)
+    except PolicyEngineError:
+        os.unlink(output)
+        raise
+    return output
+
 
 def guide(book: Rulebook, new_id: str) -> str:
     """A commented guide to overriding, using the base's own element names."""

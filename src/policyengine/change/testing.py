@@ -166,7 +166,7 @@ def _failure(result: TestResult) -> list[str]:
     return lines
 
 
-def run_rulebook_tests(book: Any, *, coverage: bool = False) -> RulebookTestRun:
+def run_rulebook_tests(book: Rulebook, *, coverage: bool = False) -> RulebookTestRun:
     """Run a rulebook's own tests (and measure their coverage, if asked)."""
     results = run_tests(book)
     if not coverage:

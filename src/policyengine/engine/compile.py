@@ -15,7 +15,7 @@ import hashlib
 import itertools
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import expressions
 from .constructs import BY_SECTION, COMPILE_ORDER, Context, Element
@@ -24,6 +24,9 @@ from ..errors import Location, RulebookError, RulebookInvalid, suggest
 from .inputs import CaseReader, Input, input_from_spec
 from .load import open_regular
 from .templates import check_templates, hash_templates
+
+if TYPE_CHECKING:  # for annotations only: compile sits below the stages that use it
+    from .evaluate import Decision
 
 #: Names every expression may read besides the rulebook's own.
 BUILTIN_NAMES = ("as_of",)
@@ -105,11 +108,11 @@ class Rulebook:
         self.reader = CaseReader(self.inputs)
         self.producers = {out: el for el in self.elements for out in el.outputs}
 
-    def evaluate(self, case: Any, as_of: _dt.date | None = None, **kwargs: Any) -> Any:
+    def evaluate(self, case: Any, as_of: _dt.date | None = None, **kwargs: Any) -> Decision:
         """The :class:`~policyengine.Decision` for one case (a mapping, as loaded from YAML or JSON)."""
         return self._stages().evaluate(self, case, as_of, **kwargs)
 
-    def render(self, decision: Any, document_id: str, **kwargs: Any) -> str:
+    def render(self, decision: Decision, document_id: str, **kwargs: Any) -> str:
         """One of the rulebook's documents for a decision this rulebook made."""
         return self._stages().render(decision, document_id, **kwargs)
 
@@ -290,7 +293,7 @@ def _compile_inputs(data: dict, ctx: Context) -> dict[str, Input]:
         here = ctx.at("inputs", name)
         field_ = input_from_spec(name, spec, here.loc(key=True))
         if spec["type"] not in ("enum", "list") and "values" in spec:
-            here.fail(f"`values` only applies to enum and list inputs", "values", key=True)
+            here.fail("`values` only applies to enum and list inputs", "values", key=True)
         if field_.default is not None and field_.type != "list" or field_.type == "list" and spec.get("default"):
             try:
                 field_.default = field_.coerce(field_.default)

@@ -28,11 +28,15 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from jinja2.exceptions import SecurityError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
 from ..errors import Location, RenderError, suggest
 from .templates import Refused, TemplateRefused, make_environment, template_path
+
+if TYPE_CHECKING:
+    from .evaluate import Decision
 
 #: Longest document the engine will produce.
 MAX_OUTPUT_CHARS = 200_000
@@ -62,7 +66,7 @@ def context(decision, document=None) -> dict:
     return ctx
 
 
-def render(decision, document_id: str, *, deadline: float | None = None) -> str:
+def render(decision: Decision, document_id: str, *, deadline: float | None = None) -> str:
     """Render one of the rulebook's documents for a decision (in a worker process).
 
     ``deadline`` (a ``time.monotonic()`` time) is when the caller stops waiting: the

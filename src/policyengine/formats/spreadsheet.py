@@ -10,7 +10,10 @@ import csv
 import io
 from typing import Any, Iterable
 
-from ..engine.values import for_csv as csv_cell  # the one value-to-cell rule, re-exported for writers
+from ..engine.values import for_csv
+
+#: A value as one CSV cell: the one rule, in values.py, under the name writers use.
+csv_cell = for_csv
 
 _TRIGGERS = frozenset("=+-@\t\r")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
+import io
 import json
 import re
 import time
@@ -13,8 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
-from ..caseload.batch import Formatter, decide_all, read_csv_bytes
-from ..caseload.worklist import build, names_used
+from ..caseload import build_worklist, run_caseload
 from ..change.document import render_docs
 from ..engine.compile import Rulebook
 from ..engine.load import JsonProblem, strict_json
@@ -165,15 +165,13 @@ def caseload_answer(site: Site, request: Request, book: Rulebook, raw: bytes, fi
                     ignore: list[str], download: bool) -> Response:
     """An uploaded caseload decided: every decision as a CSV to download, or the
     worklist page. Runs in a worker thread: reading and deciding a caseload takes time."""
-    records = read_csv_bytes(raw, filename, book, ignore)
     if download:
-        formatter = Formatter(book, as_of, "csv")
-        results = list(decide_all(book, records, as_of))
-        body = formatter.header() + formatter.chunk(results).text
-        return Response(body, media_type="text/csv; charset=utf-8",
+        body = io.StringIO()
+        run_caseload(book, raw, name=filename, as_of=as_of, ignore=ignore, format="csv", output=body)
+        return Response(body.getvalue(), media_type="text/csv; charset=utf-8",
                         headers=_attachment(f"{book.meta.id}-decisions-{as_of.isoformat()}.csv"))
-    worklist = build(book, decide_all(book, records, as_of, keep=names_used(book)), as_of)
-    return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=records.notes)
+    worklist = build_worklist(book, raw, name=filename, as_of=as_of, ignore=ignore)
+    return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=worklist.notes)
 
 
 # -- reading what a form sent ----------------------------------------------------------
