@@ -55,7 +55,7 @@ def installed(wheel, tmp_path_factory) -> Path:
     python = env / "bin" / "python"
     target = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     ours = [p for p in {*site.getsitepackages(), sysconfig.get_paths()["purelib"]}
-            if os.path.isdir(p) and not Path(p).resolve().is_relative_to(ROOT)]
+            if os.path.isdir(p) and not Path(p).resolve().is_relative_to(ROOT / "src")]  # CI's venv is inside ROOT
     (target / "_host_dependencies.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
                     "--no-index", str(wheel)], check=True, capture_output=True, text=True, timeout=120)
