@@ -30,3 +30,28 @@ def test_deep_nesting_is_refused():
     with pytest.raises(YamlError) as info:
         parse_yaml("[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), "f.yaml")
     assert info.value.message == f"nesting deeper than {MAX_DEPTH} levels is not allowed"
+
+
+def test_only_true_and_false_are_booleans_as_in_yaml_1_2_and_the_editors():
+    data = parse_yaml("values: [yes, no, on, off, y, n, not_known]\nflags: [true, false, True, FALSE]\n")
+    assert data == {"values": ["yes", "no", "on", "off", "y", "n", "not_known"],
+                    "flags": [True, False, True, False]}
+
+
+def test_an_enum_of_yes_and_no_validates_as_the_editor_says_it_does(tmp_path):
+    from policyengine import load_rulebook
+
+    from ..conftest import MINIMAL
+
+    path = tmp_path / "mini.yaml"
+    path.write_text(MINIMAL.replace("values: [low, high]", "values: [yes, no, not_known]"))
+    book = load_rulebook(path)
+    assert book.inputs["level"].values == ("yes", "no", "not_known")
+    assert book.evaluate({"case_id": "X", "level": "no"}).values["level"] == "no"
+
+
+def test_a_yes_in_a_yaml_case_file_is_text_so_a_boolean_field_refuses_it(cli, tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text("case_id: K-1\nfamily_dynamics: yes\n")
+    result = cli("evaluate", "--rulebook", "rulebooks/knowsley.yaml", str(case), "--as-of", "2026-11-22")
+    assert (result.exit_code, result.stderr) == (1, f"{case}:2:18: field `family_dynamics` must be true or false\n")

@@ -210,6 +210,15 @@ def _construct_int(loader: _Loader, node):
         raise YamlError("a number has more than 4,300 digits", _mark(loader.filename, node.start_mark)) from None
 
 
+# YAML 1.2's core schema, as editors and check-jsonschema read a file: only true and
+# false are booleans. YAML 1.1 (PyYAML's default) also reads yes, no, on and off as
+# booleans, so `values: [yes, no, not_known]` silently held two booleans.
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
