@@ -180,8 +180,28 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
         else list(candidates)
     if len(candidates) > MAX_SUGGEST_CANDIDATES:  # thousands of names: a hint is not worth the time
         return None
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return close[0] if close else None
+    for near in difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6):
+        if _edits(name.lower(), near.lower()) <= max(2, len(name) // 3):
+            return near
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Typing mistakes between ``a`` and ``b``: letters added, dropped, changed or
+    swapped with the next (optimal string alignment distance). difflib's ratio
+    alone proposed `referrer_name` for `worker_name`: similar, but not a typo."""
+    if abs(len(a) - len(b)) > 3 or max(len(a), len(b)) > 128:
+        return 99
+    before, row = None, list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (x != y))
+            if before is not None and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        before, row = row, current
+    return row[-1]
 
 
 def hint(suggestion: str | None) -> str:

@@ -19,7 +19,7 @@ def test_an_unknown_column_stops_the_run_before_any_row(cli):
     result = cli("batch", "-r", LEICS, EXPORT, "--as-of", "2026-11-23")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == (f"{EXPORT}:1: unknown columns `worker_name` (did you mean `referrer_name`?), "
+    assert result.stderr == (f"{EXPORT}:1: unknown columns `worker_name`, "
                              "`team`, `notes`; rename them or skip on purpose with --ignore-column\n")
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from policyengine import CaseError, PolicyEngineError, RulebookInvalid, load_rulebook
-from policyengine.errors import EvaluationError, Location, RulebookError, YamlError
+from policyengine.errors import EvaluationError, Location, RulebookError, YamlError, closest
 
 BOOK = "rulebooks/leicestershire.yaml"
 
@@ -69,3 +69,17 @@ def test_an_expression_error_on_its_first_line_keeps_the_expression_s_own_place(
         load_rulebook(path)
     assert (caught.value.line, caught.value.column) == (19, 16)
     assert caught.value.errors[0].code == "expression.unknown_name"
+
+
+@pytest.mark.parametrize("name, candidates, expected", [
+    ("famly_dynamics", ["family_dynamics", "case_id"], "family_dynamics"),   # a letter dropped
+    ("reveiw_tray", ["review_tray", "pwt"], "review_tray"),                  # two letters swapped
+    ("Family_Dynamics", ["family_dynamics"], "family_dynamics"),             # capitals
+    ("hi", ["low", "high"], "high"),                                         # cut short
+    ("pwy", ["pwt", "guide"], "pwt"),
+    ("worker_name", ["referrer_name", "case_id"], None),                     # alike, but not a typo
+    ("team", ["name", "case_id"], None),
+    ("notes", ["nature", "risk"], None),
+])
+def test_did_you_mean_proposes_only_a_name_a_typing_mistake_away(name, candidates, expected):
+    assert closest(name, candidates) == expected
