@@ -69,3 +69,17 @@ def test_every_shipped_rulebook_reaches_full_coverage(cli):
     result = cli("test", "--coverage")
     assert result.exit_code == 0, result.output
     assert "not reached" not in result.output
+
+
+def test_a_fork_with_no_tests_says_it_has_none_and_fails_coverage(cli, tmp_path):
+    fork = tmp_path / "northwick.yaml"
+    assert cli("fork", "rulebooks/knowsley.yaml", "--id", "northwick", "-o", fork).exit_code == 0
+    result = cli("test", fork)
+    assert (result.exit_code, result.stdout) == (0, (
+        f"{fork}: no tests: write this rulebook's own under `tests:` (a fork does not inherit its base's tests)\n"
+        "0 passed, 0 failed\n"))
+    covered = cli("test", "--coverage", fork)
+    assert covered.exit_code == 1
+    assert covered.stdout.startswith(
+        f"{fork}: no tests: write this rulebook's own under `tests:` (a fork does not inherit its base's tests), "
+        f"so nothing below is reached\ncoverage {fork}: 0 of 17 rules, cells, bands, items and due dates reached\n")

@@ -223,3 +223,19 @@ def test_the_rulebook_schema_is_valid_draft_2020_12_and_every_rulebook_points_ed
     for path in sorted((ROOT / "rulebooks").glob("*.yaml")):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         assert first == "# yaml-language-server: $schema=../src/policyengine/schemas/rulebook.schema.json", path.name
+
+
+def test_a_test_expecting_an_outcome_the_rulebook_never_works_out_is_refused_at_its_key(cli, minimal):
+    path = minimal(extra="""\
+        tests:
+          - name: a typo
+            case: {case_id: X, level: low}
+            expect: {oot: no_a}
+          - name: an input
+            case: {case_id: X, level: low}
+            expect: {level: low, out: no_a}
+        """)
+    result = cli("validate", path)
+    assert (result.exit_code, result.stderr) == (1, (
+        f"{path}:25:14: test `a typo` expects `oot`, which this rulebook does not work out (did you mean `out`?)\n"
+        f"{path}:28:14: test `an input` expects `level`, which is an input, not an outcome\n"))

@@ -133,6 +133,9 @@ class RulebookTestRun:
 
     def text(self) -> str:
         lines = []
+        if not self.results:  # "0 passed, 0 failed" alone reads as success
+            lines.append(f"{self.path}: no tests: write this rulebook's own under `tests:` (a fork does not "
+                         "inherit its base's tests)" + (", so nothing below is reached" if self.missing else ""))
         if self.missing is not None:
             lines.append(f"coverage {self.path}: {self.points - len(self.missing)} of {self.points} rules, "
                          "cells, bands, items and due dates reached")

@@ -143,6 +143,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ctx, compiled = _with_expressions(top, inputs, known, funcs)
     elements = _compile_elements(data, ctx)
     outcomes = _check_outcomes(data, inputs, owner, ctx)
+    _check_expectations(data, inputs, owner, ctx)
     _check_worklist(data.get("worklist") or {}, known, ctx.at("worklist"))
     _check_citations(data, meta.sources, ctx)
     ordered = _order(elements, errors)
@@ -240,6 +241,19 @@ def _check_outcomes(data: dict, inputs: dict[str, Input], owner: dict, ctx: Cont
             what = "is an input, not an outcome" if name in inputs else "is not defined"
             ctx.fail(f"outcome `{name}` {what}{'' if name in inputs else suggest(name, owner)}", "outcomes", i)
     return outcomes
+
+
+def _check_expectations(data: dict, inputs: dict[str, Input], owner: dict, ctx: Context) -> None:
+    """Each outcome a rulebook's test expects is one the rulebook works out: a
+    mistyped name there made a test that `validate` passed and `test` failed."""
+    for i, test in enumerate(data.get("tests") or []):
+        here = ctx.at("tests", i, "expect")
+        for name in test.get("expect") or {}:
+            if name in inputs:
+                here.fail(f"test `{test['name']}` expects `{name}`, which is an input, not an outcome", name, key=True)
+            elif name not in owner:
+                here.fail(f"test `{test['name']}` expects `{name}`, which this rulebook does not work out"
+                          f"{suggest(name, [n for n in owner if n not in inputs])}", name, key=True)
 
 
 def _check_literals(compiled: list[expressions.Expression], domains: dict, inputs: dict[str, Input],
