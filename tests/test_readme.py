@@ -78,3 +78,11 @@ def test_the_python_api_example_runs_as_printed(workdir):
     assert (summary.cases, summary.decided, summary.failed) == (7, 6, 1)
     assert [e["where"] for e in summary.as_dict()["errors"]] == ["row 6"]
     assert (workdir / "results.csv").read_text(encoding="utf-8").count("\n") == 8  # the header and 7 rows
+
+
+def test_the_readme_says_how_long_the_northfield_fork_is():
+    text = (ROOT / "examples" / "forks" / "northfield.yaml").read_text(encoding="utf-8")
+    before_tests = text.split("\ntests:")[0]
+    lines = [line for line in before_tests.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"it is {len(lines)} lines of YAML" in readme

@@ -215,3 +215,23 @@ def test_every_shipped_rulebook_works_through_its_form(client, books, rulebook):
     assert f"Decision for case {test['case']['case_id']}" in page.text
     for outcome in books[rulebook].outcomes:
         assert f'<tr id="outcome-{outcome}">' in page.text
+
+
+@pytest.mark.parametrize("path", ["/", "/rulebooks/leicestershire/evaluate", "/rulebooks/leicestershire/upload"])
+def test_pages_carry_no_inline_style_and_allow_none(client, path):
+    page = client.get(path)
+    policy = page.headers["content-security-policy"]
+    assert "style-src 'self';" in policy and "unsafe-inline" not in policy and "'sha256-" not in policy
+    assert "<style" not in page.text and " style=" not in page.text
+
+
+def test_the_policy_document_allows_exactly_its_one_style_block_by_hash(client):
+    import base64
+    import hashlib
+    import re
+
+    page = client.get("/rulebooks/leicestershire")
+    (style,) = re.findall(r"<style>(.*?)</style>", page.text, flags=re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert f"style-src 'self' 'sha256-{digest}';" in page.headers["content-security-policy"]
+    assert " style=" not in page.text
