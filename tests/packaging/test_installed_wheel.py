@@ -22,7 +22,7 @@ import pytest
 pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT / "src" / "policyengine" / "schemas" / "rulebook.schema.json"
+SCHEMA = ROOT / "src" / "policyengine" / "schemas" / "fork.schema.json"  # what a fork's modeline names
 MODELINE = "# yaml-language-server: $schema="
 
 
@@ -73,7 +73,8 @@ def _run(*command, cwd=None) -> str:
 
 def test_the_wheel_ships_one_schema_the_policy_document_templates_and_the_web_pages(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert [n for n in names if n.endswith("rulebook.schema.json")] == ["policyengine/schemas/rulebook.schema.json"]
+    assert [n for n in names if n.endswith(".schema.json")] == ["policyengine/schemas/fork.schema.json",
+                                                                "policyengine/schemas/rulebook.schema.json"]
     for folder, pattern in (("change/templates", "*.j2"), ("web/templates", "*.j2"), ("web/static", "*")):
         shipped = sorted(p.relative_to(ROOT / "src").as_posix()
                          for p in (ROOT / "src" / "policyengine" / folder).glob(pattern) if p.is_file())
@@ -96,5 +97,5 @@ def test_a_fork_made_with_the_installed_wheel_points_at_the_schema_it_installed(
     schema = (fork.parent / first[len(MODELINE):]).resolve()
     assert schema.is_file(), f"the fork's $schema leads nowhere: {first}"
     assert schema.read_bytes() == SCHEMA.read_bytes()
-    assert schema == (site_packages / "schemas" / "rulebook.schema.json").resolve()
+    assert schema == (site_packages / "schemas" / "fork.schema.json").resolve()
     assert not schema.is_relative_to(ROOT)

@@ -11,9 +11,9 @@ from dateutil.relativedelta import relativedelta
 from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS, ELEMENT_SECTIONS
 from ..engine.pipeline import load_rulebook
-from ..engine.validate import schema_file
 from ..errors import Location, PolicyEngineError
 from ..formats import AtomicOutput
+from .fork_schema import fork_schema_file
 
 #: What a new rulebook id may be: it names files and folders (templates/<id>/).
 RULEBOOK_ID = re.compile(r"[a-z][a-z0-9_]*")
@@ -81,7 +81,7 @@ def fork_text(book: Rulebook, base_path: str, output: str, new_id: str, council:
 
 
 def _schema_path() -> str:
-    return str(schema_file())
+    return str(fork_schema_file())  # a fork is partial: the rulebook schema would flag what it leaves out
 
 
 def effective_text(book: Rulebook) -> str:
