@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from policyengine.change import fork_schema
 from policyengine.engine.load import parse_yaml
-from policyengine.engine.validate import plain, rulebook_schema
+from policyengine.engine.validate import fork_schema_file, plain, rulebook_schema
 
 from ..conftest import EXAMPLES
 
@@ -29,13 +29,13 @@ def as_an_editor_reads(text: str):
 
 @pytest.fixture(scope="module")
 def fork_validator():
-    schema = json.loads(fork_schema.fork_schema_file().read_text(encoding="utf-8"))
+    schema = json.loads(fork_schema_file().read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
 
 
 def test_the_committed_fork_schema_is_the_one_derived_from_the_rulebook_schema():
-    committed = fork_schema.fork_schema_file().read_text(encoding="utf-8")
+    committed = fork_schema_file().read_text(encoding="utf-8")
     assert committed == fork_schema.text(rulebook_schema()), \
         "run: python -m policyengine.change.fork_schema"
 
@@ -51,7 +51,7 @@ def test_a_new_fork_points_at_the_fork_schema_and_has_no_errors_under_it(cli, tm
     assert cli("fork", "rulebooks/leicestershire.yaml", "--id", "northwick", "-o", fork).exit_code == 0
     text = fork.read_text(encoding="utf-8")
     modeline = text.splitlines()[0].split("$schema=")[1]
-    assert (tmp_path / modeline).resolve() == fork_schema.fork_schema_file()
+    assert (tmp_path / modeline).resolve() == fork_schema_file()
     assert [e.message for e in fork_validator.iter_errors(as_an_editor_reads(text))] == []
 
 
@@ -70,3 +70,22 @@ def test_a_fork_may_change_one_key_and_a_rule_by_number(fork_validator):
 ])
 def test_the_fork_schema_still_underlines_what_the_engine_would_refuse(fork_validator, text):
     assert list(fork_validator.iter_errors(as_an_editor_reads(text)))
+
+
+def _filled(body):
+    """A snippet's body with each `${n:placeholder}` filled in as a policy owner would."""
+    if isinstance(body, dict):
+        return {_filled(k): _filled(v) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_filled(v) for v in body]
+    return {"${3:first_axis}": "rag", "${4:second_axis}": "risk", "${4:14 days}": "14 days"}.get(
+        body, body.split(":", 1)[1].rstrip("}").split(",")[0] if body.startswith("${") else body)
+
+
+@pytest.mark.parametrize("construct", ["decision", "matrix", "cadence"])
+def test_the_editor_offers_a_valid_skeleton_of_the_constructs_written_most(construct):
+    schema = rulebook_schema()
+    (snippet,) = schema["$defs"][construct]["defaultSnippets"]
+    assert snippet["label"].startswith(f"{construct}:") and snippet["description"]
+    validator = Draft202012Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{construct}"})
+    assert [e.message for e in validator.iter_errors(_filled(snippet["body"]))] == []

@@ -11,9 +11,9 @@ from dateutil.relativedelta import relativedelta
 from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS, ELEMENT_SECTIONS
 from ..engine.pipeline import load_rulebook
+from ..engine.validate import fork_schema_file
 from ..errors import Location, PolicyEngineError
 from ..formats import AtomicOutput
-from .fork_schema import fork_schema_file
 
 #: What a new rulebook id may be: it names files and folders (templates/<id>/).
 RULEBOOK_ID = re.compile(r"[a-z][a-z0-9_]*")

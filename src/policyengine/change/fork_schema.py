@@ -15,16 +15,12 @@ from __future__ import annotations
 
 import copy
 import json
-from importlib import resources
 from typing import Any
+
+from ..engine.validate import fork_schema_file, rulebook_schema
 
 #: A list item changed by its number, as the merge reads it (1 is the first item).
 ITEM_NUMBER = {"pattern": "^[1-9][0-9]*$"}
-
-
-def fork_schema_file():
-    """The fork schema file, wherever the package is installed."""
-    return resources.files("policyengine").joinpath("schemas", "fork.schema.json")
 
 
 def derive(rulebook: dict) -> dict:
@@ -60,7 +56,5 @@ def text(rulebook: dict) -> str:
 
 
 if __name__ == "__main__":  # refresh the committed file (see the module's docstring)
-    from ..engine.validate import rulebook_schema
-
     with fork_schema_file().open("w", encoding="utf-8") as out:  # type: ignore[union-attr]
         out.write(text(rulebook_schema()))

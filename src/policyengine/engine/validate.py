@@ -30,6 +30,11 @@ def schema_file():
     return resources.files("policyengine").joinpath("schemas", "rulebook.schema.json")
 
 
+def fork_schema_file():
+    """The schema editors check a fork against (``change/fork_schema.py`` derives it)."""
+    return resources.files("policyengine").joinpath("schemas", "fork.schema.json")
+
+
 @lru_cache(maxsize=1)
 def element_sections() -> tuple[str, ...]:
     """The sections whose entries are named elements (inputs, each construct's,
