@@ -119,3 +119,40 @@ def test_a_note_longer_than_csvs_own_limit_is_read_and_the_limit_put_back(book):
     summary = run_caseload(book, raw, as_of=AS_OF, ignore=["notes"])
     assert (summary.decided, summary.failed) == (1, 0)
     assert csv.field_size_limit() == limit
+
+
+def test_parallel_workers_decide_by_the_parents_rules_whatever_the_files_hold_now(tmp_path):
+    """Review of #12: workers reloaded the rulebook from its path, so one loaded
+    from text crashed every worker, and a file edited mid-run changed the rules."""
+    from policyengine import load_rulebook_mapping, load_rulebook_text
+    from policyengine.engine.load import parse_yaml
+
+    text = LEICS.read_text(encoding="utf-8")
+    import shutil
+
+    copy = tmp_path / "leicestershire.yaml"
+    copy.write_text(text, encoding="utf-8")
+    shutil.copytree(LEICS.parent / "templates" / "leicestershire", tmp_path / "templates" / "leicestershire")
+    books = [load_rulebook_text(text, base_dir=LEICS.parent),
+             load_rulebook_mapping(parse_yaml(text), base_dir=LEICS.parent), load_rulebook(str(copy))]
+    copy.write_text(text.replace("at_least", "at_most"), encoding="utf-8")  # edited (broken) after loading
+    expected = io.StringIO()
+    run_caseload(books[0], EXPORT, as_of=AS_OF, ignore=IGNORE, format="csv", output=expected)
+    for book in books:
+        out = io.StringIO()
+        summary = run_caseload(book, EXPORT, as_of=AS_OF, ignore=IGNORE, format="csv", output=out, jobs=2)
+        assert (summary.decided, summary.failed) == (6, 1)
+        assert out.getvalue().splitlines()[1:] == [
+            line.replace(books[0].sha256, book.sha256) for line in expected.getvalue().splitlines()[1:]]
+        worklist = build_worklist(book, EXPORT, as_of=AS_OF, ignore=IGNORE, jobs=2)
+        assert worklist.as_dict()["cases"] == 7
+
+
+def test_impact_takes_paths_and_uploads_and_refuses_a_bare_path_not_in_a_list(book):
+    """Review of #12: a bare string was read letter by letter, a Path raised AttributeError."""
+    as_text = measure_impact(book, book, [str(EXPORT)], as_of=AS_OF, ignore=IGNORE)
+    for sources in ([EXPORT], [EXPORT.read_bytes()]):
+        impact = measure_impact(book, book, sources, as_of=AS_OF, ignore=IGNORE)
+        assert (impact.cases, impact.as_dict()["outcomes"]) == (as_text.cases, as_text.as_dict()["outcomes"])
+    with pytest.raises(TypeError, match="a list of caseloads"):
+        measure_impact(book, book, str(EXPORT), as_of=AS_OF)

@@ -9,17 +9,18 @@ only with the number of changed cases, for their ids.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..engine.values import for_json
 from ..engine.values import words
 from ..formats.spreadsheet import csv_cell
 from .duplicates import Duplicates
-from .readers import read_records
+from .readers import open_caseload
 from .records import Record
 from .run import decide
 
@@ -93,22 +94,27 @@ def _labels(sources: list[str]) -> list[str]:
     return [f"{s} (caseload {i})" if counts[s] > 1 else s for i, s in enumerate(sources, 1)]
 
 
-def measure_impact(base: Rulebook, variant: Rulebook, sources: Iterable[str], *, as_of: _dt.date,
-                   ignore: Iterable[str] = ()) -> Impact:
-    """What changing rulebook ``base`` to ``variant`` does to the caseloads at
-    ``sources`` (paths, as ``run_caseload`` reads them), case by case."""
+def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os.PathLike | bytes], *,
+                   as_of: _dt.date, ignore: Iterable[str] = ()) -> Impact:
+    """What changing rulebook ``base`` to ``variant`` does to the caseloads in
+    ``sources`` (each a path or a CSV file's bytes, as ``run_caseload`` reads
+    them), case by case."""
+    if isinstance(sources, (str, bytes, bytearray, os.PathLike)):
+        raise TypeError("measure_impact takes a list of caseloads, even of one")
     return measure(base, variant, list(sources), as_of, ignore)
 
 
-def measure(base: Rulebook, variant: Rulebook, sources: list[str], as_of: _dt.date,
+def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
             ignore: Iterable[str] = ()) -> Impact:
     shared = [o for o in base.outcomes if o in variant.outcomes]
     union = SimpleNamespace(inputs={**base.inputs, **variant.inputs})
     result = Impact(base, variant, as_of, outcomes={o: OutcomeImpact(o) for o in shared})
     repeats = Duplicates()
-    for source, label in zip(sources, _labels(list(sources))):
-        records = read_records(source, union, ignore)
-        result.notes.extend((label or source, note) for note in records.notes)
+    names = [f"<caseload {i}>" if isinstance(s, (bytes, bytearray)) else os.fspath(s)
+             for i, s in enumerate(sources, 1)]
+    for source, name, label in zip(sources, names, _labels(names)):
+        records = open_caseload(union, source, ignore=ignore, name=name)
+        result.notes.extend((label or name, note) for note in records.notes)
         for record in records:
             _measure_one(result, base, variant, shared, record, as_of, repeats, label)
     result.duplicates = repeats.report()

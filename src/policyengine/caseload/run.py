@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..engine.evaluate import run
+from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
 from .output import Chunk, Formatter
@@ -147,12 +148,10 @@ _BOOK: Any = None
 _FORMATTER: Formatter | None = None
 
 
-def _init_worker(path: str, formatter: Formatter | None = None, parent: int | None = None) -> None:
+def _init_worker(plan: tuple, formatter: Formatter | None = None, parent: int | None = None) -> None:
     global _BOOK, _FORMATTER
-    from ..engine.pipeline import load_rulebook
-
     _die_with(parent)
-    _BOOK, _FORMATTER = load_rulebook(path), formatter
+    _BOOK, _FORMATTER = rebuild(plan), formatter  # the parent's rules exactly, whatever the files hold now
 
 
 #: prctl(2) option: the signal a process gets when its parent dies (Linux).
@@ -198,7 +197,7 @@ def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callab
     At most ``jobs * IN_FLIGHT`` chunks are in flight, so memory stays flat
     however long the input is.
     """
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(book.path, formatter, os.getpid())) as pool:
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(blueprint(book), formatter, os.getpid())) as pool:
         window: deque = deque()
         for chunk in _chunks(records, CHUNK):
             window.append(pool.submit(work, chunk, *args))

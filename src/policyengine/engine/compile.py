@@ -128,11 +128,14 @@ class Rulebook:
 
 def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = None,
                      files: list[str] | None = None, *, stages: Stages | None = None,
-                     sources: dict[str, bytes] | None = None) -> Rulebook:
+                     sources: dict[str, bytes] | None = None,
+                     hashed: tuple[str, dict[str, str]] | None = None) -> Rulebook:
     """A rulebook that has passed the schema (``validate.schema_errors``), compiled.
 
     ``files`` are the rulebook and the bases it extends, hashed into ``sha256``;
-    ``sources`` holds the text of any that was never a file (loaded from text)."""
+    ``sources`` holds the text of any that was never a file (loaded from text).
+    ``hashed`` is the ``(sha256, template_hashes)`` of this same data compiled
+    before (in the parent of a worker process): no file is read again."""
     top = Context(path, data)
     errors = top.errors  # one list, shared by every context made from ``top``
     meta = _metadata(data["rulebook"])
@@ -158,6 +161,9 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
                     dict(data.get("settings") or {}), cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
                     files=list(files or [path]), notes=notes, stages=stages)
+    if hashed is not None and not errors:
+        book.sha256, book.template_hashes = hashed  # checked and hashed when first compiled
+        return book
     if not errors:
         errors.extend(check_templates(book))
     if errors:

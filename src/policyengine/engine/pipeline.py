@@ -81,3 +81,17 @@ def _located(node: Any, where: Location, depth: int) -> Any:
         items.loc, items.item_locs = where, []
         return items
     return node
+
+
+def blueprint(book: Rulebook) -> tuple:
+    """What rebuilds ``book`` in another process exactly, reading no file again:
+    a rulebook loaded from text or a mapping has no file to reload, and a file
+    edited during a caseload run must not change the rules half way through."""
+    return (book.data, book.path, book.template_dirs, book.files, (book.sha256, book.template_hashes))
+
+
+def rebuild(plan: tuple) -> Rulebook:
+    """The rulebook ``blueprint`` describes (its data compiled again, its hashes kept)."""
+    data, path, template_dirs, files, hashed = plan
+    return compile_rulebook(data, path, template_dirs, files, stages=STAGES, hashed=hashed)
+
