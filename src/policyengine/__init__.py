@@ -13,6 +13,8 @@ Everything the command line does, a council's own system can do from here::
 The pipeline is load → validate → compile → evaluate → render (``policyengine.engine``);
 caseloads, change control and output formats are packages above it.
 """
+from typing import TYPE_CHECKING, Any
+
 from ._version import __version__ as __version__
 
 # Rulebooks: load (from a file, YAML text or a mapping), validate and compile once.
@@ -21,7 +23,8 @@ from .engine.pipeline import load_rulebook as load_rulebook
 from .engine.pipeline import load_rulebook_mapping as load_rulebook_mapping
 from .engine.pipeline import load_rulebook_text as load_rulebook_text
 
-# One case: a decision, explained, and the documents it needs.
+# One case: read from a file, decided, explained, and the documents it needs.
+from .engine.cases import read_case_file as read_case_file
 from .engine.evaluate import Decision as Decision
 from .engine.evaluate import evaluate as evaluate
 from .engine.render import render as render
@@ -57,14 +60,28 @@ from .errors import RenderError as RenderError
 from .errors import RulebookError as RulebookError
 from .errors import RulebookInvalid as RulebookInvalid
 from .errors import YamlError as YamlError
+from .caseload import InputError as InputError
+from .formats import OutputError as OutputError
 
-# The web app (``create_app``) is ``policyengine.web.create_app``: imported on first use,
-# so embedding the engine does not load the web framework.
+# The web app: imported on first use, so embedding the engine does not load the web framework.
+if TYPE_CHECKING:
+    from .web import create_app as create_app
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "create_app":
         from .web import create_app
 
         return create_app
     raise AttributeError(f"module 'policyengine' has no attribute {name!r}")
+
+
+__all__ = [
+    "__version__", "Rulebook", "load_rulebook", "load_rulebook_mapping", "load_rulebook_text",
+    "read_case_file", "Decision", "evaluate", "render",
+    "CaseloadSummary", "Impact", "Worklist", "build_worklist", "measure_impact", "run_caseload",
+    "RulebookDiff", "diff_rulebooks", "render_docs", "effective_text", "fork_rulebook", "RulebookTestRun",
+    "run_rulebook_tests", "DecisionReport", "Report", "write",
+    "CaseError", "EvaluationError", "Location", "PolicyEngineError", "RenderError", "RulebookError",
+    "RulebookInvalid", "YamlError", "InputError", "OutputError", "create_app",
+]

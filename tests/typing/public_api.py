@@ -39,3 +39,10 @@ except PolicyEngineError as error:
     status: int = error.exit_code
     where: int | None = error.line
     data: dict = error.as_dict()
+
+case, origin = policyengine.read_case_file("examples/knowsley/complex-case.yaml")
+read: Decision = book.evaluate(case, AS_OF, explain=True, origin=origin)
+app = policyengine.create_app("rulebooks")
+routes: list = app.routes
+caught: tuple[type[PolicyEngineError], ...] = (policyengine.InputError, policyengine.OutputError)
+refork: str = policyengine.fork_rulebook(book, "northwick")

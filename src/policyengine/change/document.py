@@ -62,6 +62,13 @@ def build_context(book: Rulebook) -> dict:
     }
 
 
+#: The policy document's formats: a page that prints cleanly, or Markdown.
+DOCUMENT_FORMATS = ("html", "md")
+
+
 def render_docs(book: Rulebook, fmt: str = "html") -> str:
+    """The rulebook as a policy document for sign-off, in ``fmt`` (html or md)."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise ValueError(f"a policy document is written as {' or '.join(DOCUMENT_FORMATS)}")
     template = _env().get_template(f"policy.{fmt}.j2")
     return template.render(build_context(book))

@@ -19,15 +19,20 @@ from ..formats import AtomicOutput
 RULEBOOK_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def fork_rulebook(base: str | os.PathLike, new_id: str, *, council: str | None = None,
+def fork_rulebook(base: Rulebook | str | os.PathLike, new_id: str, *, council: str | None = None,
                   output: str | os.PathLike | None = None, today: _dt.date | None = None) -> str:
-    """Write a new rulebook that extends ``base`` (beside it, as ``<new_id>.yaml``, unless
-    ``output`` says where) and return its path. It never overwrites a file, and a fork
-    that would not load is not left behind."""
+    """Write a new rulebook that extends ``base`` (a rulebook loaded from a file, or
+    its path) beside it, as ``<new_id>.yaml`` unless ``output`` says where, and return
+    its path. It never overwrites a file, and a fork that would not load is not left behind."""
     if not RULEBOOK_ID.fullmatch(new_id):
         raise ValueError("a rulebook id uses lower-case letters, digits and _, starting with a letter")
-    base = os.fspath(base)
-    book = load_rulebook(base)
+    if isinstance(base, Rulebook):
+        if not os.path.isfile(base.path):
+            raise ValueError("a fork extends a rulebook file: this rulebook was not loaded from one")
+        book, base = base, base.path
+    else:
+        base = os.fspath(base)
+        book = load_rulebook(base)
     output = os.fspath(output) if output else os.path.join(os.path.dirname(base), f"{new_id}.yaml")
     if os.path.exists(output):
         raise PolicyEngineError("the file already exists; fork will not overwrite it", Location(output))

@@ -108,13 +108,18 @@ class Rulebook:
         self.reader = CaseReader(self.inputs)
         self.producers = {out: el for el in self.elements for out in el.outputs}
 
-    def evaluate(self, case: Any, as_of: _dt.date | None = None, **kwargs: Any) -> Decision:
-        """The :class:`~policyengine.Decision` for one case (a mapping, as loaded from YAML or JSON)."""
-        return self._stages().evaluate(self, case, as_of, **kwargs)
+    def evaluate(self, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
+                 origin: Location | None = None) -> Decision:
+        """The :class:`~policyengine.Decision` for one case (a mapping, as loaded from YAML
+        or JSON), as :func:`policyengine.evaluate` makes it."""
+        return self._stages().evaluate(self, case, as_of, explain=explain, origin=origin)
 
-    def render(self, decision: Decision, document_id: str, **kwargs: Any) -> str:
+    def render(self, decision: Decision, document_id: str, *, deadline: float | None = None) -> str:
         """One of the rulebook's documents for a decision this rulebook made."""
-        return self._stages().render(decision, document_id, **kwargs)
+        if decision.rulebook is not self:
+            raise ValueError(f"the decision was made by rulebook `{decision.rulebook.meta.id}`, "
+                             f"not by this one (`{self.meta.id}`)")
+        return self._stages().render(decision, document_id, deadline=deadline)
 
     def _stages(self) -> Stages:
         if self.stages is None:
