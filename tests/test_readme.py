@@ -86,3 +86,17 @@ def test_the_readme_says_how_long_the_northfield_fork_is():
     lines = [line for line in before_tests.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     assert f"it is {len(lines)} lines of YAML" in readme
+
+
+def test_every_module_the_contributor_section_names_exists_and_every_package_is_named():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## How it is built"):]
+    package = ROOT / "src" / "policyengine"
+    modules = {p.name for p in package.rglob("*.py")}
+    named = set(re.findall(r"`([a-z_]+\.py)`", section)) - {"test_readme.py"}
+    assert named - modules == set()
+    for sub in sorted(p.name for p in package.iterdir() if (p / "__init__.py").is_file()):
+        assert f"`{sub}/`" in section, sub
+    for module in sorted((package / "engine").glob("*.py")):
+        if module.name != "__init__.py":
+            assert f"`{module.name}`" in section, module.name
