@@ -71,11 +71,14 @@ class Document:
 @dataclass(frozen=True)
 class Stages:
     """The stages after compile, as a loaded rulebook runs them: ``evaluate(book,
-    case, as_of, **options)`` and ``render(decision, document_id, **options)``.
-    Given by the pipeline, which sits above compile, evaluate and render alike."""
+    case, as_of, **options)``, ``render(decision, document_id, **options)`` and
+    ``ahead(book, values, as_of, horizon, skip=...)`` (what changes next, read
+    lazily by a decision). Given by the pipeline, which sits above compile,
+    evaluate and render alike."""
 
     evaluate: Callable[..., Any]
     render: Callable[..., str]
+    ahead: Callable[..., list] | None = None
 
 
 @dataclass
