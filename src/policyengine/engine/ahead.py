@@ -102,6 +102,7 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
     read = {name: values[name] for name in book.inputs if name in values}
     found: dict[str, Change] = {}
     queue = _Days(as_of, end)
+    queue.add([_shift(as_of, _ONE_DAY) or as_of])  # an outcome that counts the days turns on the first
     queue.add(_candidates(book, values, rules, as_of, end))
     while queue and len(found) < len(watch):
         day = queue.pop()
@@ -146,7 +147,6 @@ def _candidates(book: Rulebook, values: dict, rules: Plan, day: _dt.date, end: _
     seen |= set(rules.dates)
     base = seen | {d for d in (_shift(x, _ONE_DAY) for x in seen) if d}
     days = set(base)
-    days.add(_shift(day, _ONE_DAY) or day)  # an outcome that counts days turns every day
     for start in base:
         for step in rules.intervals:
             for moved in (_add(book, start, step, 1), _add(book, start, step, -1)):
