@@ -215,3 +215,10 @@ def test_every_shipped_rulebook_works_through_its_form(client, books, rulebook):
     assert f"Decision for case {test['case']['case_id']}" in page.text
     for outcome in books[rulebook].outcomes:
         assert f'<tr id="outcome-{outcome}">' in page.text
+
+
+def test_the_worklist_page_shows_what_changes_in_the_next_days(client):
+    page = upload(client, EXPORT, "worklist", ignore="worker_name, team, notes").text
+    assert "<h2>Changes in the next 7 days (8)</h2>" in page
+    assert ("<tr><td>LCC-PWT-1002</td><td>Contact overdue</td><td>Yes</td><td>24 November 2026</td>"
+            "<td>1</td></tr>") in page
