@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as _dt
 import heapq
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .dates import Interval, parse_interval
@@ -54,6 +54,8 @@ class Plan:
     intervals: tuple[Interval, ...]
     dates: tuple[_dt.date, ...]
     every_day: bool  # a rule depends on the day itself (is_working_day)
+    #: date -> the days it moves to: a caseload repeats the same dates, so each is worked out once.
+    moved: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def plan(book: Rulebook) -> Plan:
@@ -103,7 +105,8 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
     found: dict[str, Change] = {}
     queue = _Days(as_of, end)
     queue.add([_shift(as_of, _ONE_DAY) or as_of])  # an outcome that counts the days turns on the first
-    queue.add(_candidates(book, values, rules, as_of, end))
+    dates = _dates(values)
+    queue.add(_candidates(book, dates, rules, as_of, end))
     while queue and len(found) < len(watch):
         day = queue.pop()
         now = dict(read)
@@ -111,8 +114,17 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
         for name in watch:
             if name not in found and not _same(now[name], values[name]):
                 found[name] = Change(name, day, now[name])
-        queue.add(_candidates(book, now, rules, day, end))
+        if rules.every_day or _dates(now) != dates:  # new dates, new days on which they may turn
+            dates = _dates(now)
+            queue.add(_candidates(book, dates, rules, day, end))
     return [found[name] for name in watch if name in found]
+
+
+def _dates(values: dict) -> frozenset[_dt.date]:
+    """Every date a decision read or produced (``as_of`` aside), in lists too."""
+    found = {v for k, v in values.items() if k != "as_of" and isinstance(v, _dt.date)}
+    found |= {x for v in values.values() if isinstance(v, (list, tuple)) for x in v if isinstance(x, _dt.date)}
+    return frozenset(found)
 
 
 class _Days:
@@ -138,21 +150,31 @@ class _Days:
         return bool(self.heap)
 
 
-def _candidates(book: Rulebook, values: dict, rules: Plan, day: _dt.date, end: _dt.date) -> set[_dt.date]:
-    """The days on which something decided on ``day`` may turn."""
+def _candidates(book: Rulebook, dates: frozenset, rules: Plan, day: _dt.date, end: _dt.date) -> set[_dt.date]:
+    """The days on which something decided on ``day``, with these dates, may turn."""
     if rules.every_day:
         return {d for d in (_shift(day, _dt.timedelta(days=n)) for n in range(1, (end - day).days + 1)) if d}
-    seen = {v for k, v in values.items() if k != "as_of" and isinstance(v, _dt.date)}
-    seen |= {x for v in values.values() if isinstance(v, (list, tuple)) for x in v if isinstance(x, _dt.date)}
-    seen |= set(rules.dates)
+    seen = dates | set(rules.dates)
     base = seen | {d for d in (_shift(x, _ONE_DAY) for x in seen) if d}
-    days = set(base)
+    days: set[_dt.date] = set()
     for start in base:
+        days.update(_moved(book, rules, start))
+    return days
+
+
+def _moved(book: Rulebook, rules: Plan, start: _dt.date) -> tuple[_dt.date, ...]:
+    """``start``, and ``start`` moved forward and back by every interval, plus or minus a day."""
+    hit = rules.moved.get(start)
+    if hit is None:
+        days = {start}
         for step in rules.intervals:
             for moved in (_add(book, start, step, 1), _add(book, start, step, -1)):
                 if moved is not None:
                     days.update(d for d in (_shift(moved, -_ONE_DAY), moved, _shift(moved, _ONE_DAY)) if d)
-    return days
+        if len(rules.moved) >= 100_000:  # bounded, whatever the caseload
+            rules.moved.clear()
+        hit = rules.moved[start] = tuple(days)
+    return hit
 
 
 def _add(book: Rulebook, start: _dt.date, step: Interval, sign: int) -> _dt.date | None:
