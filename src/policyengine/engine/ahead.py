@@ -20,7 +20,7 @@ import datetime as _dt
 import heapq
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .dates import Interval, parse_interval
 from .evaluate import HORIZON, MAX_HORIZON, run
@@ -92,12 +92,16 @@ def _leaves(node: Any) -> Iterator[Any]:
 
 
 def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = HORIZON, *,
-                  skip: Iterable[str] = (), rules: Plan | None = None) -> list[Change]:
+                  skip: Iterable[str] = (), rules: Plan | None = None,
+                  decide: Callable[[dict, _dt.date], dict] | None = None) -> list[Change]:
     """The first change of each reported outcome (those in ``skip`` aside) in
     the ``horizon`` days after ``as_of``, if nothing else about the case
     changes, in reported-outcome order. ``values`` are a decision's values
-    (its inputs as read and what the rules made of them)."""
+    (its inputs as read and what the rules made of them). ``decide(read,
+    day)`` gives the values on another day (by default the engine's own
+    ``run()`` on a fresh copy of the inputs as read)."""
     rules = rules or plan(book)
+    decide = decide or (lambda read, day: _run_on(book, read, day))
     end = _shift(as_of, _dt.timedelta(days=horizon)) or _dt.date.max
     skipped = set(skip)
     watch = [name for name in book.outcomes if name not in skipped]
@@ -109,8 +113,7 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
     queue.add(_candidates(book, dates, rules, as_of, end))
     while queue and len(found) < len(watch):
         day = queue.pop()
-        now = dict(read)
-        run(book, now, day, reasons=False)
+        now = decide(read, day)
         for name in watch:
             if name not in found and not _same(now[name], values[name]):
                 found[name] = Change(name, day, now[name])
@@ -118,6 +121,12 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
             dates = _dates(now)
             queue.add(_candidates(book, dates, rules, day, end))
     return [found[name] for name in watch if name in found]
+
+
+def _run_on(book: Rulebook, read: dict, day: _dt.date) -> dict:
+    now = dict(read)
+    run(book, now, day, reasons=False)
+    return now
 
 
 def _dates(values: dict) -> frozenset[_dt.date]:

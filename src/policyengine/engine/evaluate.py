@@ -179,8 +179,9 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
     results that do not change from one day to the next. ``explain`` makes
     the explanation cover every element's every output, not just the
     reported outcomes. ``horizon`` is how many days ahead (1 to 3,650)
-    ``Decision.changes_ahead`` looks, when it is read. Raises :class:`CaseError` for a case that does not fit
-    the inputs and :class:`EvaluationError` for a rule that cannot run on it.
+    ``Decision.changes_ahead`` looks, when it is read. Raises
+    :class:`CaseError` for a case that does not fit the inputs and
+    :class:`EvaluationError` for a rule that cannot run on it.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be a whole number of days from 1 to {MAX_HORIZON:,}")
