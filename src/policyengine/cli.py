@@ -16,7 +16,7 @@ import click
 from ._version import __version__
 from .engine.cases import read_case_file
 from .engine.pipeline import load_rulebook
-from .engine.evaluate import evaluate
+from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
 from .engine.render import render as render_document
 from .errors import Location, PolicyEngineError, RulebookInvalid
 from .formats import AtomicOutput, DecisionReport, json_text, write
@@ -141,11 +141,13 @@ def validate(paths):
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
               show_default=True)
 @click.option("--explain", is_flag=True, help="Show every step, with the rule and its line.")
-def evaluate_cmd(rulebook_path, case, as_of, fmt, explain):
+@click.option("--horizon", type=click.IntRange(1, MAX_HORIZON), default=HORIZON, show_default=True,
+              metavar="DAYS", help="Say what changes by itself within this many days after the as-of date.")
+def evaluate_cmd(rulebook_path, case, as_of, fmt, explain, horizon):
     """Evaluate one case file (YAML or JSON; - for stdin)."""
     book = load_rulebook(rulebook_path)
     raw, origin = read_case_file(case)
-    decision = evaluate(book, raw, as_of, explain=explain, origin=origin)
+    decision = evaluate(book, raw, as_of, explain=explain, origin=origin, horizon=horizon)
     _print(DecisionReport(decision, explain), fmt)
 
 

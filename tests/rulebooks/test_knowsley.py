@@ -101,7 +101,7 @@ def test_json_contract(cli):
                  "--as-of", "2026-11-22", "--format", "json")
     data = json.loads(result.output)
     assert list(data) == ["rulebook", "case_id", "as_of", "outcomes", "explanation", "documents",
-                          "warnings", "provenance"]
+                          "warnings", "changes_ahead", "provenance"]
     assert data["rulebook"] == {"id": "knowsley", "version": "1.0.0",
                                 "title": "Allocating and Managing Cases which vary in Complexity",
                                 "council": "Knowsley Council (Adult Social Care)"}
@@ -112,6 +112,7 @@ def test_json_contract(cli):
                                 "allocation_permitted": False, "reallocation_review": False}
     assert data["documents"] == ["allocation_note"]
     assert data["warnings"] == []
+    assert data["changes_ahead"] == []  # nothing in Knowsley's rules turns on a date
     assert len(data["provenance"]["rulebook_sha256"]) == 64
 
 

@@ -235,3 +235,10 @@ def test_the_policy_document_allows_exactly_its_one_style_block_by_hash(client):
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     assert f"style-src 'self' 'sha256-{digest}';" in page.headers["content-security-policy"]
     assert " style=" not in page.text
+
+
+def test_the_worklist_page_shows_what_changes_in_the_next_days(client):
+    page = upload(client, EXPORT, "worklist", ignore="worker_name, team, notes").text
+    assert "<h2>Changes in the next 7 days (8)</h2>" in page
+    assert ("<tr><td>LCC-PWT-1002</td><td>Contact overdue</td><td>Yes</td><td>24 November 2026</td>"
+            "<td>1</td></tr>") in page

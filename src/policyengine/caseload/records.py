@@ -30,6 +30,7 @@ class Result:
     values: dict | None
     error: str | None = None
     field: str | None = None
+    changes: list | None = None  # the outcomes' first changes ahead, when asked for (the worklist)
 
 
 class Caseload:

@@ -15,6 +15,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..engine.ahead import Plan, changes_ahead, plan
 from ..engine.evaluate import run
 from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
@@ -33,31 +34,36 @@ CHUNK = 500
 IN_FLIGHT = 4
 
 
-def decide(book: Rulebook, record: Record, as_of: _dt.date, keep: tuple | None = None) -> Result:
-    """One record to one result; never raises for a bad record."""
+def decide(book: Rulebook, record: Record, as_of: _dt.date, keep: tuple | None = None,
+           ahead: tuple[int, Plan] | None = None) -> Result:
+    """One record to one result; never raises for a bad record. With ``ahead``
+    (days, the rulebook's plan), the result also says what changes within those days."""
     case_id = book.reader.case_id_of(record.raw)  # None when refused: a refused value is never shown
     if record.problem:
         return Result(record.where, case_id, None, record.problem)
     try:
         values = book.reader.read(record.raw, Location(None, None, None, record.where), text=record.text)
         run(book, values, as_of, reasons=False)
+        changes = changes_ahead(book, values, as_of, ahead[0], rules=ahead[1]) if ahead else None
     except PolicyEngineError as exc:
         message = exc.detail if isinstance(exc, EvaluationError) else exc.message  # the result names the case
         return Result(record.where, case_id, None, message, exc.path if exc.path != record.where else None)
     if keep is not None:
         values = {k: values[k] for k in keep}
-    return Result(record.where, values["case_id"], values)
+    return Result(record.where, values["case_id"], values, changes=changes)
 
 
 def decide_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, *, jobs: int = 1,
-               keep: Iterable[str] | None = None) -> Iterator[Result]:
-    """Results in input order; with ``jobs`` > 1, across that many processes."""
+               keep: Iterable[str] | None = None, ahead: int = 0) -> Iterator[Result]:
+    """Results in input order; with ``jobs`` > 1, across that many processes.
+    With ``ahead`` days, each result also holds what changes within them."""
     keep = tuple(keep) if keep is not None else None
     if jobs <= 1:
+        looking = (ahead, plan(book)) if ahead else None
         for record in records:
-            yield decide(book, record, as_of, keep)
+            yield decide(book, record, as_of, keep, looking)
         return
-    for results in _parallel(book, records, jobs, _decide_chunk, (as_of, keep)):
+    for results in _parallel(book, records, jobs, _decide_chunk, (as_of, keep, ahead)):
         yield from results
 
 
@@ -182,8 +188,9 @@ def _die_with(parent: int | None) -> None:
         os._exit(1)
 
 
-def _decide_chunk(records: list[Record], as_of: _dt.date, keep: tuple) -> list[Result]:
-    return [decide(_BOOK, r, as_of, keep) for r in records]
+def _decide_chunk(records: list[Record], as_of: _dt.date, keep: tuple, ahead: int = 0) -> list[Result]:
+    looking = (ahead, plan(_BOOK)) if ahead else None
+    return [decide(_BOOK, r, as_of, keep, looking) for r in records]
 
 
 def _format_chunk(records: list[Record], as_of: _dt.date) -> Chunk:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..engine.values import for_json, tally_key
+from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
 from .duplicates import Duplicates
 from .readers import open_caseload
@@ -29,6 +29,7 @@ class Worklist:
     escalations: list = field(default_factory=list)   # (case_id, label, date or None)
     overdue: list = field(default_factory=list)       # (case_id, label, date, days overdue)
     due_soon: list = field(default_factory=list)      # (case_id, label, date, days until due)
+    changes: list = field(default_factory=list)       # (case_id, outcome, date, becomes, days until)
     breaches: list = field(default_factory=list)      # (case_id, label, date or None)
     actions: list = field(default_factory=list)       # (case_id, [action, ...])
     summary: dict = field(default_factory=dict)       # outcome -> Counter of values
@@ -52,6 +53,8 @@ class Worklist:
                         for c, label, d, n in self.overdue],
             "due_soon": [{"case_id": c, "item": label, "due": d.isoformat(), "days_until_due": n}
                          for c, label, d, n in self.due_soon],
+            "changes_ahead": [{"case_id": c, "outcome": o, "on": d.isoformat(), "becomes": for_json(v),
+                               "days_until": n} for c, o, d, v, n in self.changes],
             "breaches": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.breaches],
             "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
             "summary": {k: {tally_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
@@ -89,7 +92,7 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     for note in records.notes:  # before any case is decided
         if on_note:
             on_note(note)
-    results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book))
+    results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book), ahead=within)
     wl = build(book, progress(results) if progress else results, as_of, within)
     wl.notes = list(records.notes)
     return wl
@@ -109,6 +112,7 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
             wl.errors.append((result.where, result.case_id, result.error))
             continue
         v, cid = result.values, result.case_id
+        wl.changes.extend((cid, c.outcome, c.on, c.becomes, (c.on - as_of).days) for c in result.changes or ())
         for item in spec.get("escalations", []):
             if v[item["flag"]]:
                 wl.escalations.append((cid, item["label"], v.get(item.get("date"))))
@@ -131,6 +135,8 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     wl.duplicates = repeats.report()
     wl.overdue.sort(key=lambda r: (-r[3], r[0]))
     wl.due_soon.sort(key=lambda r: (r[2], r[0]))
+    order = {name: i for i, name in enumerate(book.outcomes)}
+    wl.changes.sort(key=lambda r: (r[2], r[0], order[r[1]]))
     return wl
 
 
@@ -166,6 +172,8 @@ def text(wl: Worklist, book: Rulebook) -> str:
             [[c, label, d(date), str(n)] for c, label, date, n in wl.overdue])
     section(f"Due within {wl.within} days", ["case", "item", "due", "in days"],
             [[c, label, d(date), str(n)] for c, label, date, n in wl.due_soon])
+    section(f"Changes in the next {wl.within} days", ["case", "outcome", "becomes", "on", "in days"],
+            [[c, o, words(v), d(date), str(n)] for c, o, date, v, n in wl.changes])
     section("Targets breached", ["case", "target", "date"],
             [[c, label, d(date)] for c, label, date in wl.breaches])
     out.append(f"Actions ({len(wl.actions)} case{'s' if len(wl.actions) != 1 else ''})")
@@ -200,6 +208,8 @@ def csv_rows(wl: Worklist) -> list[list[str]]:
         rows.append(["overdue", c, label, date.isoformat(), str(n)])
     for c, label, date, n in wl.due_soon:
         rows.append(["due_soon", c, label, date.isoformat(), str(n)])
+    for c, o, date, v, n in wl.changes:
+        rows.append(["change", c, f"{o} becomes {words(v)}", date.isoformat(), str(n)])
     for c, label, date in wl.breaches:
         rows.append(["breach", c, label, date.isoformat() if date else "", ""])
     for c, actions in wl.actions:

@@ -71,11 +71,14 @@ class Document:
 @dataclass(frozen=True)
 class Stages:
     """The stages after compile, as a loaded rulebook runs them: ``evaluate(book,
-    case, as_of, **options)`` and ``render(decision, document_id, **options)``.
-    Given by the pipeline, which sits above compile, evaluate and render alike."""
+    case, as_of, **options)``, ``render(decision, document_id, **options)`` and
+    ``ahead(book, values, as_of, horizon, skip=...)`` (what changes next, read
+    lazily by a decision). Given by the pipeline, which sits above compile,
+    evaluate and render alike."""
 
     evaluate: Callable[..., Any]
     render: Callable[..., str]
+    ahead: Callable[..., list] | None = None
 
 
 @dataclass
@@ -109,10 +112,11 @@ class Rulebook:
         self.producers = {out: el for el in self.elements for out in el.outputs}
 
     def evaluate(self, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
-                 origin: Location | None = None) -> Decision:
+                 origin: Location | None = None, horizon: int | None = None) -> Decision:
         """The :class:`~policyengine.Decision` for one case (a mapping, as loaded from YAML
-        or JSON), as :func:`policyengine.evaluate` makes it."""
-        return self._stages().evaluate(self, case, as_of, explain=explain, origin=origin)
+        or JSON), as :func:`policyengine.evaluate` makes it (``horizon`` None: its default)."""
+        more = {} if horizon is None else {"horizon": horizon}
+        return self._stages().evaluate(self, case, as_of, explain=explain, origin=origin, **more)
 
     def render(self, decision: Decision, document_id: str, *, deadline: float | None = None) -> str:
         """One of the rulebook's documents for a decision this rulebook made."""

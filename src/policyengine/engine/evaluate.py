@@ -4,7 +4,9 @@ The compiled elements run in dependency order over one dict of values. The
 explanation is built from the reasons the elements return, on first reading
 (``Decision.explanation`` or ``as_dict()``), so a caller that wants only the
 outcomes does not pay for text nobody reads; it covers the outcomes reported,
-or every element's every output with ``explain=True``.
+or every element's every output with ``explain=True``. What changes next if
+nothing else does (``Decision.changes_ahead``, from ``ahead.py``) is likewise
+worked out only when read, so a caseload never pays for it.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from .values import for_json
 if TYPE_CHECKING:
     from .compile import Rulebook
 
+#: How many days ahead ``changes_ahead`` looks by default (a year), and at most (ten years).
+HORIZON = 365
+MAX_HORIZON = 3650
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,8 @@ class Decision:
 
     ``as_of`` is the date the case was decided as of; ``as_of_defaulted`` is
     true when the caller gave none and it is the day :func:`evaluate` ran.
-    ``explanation`` is built from ``values`` and ``reasons`` on first reading.
+    ``explanation`` is built from ``values`` and ``reasons`` on first reading,
+    and ``changes_ahead`` (within ``horizon`` days) likewise.
     """
 
     rulebook: Rulebook
@@ -58,7 +64,10 @@ class Decision:
     #: Explain every element's every output, not just the reported outcomes.
     explain_all: bool = field(default=False, repr=False)
     as_of_defaulted: bool = False
+    #: How many days after ``as_of`` ``changes_ahead`` looks.
+    horizon: int = HORIZON
     _steps: list[Step] | None = field(default=None, init=False, repr=False, compare=False)
+    _ahead: list | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def explanation(self) -> list[Step]:
@@ -66,6 +75,19 @@ class Decision:
         if self._steps is None:
             self._steps = explanation(self.rulebook, self.values, self.reasons, every=self.explain_all)
         return self._steps
+
+    @property
+    def changes_ahead(self) -> list:
+        """Each reported outcome's first change within ``horizon`` days if
+        nothing else about the case changes (``ahead.Change``: outcome, on,
+        becomes), in reported-outcome order; pending outcomes are left out."""
+        if self._ahead is None:
+            ahead = self.rulebook._stages().ahead
+            if ahead is None:
+                raise TypeError("this rulebook's stages have no `ahead`: load it with policyengine.load_rulebook")
+            pending = getattr(self, "pending", None) or {}
+            self._ahead = ahead(self.rulebook, self.values, self.as_of, self.horizon, skip=tuple(pending))
+        return self._ahead
 
     def as_dict(self) -> dict:
         """The stable JSON contract of ``evaluate --format json``."""
@@ -78,6 +100,7 @@ class Decision:
             "explanation": [s.as_dict() for s in self.explanation],
             "documents": list(self.documents),
             "warnings": list(self.warnings),
+            "changes_ahead": [c.as_dict() for c in self.changes_ahead],
             "provenance": provenance(book),
         }
 
@@ -147,7 +170,7 @@ def _clean(exc: Exception) -> str:
 
 
 def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
-             origin: Location | None = None) -> Decision:
+             origin: Location | None = None, horizon: int = HORIZON) -> Decision:
     """Evaluate one case (a mapping, as loaded from YAML/JSON) against ``book``.
 
     ``as_of`` is the date to decide as of. Left out (None), it is today's
@@ -155,9 +178,13 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
     decision records the date used and that it was defaulted. Pass it for
     results that do not change from one day to the next. ``explain`` makes
     the explanation cover every element's every output, not just the
-    reported outcomes. Raises :class:`CaseError` for a case that does not fit
-    the inputs and :class:`EvaluationError` for a rule that cannot run on it.
+    reported outcomes. ``horizon`` is how many days ahead (1 to 3,650)
+    ``Decision.changes_ahead`` looks, when it is read. Raises
+    :class:`CaseError` for a case that does not fit the inputs and
+    :class:`EvaluationError` for a rule that cannot run on it.
     """
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+        raise ValueError(f"horizon must be a whole number of days from 1 to {MAX_HORIZON:,}")
     defaulted = as_of is None
     as_of = _dt.date.today() if as_of is None else as_of
     values = read_case(book, case, origin)
@@ -165,7 +192,7 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
     outcomes = {name: values[name] for name in book.outcomes}
     docs = [d.id for d in book.documents.values() if _applies(d, values)]
     return Decision(book, values["case_id"], as_of, values, outcomes, docs, warnings(book, as_of), reasons,
-                    explain_all=explain, as_of_defaulted=defaulted)
+                    explain_all=explain, as_of_defaulted=defaulted, horizon=horizon)
 
 
 def _applies(doc, values: dict) -> bool:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import Location, RulebookError, RulebookInvalid, YamlError
+from .ahead import changes_ahead
 from .compile import Rulebook, Stages, compile_rulebook
 from .evaluate import evaluate
 from .load import MAX_DEPTH, MAX_RULEBOOK_BYTES, YList, YMap, parse_yaml
@@ -27,7 +28,7 @@ from .render import render
 from .validate import plain, schema_errors
 
 #: What a loaded rulebook does after compile.
-STAGES = Stages(evaluate=evaluate, render=render)
+STAGES = Stages(evaluate=evaluate, render=render, ahead=changes_ahead)
 
 
 def load_rulebook(path: str | os.PathLike) -> Rulebook:

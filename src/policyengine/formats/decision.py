@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine.values import show
+from ..engine.dates import long_date
+from ..engine.values import show, words
 from .spreadsheet import csv_cell
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
         lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
         if explain:
             lines.append(f"    ({step.rule}, {step.location})")
+    lines.extend(_next(decision))
     lines.append("")
     lines.extend(_documents(decision))
     if decision.warnings:
@@ -34,6 +36,13 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
         lines.append("Warnings:")
         lines.extend(f"  ! {w}" for w in decision.warnings)
     return "\n".join(lines) + "\n"
+
+
+def _next(decision: Decision) -> list[str]:
+    """What happens next if nothing changes: one line per outcome that will change by itself."""
+    changes = decision.changes_ahead
+    return [""] + [f"Next: {c.outcome} becomes {words(c.becomes)} on {long_date(c.on)}" for c in changes] \
+        if changes else []
 
 
 def _documents(decision: Decision) -> list[str]:

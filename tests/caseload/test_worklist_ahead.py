@@ -1,0 +1,63 @@
+"""The worklist's "Changes in the next DAYS days": what will tip over this week before it does."""
+import csv
+import io
+import json
+
+from .test_batch import EXPORT, LEICS, SKIP
+
+CHANGES = [  # (case, outcome, on, days until), at 2026-11-23 within 7 days, by date then case
+    ("LCC-PWT-1002", "contact_overdue", "2026-11-24", 1),
+    ("LCC-PWT-1002", "actions", "2026-11-24", 1),
+    ("LCC-PWT-1003", "allocation_overdue", "2026-11-29", 6),
+    ("LCC-PWT-1003", "actions", "2026-11-29", 6),
+    ("LCC-PWT-1007", "contact_overdue", "2026-11-29", 6),
+    ("LCC-PWT-1004", "contact_overdue", "2026-11-30", 7),
+    ("LCC-PWT-1004", "allocation_overdue", "2026-11-30", 7),
+    ("LCC-PWT-1004", "actions", "2026-11-30", 7),
+]
+OVERDUE_ACTION = ('The review contact is overdue. Contact the person now and record it on a "PWT" case note '
+                  "using the RAAN, with a TM/TL notified.")
+
+
+def worklist(cli, *args):
+    return cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, *args)
+
+
+def test_json_lists_each_change_within_the_window_by_date(cli):
+    data = json.loads(worklist(cli, "--format", "json").stdout)
+    assert list(data)[5:7] == ["due_soon", "changes_ahead"]
+    assert [(c["case_id"], c["outcome"], c["on"], c["days_until"]) for c in data["changes_ahead"]] == CHANGES
+    assert data["changes_ahead"][0] == {"case_id": "LCC-PWT-1002", "outcome": "contact_overdue",
+                                        "on": "2026-11-24", "becomes": True, "days_until": 1}
+    assert data["changes_ahead"][1]["becomes"][-1] == OVERDUE_ACTION
+
+
+def test_the_window_is_the_worklists_within(cli):
+    data = json.loads(worklist(cli, "--format", "json", "--within", "1").stdout)
+    assert [(c["case_id"], c["outcome"]) for c in data["changes_ahead"]] == [
+        ("LCC-PWT-1002", "contact_overdue"), ("LCC-PWT-1002", "actions")]
+    data = json.loads(worklist(cli, "--format", "json", "--within", "0").stdout)
+    assert data["changes_ahead"] == []
+
+
+def test_text_has_a_changes_section_after_the_due_items(cli):
+    text = worklist(cli).stdout
+    section = text[text.index("Changes in the next 7 days (8)\n"):text.index("Targets breached")]
+    lines = section.splitlines()
+    assert lines[1].split() == ["case", "outcome", "becomes", "on", "in", "days"]
+    assert lines[3].split() == ["LCC-PWT-1002", "contact_overdue", "yes", "2026-11-24", "1"]
+    assert lines[5].split() == ["LCC-PWT-1003", "allocation_overdue", "yes", "2026-11-29", "6"]
+    assert text.index("Due within 7 days") < text.index("Changes in the next 7 days")
+
+
+def test_csv_rows_name_the_change_its_date_and_days(cli):
+    rows = list(csv.reader(io.StringIO(worklist(cli, "--format", "csv").stdout)))
+    changes = [r for r in rows if r[0] == "change"]
+    assert [(r[1], r[3], int(r[4])) for r in changes] == [(c, on, n) for c, _, on, n in CHANGES]
+    assert changes[0] == ["change", "LCC-PWT-1002", "contact_overdue becomes yes", "2026-11-24", "1"]
+    assert changes[1][2].startswith("actions becomes [The decision to place the case on the PWT")
+
+
+def test_parallel_workers_find_the_same_changes(cli):
+    one = json.loads(worklist(cli, "--format", "json").stdout)["changes_ahead"]
+    assert json.loads(worklist(cli, "--format", "json", "--jobs", "2").stdout)["changes_ahead"] == one
