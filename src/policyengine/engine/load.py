@@ -406,7 +406,3 @@ def decode(raw: bytes, filename: str) -> str:
             Location(filename, line),
         ) from None
 
-
-def load_yaml(path: str, *, limit: int = MAX_FILE_BYTES) -> Any:
-    """Read and parse a YAML or JSON file of at most ``limit`` bytes."""
-    return parse_yaml(read_text(path, limit=limit), path)
