@@ -288,3 +288,19 @@ def test_a_count_of_days_turns_the_day_after_it_passes_the_number():
                                           dt.date(2026, 3, 2))
     assert decision.changes_ahead == [Change("waited", dt.date(2026, 4, 16), "yes"),
                                       Change("days_waited", dt.date(2026, 3, 3), 2)]
+
+
+def test_a_rule_that_asks_whether_today_is_a_working_day_is_tried_on_every_day():
+    text = _with("""\
+  working_today:
+    source: guide §6
+    rules:
+      - {when: "is_working_day(as_of)", value: 'yes', because: a working day}
+    otherwise: {value: 'no', because: a weekend or bank holiday}
+""", "working_today")
+    book = book_of(text)
+    assert plan(book).every_day is True
+    case = {"case_id": "W1", "level": "low"}
+    decision = book.evaluate(case, dt.date(2026, 12, 24), horizon=10)  # Christmas Eve, then Christmas Day
+    assert decision.changes_ahead == [Change("working_today", dt.date(2026, 12, 25), "no")]
+    check_exact(book, case, dt.date(2026, 12, 26), days=20)

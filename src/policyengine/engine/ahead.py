@@ -117,7 +117,7 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
         for name in watch:
             if name not in found and not _same(now[name], values[name]):
                 found[name] = Change(name, day, now[name])
-        if rules.every_day or _dates(now) != dates:  # new dates, new days on which they may turn
+        if not rules.every_day and _dates(now) != dates:  # new dates, new days on which they may turn
             dates = _dates(now)
             queue.add(_candidates(book, dates, rules, day, end))
     return [found[name] for name in watch if name in found]
