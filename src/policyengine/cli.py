@@ -453,3 +453,7 @@ def _listen(host: str, port: int):
     except OSError as exc:  # gaierror too: an unknown host (its errno is negative)
         reason = os.strerror(exc.errno) if exc.errno and exc.errno > 0 else exc.strerror or type(exc).__name__
         raise PolicyEngineError(f"cannot listen here: {reason}", Location(f"{host}:{port}")) from None
+
+
+if __name__ == "__main__":  # python -m policyengine.cli, as the installed command
+    main()
