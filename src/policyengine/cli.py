@@ -141,11 +141,14 @@ def validate(paths):
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
               show_default=True)
 @click.option("--explain", is_flag=True, help="Show every step, with the rule and its line.")
-def evaluate_cmd(rulebook_path, case, as_of, fmt, explain):
+@click.option("--partial", is_flag=True,
+              help="A missing required answer is not known, not an error: decide what can be decided and "
+                   "list what is still needed.")
+def evaluate_cmd(rulebook_path, case, as_of, fmt, explain, partial):
     """Evaluate one case file (YAML or JSON; - for stdin)."""
     book = load_rulebook(rulebook_path)
     raw, origin = read_case_file(case)
-    decision = evaluate(book, raw, as_of, explain=explain, origin=origin)
+    decision = evaluate(book, raw, as_of, explain=explain, origin=origin, partial=partial)
     _print(DecisionReport(decision, explain), fmt)
 
 

@@ -100,7 +100,7 @@ def test_json_contract(cli):
     result = cli("evaluate", "-r", "rulebooks/knowsley.yaml", "examples/knowsley/complex-case.yaml",
                  "--as-of", "2026-11-22", "--format", "json")
     data = json.loads(result.output)
-    assert list(data) == ["rulebook", "case_id", "as_of", "outcomes", "explanation", "documents",
+    assert list(data) == ["rulebook", "case_id", "as_of", "outcomes", "pending", "explanation", "documents",
                           "warnings", "provenance"]
     assert data["rulebook"] == {"id": "knowsley", "version": "1.0.0",
                                 "title": "Allocating and Managing Cases which vary in Complexity",

@@ -30,6 +30,7 @@ class Result:
     values: dict | None
     error: str | None = None
     field: str | None = None
+    pending: dict | None = None  # each pending reported outcome: the unanswered inputs it waits for
 
 
 class Caseload:

@@ -15,7 +15,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from ..engine.evaluate import run
+from ..engine.evaluate import run_case
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
 from .output import Chunk, Formatter
@@ -39,13 +39,14 @@ def decide(book: Rulebook, record: Record, as_of: _dt.date, keep: tuple | None =
         return Result(record.where, case_id, None, record.problem)
     try:
         values = book.reader.read(record.raw, Location(None, None, None, record.where), text=record.text)
-        run(book, values, as_of, reasons=False)
+        _, needs = run_case(book, values, as_of, reasons=False)
     except PolicyEngineError as exc:
         message = exc.detail if isinstance(exc, EvaluationError) else exc.message  # the result names the case
         return Result(record.where, case_id, None, message, exc.path if exc.path != record.where else None)
+    pending = {o: needs[o] for o in book.outcomes if o in needs} if needs else None
     if keep is not None:
         values = {k: values[k] for k in keep}
-    return Result(record.where, values["case_id"], values)
+    return Result(record.where, values["case_id"], values, pending=pending)
 
 
 def decide_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, *, jobs: int = 1,

@@ -101,6 +101,8 @@ class Rulebook:
     sha256: str = ""
     template_hashes: dict = field(default_factory=dict)  # real path -> SHA-256, as hashed into sha256
     stages: Stages | None = None
+    #: Every (name, constant, membership) an expression compares a name with: candidate values of inputs.
+    literals: tuple = ()
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -156,7 +158,8 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
                     dict(data.get("settings") or {}), cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
-                    files=list(files or [path]), notes=notes, stages=stages)
+                    files=list(files or [path]), notes=notes, stages=stages,
+                    literals=tuple(lit for expr in compiled for lit in expr.literals))
     if not errors:
         errors.extend(check_templates(book))
     if errors:
@@ -294,7 +297,7 @@ def _compile_inputs(data: dict, ctx: Context) -> dict[str, Input]:
         field_ = input_from_spec(name, spec, here.loc(key=True))
         if spec["type"] not in ("enum", "list") and "values" in spec:
             here.fail("`values` only applies to enum and list inputs", "values", key=True)
-        if field_.default is not None and field_.type != "list" or field_.type == "list" and spec.get("default"):
+        if "default" in spec and spec["default"] is not None and (field_.type != "list" or spec["default"]):
             try:
                 field_.default = field_.coerce(field_.default)
             except ValueError as exc:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..errors import CaseError, EvaluationError, Location
-from .expressions import ExprFault
+from ..errors import CaseError, Location
+from .pending import SAME_WHATEVER, document_probe, failed as _failed, settle, unknown_inputs
+from .unknown import UNKNOWN
 from .values import for_json
 
 if TYPE_CHECKING:
@@ -58,13 +59,18 @@ class Decision:
     #: Explain every element's every output, not just the reported outcomes.
     explain_all: bool = field(default=False, repr=False)
     as_of_defaulted: bool = False
+    #: Each pending reported outcome: the unanswered inputs that could still change it.
+    pending: dict = field(default_factory=dict)
+    #: Each pending output (every element's, not just the reported): the inputs it still needs.
+    needs: dict = field(default_factory=dict, repr=False)
     _steps: list[Step] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def explanation(self) -> list[Step]:
         """Each reported outcome (with ``explain``, every output) and why."""
         if self._steps is None:
-            self._steps = explanation(self.rulebook, self.values, self.reasons, every=self.explain_all)
+            self._steps = explanation(self.rulebook, self.values, self.reasons, every=self.explain_all,
+                                      needs=self.needs)
         return self._steps
 
     def as_dict(self) -> dict:
@@ -75,6 +81,7 @@ class Decision:
             "case_id": self.case_id,
             "as_of": self.as_of.isoformat(),
             "outcomes": {k: for_json(v) for k, v in self.outcomes.items()},
+            "pending": {k: list(v) for k, v in self.pending.items()},
             "explanation": [s.as_dict() for s in self.explanation],
             "documents": list(self.documents),
             "warnings": list(self.warnings),
@@ -82,17 +89,30 @@ class Decision:
         }
 
 
-def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = False) -> list[Step]:
+def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = False,
+                needs: dict | None = None) -> list[Step]:
     """The steps of a decision: the reported outcomes in order, or with
-    ``every`` each element's every output."""
+    ``every`` each element's every output. A pending output is "not known
+    yet", with the questions still needed."""
     shown = [out for el in book.elements for out in el.outputs] if every else book.outcomes
     steps = []
     for out in shown:
         el = book.producers[out]
         reason = reasons[el.name]
-        steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
+        if needs and out in needs:
+            because = "not known yet: still needed: " + "; ".join(questions(book, needs[out]))
+        elif reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps):
+            because = reason.because  # the rule's own wording: its details are not all known
+        else:
+            because = el.explain(values, reason)
+        steps.append(Step(out, values[out], because, reason.source,
                           reason.label, f"{reason.loc.file}:{reason.loc.line}"))
     return steps
+
+
+def questions(book: Rulebook, names: list[str]) -> list[str]:
+    """Each input's question (its name where it has none), for people."""
+    return [book.inputs[n].question or n for n in names]
 
 
 def provenance(book: Rulebook) -> dict:
@@ -100,7 +120,7 @@ def provenance(book: Rulebook) -> dict:
             "rulebook_sha256": book.sha256, "engine_version": __version__}
 
 
-def read_case(book: Rulebook, case: Any, origin: Location | None = None, **kwargs) -> dict:
+def read_case(book: Rulebook, case: Any, origin: Location | None = None, **kwargs: Any) -> dict:
     """Check a raw case against the rulebook's inputs; the values the rules read."""
     return book.reader.read(case, origin or Location(), **kwargs)
 
@@ -126,28 +146,18 @@ def run(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) 
     return why
 
 
-def _failed(values: dict, kind: str, name: str, loc: Location, exc: Exception) -> EvaluationError:
-    detail = f"{kind} `{name}` could not be evaluated: {_clean(exc)}"
-    return EvaluationError(f"case {values.get('case_id')}: {detail}", loc.at(name), detail=detail)
-
-
-def _clean(exc: Exception) -> str:
-    """What went wrong, in words that never repeat a case's value.
-
-    Our own faults are phrased for people and name types only; Python's own
-    messages may quote a value, so they are replaced by the kind of problem.
-    """
-    if isinstance(exc, ExprFault):
-        return str(exc)
-    if isinstance(exc, (OverflowError, ValueError)):
-        return "a value is out of range (a date beyond the year 9999, or a number too large)"
-    if isinstance(exc, (TypeError, AttributeError)):
-        return "a value is of the wrong type for this operation"
-    return f"an unexpected error ({type(exc).__name__})"
+def run_case(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) -> tuple[dict | None, dict]:
+    """:func:`run`, or for a case with unanswered inputs, :func:`~.pending.settle`:
+    the reasons and the inputs each pending output still needs ({} for a complete case)."""
+    unknown = unknown_inputs(book, values)
+    if not unknown:
+        return run(book, values, as_of, reasons=reasons), {}
+    settled = settle(book, values, as_of, unknown, reasons=reasons)
+    return settled.reasons, settled.needs
 
 
 def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
-             origin: Location | None = None) -> Decision:
+             origin: Location | None = None, partial: bool = False) -> Decision:
     """Evaluate one case (a mapping, as loaded from YAML/JSON) against ``book``.
 
     ``as_of`` is the date to decide as of. Left out (None), it is today's
@@ -157,15 +167,45 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
     the explanation cover every element's every output, not just the
     reported outcomes. Raises :class:`CaseError` for a case that does not fit
     the inputs and :class:`EvaluationError` for a rule that cannot run on it.
+    With ``partial`` a missing required input (other than ``case_id``) is
+    not known rather than an error. An outcome that depends on an unanswered
+    input is pending (None in ``outcomes``, listed in ``pending``) unless it is
+    the same whatever the answers; a document whose ``when:`` is pending does
+    not apply, and a warning says what it waits for.
     """
     defaulted = as_of is None
     as_of = _dt.date.today() if as_of is None else as_of
-    values = read_case(book, case, origin)
-    reasons = run(book, values, as_of)
-    outcomes = {name: values[name] for name in book.outcomes}
-    docs = [d.id for d in book.documents.values() if _applies(d, values)]
-    return Decision(book, values["case_id"], as_of, values, outcomes, docs, warnings(book, as_of), reasons,
-                    explain_all=explain, as_of_defaulted=defaulted)
+    values = read_case(book, case, origin, partial=partial)
+    unknown = unknown_inputs(book, values)
+    if not unknown:
+        reasons = run(book, values, as_of)
+        docs = [d.id for d in book.documents.values() if _applies(d, values)]
+        return Decision(book, values["case_id"], as_of, values, {name: values[name] for name in book.outcomes},
+                        docs, warnings(book, as_of), reasons, explain_all=explain, as_of_defaulted=defaulted)
+    probes = tuple(document_probe(d) for d in book.documents.values() if d.when is not None)
+    settled = settle(book, values, as_of, unknown, probes=probes)
+    docs, waiting = _documents(book, values, settled.needs)
+    needs = {out: need for out, need in settled.needs.items() if not out.startswith("document:")}
+    outcomes = {name: None if values[name] is UNKNOWN else values[name] for name in book.outcomes}
+    pending = {name: needs[name] for name in book.outcomes if name in needs}
+    return Decision(book, values["case_id"], as_of, values, outcomes, docs,
+                    warnings(book, as_of) + settled.warnings + waiting, settled.reasons or {},
+                    explain_all=explain, as_of_defaulted=defaulted, pending=pending, needs=needs)
+
+
+def _documents(book: Rulebook, values: dict, needs: dict) -> tuple[list[str], list[str]]:
+    """The documents that apply (their ``document:<id>`` probes taken out of
+    ``values``), and a warning for each that may apply once questions are answered."""
+    docs, waiting = [], []
+    for doc in book.documents.values():
+        key = f"document:{doc.id}"
+        applies = True if doc.when is None else values.pop(key)
+        if key in needs:
+            waiting.append(f"document `{doc.id}` may apply once these are answered: "
+                           + "; ".join(questions(book, needs[key])))
+        elif applies:
+            docs.append(doc.id)
+    return docs, waiting
 
 
 def _applies(doc, values: dict) -> bool:
@@ -193,4 +233,4 @@ def warnings(book: Rulebook, as_of: _dt.date) -> list[str]:
     return found
 
 
-__all__ = ["Decision", "Step", "evaluate", "explanation", "read_case", "run", "CaseError"]
+__all__ = ["Decision", "Step", "evaluate", "explanation", "questions", "read_case", "run", "run_case", "CaseError"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..engine.evaluate import questions
 from ..engine.values import show
 from .spreadsheet import csv_cell
 
@@ -27,6 +28,7 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
         lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
         if explain:
             lines.append(f"    ({step.rule}, {step.location})")
+    lines.extend(_still_needed(decision))
     lines.append("")
     lines.extend(_documents(decision))
     if decision.warnings:
@@ -34,6 +36,15 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
         lines.append("Warnings:")
         lines.extend(f"  ! {w}" for w in decision.warnings)
     return "\n".join(lines) + "\n"
+
+
+def _still_needed(decision: Decision) -> list[str]:
+    """What each pending outcome waits for, in the inputs' own questions."""
+    if not decision.pending:
+        return []
+    book = decision.rulebook
+    return ["", *(f"Still needed to decide {outcome}: {'; '.join(questions(book, names))}"
+                  for outcome, names in decision.pending.items())]
 
 
 def _documents(decision: Decision) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..engine.unknown import UNKNOWN
 from ..errors import CaseError, Location
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def fields(book: Rulebook, submitted: dict | None = None, errors: dict | None = 
         kind = spec.kind
         if submitted is not None:
             value = submitted.get(name, [] if kind.is_list else "")
-        elif spec.default is not None:
+        elif spec.default is not None and spec.default is not UNKNOWN:  # unanswered stays unanswered
             value = kind.form_default(spec.default)
         else:
             value = ""
