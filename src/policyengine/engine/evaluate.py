@@ -149,8 +149,8 @@ def run(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) 
 def run_case(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) -> tuple[dict | None, dict]:
     """:func:`run`, or for a case with unanswered inputs, :func:`~.pending.settle`:
     the reasons and the inputs each pending output still needs ({} for a complete case)."""
-    unknown = unknown_inputs(book, values)
-    if not unknown:
+    unknown = unknown_inputs(book, values) if book.reader.unknowable else None
+    if not unknown:  # a complete case: today's path, at today's cost
         return run(book, values, as_of, reasons=reasons), {}
     settled = settle(book, values, as_of, unknown, reasons=reasons)
     return settled.reasons, settled.needs
@@ -176,8 +176,8 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
     defaulted = as_of is None
     as_of = _dt.date.today() if as_of is None else as_of
     values = read_case(book, case, origin, partial=partial)
-    unknown = unknown_inputs(book, values)
-    if not unknown:
+    unknown = unknown_inputs(book, values) if partial or book.reader.unknowable else None
+    if not unknown:  # a complete case: today's path, at today's cost
         reasons = run(book, values, as_of)
         docs = [d.id for d in book.documents.values() if _applies(d, values)]
         return Decision(book, values["case_id"], as_of, values, {name: values[name] for name in book.outcomes},

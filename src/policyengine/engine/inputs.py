@@ -399,6 +399,8 @@ class CaseReader:
         self.inputs = inputs
         self.defaults = {n: i.empty_value() for n, i in inputs.items()}
         self.lists = [n for n, i in inputs.items() if isinstance(i.default, list)]
+        #: Whether a case may leave a question unknown without ``partial`` (a boolean or list with no default).
+        self.unknowable = any(v is UNKNOWN for v in self.defaults.values())
         self.required = [n for n, i in inputs.items() if i.required]
         self.fast = {n: i.kind.fast(i) for n, i in inputs.items()}
         self.text_fast = {n: i.kind.text_fast(i) for n, i in inputs.items()}

@@ -168,7 +168,8 @@ def _conclude(unit: Element, runs: list[tuple], order: list[str], values: dict, 
     if decided_all and len(reasons) == 1:
         result.reasons[unit.name] = reasons.pop()
     else:
-        result.reasons[unit.name] = Reason(SAME_WHATEVER, unit.source, unit.loc, "whatever the answers")
+        label = "whatever the answers" if decided_all else "not decided"
+        result.reasons[unit.name] = Reason(SAME_WHATEVER, unit.source, unit.loc, label)
 
 
 def _key(value: Any) -> Any:
