@@ -252,3 +252,21 @@ def test_a_complete_batch_row_has_an_empty_pending_cell(cli, tmp_path):
     column = rows[0].index("pending")
     assert column == 1 + 12 and len(rows) == 8
     assert [row[column] for row in rows[1:]] == [""] * 7
+
+
+def test_an_element_over_the_bound_is_still_decided_when_no_value_of_what_it_reads_changes_it(write):
+    inputs = "".join(f"  q{i}: {{type: boolean, question: 'Q{i}?'}}\n" for i in range(13))
+    text = KLEENE.split("inputs:\n")[0] + "inputs:\n  case_id: {type: string, required: true, question: 'Ref?'}\n" \
+        + inputs + "  c: {type: boolean, question: 'C?'}\ndecisions:\n  many:\n    source: guide §1\n" \
+        + "    rules:\n      - {when: " + " or ".join(f"q{i}" for i in range(13)) + ", value: true, because: any}\n" \
+        + "    otherwise: {value: false, because: none}\n" \
+        + "  gate:\n    source: guide §1\n    rules:\n      - {when: c and many, value: open, because: both}\n" \
+        + "    otherwise: {value: shut, because: not both}\noutcomes: [many, gate]\n"
+    book = load_rulebook(write("gate.yaml", text))
+    decision = book.evaluate({"case_id": "G1", "c": False}, AS_OF)
+    assert decision.outcomes == {"many": None, "gate": "shut"}
+    assert decision.explanation[1].because == "not both"
+    decision = book.evaluate({"case_id": "G1", "c": True}, AS_OF)
+    assert decision.outcomes == {"many": None, "gate": None}
+    assert decision.pending["gate"] == [f"q{i}" for i in range(13)]
+    assert len(decision.warnings) == 2 and decision.warnings[1].startswith("`gate` is not decided: the 13 ")

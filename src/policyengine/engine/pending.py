@@ -8,8 +8,11 @@ unknown = true`` falls out exactly. The elements are the engine's own: each
 completion runs them as a complete case would, so nothing here re-implements
 a rule.
 
-Conservative, never wrong: a cone with more than :data:`MAX_COMPLETIONS`
-combinations of answers leaves its outputs pending and says so; a completion
+Conservative, never wrong: an element whose cone has more than
+:data:`MAX_COMPLETIONS` combinations of answers is tried over every value the
+names it reads could hold (a superset of its completions, so an output the
+same over all of them is decided); failing that it is pending and a warning
+says so. A completion
 in which an element cannot run (an ``EvaluationError`` for a complete case)
 leaves that element's outputs pending, for it cannot be decided the same. An
 element that depends on no unanswered input runs once, as for a complete case,
@@ -89,7 +92,10 @@ def settle(book: Rulebook, values: dict, as_of: _dt.date, unknown: list[str], *,
         for unit in members:
             if unit.name in open_:
                 _conclude(open_.pop(unit.name), runs, order, values, result)
-    for unit in open_.values():  # cones too large to try: pending, and said so
+    domains = _domains(book)
+    for unit in open_.values():  # cones too large to try: over what it reads, else pending and said so
+        if _decided_over_its_reads(book, unit, values, domains, as_of, result):
+            continue
         needs = [i for i in book.inputs if i in cone[unit.name]]
         for out in unit.outputs:
             values[out] = UNKNOWN
@@ -100,6 +106,46 @@ def settle(book: Rulebook, values: dict, as_of: _dt.date, unknown: list[str], *,
             result.warnings.append(f"`{unit.name}` is not decided: the {len(needs)} unanswered questions it depends "
                                    f"on have more than {MAX_COMPLETIONS:,} combinations of answers to try")
     return result
+
+
+def _domains(book: Rulebook) -> dict[str, tuple]:
+    """The finite set of values of each element output that has one."""
+    found = {}
+    for el in book.elements:
+        if el.domain is not None:  # a list value is held as a tuple there: give it back as the list it is
+            found[el.outputs[0]] = tuple(list(x) if isinstance(x, tuple) else x for x in el.domain)
+        found.update((out, (True, False, None)) for out in el.outputs[1:])  # "overdue_as" flags
+    return found
+
+
+def _decided_over_its_reads(book: Rulebook, unit: Element, values: dict, domains: dict, as_of: _dt.date,
+                            result: Settled) -> bool:
+    """Decide ``unit`` over every value each name it reads could hold (an unanswered
+    input's candidates, a pending element's whole set of values): a superset of
+    the real completions, so an output the same over all of them is decided.
+    False when a name has no finite set of values, the combinations are too
+    many, or a combination faults or gives another value."""
+    names = sorted(d for d in unit.deps if values.get(d) is UNKNOWN)
+    options = [candidates(book, book.inputs[n], as_of) if n in book.inputs else domains.get(n) for n in names]
+    if any(o is None for o in options) or prod(len(o) for o in options) > MAX_COMPLETIONS:
+        return False
+    seen, reasons = None, set()
+    for answers in itertools.product(*options):
+        v = dict(values)
+        v.update(zip(names, answers))
+        try:
+            reasons.add(unit.run(v))
+        except Exception:  # noqa: BLE001 - a combination that faults: not decided this way
+            return False
+        got = tuple(_key(v[o]) for o in unit.outputs)
+        if seen is not None and got != seen[0]:
+            return False
+        seen = seen or (got, tuple(v[o] for o in unit.outputs))
+    values.update(zip(unit.outputs, seen[1]))
+    if result.reasons is not None and unit.kind != "documents":
+        same = reasons.pop() if len(reasons) == 1 else None
+        result.reasons[unit.name] = same or Reason(SAME_WHATEVER, unit.source, unit.loc, "whatever the answers")
+    return True
 
 
 def _cones(units: list[Element], unknown: set) -> dict[str, frozenset]:
