@@ -109,11 +109,15 @@ def settle(book: Rulebook, values: dict, as_of: _dt.date, unknown: list[str], *,
 
 
 def _domains(book: Rulebook) -> dict[str, tuple]:
-    """The finite set of values of each element output that has one."""
+    """The finite set of values of each element output that surely has one, with None
+    (a threshold of a missing value is None, though its set of values says
+    True or False): trying a value too many only leaves more pending."""
     found = {}
     for el in book.elements:
-        if el.domain is not None:  # a list value is held as a tuple there: give it back as the list it is
-            found[el.outputs[0]] = tuple(list(x) if isinstance(x, tuple) else x for x in el.domain)
+        computed = any(rule[2] for rule in el.rules)  # a decision's `expr:` may give any value
+        if el.domain is not None and not computed:  # a list is held as a tuple there: give it back as a list
+            values = [list(x) if isinstance(x, tuple) else x for x in el.domain]
+            found[el.outputs[0]] = tuple(values) + ((None,) if None not in values else ())
         found.update((out, (True, False, None)) for out in el.outputs[1:])  # "overdue_as" flags
     return found
 
