@@ -24,8 +24,8 @@ rulebook:
   sources: {guide: {title: Test guide}}
 inputs:
   case_id: {type: string, required: true, question: 'Case reference?'}
-  a: {type: boolean, question: 'A?'}
-  b: {type: boolean, question: 'B?'}
+  a: {type: boolean, default: false, question: 'A?'}
+  b: {type: boolean, default: false, question: 'B?'}
   level: {type: enum, values: [low, high], required: true, question: 'Level?'}
   when: {type: date, question: 'When?'}
 decisions:

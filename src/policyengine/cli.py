@@ -141,13 +141,19 @@ def validate(paths):
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "yaml"]), default="text",
               show_default=True)
 @click.option("--explain", is_flag=True, help="Show every step, with the rule and its line.")
+@click.option("--partial", is_flag=True,
+              help="A missing required answer is not known, not an error: decide what can be decided and "
+                   "list what is still needed.")
 @click.option("--horizon", type=click.IntRange(1, MAX_HORIZON), default=HORIZON, show_default=True,
               metavar="DAYS", help="Say what changes by itself within this many days after the as-of date.")
-def evaluate_cmd(rulebook_path, case, as_of, fmt, explain, horizon):
+@click.option("--alternatives", is_flag=True,
+              help="Say which changes of answer would change each outcome (single changes, then pairs).")
+def evaluate_cmd(rulebook_path, case, as_of, fmt, explain, partial, horizon, alternatives):
     """Evaluate one case file (YAML or JSON; - for stdin)."""
     book = load_rulebook(rulebook_path)
     raw, origin = read_case_file(case)
-    decision = evaluate(book, raw, as_of, explain=explain, origin=origin, horizon=horizon)
+    decision = evaluate(book, raw, as_of, explain=explain, origin=origin, partial=partial, horizon=horizon,
+                        alternatives=alternatives)
     _print(DecisionReport(decision, explain), fmt)
 
 

@@ -32,7 +32,7 @@ def test_a_matrix_over_three_axes(book):
     b = book("""
   x: {type: enum, values: [p, q], required: true, question: 'X?'}
   y: {type: enum, values: [r, s], required: true, question: 'Y?'}
-  z: {type: boolean, question: 'Z?'}
+  z: {type: boolean, default: false, question: 'Z?'}
 matrices:
   m:
     by: [x, y, z]
@@ -129,8 +129,8 @@ def test_a_calendar_can_name_another_subdivision(book):
 
 def test_a_checklist_lists_items_whose_condition_holds_only_when_it_applies(book):
     b = book("""
-  closing: {type: boolean, question: 'Closing?'}
-  told: {type: boolean, question: 'Told?'}
+  closing: {type: boolean, default: false, question: 'Closing?'}
+  told: {type: boolean, default: false, question: 'Told?'}
 checklists:
   missing:
     when: closing
@@ -148,7 +148,7 @@ outcomes: [missing]
 
 
 RESERVED = """
-  tasks: {type: list, values: [a, b, c], question: 'Tasks?'}
+  tasks: {type: list, values: [a, b, c], default: [], question: 'Tasks?'}
   role: {type: enum, values: [qualified, assistant], question: 'Role?'}
 reserved_tasks:
   held_back:

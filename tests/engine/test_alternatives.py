@@ -90,3 +90,29 @@ def test_every_listed_change_gives_the_listed_value_and_a_single_change_the_smal
                 assert str(alt["becomes"]) not in singles.get(alt["outcome"], set())
 
     check()
+
+
+def test_alternatives_are_in_the_json_only_when_asked_for_and_read_in_words(cli):
+    args = ("evaluate", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/amber-on-tray.yaml",
+            "--as-of", "2026-11-22")
+    import json
+
+    assert json.loads(cli(*args, "--format", "json").stdout)["alternatives"] is None
+    asked = json.loads(cli(*args, "--format", "json", "--alternatives").stdout)["alternatives"]
+    assert asked[3] == {"outcome": "rag", "becomes": "red", "if": {"support": "none"}}
+    text = cli(*args, "--alternatives").stdout
+    assert "\nroute would be duty_point if: Does the person have an immediate and urgent social care need? yes\n" in text
+
+
+def test_the_api_lists_alternatives_when_asked(leics):
+    from fastapi.testclient import TestClient
+
+    from policyengine import create_app
+
+    client = TestClient(create_app(str(RULEBOOKS)))
+    case = load_case(str(EXAMPLES / "leicestershire" / "amber-on-tray.yaml"))
+    case = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in case.items()}
+    plain = client.post("/api/rulebooks/leicestershire/evaluate?as_of=2026-11-22", json=case).json()
+    asked = client.post("/api/rulebooks/leicestershire/evaluate?as_of=2026-11-22&alternatives=true", json=case).json()
+    assert plain["alternatives"] is None
+    assert {"outcome": "rag", "becomes": "green", "if": {"risk": "low"}} in asked["alternatives"]

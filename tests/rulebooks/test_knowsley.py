@@ -100,8 +100,8 @@ def test_json_contract(cli):
     result = cli("evaluate", "-r", "rulebooks/knowsley.yaml", "examples/knowsley/complex-case.yaml",
                  "--as-of", "2026-11-22", "--format", "json")
     data = json.loads(result.output)
-    assert list(data) == ["rulebook", "case_id", "as_of", "outcomes", "explanation", "documents",
-                          "warnings", "changes_ahead", "provenance"]
+    assert list(data) == ["rulebook", "case_id", "as_of", "outcomes", "pending", "explanation", "documents",
+                          "warnings", "alternatives", "changes_ahead", "provenance"]
     assert data["rulebook"] == {"id": "knowsley", "version": "1.0.0",
                                 "title": "Allocating and Managing Cases which vary in Complexity",
                                 "council": "Knowsley Council (Adult Social Care)"}

@@ -51,7 +51,9 @@ def test_the_form_is_generated_from_the_rulebook_inputs(client):
     assert 'type="radio" value="none"' in page and 'name="risk_indicators" type="checkbox"' in page
     assert 'id="date_added" name="date_added" type="date"' in page
     assert '<legend class="legend">Is the person ordinarily resident in Leicestershire? </legend>' not in page
-    assert 'id="ordinarily_resident-yes" name="ordinarily_resident" type="radio" value="yes" checked' in page
+    # #13: nothing is chosen for the user; a rulebook's default is named, not pre-selected
+    assert " checked" not in page
+    assert "If you leave this unanswered, the rulebook takes “Yes”." in page
     assert page.count('<strong class="tag">required</strong>') == 7  # 6 fields + the key above the form
 
 

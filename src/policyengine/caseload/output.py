@@ -55,7 +55,7 @@ class Formatter:
         return csv_text([self.columns()], line_end=CSV_LINE_END)
 
     def columns(self) -> list[str]:
-        return ["case_id", *self.outcomes, "error", "where", "rulebook_id", "rulebook_version",
+        return ["case_id", *self.outcomes, "pending", "error", "where", "rulebook_id", "rulebook_version",
                 "rulebook_sha256", "engine_version"]
 
     def chunk(self, results: list[Result]) -> Chunk:
@@ -69,10 +69,11 @@ class Formatter:
     def row(self, result: Result) -> list[Any]:
         """The result as a CSV row, under ``columns()``."""
         if result.values is None:
-            return [result.case_id or "", *([""] * len(self.outcomes)), error_text(result),
+            return [result.case_id or "", *([""] * len(self.outcomes)), "", error_text(result),
                     result.where, *self.tail]
         v = result.values
-        return [result.case_id, *(csv_cell(v[o]) for o in self.outcomes), "", result.where, *self.tail]
+        return [result.case_id, *(csv_cell(v[o]) for o in self.outcomes), pending_cell(result.pending), "",
+                result.where, *self.tail]
 
     def record(self, result: Result) -> dict:
         """The result as one JSONL record."""
@@ -81,7 +82,12 @@ class Formatter:
                     "error": result.error}
         v = result.values
         return {"case_id": result.case_id, "outcomes": {o: for_json(v[o]) for o in self.outcomes},
-                "warnings": self.warnings, "provenance": self.provenance}
+                "pending": dict(result.pending or {}), "warnings": self.warnings, "provenance": self.provenance}
+
+
+def pending_cell(pending: dict | None) -> str:
+    """The `pending` cell: each pending outcome as ``outcome: input1 input2``, joined with ``; ``."""
+    return "; ".join(f"{outcome}: {' '.join(names)}" for outcome, names in (pending or {}).items())
 
 
 def error_text(result: Result) -> str:

@@ -31,6 +31,7 @@ class Result:
     error: str | None = None
     field: str | None = None
     changes: list | None = None  # the outcomes' first changes ahead, when asked for (the worklist)
+    pending: dict | None = None  # each pending reported outcome: the unanswered inputs it waits for
 
 
 class Caseload:

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
 from .duplicates import Duplicates
@@ -114,20 +115,20 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
         v, cid = result.values, result.case_id
         wl.changes.extend((cid, c.outcome, c.on, c.becomes, (c.on - as_of).days) for c in result.changes or ())
         for item in spec.get("escalations", []):
-            if v[item["flag"]]:
+            if _yes(v[item["flag"]]):
                 wl.escalations.append((cid, item["label"], v.get(item.get("date"))))
         for item in spec.get("due", []):
             due = v[item["date"]]
-            if due is None:
+            if due is None or due is UNKNOWN:
                 continue
             if as_of > due:  # due on D is overdue from D+1
                 wl.overdue.append((cid, item["label"], due, (as_of - due).days))
             elif due <= horizon:
                 wl.due_soon.append((cid, item["label"], due, (due - as_of).days))
         for item in spec.get("breaches", []):
-            if v[item["flag"]]:
+            if _yes(v[item["flag"]]):
                 wl.breaches.append((cid, item["label"], v.get(item.get("date"))))
-        if spec.get("actions") and v[spec["actions"]]:
+        if spec.get("actions") and _yes(v[spec["actions"]]):
             wl.actions.append((cid, list(v[spec["actions"]])))
         for name in summary_names:
             value = v[name]
@@ -138,6 +139,11 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     order = {name: i for i, name in enumerate(book.outcomes)}
     wl.changes.sort(key=lambda r: (r[2], r[0], order[r[1]]))
     return wl
+
+
+def _yes(value: Any) -> bool:
+    """A flag that is set; a pending one (not known) is not listed as set."""
+    return value is not UNKNOWN and bool(value)
 
 
 def _days_after(day: _dt.date, days: int) -> _dt.date:

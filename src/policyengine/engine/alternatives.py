@@ -14,7 +14,8 @@ import itertools
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import PolicyEngineError
-from .evaluate import run
+from .evaluate import decided_on
+from .unknown import UNKNOWN
 
 if TYPE_CHECKING:
     from .compile import Rulebook
@@ -106,12 +107,14 @@ def _try(book: Rulebook, decision: Decision, answers: dict, outcome: str, change
     values = dict(answers)
     for name, answer in changes:
         values[name] = answer
-    try:
-        run(book, values, decision.as_of, reasons=False)
+    try:  # questions still unanswered stay so: the case is settled as evaluate settles it
+        values = decided_on(book, values, decision.as_of)
     except PolicyEngineError:
         return _SAME  # an answer this rulebook cannot decide on is no alternative
     becomes = values[outcome]
-    return _SAME if becomes == decision.outcomes[outcome] or becomes is None else becomes
+    if becomes is UNKNOWN or becomes is None or becomes == decision.outcomes[outcome]:
+        return _SAME
+    return becomes
 
 
 def _key(value: Any) -> Any:

@@ -79,6 +79,7 @@ class Stages:
     evaluate: Callable[..., Any]
     render: Callable[..., str]
     ahead: Callable[..., list] | None = None
+    alternatives: Callable[..., list] | None = None  # (decision): what would change its answers
 
 
 @dataclass
@@ -104,6 +105,8 @@ class Rulebook:
     sha256: str = ""
     template_hashes: dict = field(default_factory=dict)  # real path -> SHA-256, as hashed into sha256
     stages: Stages | None = None
+    #: Every (name, constant, membership) an expression compares a name with: candidate values of inputs.
+    literals: tuple = ()
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -112,11 +115,13 @@ class Rulebook:
         self.producers = {out: el for el in self.elements for out in el.outputs}
 
     def evaluate(self, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
-                 origin: Location | None = None, horizon: int | None = None) -> Decision:
+                 origin: Location | None = None, partial: bool = False, horizon: int | None = None,
+                 alternatives: bool = False) -> Decision:
         """The :class:`~policyengine.Decision` for one case (a mapping, as loaded from YAML
         or JSON), as :func:`policyengine.evaluate` makes it (``horizon`` None: its default)."""
         more = {} if horizon is None else {"horizon": horizon}
-        return self._stages().evaluate(self, case, as_of, explain=explain, origin=origin, **more)
+        return self._stages().evaluate(self, case, as_of, explain=explain, origin=origin, partial=partial,
+                                       alternatives=alternatives, **more)
 
     def render(self, decision: Decision, document_id: str, *, deadline: float | None = None) -> str:
         """One of the rulebook's documents for a decision this rulebook made."""
@@ -169,7 +174,8 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
                     dict(data.get("settings") or {}), cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
-                    files=list(files or [path]), notes=notes, stages=stages)
+                    files=list(files or [path]), notes=notes, stages=stages,
+                    literals=tuple(lit for expr in compiled for lit in expr.literals))
     if hashed is not None and not errors:
         book.sha256, book.template_hashes = hashed  # checked and hashed when first compiled
         return book
@@ -323,7 +329,7 @@ def _compile_inputs(data: dict, ctx: Context) -> dict[str, Input]:
         field_ = input_from_spec(name, spec, here.loc(key=True))
         if spec["type"] not in ("enum", "list") and "values" in spec:
             here.fail("`values` only applies to enum and list inputs", "values", key=True)
-        if field_.default is not None and field_.type != "list" or field_.type == "list" and spec.get("default"):
+        if "default" in spec and spec["default"] is not None and (field_.type != "list" or spec["default"]):
             try:
                 field_.default = field_.coerce(field_.default)
             except ValueError as exc:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
-from ..errors import CaseError, EvaluationError, Location
-from .expressions import ExprFault
+from ..errors import CaseError, Location
+from .pending import SAME_WHATEVER, document_probe, failed as _failed, settle, unknown_inputs
+from .unknown import UNKNOWN
 from .values import for_json
 
 if TYPE_CHECKING:
@@ -66,14 +67,37 @@ class Decision:
     as_of_defaulted: bool = False
     #: How many days after ``as_of`` ``changes_ahead`` looks.
     horizon: int = HORIZON
+    #: Whether ``alternatives`` (what would change the answers) was asked for.
+    with_alternatives: bool = False
+    #: Each pending reported outcome: the unanswered inputs that could still change it.
+    pending: dict = field(default_factory=dict)
+    #: Each pending output (every element's, not just the reported): the inputs it still needs.
+    needs: dict = field(default_factory=dict, repr=False)
     _steps: list[Step] | None = field(default=None, init=False, repr=False, compare=False)
     _ahead: list | None = field(default=None, init=False, repr=False, compare=False)
+    _alternatives: list | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def alternatives(self) -> list[dict] | None:
+        """For each reported outcome with a set of values, the smallest changes of
+        answer that would give it another (``{"outcome", "becomes", "if"}``), when
+        asked for with ``alternatives=True``; None when not asked."""
+        if not self.with_alternatives:
+            return None
+        if self._alternatives is None:
+            find = self.rulebook._stages().alternatives
+            if find is None:
+                raise TypeError("this rulebook's stages have no `alternatives`: load it with "
+                                "policyengine.load_rulebook")
+            self._alternatives = find(self)
+        return self._alternatives
 
     @property
     def explanation(self) -> list[Step]:
         """Each reported outcome (with ``explain``, every output) and why."""
         if self._steps is None:
-            self._steps = explanation(self.rulebook, self.values, self.reasons, every=self.explain_all)
+            self._steps = explanation(self.rulebook, self.values, self.reasons, every=self.explain_all,
+                                      needs=self.needs)
         return self._steps
 
     @property
@@ -85,8 +109,13 @@ class Decision:
             ahead = self.rulebook._stages().ahead
             if ahead is None:
                 raise TypeError("this rulebook's stages have no `ahead`: load it with policyengine.load_rulebook")
-            pending = getattr(self, "pending", None) or {}
-            self._ahead = ahead(self.rulebook, self.values, self.as_of, self.horizon, skip=tuple(pending))
+            book = self.rulebook
+            unanswered = any(self.values.get(name) is UNKNOWN for name in book.inputs)
+            # With unanswered questions each later day is settled as today was; an outcome
+            # that can no longer be decided on a day "becomes" not known (null) then.
+            decide = (lambda read, day: decided_on(book, read, day)) if unanswered else None
+            self._ahead = ahead(book, self.values, self.as_of, self.horizon, skip=tuple(self.pending),
+                                decide=decide)
         return self._ahead
 
     def as_dict(self) -> dict:
@@ -97,25 +126,48 @@ class Decision:
             "case_id": self.case_id,
             "as_of": self.as_of.isoformat(),
             "outcomes": {k: for_json(v) for k, v in self.outcomes.items()},
+            "pending": {k: list(v) for k, v in self.pending.items()},
             "explanation": [s.as_dict() for s in self.explanation],
             "documents": list(self.documents),
             "warnings": list(self.warnings),
+            "alternatives": None if self.alternatives is None else [
+                {**a, "becomes": for_json(a["becomes"]), "if": {k: for_json(v) for k, v in a["if"].items()}}
+                for a in self.alternatives],
             "changes_ahead": [c.as_dict() for c in self.changes_ahead],
             "provenance": provenance(book),
         }
 
 
-def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = False) -> list[Step]:
+def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = False,
+                needs: dict | None = None) -> list[Step]:
     """The steps of a decision: the reported outcomes in order, or with
-    ``every`` each element's every output."""
+    ``every`` each element's every output. A pending output is "not known
+    yet", with the questions still needed."""
     shown = [out for el in book.elements for out in el.outputs] if every else book.outcomes
     steps = []
     for out in shown:
         el = book.producers[out]
         reason = reasons[el.name]
-        steps.append(Step(out, values[out], el.explain(values, reason), reason.source,
+        if needs and out in needs:
+            because = "not known yet: still needed: " + "; ".join(questions(book, needs[out]))
+        elif reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps):
+            because = reason.because  # the rule's own wording: its details are not all known
+        else:
+            because = el.explain(values, reason)
+        steps.append(Step(out, values[out], because, reason.source,
                           reason.label, f"{reason.loc.file}:{reason.loc.line}"))
     return steps
+
+
+def questions(book: Rulebook, names: list[str]) -> list[str]:
+    """Each input's question, without the explanation that may follow its question
+    mark ("What support does the person have?"), or its name where it has none."""
+    out = []
+    for name in names:
+        question = book.inputs[name].question or name
+        head, mark, _ = question.partition("?")
+        out.append(head + mark if mark else question)
+    return out
 
 
 def provenance(book: Rulebook) -> dict:
@@ -123,7 +175,7 @@ def provenance(book: Rulebook) -> dict:
             "rulebook_sha256": book.sha256, "engine_version": __version__}
 
 
-def read_case(book: Rulebook, case: Any, origin: Location | None = None, **kwargs) -> dict:
+def read_case(book: Rulebook, case: Any, origin: Location | None = None, **kwargs: Any) -> dict:
     """Check a raw case against the rulebook's inputs; the values the rules read."""
     return book.reader.read(case, origin or Location(), **kwargs)
 
@@ -149,28 +201,19 @@ def run(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) 
     return why
 
 
-def _failed(values: dict, kind: str, name: str, loc: Location, exc: Exception) -> EvaluationError:
-    detail = f"{kind} `{name}` could not be evaluated: {_clean(exc)}"
-    return EvaluationError(f"case {values.get('case_id')}: {detail}", loc.at(name), detail=detail)
-
-
-def _clean(exc: Exception) -> str:
-    """What went wrong, in words that never repeat a case's value.
-
-    Our own faults are phrased for people and name types only; Python's own
-    messages may quote a value, so they are replaced by the kind of problem.
-    """
-    if isinstance(exc, ExprFault):
-        return str(exc)
-    if isinstance(exc, (OverflowError, ValueError)):
-        return "a value is out of range (a date beyond the year 9999, or a number too large)"
-    if isinstance(exc, (TypeError, AttributeError)):
-        return "a value is of the wrong type for this operation"
-    return f"an unexpected error ({type(exc).__name__})"
+def run_case(book: Rulebook, values: dict, as_of: _dt.date, *, reasons: bool = True) -> tuple[dict | None, dict]:
+    """:func:`run`, or for a case with unanswered inputs, :func:`~.pending.settle`:
+    the reasons and the inputs each pending output still needs ({} for a complete case)."""
+    unknown = unknown_inputs(book, values) if book.reader.unknowable else None
+    if not unknown:  # a complete case: today's path, at today's cost
+        return run(book, values, as_of, reasons=reasons), {}
+    settled = settle(book, values, as_of, unknown, reasons=reasons)
+    return settled.reasons, settled.needs
 
 
 def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explain: bool = False,
-             origin: Location | None = None, horizon: int = HORIZON) -> Decision:
+             origin: Location | None = None, partial: bool = False, horizon: int = HORIZON,
+             alternatives: bool = False) -> Decision:
     """Evaluate one case (a mapping, as loaded from YAML/JSON) against ``book``.
 
     ``as_of`` is the date to decide as of. Left out (None), it is today's
@@ -178,21 +221,65 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
     decision records the date used and that it was defaulted. Pass it for
     results that do not change from one day to the next. ``explain`` makes
     the explanation cover every element's every output, not just the
-    reported outcomes. ``horizon`` is how many days ahead (1 to 3,650)
+    reported outcomes. With ``alternatives``, ``Decision.alternatives`` lists
+    what would change each answer. ``horizon`` is how many days ahead (1 to 3,650)
     ``Decision.changes_ahead`` looks, when it is read. Raises
     :class:`CaseError` for a case that does not fit the inputs and
     :class:`EvaluationError` for a rule that cannot run on it.
+    With ``partial`` a missing required input (other than ``case_id``) is
+    not known rather than an error. An outcome that depends on an unanswered
+    input is pending (None in ``outcomes``, listed in ``pending``) unless it is
+    the same whatever the answers; a document whose ``when:`` is pending does
+    not apply, and a warning says what it waits for.
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be a whole number of days from 1 to {MAX_HORIZON:,}")
     defaulted = as_of is None
     as_of = _dt.date.today() if as_of is None else as_of
-    values = read_case(book, case, origin)
-    reasons = run(book, values, as_of)
-    outcomes = {name: values[name] for name in book.outcomes}
-    docs = [d.id for d in book.documents.values() if _applies(d, values)]
-    return Decision(book, values["case_id"], as_of, values, outcomes, docs, warnings(book, as_of), reasons,
-                    explain_all=explain, as_of_defaulted=defaulted, horizon=horizon)
+    values = read_case(book, case, origin, partial=partial)
+    unknown = unknown_inputs(book, values) if partial or book.reader.unknowable else None
+    if not unknown:  # a complete case: today's path, at today's cost
+        reasons = run(book, values, as_of)
+        docs = [d.id for d in book.documents.values() if _applies(d, values)]
+        return Decision(book, values["case_id"], as_of, values, {name: values[name] for name in book.outcomes},
+                        docs, warnings(book, as_of), reasons, explain_all=explain, as_of_defaulted=defaulted,
+                        horizon=horizon, with_alternatives=alternatives)
+    probes = tuple(document_probe(d) for d in book.documents.values() if d.when is not None)
+    settled = settle(book, values, as_of, unknown, probes=probes)
+    docs, waiting = _documents(book, values, settled.needs)
+    needs = {out: need for out, need in settled.needs.items() if not out.startswith("document:")}
+    outcomes = {name: None if values[name] is UNKNOWN else values[name] for name in book.outcomes}
+    pending = {name: needs[name] for name in book.outcomes if name in needs}
+    return Decision(book, values["case_id"], as_of, values, outcomes, docs,
+                    warnings(book, as_of) + settled.warnings + waiting, settled.reasons or {},
+                    explain_all=explain, as_of_defaulted=defaulted, pending=pending, needs=needs,
+                    horizon=horizon, with_alternatives=alternatives)
+
+
+def decided_on(book: Rulebook, read: dict, day: _dt.date) -> dict:
+    """The values of a case (its inputs as read, some perhaps not known) decided on ``day``."""
+    now = dict(read)
+    unknown = unknown_inputs(book, now)
+    if unknown:
+        settle(book, now, day, unknown, reasons=False)
+    else:
+        run(book, now, day, reasons=False)
+    return now
+
+
+def _documents(book: Rulebook, values: dict, needs: dict) -> tuple[list[str], list[str]]:
+    """The documents that apply (their ``document:<id>`` probes taken out of
+    ``values``), and a warning for each that may apply once questions are answered."""
+    docs, waiting = [], []
+    for doc in book.documents.values():
+        key = f"document:{doc.id}"
+        applies = True if doc.when is None else values.pop(key)
+        if key in needs:
+            waiting.append(f"document `{doc.id}` may apply once these are answered: "
+                           + "; ".join(questions(book, needs[key])))
+        elif applies:
+            docs.append(doc.id)
+    return docs, waiting
 
 
 def _applies(doc, values: dict) -> bool:
@@ -220,4 +307,4 @@ def warnings(book: Rulebook, as_of: _dt.date) -> list[str]:
     return found
 
 
-__all__ = ["Decision", "Step", "evaluate", "explanation", "read_case", "run", "CaseError"]
+__all__ = ["Decision", "Step", "evaluate", "explanation", "questions", "read_case", "run", "run_case", "CaseError"]

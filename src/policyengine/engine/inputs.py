@@ -13,6 +13,7 @@ from typing import Any, Callable
 from .dates import ShortYear, parse_date
 from ..errors import CONTROL_CHARACTER, CaseError, Location, closest, hint, looks_like_a_name
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
+from .unknown import UNKNOWN
 
 MAX_STRING = 10_000
 MAX_INTEGER = 10**12
@@ -58,7 +59,9 @@ class InputType:
         return None
 
     def implicit_default(self, spec: Input) -> Any:
-        """The default when the rulebook gives none."""
+        """The value of an optional field the case leaves out when the rulebook
+        gives no ``default:``: "not recorded" (None), or for a question the
+        engine must not answer itself, UNKNOWN."""
         return None
 
     # -- the web form (GOV.UK Design System) ----------------------------------
@@ -121,7 +124,7 @@ class Boolean(InputType):
         return (True, False) if spec.required or spec.default is not None else (True, False, None)
 
     def implicit_default(self, spec):
-        return None if spec.required else False  # booleans default to "no" unless the rulebook says otherwise
+        return None if spec.required else UNKNOWN  # unanswered is not "no": `default: false` says it is
 
     def widget(self, spec):
         return "radios"
@@ -316,7 +319,7 @@ class List(InputType):
         return {"type": "array", "items": {"enum": list(spec.values)}, "uniqueItems": True}
 
     def implicit_default(self, spec):
-        return []
+        return UNKNOWN  # unticked is not "none of these": `default: []` says it is
 
     def widget(self, spec):
         return "checkboxes"
@@ -372,12 +375,12 @@ class Input:
 
     def empty_value(self) -> Any:
         """The value of a field the case leaves out (a fresh list for a list)."""
-        return list(self.default) if self.kind.is_list else self.default
+        return list(self.default) if isinstance(self.default, list) else self.default
 
     def json_schema(self) -> dict:
         schema: dict[str, Any] = {"description": self.question, **self.kind.schema(self)}
         default = self.empty_value()
-        if default is not None:
+        if default is not None and default is not UNKNOWN:
             schema["default"] = default.isoformat() if isinstance(default, _dt.date) else default
         if not self.required:
             schema = {"anyOf": [schema, {"type": "null"}], "description": self.question}
@@ -395,18 +398,20 @@ class CaseReader:
     def __init__(self, inputs: dict[str, Input]) -> None:
         self.inputs = inputs
         self.defaults = {n: i.empty_value() for n, i in inputs.items()}
-        self.lists = [n for n, i in inputs.items() if i.kind.is_list]
+        self.lists = [n for n, i in inputs.items() if isinstance(i.default, list)]
+        #: Whether a case may leave a question unknown without ``partial`` (a boolean or list with no default).
+        self.unknowable = any(v is UNKNOWN for v in self.defaults.values())
         self.required = [n for n, i in inputs.items() if i.required]
         self.fast = {n: i.kind.fast(i) for n, i in inputs.items()}
         self.text_fast = {n: i.kind.text_fast(i) for n, i in inputs.items()}
 
     def read(self, case: Any, origin: Location, *, text: bool = False,
-             ignore: frozenset = frozenset()) -> dict:
+             ignore: frozenset = frozenset(), partial: bool = False) -> dict:
+        """The values of ``case``. With ``partial`` a missing required field
+        other than ``case_id`` is UNKNOWN instead of an error."""
         if not isinstance(case, dict):
             raise CaseError("a case must be a mapping of field names to values", origin, code="case.not_a_mapping")
-        values = dict(self.defaults)
-        for name in self.lists:  # never share a default list between cases
-            values[name] = list(values[name])
+        values = self._fresh()
         fast = self.text_fast if text else self.fast
         if not ignore:
             try:
@@ -416,8 +421,8 @@ class CaseReader:
             except (KeyError, ValueError, TypeError):
                 pass  # fall through to the careful path, which names the problem
             else:
-                return self._check_required(values, origin)
-            values = dict(self.defaults)
+                return self._check_required(values, origin, partial)
+            values = self._fresh()
         self._check_text(case, origin)  # the fast path refuses such text too, and falls through to here
         for name, raw in case.items():
             if name in ignore:
@@ -436,12 +441,21 @@ class CaseReader:
                 values[name] = spec.coerce(raw, text=text)
             except ValueError as exc:
                 raise CaseError(f"field `{name}` {exc}", _where(case, name, origin), code="case.invalid_value") from None
-        return self._check_required(values, origin)
+        return self._check_required(values, origin, partial)
 
-    def _check_required(self, values: dict, origin: Location) -> dict:
+    def _fresh(self) -> dict:
+        """The values of a case that answers nothing: never share a default list between cases."""
+        values = dict(self.defaults)
+        for name in self.lists:
+            values[name] = list(values[name])
+        return values
+
+    def _check_required(self, values: dict, origin: Location, partial: bool = False) -> dict:
         for name in self.required:
             value = values[name]
-            if value is None:
+            if value is None and partial and name != "case_id":
+                values[name] = UNKNOWN
+            elif value is None:
                 raise CaseError(f"missing required field `{name}`", origin.at(name), code="case.missing_field")
             if type(value) is str and not value.strip():
                 raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name),

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import Location, RulebookError, RulebookInvalid, YamlError
 from .ahead import changes_ahead
+from .alternatives import alternatives
 from .compile import Rulebook, Stages, compile_rulebook
 from .evaluate import evaluate
 from .load import MAX_DEPTH, MAX_RULEBOOK_BYTES, YList, YMap, parse_yaml
@@ -28,7 +29,7 @@ from .render import render
 from .validate import plain, schema_errors
 
 #: What a loaded rulebook does after compile.
-STAGES = Stages(evaluate=evaluate, render=render, ahead=changes_ahead)
+STAGES = Stages(evaluate=evaluate, render=render, ahead=changes_ahead, alternatives=alternatives)
 
 
 def load_rulebook(path: str | os.PathLike) -> Rulebook:

@@ -11,10 +11,13 @@ import datetime as _dt
 from typing import Any
 
 from .dates import Interval, long_date
+from .unknown import UNKNOWN
 
 
 def for_json(value: Any) -> Any:
-    """A value as JSON holds it: dates ISO, intervals in words, lists as lists."""
+    """A value as JSON holds it: dates ISO, intervals in words, lists as lists, not known as null."""
+    if value is UNKNOWN:
+        return None
     if isinstance(value, _dt.date):
         return value.isoformat()
     if isinstance(value, Interval):
@@ -35,6 +38,8 @@ _CELL = {
 
 def for_csv(value: Any) -> str:
     """A value as one CSV cell: lists joined with `;`, dates ISO, booleans true/false."""
+    if value is UNKNOWN:
+        return ""
     convert = _CELL.get(type(value))
     return convert(value) if convert else str(for_json(value))
 
@@ -43,6 +48,8 @@ def tally_key(value: Any) -> str:
     """A value as the key of a count (a worklist's summary): none, yes/no, else its JSON text."""
     if value is None:
         return "none"
+    if value is UNKNOWN:
+        return "not known"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(for_json(value))
@@ -54,6 +61,8 @@ def words(value: Any, *, brackets: bool = True) -> str:
     ``a, b`` in prose, with ``brackets=False``)."""
     if value is None:
         return "none"
+    if value is UNKNOWN:
+        return "not known"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, _dt.date):
@@ -70,6 +79,8 @@ def show(value: Any) -> str:
     """A value in the decision's text report: lists one per line unless short words."""
     if value is None:
         return "— (not applicable)"
+    if value is UNKNOWN:
+        return "not known yet"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, _dt.date):
@@ -91,6 +102,8 @@ def for_page(value: Any) -> str:
     """An outcome as a practitioner reads it: dates the British way, words capitalised."""
     if value is None:
         return "Not applicable"
+    if value is UNKNOWN:
+        return "Not known yet"
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, _dt.date):

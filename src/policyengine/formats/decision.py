@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..engine.dates import long_date
+from ..engine.evaluate import questions
 from ..engine.values import show, words
 from .spreadsheet import csv_cell
 
@@ -28,6 +29,8 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
         lines.append(f"    because {step.because}{cite}" if step.because else f"   {cite}")
         if explain:
             lines.append(f"    ({step.rule}, {step.location})")
+    lines.extend(_still_needed(decision))
+    lines.extend(_would_be(decision))
     lines.extend(_next(decision))
     lines.append("")
     lines.extend(_documents(decision))
@@ -43,6 +46,26 @@ def _next(decision: Decision) -> list[str]:
     changes = decision.changes_ahead
     return [""] + [f"Next: {c.outcome} becomes {words(c.becomes)} on {long_date(c.on)}" for c in changes] \
         if changes else []
+
+
+def _would_be(decision: Decision) -> list[str]:
+    """What would change each answer (when asked for), in the inputs' own questions."""
+    if not decision.alternatives:
+        return []
+    book = decision.rulebook
+    return ["", *(f"{alt['outcome']} would be {words(alt['becomes'])} if: "
+                  + "; ".join(f"{question} {words(answer)}"
+                              for question, answer in zip(questions(book, list(alt["if"])), alt["if"].values()))
+                  for alt in decision.alternatives)]
+
+
+def _still_needed(decision: Decision) -> list[str]:
+    """What each pending outcome waits for, in the inputs' own questions."""
+    if not decision.pending:
+        return []
+    book = decision.rulebook
+    return ["", *(f"Still needed to decide {outcome}: {'; '.join(questions(book, names))}"
+                  for outcome, names in decision.pending.items())]
 
 
 def _documents(decision: Decision) -> list[str]:

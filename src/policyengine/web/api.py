@@ -72,10 +72,15 @@ def api_schema(request: Request, rulebook_id: str = Path(max_length=100)) -> dic
              summary="Evaluate a case: the same JSON as `policyengine evaluate --format json`")
 async def api_evaluate(request: Request, rulebook_id: str = Path(max_length=100), case: dict[str, Any] = CASE_BODY,
                        as_of: _dt.date | None = Query(None, description="The evaluation date (default today)"),
+                       partial: bool = Query(False, description="A missing required answer is not known, "
+                                                                "not an error: decide what can be decided"),
+                       alternatives: bool = Query(False, description="List which changes of answer would change "
+                                                                     "each outcome, under `alternatives`"),
                        ) -> dict:
     site = site_of(request)
     book = site.book(rulebook_id)
-    return await site.workers.off_loop(lambda: _decide(book, case, as_of).as_dict())
+    return await site.workers.off_loop(
+        lambda: _decide(book, case, as_of, partial=partial, alternatives=alternatives).as_dict())
 
 
 @router.post("/api/rulebooks/{rulebook_id}/render/{document_id}", responses=ERRORS,
@@ -92,9 +97,10 @@ async def api_render(request: Request, rulebook_id: str = Path(max_length=100),
     return {"document": doc.id, "title": doc.title, "audience": doc.audience, "text": text}
 
 
-def _decide(book: Rulebook, case: dict, as_of: _dt.date | None) -> Decision:
+def _decide(book: Rulebook, case: dict, as_of: _dt.date | None, *, partial: bool = False,
+            alternatives: bool = False) -> Decision:
     try:
-        return book.evaluate(case, as_of or _dt.date.today())
+        return book.evaluate(case, as_of or _dt.date.today(), partial=partial, alternatives=alternatives)
     except PolicyEngineError as exc:
         raise Unprocessable(exc) from None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..engine.unknown import UNKNOWN
 from ..errors import CaseError, Location
 
 if TYPE_CHECKING:
@@ -34,16 +35,27 @@ def fields(book: Rulebook, submitted: dict | None = None, errors: dict | None = 
     out = []
     for name, spec in book.inputs.items():
         kind = spec.kind
-        if submitted is not None:
-            value = submitted.get(name, [] if kind.is_list else "")
-        elif spec.default is not None:
-            value = kind.form_default(spec.default)
-        else:
-            value = ""
-        hint = kind.form_hint(spec) + (f"Guidance: {spec.source}" if spec.source else "")
+        # Nothing is chosen for the user: a question left unanswered is not known (or,
+        # where the rulebook says so, takes its default, which the hint names).
+        value = submitted.get(name, [] if kind.is_list else "") if submitted is not None else \
+            ([] if kind.is_list else "")
+        hint = kind.form_hint(spec) + _if_unanswered(spec) + (f"Guidance: {spec.source}" if spec.source else "")
         out.append(Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(),
                          kind.options(spec), value, (errors or {}).get(name, "")))
     return out
+
+
+def _if_unanswered(spec) -> str:
+    """What a question left unanswered counts as, when the rulebook gives it a value."""
+    default = spec.default
+    if spec.required or default is None or default is UNKNOWN or (spec.kind.is_list and not default):
+        return ""
+    shown = spec.kind.form_default(default)
+    if spec.type == "boolean":
+        shown = "Yes" if default else "No"
+    elif spec.type == "enum":
+        shown = dict(spec.kind.options(spec)).get(default, shown)
+    return f"If you leave this unanswered, the rulebook takes “{shown}”. "
 
 
 def _short(question: str) -> str:

@@ -19,6 +19,7 @@ from ..change.document import render_docs
 from ..engine.compile import Rulebook
 from ..engine.load import JsonProblem, strict_json
 from ..engine.render import render
+from ..engine.unknown import UNKNOWN
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
 from . import forms
 from .security import PREVIEW_SECONDS, SECURITY_HEADERS, checked_form
@@ -199,7 +200,7 @@ def _hidden_case(text: str) -> dict:
 def _typed(book: Rulebook, raw: dict) -> dict:
     """Form and hidden-field values arrive as text; read them as a CSV cell would be."""
     values = book.reader.read(raw, Location("form"), text=True)
-    return {k: v for k, v in values.items() if k in book.inputs}
+    return {k: v for k, v in values.items() if k in book.inputs and v is not UNKNOWN}  # unanswered stays so
 
 
 def _attachment(filename: str) -> dict[str, str]:
