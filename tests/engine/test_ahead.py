@@ -304,3 +304,10 @@ def test_a_rule_that_asks_whether_today_is_a_working_day_is_tried_on_every_day()
     decision = book.evaluate(case, dt.date(2026, 12, 24), horizon=10)  # Christmas Eve, then Christmas Day
     assert decision.changes_ahead == [Change("working_today", dt.date(2026, 12, 25), "no")]
     check_exact(book, case, dt.date(2026, 12, 26), days=20)
+
+
+def test_a_checklist_that_changes_by_itself_is_told_by_what_it_gains(cli):
+    result = cli("evaluate", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/green-month-end.yaml",
+                 "--as-of", "2026-11-22")
+    assert ("\nNext: on 29 November 2026, actions gains: The person has waited more than 28 days for allocation. "
+            "Prioritise allocating a named worker.\n") in result.stdout

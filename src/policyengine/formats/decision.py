@@ -44,8 +44,19 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
 def _next(decision: Decision) -> list[str]:
     """What happens next if nothing changes: one line per outcome that will change by itself."""
     changes = decision.changes_ahead
-    return [""] + [f"Next: {c.outcome} becomes {words(c.becomes)} on {long_date(c.on)}" for c in changes] \
-        if changes else []
+    return [""] + [_next_line(decision.outcomes.get(c.outcome), c) for c in changes] if changes else []
+
+
+def _next_line(before: Any, change: Any) -> str:
+    """One change in words; a list (a checklist's actions) by what it gains and loses."""
+    on = long_date(change.on)
+    if not (isinstance(before, list) and isinstance(change.becomes, list)):
+        return f"Next: {change.outcome} becomes {words(change.becomes)} on {on}"
+    gained = [x for x in change.becomes if x not in before]
+    lost = [x for x in before if x not in change.becomes]
+    parts = ([f"gains: {' '.join(map(str, gained))}"] if gained else []) + \
+        ([f"loses: {' '.join(map(str, lost))}"] if lost else [])
+    return f"Next: on {on}, {change.outcome} " + (" It ".join(parts) if parts else "changes order")
 
 
 def _would_be(decision: Decision) -> list[str]:
