@@ -176,12 +176,8 @@ class Integer(InputType):
         return coerce
 
     def schema(self, spec):
-        schema: dict[str, Any] = {"type": "integer"}
-        if spec.minimum is not None:
-            schema["minimum"] = spec.minimum
-        if spec.maximum is not None:
-            schema["maximum"] = spec.maximum
-        return schema
+        low, high = self.bounds(spec)  # the engine's own limits when the rulebook sets none
+        return {"type": "integer", "minimum": low, "maximum": high}
 
     def widget(self, spec):
         return "number"
@@ -201,6 +197,8 @@ class String(InputType):
     name = "string"
 
     def coerce(self, spec, value, *, text):
+        if isinstance(value, float) and value.is_integer():  # JSON's 12345.0 is the number 12345
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             raise ValueError("must be text")
         value = str(value)
@@ -218,7 +216,8 @@ class String(InputType):
         return coerce
 
     def schema(self, spec):
-        return {"type": "string", "maxLength": MAX_STRING}
+        # A reference exported as a number (12345) is read as the text "12345".
+        return {"type": ["string", "integer"], "maxLength": MAX_STRING}
 
 
 class Date(InputType):
@@ -382,8 +381,19 @@ class Input:
         default = self.empty_value()
         if default is not None and default is not UNKNOWN:
             schema["default"] = default.isoformat() if isinstance(default, _dt.date) else default
-        if not self.required:
-            schema = {"anyOf": [schema, {"type": "null"}], "description": self.question}
+        types = schema.get("type")
+        types = [] if types is None else types if isinstance(types, list) else [types]
+        if self.required:
+            if self.type == "string":
+                schema["pattern"] = r"\S"  # blank text is no answer to a required question
+        elif "enum" in schema:
+            schema["enum"] = [*schema["enum"], None, ""]  # left out, null or "": not answered
+        elif "string" not in types:  # as a type list, so a validator's message reads directly
+            schema.update(type=[*types, "null", "string"], maxLength=0)
+        else:
+            schema["type"] = [*types, "null"]
+            if "format" in schema:  # "" is not answered, not a malformed date
+                schema["anyOf"] = [{"format": schema.pop("format")}, {"maxLength": 0}]
         return schema
 
 
