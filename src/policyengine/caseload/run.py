@@ -16,9 +16,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..engine.ahead import Plan, changes_ahead, plan
-from ..engine.evaluate import decided_on, run_case
+from ..engine.evaluate import run_case
 from ..engine.pipeline import blueprint, rebuild
-from ..engine.unknown import UNKNOWN
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
 from .output import Chunk, Formatter
@@ -45,7 +44,7 @@ def decide(book: Rulebook, record: Record, as_of: _dt.date, keep: tuple | None =
     try:
         values = book.reader.read(record.raw, Location(None, None, None, record.where), text=record.text)
         _, needs = run_case(book, values, as_of, reasons=False)
-        changes = _ahead(book, values, as_of, ahead, needs) if ahead else None
+        changes = changes_ahead(book, values, as_of, ahead[0], rules=ahead[1], skip=tuple(needs)) if ahead else None
     except PolicyEngineError as exc:
         message = exc.detail if isinstance(exc, EvaluationError) else exc.message  # the result names the case
         return Result(record.where, case_id, None, message, exc.path if exc.path != record.where else None)
@@ -53,14 +52,6 @@ def decide(book: Rulebook, record: Record, as_of: _dt.date, keep: tuple | None =
     if keep is not None:
         values = {k: values[k] for k in keep}
     return Result(record.where, values["case_id"], values, changes=changes, pending=pending)
-
-
-def _ahead(book: Rulebook, values: dict, as_of: _dt.date, ahead: tuple[int, Plan], needs: dict) -> list:
-    """What changes by itself within the days asked for; a case with unanswered
-    questions is settled again on each day, as it was today."""
-    unanswered = any(values.get(name) is UNKNOWN for name in book.inputs)
-    decide = (lambda read, day: decided_on(book, read, day)) if unanswered else None
-    return changes_ahead(book, values, as_of, ahead[0], rules=ahead[1], skip=tuple(needs), decide=decide)
 
 
 def decide_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, *, jobs: int = 1,

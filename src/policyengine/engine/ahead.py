@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .dates import Interval, parse_interval
-from .evaluate import HORIZON, MAX_HORIZON, run
+from .evaluate import HORIZON, MAX_HORIZON, decided_on, run
+from .unknown import UNKNOWN
 from .values import for_json
 
 if TYPE_CHECKING:
@@ -101,11 +102,14 @@ def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = 
     day)`` gives the values on another day (by default the engine's own
     ``run()`` on a fresh copy of the inputs as read)."""
     rules = rules or plan(book)
-    decide = decide or (lambda read, day: _run_on(book, read, day))
     end = _shift(as_of, _dt.timedelta(days=horizon)) or _dt.date.max
     skipped = set(skip)
     watch = [name for name in book.outcomes if name not in skipped]
     read = {name: values[name] for name in book.inputs if name in values}
+    if decide is None:  # a case with unanswered questions is settled again each day, as it was today
+        unanswered = any(value is UNKNOWN for value in read.values())
+        decide = (lambda now, day: decided_on(book, now, day)) if unanswered else \
+            (lambda now, day: _run_on(book, now, day))
     found: dict[str, Change] = {}
     queue = _Days(as_of, end)
     queue.add([_shift(as_of, _ONE_DAY) or as_of])  # an outcome that counts the days turns on the first

@@ -109,13 +109,7 @@ class Decision:
             ahead = self.rulebook._stages().ahead
             if ahead is None:
                 raise TypeError("this rulebook's stages have no `ahead`: load it with policyengine.load_rulebook")
-            book = self.rulebook
-            unanswered = any(self.values.get(name) is UNKNOWN for name in book.inputs)
-            # With unanswered questions each later day is settled as today was; an outcome
-            # that can no longer be decided on a day "becomes" not known (null) then.
-            decide = (lambda read, day: decided_on(book, read, day)) if unanswered else None
-            self._ahead = ahead(book, self.values, self.as_of, self.horizon, skip=tuple(self.pending),
-                                decide=decide)
+            self._ahead = ahead(self.rulebook, self.values, self.as_of, self.horizon, skip=tuple(self.pending))
         return self._ahead
 
     def as_dict(self) -> dict:
