@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..engine.values import for_json
-from ..engine.values import words
+from ..engine.values import hashable, words
 from ..formats.spreadsheet import csv_cell
 from .duplicates import Duplicates
 from .readers import open_caseload
@@ -81,10 +81,6 @@ class Impact:
         }
 
 
-def _hashable(value):
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _labels(sources: list[str]) -> list[str]:
     """How each caseload is named in messages: by its path, and by its place
     among the arguments too when the same path is given twice."""
@@ -146,7 +142,7 @@ def _measure_one(result: Impact, base, variant, shared, record: Record, as_of, r
         if old == new:
             continue
         entry = result.outcomes[name]
-        entry.transitions[_hashable(old), _hashable(new)] += 1
+        entry.transitions[hashable(old), hashable(new)] += 1
         entry.cases.append(a.case_id)
         result.moved.append((a.case_id, name, old, new))
         if isinstance(old, _dt.date) and isinstance(new, _dt.date):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..errors import PolicyEngineError
 from .evaluate import decided_on
 from .unknown import UNKNOWN
+from .values import hashable
 
 if TYPE_CHECKING:
     from .compile import Rulebook
@@ -80,7 +81,7 @@ def _for_outcome(book: Rulebook, decision: Decision, answers: dict, outcome: str
     for change in singles:
         becomes = _try(book, decision, answers, outcome, [change], budget)
         if becomes is not _SAME:
-            reached.add(_key(becomes))
+            reached.add(hashable(becomes))
             if listed < MAX_PER_OUTCOME:
                 listed += 1
                 yield _entry(outcome, becomes, [change])
@@ -90,8 +91,8 @@ def _for_outcome(book: Rulebook, decision: Decision, answers: dict, outcome: str
         if first[0] == second[0]:
             continue  # two answers to one question is not a pair of changes
         becomes = _try(book, decision, answers, outcome, [first, second], budget)
-        if becomes is not _SAME and _key(becomes) not in reached:
-            reached.add(_key(becomes))
+        if becomes is not _SAME and hashable(becomes) not in reached:
+            reached.add(hashable(becomes))
             listed += 1
             yield _entry(outcome, becomes, [first, second])
 
@@ -115,10 +116,6 @@ def _try(book: Rulebook, decision: Decision, answers: dict, outcome: str, change
     if becomes is UNKNOWN or becomes is None or becomes == decision.outcomes[outcome]:
         return _SAME
     return becomes
-
-
-def _key(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _entry(outcome: str, becomes: Any, changes: list) -> dict:

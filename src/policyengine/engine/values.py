@@ -111,3 +111,8 @@ def for_page(value: Any) -> str:
     if isinstance(value, str) and value and " " not in value:
         return value.replace("_", " ").capitalize()
     return show(value) if not isinstance(value, list) else ", ".join(map(for_page, value)) or "None"
+
+
+def hashable(value: Any) -> Any:
+    """A value usable as a key or set member: a list as a tuple of its items."""
+    return tuple(value) if isinstance(value, list) else value
