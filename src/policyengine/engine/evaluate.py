@@ -18,7 +18,7 @@ from .._version import __version__
 from ..errors import CaseError, Location
 from .pending import SAME_WHATEVER, document_probe, failed as _failed, settle, unknown_inputs
 from .unknown import UNKNOWN
-from .values import for_json
+from .values import for_json, short_question
 
 if TYPE_CHECKING:
     from .compile import Rulebook
@@ -156,12 +156,7 @@ def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = Fa
 def questions(book: Rulebook, names: list[str]) -> list[str]:
     """Each input's question, without the explanation that may follow its question
     mark ("What support does the person have?"), or its name where it has none."""
-    out = []
-    for name in names:
-        question = book.inputs[name].question or name
-        head, mark, _ = question.partition("?")
-        out.append(head + mark if mark else question)
-    return out
+    return [short_question(book.inputs[name].question or name) for name in names]
 
 
 def provenance(book: Rulebook) -> dict:

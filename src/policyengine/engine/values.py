@@ -116,3 +116,11 @@ def for_page(value: Any) -> str:
 def hashable(value: Any) -> Any:
     """A value usable as a key or set member: a list as a tuple of its items."""
     return tuple(value) if isinstance(value, list) else value
+
+
+def short_question(question: str) -> str:
+    """A question without the explanation after its question mark:
+    "What support does the person have?"."""
+    head, mark, _ = question.partition("?")
+    return head + mark if mark else question
+

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..engine.unknown import UNKNOWN
+from ..engine.values import short_question
 from ..errors import CaseError, Location
 
 if TYPE_CHECKING:
@@ -58,12 +59,6 @@ def _if_unanswered(spec) -> str:
     return f"If you leave this unanswered, the rulebook takes “{shown}”. "
 
 
-def _short(question: str) -> str:
-    """The question without its explanation: "What support does the person have?"."""
-    head, mark, _ = question.partition("?")
-    return head + mark if mark else question
-
-
 def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
     """(case values for the engine, what was submitted, errors by field name).
 
@@ -82,7 +77,7 @@ def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
             submitted[name] = text
         if not text:
             if spec.required:
-                errors[name] = f"Answer “{_short(spec.question)}”: it is required"
+                errors[name] = f"Answer “{short_question(spec.question)}”: it is required"
             continue
         try:
             spec.coerce(text, text=True)
