@@ -107,6 +107,8 @@ class Rulebook:
     stages: Stages | None = None
     #: Every (name, constant, membership) an expression compares a name with: candidate values of inputs.
     literals: tuple = ()
+    #: The settings whose value is a placeholder a council must replace (``{placeholder: ...}``).
+    placeholders: frozenset = frozenset()
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -171,11 +173,13 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
         _check_reachability(elements, ctx, notes)
     template_dirs = template_dirs or [
         os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
+    settings, placeholders = _settings(data.get("settings") or {})
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
-                    dict(data.get("settings") or {}), cal, funcs, template_dirs,
+                    settings, cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
                     files=list(files or [path]), notes=notes, stages=stages,
-                    literals=tuple(lit for expr in compiled for lit in expr.literals))
+                    literals=tuple(lit for expr in compiled for lit in expr.literals),
+                    placeholders=placeholders)
     if hashed is not None and not errors:
         book.sha256, book.template_hashes = hashed  # checked and hashed when first compiled
         return book
@@ -341,6 +345,19 @@ def _compile_inputs(data: dict, ctx: Context) -> dict[str, Input]:
     if case_id is None or case_id.type != "string" or not case_id.required:
         ctx.fail("every rulebook declares `case_id` as a required string input", "inputs", key=True)
     return inputs
+
+
+def _settings(spec: dict) -> tuple[dict, frozenset]:
+    """Each setting's value, and the names of those marked ``{placeholder: value}``:
+    a stand-in (a phone number nobody has filled in) that templates print as it is,
+    but that a council must replace before a letter goes out."""
+    values, placeholders = {}, set()
+    for name, value in spec.items():
+        if isinstance(value, dict):
+            value = value["placeholder"]
+            placeholders.add(name)
+        values[name] = value
+    return values, frozenset(placeholders)
 
 
 def _check_worklist(spec: dict, known: set, ctx: Context) -> None:

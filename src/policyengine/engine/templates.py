@@ -36,6 +36,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .dates import long_date
 from ..errors import Location, RulebookError, suggest
 from .load import open_regular
+from .unknown import UNKNOWN
 
 #: Template names that are HTML or XML, so every value put into them is escaped.
 HTML_SUFFIXES = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2", "html.jinja", "xml.jinja")
@@ -304,8 +305,25 @@ def make_environment(folders: list[str], functions: dict, hashes: dict | None = 
     env.filters["long_date"] = long_date
     # Jinja's `capitalize` lowercases the rest ("Northfield" → "northfield").
     env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+    env.filters["answer"] = answer
+    # `{% if x is unknown %}`: a question nobody answered, which `{% if x %}` refuses to read as No.
+    env.tests["unknown"] = lambda value: value is UNKNOWN
     env.globals.update(functions)
     return env
+
+
+def answer(value) -> str:
+    """A case's answer as a letter states it: "not recorded" for a question nobody
+    answered (never an invented "no"), yes/no, dates the British way, lists as prose."""
+    if value is None or value is UNKNOWN:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(answer(v) for v in value) or "none"
+    if hasattr(value, "isoformat"):
+        return long_date(value)
+    return str(value)
 
 
 def template_path(book, name: str) -> str:
