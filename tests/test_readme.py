@@ -11,14 +11,15 @@ from .conftest import ROOT
 
 
 def readme_commands():
-    """(command, expected exit code): a comment saying "exits 1" above a command expects 1."""
+    """(command, expected exit code): a comment saying "exits 1" above a command expects 1.
+    A command may take its input from ``printf '...' |``, as the interview's example does."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
         comment = ""
         for line in block.splitlines():
             if line.startswith("#"):
                 comment = line
-            elif line.startswith("policyengine "):
+            elif line.startswith(("policyengine ", "printf ")):
                 yield pytest.param(line, 1 if "exits 1" in comment else 0, id=line[:90])
 
 
@@ -37,8 +38,12 @@ def test_the_readme_has_commands():
 
 @pytest.mark.parametrize("line, code", list(readme_commands()))
 def test_readme_command_works_as_printed(runner, workdir, line, code):
+    given = None
+    if line.startswith("printf "):
+        printf, line = line.split(" | ", 1)
+        given = shlex.split(printf)[1].encode().decode("unicode_escape")
     args = shlex.split(line)[1:]
-    result = runner.invoke(main, args, catch_exceptions=False)
+    result = runner.invoke(main, args, input=given, catch_exceptions=False)
     assert result.exit_code == code, f"{line}\n{result.output}\n{result.stderr}"
     assert "Traceback" not in result.output
 

@@ -17,9 +17,10 @@ from ._version import __version__
 from .engine.cases import read_case_file
 from .engine.pipeline import load_rulebook
 from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
+from .engine.interview import ORIGIN, next_questions
 from .engine.render import render as render_document
 from .errors import Location, PolicyEngineError, RulebookInvalid
-from .formats import AtomicOutput, DecisionReport, json_text, write
+from .formats import AtomicOutput, DecisionReport, json_text, write, yaml_text
 
 if TYPE_CHECKING:
     from .formats import Report
@@ -169,6 +170,72 @@ def render(rulebook_path, case, document_id, as_of, output):
     raw, origin = read_case_file(case)
     decision = evaluate(book, raw, as_of, origin=origin)
     _emit(render_document(decision, document_id), output)
+
+
+@main.command()
+@RULEBOOK
+@AS_OF
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Save the answers as a case file (YAML).")
+def interview(rulebook_path, as_of, output):
+    """Ask only the questions that can still change the decision, then decide."""
+    book = load_rulebook(rulebook_path)
+    as_of = as_of or _dt.date.today()
+    click.echo(f"{book.meta.council}: {book.meta.title}\n"
+               "Press Enter to leave a question not known; only questions that can still change "
+               "the decision are asked.\n")
+    answers: dict[str, Any] = {"case_id": _ask(book.inputs["case_id"], required=True)}
+    not_known: list[str] = []
+    while questions := next_questions(book, answers, as_of, not_known=not_known):
+        answer = _ask(book.inputs[questions[0]])
+        if answer is None:
+            not_known.append(questions[0])
+        else:
+            answers[questions[0]] = answer
+    case = {name: value for name, value in book.reader.read(answers, ORIGIN, text=True, partial=True).items()
+            if name in answers}
+    click.echo()
+    _print(DecisionReport(evaluate(book, case, as_of, partial=True), False), "text")
+    if output:
+        text = "# Answers given in `policyengine interview`; questions left not known are left out.\n"
+        AtomicOutput.write_all(output, text + yaml_text(case))
+        click.echo(f"wrote {output}", err=True)
+
+
+def _ask(spec, required: bool = False) -> Any:
+    """One question on the terminal, asked again until the answer fits; None for not known."""
+    options = spec.kind.options(spec)
+    if options and spec.type != "boolean":
+        click.echo(spec.question)
+        for i, (_, label) in enumerate(options, 1):
+            click.echo(f"  {i}  {label}")
+    how = {"boolean": "yes or no", "list": "numbers, separated by commas; 0 for none of these",
+           "enum": "a number", "date": "YYYY-MM-DD"}.get(spec.type, "")
+    prompt = "Your answer" if options and spec.type != "boolean" else spec.question
+    while True:
+        text = click.prompt(f"{prompt} ({how})" if how else prompt, default="", show_default=False).strip()
+        if not text:
+            if not required:
+                return None
+            click.echo("  This question must be answered.")
+            continue
+        try:
+            return _answer(spec, text, [value for value, _ in options])
+        except ValueError as exc:
+            click.echo(f"  {spec.kind.form_error(spec, str(exc))}.")
+
+
+def _answer(spec, text: str, values: list[str]) -> Any:
+    """A terminal answer as the case reader takes it: a choice by its number or name."""
+    if spec.type == "enum" or spec.type == "list":
+        picked = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
+        if spec.type == "list" and picked == ["0"]:
+            return []
+        chosen = [values[int(t) - 1] if t.isdigit() and 0 < int(t) <= len(values) else t for t in picked]
+        answer: Any = chosen if spec.type == "list" else ",".join(chosen)
+    else:
+        answer = text
+    spec.coerce(answer, text=True)  # refused with the reason the form would give
+    return answer
 
 
 @main.command()
