@@ -165,3 +165,58 @@ def test_the_page_runs_under_its_content_security_policy(page, server):
     page.goto(f"{server}/rulebooks/leicestershire/evaluate")
     assert problems == []
     assert page.evaluate("getComputedStyle(document.querySelector('.button')).backgroundColor") == "rgb(0, 112, 60)"
+
+
+def test_the_interview_asks_one_question_a_page_and_reaches_a_decision(page, server):
+    page.goto(f"{server}/rulebooks/leicestershire/interview")
+    assert page.locator("h1").inner_text() == "What is the case reference?"
+    assert page.locator("button[value=not_known]").count() == 0  # the reference is needed for the record
+    page.fill("#case_id", "LCC-INT-0001")
+    page.fill("#as_of", "2026-11-22")
+    page.click("button[value=answer]")
+    asked = []
+    while not page.locator("h1").inner_text().startswith("Decision for case"):
+        assert len(asked) < 40, asked
+        question = page.locator("h1").inner_text()
+        asked.append(question)
+        assert page.locator("input:checked").count() == 0  # nothing is chosen for the user
+        if len(asked) == 3:  # one question left not known, as a duty worker would
+            page.click("button[value=not_known]")
+            continue
+        _answer_the_question_on_the_page(page)
+        if len(asked) == 1:
+            shot(page, "interview-question")
+        page.click("button[value=answer]")
+    assert len(asked) == len(set(asked))  # no question asked twice
+    assert page.locator("h1").inner_text() == "Decision for case LCC-INT-0001"
+    assert page.locator("#outcome-route .answer").inner_text() != ""
+    assert page.locator("#what-happens-next h2").inner_text() == "What happens next if nothing changes"
+    assert page.locator("#what-would-change h2").inner_text() == "What would change this"
+    shot(page, "interview-decision")
+
+
+def _answer_the_question_on_the_page(page):
+    """The first choice of a radio question, "None of these" for a list, a date or some text."""
+    if page.locator("input[type=radio]").count():
+        page.locator("input[type=radio]").first.check()
+    elif page.locator("input[type=checkbox]").count():
+        page.locator("input[type=checkbox][value=_none]").check()
+    elif page.locator("input[type=date]").count():
+        page.locator("input[type=date]").first.fill("2026-10-20")
+    else:
+        page.locator("input.input").first.fill("Pat Example")
+
+
+def test_the_interview_goes_back_a_question_and_refuses_an_answer_that_does_not_fit(page, server):
+    page.goto(f"{server}/rulebooks/leicestershire/interview")
+    page.fill("#case_id", "LCC-INT-0002")
+    page.click("button[value=answer]")
+    first = page.locator("h1").inner_text()
+    page.click("button[value=answer]")  # nothing chosen
+    assert page.locator(".error-summary").is_visible()
+    assert page.locator("h1").inner_text() == first
+    _answer_the_question_on_the_page(page)
+    page.click("button[value=answer]")
+    assert page.locator("h1").inner_text() != first
+    page.click("button[value=back]")
+    assert page.locator("h1").inner_text() == first

@@ -32,18 +32,20 @@ class Field:
 
 
 def fields(book: Rulebook, submitted: dict | None = None, errors: dict | None = None) -> list[Field]:
-    """The form's fields, filled with what was submitted (or the defaults)."""
-    out = []
-    for name, spec in book.inputs.items():
-        kind = spec.kind
-        # Nothing is chosen for the user: a question left unanswered is not known (or,
-        # where the rulebook says so, takes its default, which the hint names).
-        value = submitted.get(name, [] if kind.is_list else "") if submitted is not None else \
-            ([] if kind.is_list else "")
-        hint = kind.form_hint(spec) + _if_unanswered(spec) + (f"Guidance: {spec.source}" if spec.source else "")
-        out.append(Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(),
-                         kind.options(spec), value, (errors or {}).get(name, "")))
-    return out
+    """The form's fields, filled with what was submitted (nothing is chosen for the user)."""
+    return [field(book, name, (submitted or {}).get(name), (errors or {}).get(name, "")) for name in book.inputs]
+
+
+def field(book: Rulebook, name: str, entered=None, error: str = "") -> Field:
+    """One question, showing what was ``entered``. Nothing is chosen for the user: a
+    question left unanswered is not known (or, where the rulebook says so, takes its
+    default, which the hint names)."""
+    spec = book.inputs[name]
+    kind = spec.kind
+    value = entered if entered is not None else ([] if kind.is_list else "")
+    hint = kind.form_hint(spec) + _if_unanswered(spec) + (f"Guidance: {spec.source}" if spec.source else "")
+    return Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(), kind.options(spec), value,
+                 error)
 
 
 def _if_unanswered(spec) -> str:

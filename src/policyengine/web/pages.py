@@ -22,6 +22,7 @@ from ..engine.render import render
 from ..engine.unknown import UNKNOWN
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
 from . import forms
+from .decision import sections
 from .security import PREVIEW_SECONDS, SECURITY_HEADERS, checked_form
 from .site import Site, site_of
 
@@ -83,19 +84,29 @@ def _form_again(site: Site, request: Request, book: Rulebook, submitted: dict, e
 
 def _decision_page(site: Site, request: Request, book: Rulebook, raw: dict, submitted: dict, as_of: _dt.date,
                    as_of_text: str, previews_until: float):
-    """The decision, with a preview of each document (in a worker thread)."""
+    """The form's decision, or the form again with what the case cannot be (in a worker thread)."""
     try:
-        decision = book.evaluate(_typed(book, raw), as_of)
+        return decision_page(site, request, book, raw, _typed(book, raw), as_of, previews_until=previews_until)
     except (CaseError, EvaluationError) as exc:
         return _form_again(site, request, book, submitted, {exc.path or "case_id": exc.message}, as_of_text)
+
+
+def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case: dict, as_of: _dt.date, *,
+                  again: str = "", previews_until: float | None = None):
+    """The decision for ``case``: each outcome and why, what is still needed, what
+    would change it, what happens next, and a preview of each document. ``raw`` is
+    what the page carries on to render a document; ``again`` where to start over."""
+    until = previews_until or time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
+    decision = book.evaluate(case, as_of, partial=True, alternatives=True)
     previews = {}
     for doc_id in decision.documents:  # all in one time budget, so the page is always shown
         try:
-            previews[doc_id] = render(decision, doc_id, deadline=previews_until)
+            previews[doc_id] = render(decision, doc_id, deadline=until)
         except RenderError as exc:
             previews[doc_id] = f"This document could not be prepared: {exc.message}"
     return site.page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
-                     case_json=json.dumps(raw), as_of=as_of.isoformat())
+                     case_json=json.dumps(raw), as_of=as_of.isoformat(), sections=sections(decision),
+                     again=again or f"/rulebooks/{book.meta.id}/evaluate")
 
 
 @router.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
@@ -117,7 +128,7 @@ async def document(request: Request, rulebook_id: str, document_id: str):
 
 def _decide_and_render(book: Rulebook, raw: dict, as_of: _dt.date, document_id: str, until: float):
     try:
-        decision = book.evaluate(_typed(book, raw), as_of)
+        decision = book.evaluate(_typed(book, raw), as_of, partial=True)
         return decision, render(decision, document_id, deadline=until)
     except PolicyEngineError as exc:
         raise HTTPException(400, exc.message) from None
@@ -192,9 +203,14 @@ def _hidden_case(text: str) -> dict:
         raw = strict_json(text)  # a repeated key is refused, not last-wins; a JSON bomb too
     except JsonProblem:
         raw = None
-    if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
+    if not isinstance(raw, dict) or not all(_text_or_texts(value) for value in raw.values()):
         raise HTTPException(400, "The case could not be read")
     return raw
+
+
+def _text_or_texts(value) -> bool:
+    """A form's answer: text, or the boxes ticked for a list (none, for "None of these")."""
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
 def _typed(book: Rulebook, raw: dict) -> dict:

@@ -36,6 +36,9 @@ class Site:
     max_body: int
     max_seconds: float
     templates: Environment = field(default_factory=page_templates)
+    #: Signs the answers an interview carries from page to page (new for each app: a restart
+    #: ends the interviews under way, and nothing about them is kept).
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     def book(self, rulebook_id: str) -> Rulebook:
         book = self.books.get(rulebook_id)
