@@ -149,3 +149,43 @@ def test_a_shipped_rulebook_can_be_interviewed_to_a_decision_leaving_everything_
             break
         page = send(client, page.text, "knowsley", action="not_known")
     assert heading(page.text) == "Decision for case K-1"
+
+
+def test_the_evaluate_form_tells_none_of_these_from_a_list_left_unanswered(client):
+    page = client.get("/rulebooks/routes/evaluate").text
+    assert ">None of these<" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    base = {"csrf": csrf, "case_id": "F1", "level": "low", "urgent": "no", "risk": "low", "ticked": "no",
+            "as_of": "2026-11-22"}
+    unanswered = client.post("/rulebooks/routes/evaluate", data=base)
+    assert re.search(r'id="outcome-route">.*?Not known yet', unanswered.text, re.S)
+    none = client.post("/rulebooks/routes/evaluate", data={**base, "tasks": ["_none"]})
+    assert re.search(r'id="outcome-route">.*?<strong>Tray</strong>', none.text, re.S)
+    both = client.post("/rulebooks/routes/evaluate", data={**base, "tasks": ["_none", "visit"]})
+    assert both.status_code == 422 and "not both" in both.text
+
+
+def test_nothing_ticked_on_a_list_question_is_not_an_answer(client):
+    page = send(client, send(client, start(client).text, urgent="no", action="answer").text, risk="low",
+                action="answer")
+    nothing = send(client, page.text, action="answer")
+    assert nothing.status_code == 422 and "Select an answer, or choose “I do not know”" in nothing.text
+
+
+def test_a_document_of_an_interview_decision_renders_from_the_answers_it_carries():
+    client = TestClient(create_app(str(ROOT / "rulebooks")))
+    page = client.get("/rulebooks/knowsley/interview")
+    page = send(client, page.text, "knowsley", case_id="K-2", as_of="2026-11-22", action="answer")
+    while not heading(page.text).startswith("Decision for case"):
+        name = re.search(r'<input id="([a-z_0-9]+)-', page.text)
+        if name and 'value="_none"' in page.text:
+            page = send(client, page.text, "knowsley", action="answer", **{name.group(1): "_none"})
+        else:
+            page = send(client, page.text, "knowsley", action="not_known")
+    form = re.search(r'<form method="post" action="(/rulebooks/knowsley/documents/[a-z_]+)".*?</form>',
+                     page.text, re.S)
+    fields = dict(re.findall(r'name="(csrf|case|as_of)" value="([^"]*)"', form.group(0)))
+    fields["case"] = fields["case"].replace("&#34;", '"').replace("&quot;", '"')
+    shown = client.post(form.group(1), data={**fields, "action": "print"})
+    assert shown.status_code == 200, shown.text
+    assert "Case: K-2" in shown.text

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
 
+#: The value of a list question's "None of these" box: a list answered with no item
+#: is not a list left unanswered (which is not known).
+NONE_OF_THESE = "_none"
+
+
 @dataclass
 class Field:
     name: str
@@ -44,8 +49,19 @@ def field(book: Rulebook, name: str, entered=None, error: str = "") -> Field:
     kind = spec.kind
     value = entered if entered is not None else ([] if kind.is_list else "")
     hint = kind.form_hint(spec) + _if_unanswered(spec) + (f"Guidance: {spec.source}" if spec.source else "")
-    return Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(), kind.options(spec), value,
-                 error)
+    options = kind.options(spec) + ([(NONE_OF_THESE, "None of these")] if kind.is_list else [])
+    return Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(), options, value, error)
+
+
+def ticked(chosen: list[str]) -> list[str] | None:
+    """The answer to a list question from its boxes: None when none is ticked (not
+    answered), [] for "None of these" alone. Raises ValueError when "None of
+    these" is ticked with another box."""
+    if NONE_OF_THESE not in chosen:
+        return chosen or None
+    if len(chosen) > 1:
+        raise ValueError("Select the ones that apply, or “None of these”, not both")
+    return []
 
 
 def _if_unanswered(spec) -> str:
@@ -70,10 +86,18 @@ def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
     raw: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, spec in book.inputs.items():
+        answer: Any
         if spec.kind.is_list:
-            chosen = [v for v in form.getlist(name) if v]
-            submitted[name] = chosen
-            text = ";".join(chosen)
+            submitted[name] = answer = [v for v in form.getlist(name) if v]
+            try:
+                none = ticked(answer) == []
+            except ValueError as exc:
+                errors[name] = str(exc)
+                continue
+            text = "" if none else ";".join(answer)
+            if none:
+                raw[name] = []
+                continue
         else:
             text = (form.get(name) or "").strip()
             submitted[name] = text

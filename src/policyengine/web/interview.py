@@ -25,8 +25,6 @@ from .security import checked_form, sign, unsign
 from .site import Site, site_of
 
 router = APIRouter()
-#: The value of the "None of these" box of a list question.
-NONE_OF_THESE = "_none"
 
 
 @router.get("/rulebooks/{rulebook_id}/interview", response_class=HTMLResponse, include_in_schema=False)
@@ -71,9 +69,11 @@ def _take(book: Rulebook, state: dict, name: str, form: Any, action: Any) -> str
         state["not_known"].append(name)
     else:
         value: Any = [v for v in form.getlist(name) if v] if spec.kind.is_list else str(form.get(name) or "").strip()
-        if spec.kind.is_list and NONE_OF_THESE in value:
-            if len(value) > 1:
-                return "Select the ones that apply, or “None of these”, not both"
+        try:
+            none = spec.kind.is_list and forms.ticked(value) == []
+        except ValueError as exc:
+            return str(exc)
+        if none:
             value = []
         elif not value and name == "case_id":
             return needed
@@ -115,8 +115,6 @@ def _question(site: Site, request: Request, book: Rulebook, state: dict, error: 
     field = forms.field(book, name, entered, error)
     short = short_question(field.label)  # the question is the page's heading; what follows it, a hint
     field.label, field.hint = short, f"{field.label[len(short):].strip()} {field.hint}".strip()
-    if book.inputs[name].kind.is_list:
-        field.options = [*field.options, (NONE_OF_THESE, "None of these")]
     return site.page(request, "interview.html.j2", status, book=book, field=field, error=error,
                      state=sign(site.secret, _purpose(book), state), number=len(state["asked"]) + 1,
                      can_go_back=bool(state["asked"]), first=name == "case_id", as_of=state["as_of"])
