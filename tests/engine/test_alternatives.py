@@ -42,6 +42,17 @@ def test_a_value_no_single_answer_reaches_is_found_as_a_pair(leics):
                        "if": {"priority": "high", "response_within_24_hours": True}}]
 
 
+def test_a_date_is_moved_only_to_the_nearest_day_that_changes_the_outcome(leics):
+    decision = leics.evaluate(load_case(str(EXAMPLES / "leicestershire" / "amber-on-tray.yaml")), AS_OF)
+    found = {a["outcome"]: a["if"] for a in alternatives(decision) if len(a["if"]) == 1
+             and a["outcome"] in ("contact_overdue", "allocation_overdue") and "date" in str(a["if"])}
+    # Fortnightly contact: last contacted 7 November, due 21 November, overdue on 22 November.
+    assert found["contact_overdue"] == {"last_contact": dt.date(2026, 11, 7)}
+    # 28 days from being added on 24 October is 21 November: overdue on 22 November.
+    assert found["allocation_overdue"] == {"date_added": dt.date(2026, 10, 24)}
+    assert sum(1 for a in alternatives(decision) if a["if"].keys() == {"last_contact"}) == 1
+
+
 def test_a_complex_case_names_each_factor_that_would_make_it_straightforward():
     book = load_rulebook(RULEBOOKS / "knowsley.yaml")
     decision = book.evaluate(load_case(str(EXAMPLES / "knowsley" / "complex-case.yaml")), AS_OF)

@@ -5,8 +5,12 @@ For each reported outcome with a set of values (yes/no, a rating, a route), the
 case is decided again with one answer changed — each other value of a yes/no
 or a choice, one box of a list ticked or unticked — and every change that gives
 the outcome another value is listed. A value no single change reaches is then
-looked for among pairs of changes, within a bound. Dates and numbers are not
-varied: their outcomes (due dates, counts) change with every answer.
+looked for among pairs of changes, within a bound. A date or a number is
+varied over the boundary values the rulebook's own comparisons and intervals
+name (``engine.candidates``), and for each value it would give an outcome only
+the nearest such answer is listed ("would not be overdue if last contacted on
+9 November 2026"); outcomes that are themselves dates or numbers are not
+varied: they change with every answer.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import itertools
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..errors import PolicyEngineError
+from .candidates import candidates
 from .evaluate import decided_on
 from .unknown import UNKNOWN
 from .values import hashable
@@ -62,8 +67,9 @@ def inputs_behind(book: Rulebook, name: str) -> list[str]:
     return [n for n in book.inputs if n in seen and n != "case_id"]
 
 
-def choices(book: Rulebook, name: str, value: Any) -> list[Any]:
-    """The other answers one question could be given: a single change of it."""
+def choices(book: Rulebook, name: str, value: Any, as_of: Any = None) -> list[Any]:
+    """The other answers one question could be given: a single change of it. A date
+    or number (with ``as_of``) takes each boundary value, nearest first."""
     spec = book.inputs[name]
     if spec.type == "boolean" and isinstance(value, bool):
         return [not value]
@@ -71,21 +77,35 @@ def choices(book: Rulebook, name: str, value: Any) -> list[Any]:
         return [v for v in spec.values if v != value]
     if spec.type == "list" and spec.values and isinstance(value, list):
         return [[v for v in value if v != item] if item in value else [*value, item] for item in spec.values]
+    if spec.type in ("date", "integer") and as_of is not None and value is not UNKNOWN:
+        others = [c for c in candidates(book, spec, as_of) or () if c != value]
+        return sorted(others, key=lambda c: _distance(c, as_of if value is None else value))
     return []
+
+
+def _distance(a: Any, b: Any) -> int:
+    return abs((a - b).days) if hasattr(a, "day") else abs(a - b)
 
 
 def _for_outcome(book: Rulebook, decision: Decision, answers: dict, outcome: str, now: Any,
                  behind: list[str], budget: list[int]) -> Iterator[dict]:
-    singles = [(name, answer) for name in behind for answer in choices(book, name, answers[name])]
-    listed, reached = 0, set()
+    singles = [(name, answer) for name in behind for answer in choices(book, name, answers[name], decision.as_of)]
+    listed, reached, paired = 0, set(), []
+    nearest: set = set()  # (a date or number question, the value it gives): its nearest answer is listed
     for change in singles:
         becomes = _try(book, decision, answers, outcome, [change], budget)
-        if becomes is not _SAME:
-            reached.add(hashable(becomes))
-            if listed < MAX_PER_OUTCOME:
-                listed += 1
-                yield _entry(outcome, becomes, [change])
-    for first, second in itertools.combinations(singles, 2):
+        graded = book.inputs[change[0]].type in ("date", "integer")
+        if becomes is _SAME or (graded and (change[0], hashable(becomes)) in nearest):
+            continue
+        if graded:
+            nearest.add((change[0], hashable(becomes)))
+        paired.append(change)
+        reached.add(hashable(becomes))
+        if listed < MAX_PER_OUTCOME:
+            listed += 1
+            yield _entry(outcome, becomes, [change])
+    finite = [c for c in singles if book.inputs[c[0]].type not in ("date", "integer")]
+    for first, second in itertools.combinations(_unique([*finite, *paired]), 2):
         if listed >= MAX_PER_OUTCOME or budget[0] <= 0:
             return
         if first[0] == second[0]:
@@ -95,6 +115,17 @@ def _for_outcome(book: Rulebook, decision: Decision, answers: dict, outcome: str
             reached.add(hashable(becomes))
             listed += 1
             yield _entry(outcome, becomes, [first, second])
+
+
+def _unique(changes: list) -> list:
+    """``changes`` in order, each once (a change may be both finite and paired)."""
+    seen, out = set(), []
+    for name, answer in changes:
+        key = (name, hashable(answer))
+        if key not in seen:
+            seen.add(key)
+            out.append((name, answer))
+    return out
 
 
 _SAME = object()
