@@ -18,6 +18,7 @@ AS_OF = "2026-11-22"
     ("cambridgeshire", "examples/cambridgeshire/christmas-allocation.yaml"),
     ("cambridgeshire", "examples/cambridgeshire/closing-cp-plan.yaml"),
     ("waltham_forest", "examples/waltham_forest/declined-referral.yaml"),
+    ("waltham_forest", "examples/waltham_forest/declined-at-discussion.yaml"),
     ("waltham_forest", "examples/waltham_forest/review-and-allocation.yaml"),
     ("waltham_forest", "examples/waltham_forest/closing.yaml"),
     ("adass_tiers", "examples/adass_tiers/tier-2.yaml"),
@@ -73,7 +74,8 @@ def test_the_closure_record_lists_what_is_missing_and_the_retention(books):
 
 
 def wf(books, **fields):
-    base = {"case_id": "W-1", "age": 70, "primary_support_reason": "frailty", "person_name": "Chris Example"}
+    base = {"case_id": "W-1", "age": 70, "primary_support_reason": "frailty", "person_name": "Chris Example",
+            "discussion_found_suitable": True}
     return books["waltham_forest"].evaluate({**base, **fields}, dt.date(2026, 11, 22))
 
 
@@ -92,15 +94,16 @@ def test_the_decline_letter_is_only_for_declined_referrals(books):
     assert "decline_letter" not in wf(books).documents
 
 
-def test_the_closure_letter_is_copied_to_the_gp_and_asks_for_feedback(books):
-    d = wf(books, closing=True, gp_name="Dr B Example")
+def test_the_closure_letter_asks_for_feedback_and_the_gp_gets_one_letter_of_its_own(books):
+    d = wf(books, closing=True, gp_name="Dr B Example", closure_plan_recorded=True, closure_referrals_needed=False,
+           closure_distribution_discussed=True, gp_letter_needed=True)
     letter = render(d, "closure_letter")
     assert "Dear Chris Example," in letter
     assert "we are closing your case" in letter
     assert "Tell us what you think" in letter
-    assert letter.rstrip().endswith("Copy to: Dr B Example")
+    assert "we are also writing to your GP, Dr B Example," in letter and "Copy to" not in letter
     gp = render(d, "gp_letter")
-    assert "To: Dr B Example" in gp and "has been closed" in gp
+    assert "To: Dr B Example" in gp and "confirm the closure of your patient's case" in gp
 
 
 def test_the_tier_note_shows_each_score_and_the_tier(cli):
