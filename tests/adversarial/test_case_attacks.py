@@ -39,7 +39,7 @@ def test_every_wrong_type_in_a_json_case_is_one_clear_error(cli, field, value, m
 def test_nan_infinity_and_huge_integers_are_refused(cli, hostile, literal):
     path = hostile("s.yaml", "")
     path.write_text(
-        "case_id: A\nrisk: 1\nbreadth_of_need: 1\ndepth_of_need: 1\nfactor_4: 1\nfactor_5: 1\n"
+        "case_id: A\nfactor_1: 1\nfactor_2: 1\nfactor_3: 1\nfactor_4: 1\nfactor_5: 1\n"
         f"factor_6: {literal.replace('NaN', '.nan').replace('-Infinity', '-.inf').replace('Infinity', '.inf')}\n")
     assert_clean_failure(cli("evaluate", "-r", "rulebooks/adass_tiers.yaml", path), mentions="field `factor_6`")
 

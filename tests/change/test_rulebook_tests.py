@@ -82,4 +82,4 @@ def test_a_fork_with_no_tests_says_it_has_none_and_fails_coverage(cli, tmp_path)
     assert covered.exit_code == 1
     assert covered.stdout.startswith(
         f"{fork}: no tests: write this rulebook's own under `tests:` (a fork does not inherit its base's tests), "
-        f"so nothing below is reached\ncoverage {fork}: 0 of 17 rules, cells, bands, items and due dates reached\n")
+        f"so nothing below is reached\ncoverage {fork}: 0 of 20 rules, cells, bands, items and due dates reached\n")

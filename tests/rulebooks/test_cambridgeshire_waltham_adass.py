@@ -115,9 +115,9 @@ def test_the_tier_note_shows_each_score_and_the_tier(cli):
 
 @pytest.mark.parametrize("score", [0, 4, "2"])
 def test_a_score_outside_1_to_3_is_a_clear_input_error(cli, score):
-    case = {"case_id": "A", "risk": score, "breadth_of_need": 1, "depth_of_need": 1,
+    case = {"case_id": "A", "factor_1": score, "factor_2": 1, "factor_3": 1,
             "factor_4": 1, "factor_5": 1, "factor_6": 1}
     result = cli("evaluate", "-r", "rulebooks/adass_tiers.yaml", "-", input=json.dumps(case))
     assert result.exit_code == 1
     expected = "must be a whole number" if isinstance(score, str) else "must be from 1 to 3"
-    assert result.stderr.endswith(f": field `risk` {expected}\n")
+    assert result.stderr.endswith(f": field `factor_1` {expected}\n")
