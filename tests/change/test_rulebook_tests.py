@@ -65,6 +65,26 @@ def test_coverage_lists_what_no_test_reaches_and_fails(cli, minimal):
     assert lines[-1] == "1 passed, 0 failed"
 
 
+def test_coverage_of_a_test_that_leaves_a_checklist_and_a_cadence_pending_reaches_none_of_them(cli, minimal):
+    path = minimal(replace={"b: {type: boolean, default: false,": "b: {type: boolean,"}, extra="""
+    cadences:
+      next_visit: {from: "when if b else none", every: 14 days, overdue_as: visit_overdue, source: guide}
+    checklists:
+      todo:
+        source: guide
+        items:
+          - {when: b, item: Visit the person}
+    tests:
+      - name: b not known
+        case: {case_id: X, level: low, when: 2026-11-01}
+        expect: {out: no_a}
+    """)
+    result = cli("test", "--coverage", path)
+    assert "internal error" not in result.output + result.stderr
+    assert result.exit_code == 1  # nothing of the cadence or the checklist was reached
+    assert "not reached" in result.output and "checklists `todo`" in result.output
+
+
 def test_every_shipped_rulebook_reaches_full_coverage(cli):
     result = cli("test", "--coverage")
     assert result.exit_code == 0, result.output

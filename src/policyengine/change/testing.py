@@ -14,6 +14,7 @@ from ..errors import Location, PolicyEngineError
 from ..engine.compile import Rulebook
 from ..engine.constructs import BY_SECTION
 from ..engine.evaluate import evaluate
+from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json
 from ..engine.load import loc_of
 from ..engine.validate import plain
@@ -99,6 +100,8 @@ def reached(book: Rulebook, results: list[TestResult]) -> set:
         if decision is None:
             continue
         for el in book.elements:
+            if any(decision.values.get(out) is UNKNOWN for out in el.outputs):
+                continue  # not decided yet: no rule, band or item of it was reached
             keys.update(BY_SECTION[el.kind].reached(el, decision.values, decision.reasons.get(el.name)))
     return keys
 
