@@ -87,7 +87,7 @@ def _decision_page(site: Site, request: Request, book: Rulebook, raw: dict, subm
     try:
         decision = book.evaluate(_typed(book, raw), as_of)
     except (CaseError, EvaluationError) as exc:
-        return _form_again(site, request, book, submitted, {exc.path or "case_id": exc.message}, as_of_text)
+        return _form_again(site, request, book, submitted, forms.errors_by_field(exc), as_of_text)
     previews = {}
     for doc_id in decision.documents:  # all in one time budget, so the page is always shown
         try:
