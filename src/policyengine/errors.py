@@ -131,6 +131,9 @@ class RulebookInvalid(RulebookError):
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
 
+    def __reduce__(self):  # pickled (to or from a worker process) by its errors, not its message
+        return type(self), (self.errors,), self.__dict__
+
     def as_dict(self) -> dict:
         """The first problem's fields, and every problem under ``errors``."""
         return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
@@ -166,6 +169,9 @@ class CaseInvalid(CaseError):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+    def __reduce__(self):  # pickled (to or from a worker process) by its problems, not its message
+        return type(self), (self.problems,), self.__dict__
 
     def as_dict(self) -> dict:
         """The first problem's fields, and every problem under ``problems``."""

@@ -218,3 +218,16 @@ def test_an_empty_required_answer_is_missing_and_one_of_spaces_says_so_whatever_
         assert [p.message for p in caught.value.problems] == (
             ["field `risk` must be one of high, moderate, low", message] if not case_id else
             [message, "field `risk` must be one of high, moderate, low"])
+
+
+def test_every_problem_survives_pickling_as_to_or_from_a_worker_process():
+    import pickle
+
+    from policyengine import RulebookError, RulebookInvalid
+
+    problems = [CaseError(f"unknown field `x{i}`", Location("c.yaml", i + 1, 1, f"x{i}"))
+                for i in range(MAX_CASE_PROBLEMS + 1)]
+    for error in (CaseInvalid(problems), CaseInvalid(problems[:2]),
+                  RulebookInvalid([RulebookError("no", Location("r.yaml", 3, 1, "inputs"))])):
+        copy = pickle.loads(pickle.dumps(error))
+        assert (type(copy), str(copy), copy.as_dict()) == (type(error), str(error), error.as_dict())
