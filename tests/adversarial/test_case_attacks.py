@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from policyengine.errors import MAX_CASE_PROBLEMS
+
 from .conftest import KNOWSLEY, LEICS, assert_clean_failure
 
 LEICS_OK = {"case_id": "L1", "support": "full", "risk": "low", "priority": "low", "complexity": "low",
@@ -55,11 +57,14 @@ def test_nan_and_infinity_in_jsonl_are_a_row_error(cli, literal):
                           "error": f"not valid JSON: {literal} is not a number a case may hold"}
 
 
-def test_ten_thousand_fields_are_refused_at_the_first_unknown_one(cli):
+def test_ten_thousand_unknown_fields_are_listed_up_to_the_cap_and_the_rest_counted(cli):
     case = {**LEICS_OK, **{f"extra_{i}": True for i in range(10_000)}}
     err = assert_clean_failure(cli("evaluate", "-r", LEICS, "-", input=json.dumps(case)),
                                mentions="unknown field `extra_0`")
-    assert len(err.splitlines()) == 1
+    lines = err.splitlines()
+    assert len(lines) == MAX_CASE_PROBLEMS + 1
+    assert lines[0].endswith(": unknown field `extra_0`") and lines[99].endswith(": unknown field `extra_99`")
+    assert lines[-1] == "<stdin>: … and 9,900 more problems"
 
 
 def test_a_case_that_is_a_list_or_a_scalar_is_refused(cli):

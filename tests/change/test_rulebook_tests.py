@@ -47,6 +47,22 @@ def test_test_command_shows_expected_against_actual_and_the_rule(cli, minimal):
     assert lines[-1] == "0 passed, 1 failed"
 
 
+def test_a_test_case_that_does_not_fit_shows_every_problem_indented_under_the_test(cli, minimal):
+    path = minimal(extra="""
+    tests:
+      - name: two problems
+        case: {case_id: T1, levl: low, when: someday}
+        expect: {out: no_a}
+    """)
+    result = cli("test", path)
+    assert (result.exit_code, result.output) == (1, (
+        f"FAIL {path}:24:5: two problems\n"
+        f"  {path}:25:25: unknown field `levl` (did you mean `level`?)\n"
+        f"  {path}:25:42: field `when` must be a real date written YYYY-MM-DD\n"
+        f"  {path}:24:5: missing required field `level`\n"
+        "0 passed, 1 failed\n"))
+
+
 def test_coverage_lists_what_no_test_reaches_and_fails(cli, minimal):
     path = minimal(extra="""
     thresholds:

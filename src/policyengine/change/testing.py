@@ -165,8 +165,8 @@ class RulebookTestRun:
 
 def _failure(result: TestResult) -> list[str]:
     lines = [f"FAIL {result.location}: {result.name}"]
-    if result.error:
-        lines.append(f"  {result.error}")
+    if result.error:  # a test case's every problem, one indented line each
+        lines.extend(f"  {line}" for line in result.error.splitlines())
     lines.extend(f"  {m.outcome}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)} ({m.rule})"
                  for m in result.mismatches)
     return lines

@@ -16,7 +16,7 @@ from ..engine.compile import Rulebook
 from ..engine.evaluate import HORIZON, MAX_HORIZON, Decision
 from ..engine.values import for_json
 from ..engine.render import render
-from ..errors import PolicyEngineError, RenderError
+from ..errors import PolicyEngineError, RenderError, problems_of
 from . import contract
 from .site import site_of
 
@@ -63,7 +63,9 @@ class Unprocessable(Exception):
 
 
 async def unprocessable(request: Request, exc: Unprocessable) -> JSONResponse:
-    return JSONResponse({"error": exc.error.message, "field": exc.error.path}, status_code=422)
+    # The first problem as ever; a case's every problem under `problems` (one for any other error).
+    problems = [{"error": p.message, "field": p.path} for p in problems_of(exc.error)]
+    return JSONResponse({**problems[0], "problems": problems}, status_code=422)
 
 
 def summary(book: Rulebook) -> dict:

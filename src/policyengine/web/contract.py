@@ -24,6 +24,13 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CaseProblem(_Body):
+    """One problem of a case that does not fit the rulebook."""
+
+    error: str = Field(description="What is wrong, in words (never the refused value)")
+    field: str | None = Field(None, description="The case field at fault, or null for the case as a whole")
+
+
 class Problem(_Body):
     """Why a request was refused: the body of every 4xx and 5xx answer under /api."""
 
@@ -33,6 +40,10 @@ class Problem(_Body):
                                                 "Absent when the request itself is malformed (a date "
                                                 "that is not a date, a body that is not a JSON object), and "
                                                 "on every other status")
+    problems: list[CaseProblem] | None = Field(
+        None, description="For a case that does not fit (422): every problem, in the order of the case's "
+                          "fields, then each required field left out; the first is `error` and `field`. "
+                          "At most 100, then one counting the rest")
 
 
 class RulebookRef(_Body):
