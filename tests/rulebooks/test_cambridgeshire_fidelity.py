@@ -176,12 +176,13 @@ def test_a_disagreement_is_recorded_with_the_agencys_reasons_and_the_managers_ra
     record = render(d, "closure_record")
     assert "Their reasons: The school wants support to continue.\n" \
            "The manager's rationale for proceeding with closure: not recorded\n" in record
-    assert "- Another agency's disagreement with closure is not recorded on the Closure Record" in record
+    assert "- Another agency disagrees with closure: its reasons and the manager's rationale for proceeding " \
+           "are not recorded." in record
     assert "Other agencies involved: yes" in record  # an agency that disagrees has been involved
     d = cambs(books, closing=True, unit_model=False, agency_disagreement=True, agencies_consulted=True,
               disagreement_reasons="The school wants support to continue.",
               manager_rationale="The plan's outcomes are met and the school will monitor attendance.")
-    assert "Another agency's disagreement" not in " ".join(d.outcomes["closure_blockers"])
+    assert "Another agency disagrees" not in " ".join(d.outcomes["closure_blockers"])
     assert "The manager's rationale for proceeding with closure: The plan's outcomes are met and the school " \
            "will monitor attendance." in render(d, "closure_record")
 
@@ -211,6 +212,6 @@ def test_the_worklist_lists_contradictory_answers_and_what_closure_still_needs(c
                                    "item": "Answers contradict each other: correct the record (see record_warnings)"}]
     assert out["actions"] == [{"case_id": "CAM-2", "actions": [
         "The outcomes identified for the child are not recorded as met.",
-        "The child and family have not been told of the intention to close the case (if that is not possible, "
-        "record why).",
+        ("The child and family have not been told of the intention to close the case (if that is not possible, "
+         "record why)."),
         "The child's and family's views on closure have not been recorded by the allocated worker."]}]

@@ -67,7 +67,8 @@ def test_the_closure_record_lists_what_is_missing_and_the_retention(books):
     record = render(d, "closure_record")
     assert "Decision to close made by: the Team Manager and the allocated worker (framework §4)" in record
     assert "Child and family told of the intention to close: not recorded" in record
-    assert "- Another agency's disagreement with closure is not recorded on the Closure Record" in record
+    assert "- Another agency disagrees with closure: its reasons and the manager's rationale for proceeding " \
+           "are not recorded." in record
     assert "Consider whether a Family Plan needs to be implemented until at least 31 January 2027" in record
     assert "Records to be retained until: 9 July 2089" in record
 
