@@ -82,8 +82,9 @@ def test_every_listed_change_gives_the_listed_value_and_a_single_change_the_smal
             return
         singles = {}
         for alt in alternatives(decision):
-            answered = {n: decision.values[n] for n in book.inputs if decision.values[n] is not UNKNOWN}
-            changed = {**answered, **alt["if"]}
+            # A question the case left unanswered stays unanswered (UNKNOWN is not an answer to give).
+            kept = {n: v for n in book.inputs if (v := decision.values[n]) is not UNKNOWN}
+            changed = {**kept, **alt["if"]}
             after = book.evaluate(changed, AS_OF)
             assert after.outcomes[alt["outcome"]] == alt["becomes"] != decision.outcomes[alt["outcome"]]
             if len(alt["if"]) == 1:
