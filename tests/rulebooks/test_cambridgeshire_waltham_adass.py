@@ -51,7 +51,7 @@ def cambs(books, **fields):
 
 
 def test_the_allocation_case_note_gives_the_dates_and_the_model(books):
-    note = render(cambs(books, allocation_date=dt.date(2026, 11, 20)), "allocation_case_note")
+    note = render(cambs(books, allocation_date=dt.date(2026, 11, 20), unit_model=True), "allocation_case_note")
     assert "Referral received: 20 November 2026" in note
     assert "Allocated: 20 November 2026 (on the day of referral)" in note
     assert "This note is due by: 23 November 2026 (within one working day of allocation)" in note
@@ -63,13 +63,14 @@ def test_the_allocation_case_note_applies_only_once_allocated(books):
 
 
 def test_the_closure_record_lists_what_is_missing_and_the_retention(books):
-    d = cambs(books, closing=True, child_protection_plan=True, cp_plan_end_date=dt.date(2026, 11, 30),
+    d = cambs(books, closing=True, child_protection_plan=True, cp_plan_end_date=dt.date(2026, 10, 31),
               agency_disagreement=True, unit_model=False)
     record = render(d, "closure_record")
     assert "Decision to close made by: the Team Manager and the allocated worker (framework §4)" in record
     assert "Child and family told of the intention to close: not recorded" in record
-    assert "- Another agency's disagreement with closure is not recorded on the Closure Record" in record
-    assert "Consider whether a Family Plan is needed until at least 28 February 2027" in record
+    assert "- Another agency disagrees with closure: its reasons and the manager's rationale for proceeding " \
+           "are not recorded." in record
+    assert "Consider whether a Family Plan needs to be implemented until at least 31 January 2027" in record
     assert "Records to be retained until: 9 July 2089" in record
 
 
