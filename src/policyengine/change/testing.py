@@ -16,6 +16,7 @@ from ..engine.constructs import BY_SECTION
 from ..engine.evaluate import evaluate
 from ..engine.values import for_json
 from ..engine.load import loc_of
+from ..engine.unknown import UNKNOWN
 from ..engine.validate import plain
 
 #: The evaluation date of a test that does not give one, so results never
@@ -99,6 +100,8 @@ def reached(book: Rulebook, results: list[TestResult]) -> set:
         if decision is None:
             continue
         for el in book.elements:
+            if any(decision.values.get(out) is UNKNOWN for out in el.outputs):
+                continue  # pending: a test case that leaves it undecided reaches none of its rules
             keys.update(BY_SECTION[el.kind].reached(el, decision.values, decision.reasons.get(el.name)))
     return keys
 
