@@ -193,7 +193,8 @@ SUMMARY_MD = r'''
 {% for name, m in data.matrices.items() %}
 ### {{ name }}{{ mark("matrices", name) }}
 
-{% if m.get("when") %}Applies only when `{{ m.when }}`; otherwise not applicable. {% endif %}{{ m.get("because", "") }} [{{ m.source }}]
+{{ m.get("because", "") }} [{{ m.source }}]{% if m.get("when") %} Applies only when `{{ m.when }}`; otherwise not applicable.{% endif %}
+
 
 {% for table in construct.details(m) %}
 {% if table.caption %}*{{ table.caption }}*
@@ -215,7 +216,7 @@ SUMMARY_MD = r'''
 SUMMARY_HTML = r'''<h2>Matrices</h2>
 {% for name, m in data.matrices.items() %}
 <h3>{{ name }}{{ mark("matrices", name) }}</h3>
-<p>{% if m.get("when") %}Applies only when <code>{{ m.when }}</code>; otherwise not applicable. {% endif %}{{ m.get("because", "") }}{{ cite(m.source) }}</p>
+<p>{{ m.get("because", "") }}{{ cite(m.source) }}{% if m.get("when") %} Applies only when <code>{{ m.when }}</code>; otherwise not applicable.{% endif %}</p>
 {% for table in construct.details(m) %}
 <table>
 {% if table.caption %}<caption>{{ table.caption }}</caption>{% endif %}
