@@ -232,7 +232,7 @@ def test_the_escalation_note_is_for_a_case_on_the_tray_and_gives_its_own_reason(
                      "ssm_escalation_note")
     assert "believes the person is at increased risk of harm" in at_risk
     assert "RAG rating – Green" in at_risk and "Holding List for over a month" not in at_risk
-    assert "Last review contact: none recorded" in at_risk
+    assert "Last review contact: not recorded\n" in at_risk and "Last review contact: 1 November 2026\n" in red
 
 
 def test_the_example_caseload_answers_both_questions_on_every_row():
