@@ -11,7 +11,8 @@ from policyengine.errors import MAX_CASE_PROBLEMS
 
 from .conftest import KNOWSLEY, LEICS, assert_clean_failure
 
-LEICS_OK = {"case_id": "L1", "support": "full", "risk": "low", "priority": "low", "complexity": "low",
+LEICS_OK = {"case_id": "L1", "urgent_need": False, "ordinarily_resident": True, "support": "full", "risk": "low",
+            "priority": "low", "complexity": "low",
             "date_added": "2026-11-01"}
 
 
@@ -73,7 +74,7 @@ def test_a_case_that_is_a_list_or_a_scalar_is_refused(cli):
                              mentions="a case must be a mapping of field names to values")
 
 
-HEADER = "case_id,support,risk,priority,complexity,date_added\r\n"
+HEADER = "case_id,urgent_need,ordinarily_resident,support,risk,priority,complexity,date_added\r\n"
 
 
 def batch(cli, tmp_path, body: bytes, *args):
@@ -83,7 +84,7 @@ def batch(cli, tmp_path, body: bytes, *args):
 
 
 def test_a_bad_row_among_good_rows_is_reported_by_number_and_the_rest_decided(cli, tmp_path):
-    rows = HEADER + "A1,full,low,low,low,2026-11-01\r\nA2,full,LOW,low,low,2026-11-01\r\nA3,none,high,low,low,01/11/2026\r\n"
+    rows = HEADER + "A1,no,yes,full,low,low,low,2026-11-01\r\nA2,no,yes,full,LOW,low,low,2026-11-01\r\nA3,no,yes,none,high,low,low,01/11/2026\r\n"
     result = batch(cli, tmp_path, rows.encode())
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [("outcomes" in r) for r in records] == [True, False, True]
@@ -92,16 +93,16 @@ def test_a_bad_row_among_good_rows_is_reported_by_number_and_the_rest_decided(cl
 
 
 def test_a_truncated_csv_reports_its_last_row(cli, tmp_path):
-    rows = HEADER + "A1,full,low,low,low,2026-11-01\r\nA2,full,lo"
+    rows = HEADER + "A1,no,yes,full,low,low,low,2026-11-01\r\nA2,no,yes,full,lo"
     result = batch(cli, tmp_path, rows.encode())
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert "outcomes" in records[0]
     assert records[1] == {"case_id": "A2", "where": "row 3", "field": None,
-                          "error": "the row has 3 cells; the header has 6"}
+                          "error": "the row has 5 cells; the header has 8"}
 
 
 def test_an_unterminated_quote_swallows_no_good_rows_silently(cli, tmp_path):
-    rows = HEADER + 'A1,full,low,low,low,2026-11-01\r\n"A2,full,low,low,low,2026-11-01\r\nA3,full,low,low,low,2026-11-01\r\n'
+    rows = HEADER + 'A1,no,yes,full,low,low,low,2026-11-01\r\n"A2,no,yes,full,low,low,low,2026-11-01\r\nA3,no,yes,full,low,low,low,2026-11-01\r\n'
     result = batch(cli, tmp_path, rows.encode())
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert "outcomes" in records[0]
@@ -110,13 +111,13 @@ def test_an_unterminated_quote_swallows_no_good_rows_silently(cli, tmp_path):
 
 
 def test_a_byte_order_mark_and_windows_line_endings_are_accepted(cli, tmp_path):
-    result = batch(cli, tmp_path, b"\xef\xbb\xbf" + (HEADER + "A1,full,low,low,low,2026-11-01\r\n").encode())
+    result = batch(cli, tmp_path, b"\xef\xbb\xbf" + (HEADER + "A1,no,yes,full,low,low,low,2026-11-01\r\n").encode())
     assert result.exit_code == 0
     assert json.loads(result.stdout)["outcomes"]["rag"] == "green"
 
 
 def test_repeated_case_ids_are_reported_not_merged(cli, tmp_path):
-    rows = HEADER + "A1,full,low,low,low,2026-11-01\r\nA2,full,low,low,low,2026-11-01\r\nA1,none,high,low,low,2026-11-01\r\n"
+    rows = HEADER + "A1,no,yes,full,low,low,low,2026-11-01\r\nA2,no,yes,full,low,low,low,2026-11-01\r\nA1,no,yes,none,high,low,low,2026-11-01\r\n"
     result = batch(cli, tmp_path, rows.encode())
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["outcomes"]["rag"] for r in records] == ["green", "green", "red"]
@@ -126,7 +127,7 @@ def test_repeated_case_ids_are_reported_not_merged(cli, tmp_path):
 
 
 def test_a_csv_that_is_not_utf8_is_refused_cleanly(cli, tmp_path):
-    result = batch(cli, tmp_path, HEADER.encode() + b"A1,full,low,low,low,2026-11-01\r\n\xff\xfe,x\r\n")
+    result = batch(cli, tmp_path, HEADER.encode() + b"A1,no,yes,full,low,low,low,2026-11-01\r\n\xff\xfe,x\r\n")
     assert "Traceback" not in result.output
     assert result.exit_code == 1
 
@@ -154,7 +155,7 @@ def test_an_interrupted_batch_leaves_no_output_file(cli, tmp_path, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(batch_module, "decide", interrupted)
-    rows = HEADER + "".join(f"A{i},full,low,low,low,2026-11-01\r\n" for i in range(5))
+    rows = HEADER + "".join(f"A{i},no,yes,full,low,low,low,2026-11-01\r\n" for i in range(5))
     out = tmp_path / "results.csv"
     result = batch(cli, tmp_path, rows.encode(), "-o", out)
     assert result.exit_code == 1 and "Aborted!" in result.output
@@ -166,9 +167,9 @@ FORMULA = '=HYPERLINK("http://x","click")'
 
 def test_formulas_are_neutralised_in_every_csv_the_engine_writes(cli, tmp_path):
     export = tmp_path / "f.csv"
-    export.write_text('case_id,support,risk,priority,complexity,date_added\n'
-                      '"=HYPERLINK(""http://x"",""click"")",none,high,low,low,2026-10-01\n'
-                      '+A2,full,low,low,low,2026-11-01\n-A3,full,low,low,low,2026-11-01\n@A4,full,low,low,low,2026-11-01\n')
+    export.write_text('case_id,urgent_need,ordinarily_resident,support,risk,priority,complexity,date_added\n'
+                      '"=HYPERLINK(""http://x"",""click"")",no,yes,none,high,low,low,2026-10-01\n'
+                      '+A2,no,yes,full,low,low,low,2026-11-01\n-A3,no,yes,full,low,low,low,2026-11-01\n@A4,no,yes,full,low,low,low,2026-11-01\n')
     out = tmp_path / "o.csv"
     cli("batch", "-r", LEICS, export, "-o", out, "--as-of", "2026-11-23")
     ids = [row["case_id"] for row in csv.DictReader(io.StringIO(out.read_text()))]

@@ -41,11 +41,12 @@ def test_a_bad_case_file_never_repeats_its_values(cli, tmp_path):
 
 def test_letters_carry_personal_data_only_where_the_template_asks(books):
     decision = books["leicestershire"].evaluate(
-        {"case_id": "L1", "person_name": NAME, "referrer_name": "Dr Example", "support": "none",
-         "risk": "high", "priority": "high", "complexity": "low", "date_added": dt.date(2026, 11, 20)},
+        {"case_id": "L1", "person_name": NAME, "referrer_name": "Dr Example", "urgent_need": False,
+         "ordinarily_resident": True, "support": "none", "risk": "high", "priority": "high", "complexity": "low",
+         "date_added": dt.date(2026, 11, 20)},
         dt.date(2026, 11, 22))
     assert NAME in render(decision, "person_letter")          # "Dear ..."
-    assert NAME not in render(decision, "referrer_notice")    # the notice does not ask for it
+    assert NAME in render(decision, "referrer_notice")        # "About: ...": the referrer must know who (#14)
     assert NAME not in render(decision, "pwt_case_note")
 
 

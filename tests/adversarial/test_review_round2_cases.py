@@ -24,8 +24,8 @@ from .conftest import KNOWSLEY, LEICS
 SURROGATE = "a string holds a \\u escape that is half of a character (a lone surrogate)"
 NOT_REGULAR = "cannot read the file: it is not a regular file (a pipe, a device or a folder)"
 GOOD = {"case_id": "K-1", "worker_role": "social_worker"}
-LEICS_ROW = "support,risk,priority,complexity,date_added"
-LEICS_CELLS = "none,low,low,low,2026-11-02"
+LEICS_ROW = "urgent_need,ordinarily_resident,support,risk,priority,complexity,date_added"
+LEICS_CELLS = "false,true,none,low,low,low,2026-11-02"
 CONTROL = ("field `case_id` holds a control character (such as a line break or a tab) or "
            "an invisible formatting character (such as a right-to-left mark): "
            "a case reference must be one line of visible text")
@@ -275,7 +275,7 @@ def test_a_repeated_key_in_a_jsonl_line_is_that_lines_error_not_last_wins(cli, t
 
 def test_a_rows_evaluation_error_names_the_case_once(cli, tmp_path):
     path = tmp_path / "far.csv"
-    path.write_text(f"case_id,{LEICS_ROW}\nC-1,{LEICS_CELLS}\nC-2,none,low,low,low,31/12/9999\n")
+    path.write_text(f"case_id,{LEICS_ROW}\nC-1,{LEICS_CELLS}\nC-2,false,true,none,low,low,low,31/12/9999\n")
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
     line = result.stderr.splitlines()[0]
     assert line.startswith(f"{path}: row 3 (case C-2): cadences `") and "case C-2: " not in line.split("(case C-2)")[1]

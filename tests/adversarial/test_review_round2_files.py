@@ -108,7 +108,7 @@ def swallowing_export() -> str:
     """The review's q10: a stray opening quote in row 3's notes, and row 4
     truncated to end in a quote, which closes it: row 4 reads as row 3's notes."""
     lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
-    lines[2] = lines[2].replace("2026-11-09,no,,,", '2026-11-09,no,,,"Carer says')
+    lines[2] = lines[2].replace("2026-11-09,no,no,yes,", '2026-11-09,no,no,yes,"Carer says')
     lines[3] = 'LCC-PWT-1003,Sam Example,"'
     return "\n".join(lines) + "\n"
 

@@ -15,7 +15,8 @@ from policyengine.web import create_app
 from ..conftest import MINIMAL, ROOT
 
 UPLOAD = "/rulebooks/leicestershire/upload"
-CASELOAD = b"case_id,support,risk,priority,complexity,date_added\nA1,full,low,low,low,2026-11-01\n"
+CASELOAD = (b"case_id,urgent_need,ordinarily_resident,support,risk,priority,complexity,date_added\n"
+            b"A1,no,yes,full,low,low,low,2026-11-01\n")
 #: The longest any test here waits for another request (never a sleep).
 DEADLINE = 10
 

@@ -82,6 +82,8 @@ def fill_leicestershire(page, server, *, support="none"):
     page.goto(f"{server}/rulebooks/leicestershire/evaluate")
     page.fill("#case_id", "LCC-PWT-2001")
     page.fill("#person_name", "Pat Example")
+    page.check("#urgent_need-no")  # both must be answered before a case goes on the tray (#14)
+    page.check("#ordinarily_resident-yes")
     if support:
         page.check(f"#support-{support}")
     page.check("#risk-high")
@@ -136,9 +138,9 @@ def test_a_missing_required_field_shows_the_error_summary(page, server):
 
 def test_a_caseload_upload_shows_the_worklist_and_downloads_the_results(page, server, tmp_path):
     export = tmp_path / "caseload.csv"
-    export.write_text("case_id,support,risk,priority,complexity,date_added,last_contact\n"
-                      "W1,none,high,high,medium,2026-10-20,2026-11-10\n"
-                      "W2,full,low,low,low,2026-11-20,\n")
+    export.write_text("case_id,urgent_need,ordinarily_resident,support,risk,priority,complexity,date_added,last_contact\n"
+                      "W1,no,yes,none,high,high,medium,2026-10-20,2026-11-10\n"
+                      "W2,no,yes,full,low,low,low,2026-11-20,\n")
     page.goto(f"{server}/rulebooks/leicestershire/upload")
     page.set_input_files("#caseload", str(export))
     page.fill("#as_of", "2026-11-23")

@@ -62,10 +62,10 @@ def test_csv_output_has_one_column_per_outcome_and_is_written_atomically(cli, tm
     result = cli("batch", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, "-o", out)
     assert result.exit_code == 1
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert list(rows[0])[:13] == ["case_id", "route", "rag", "contact_interval", "next_contact_due",
+    assert list(rows[0])[:14] == ["case_id", "route", "rag", "contact_interval", "next_contact_due",
                                   "contact_overdue", "escalate_to_ssm", "allocation_target",
-                                  "allocation_overdue", "safe_and_well_check", "risk_indicator_warning",
-                                  "task_comment_prefix", "actions"]
+                                  "allocation_overdue", "annual_review_due", "safe_and_well_check",
+                                  "risk_indicator_warning", "task_comment_prefix", "actions"]
     assert rows[0]["contact_interval"] == "7 days" and rows[0]["escalate_to_ssm"] == "true"
     assert rows[5]["actions"] == "Confirm ordinary residence and transfer the case to the responsible local authority."
     assert rows[4]["error"] == "field `risk` must be one of high, moderate, low" and rows[4]["where"] == "row 6"
@@ -147,10 +147,12 @@ def test_worklist_lists_escalations_overdue_due_breaches_actions_and_counts(cli)
     assert [e["case_id"] for e in data["escalations"]] == ["LCC-PWT-1001", "LCC-PWT-1004"]
     assert data["overdue"] == [{"case_id": "LCC-PWT-1001", "item": "PWT review contact",
                                 "due": "2026-11-17", "days_overdue": 6}]
+    # LCC-PWT-1007 (Duty Point) and LCC-PWT-1006 (another authority) are not on the tray (#14): no
+    # review contact of theirs falls due and no 28-day target is breached; they have no RAG rating.
     assert [(d["case_id"], d["days_until_due"]) for d in data["due_soon"]] == [
-        ("LCC-PWT-1002", 0), ("LCC-PWT-1007", 5), ("LCC-PWT-1004", 6), ("LCC-PWT-1003", 7)]
-    assert [b["case_id"] for b in data["breaches"]] == ["LCC-PWT-1001", "LCC-PWT-1006"]
-    assert data["summary"] == {"rag": {"amber": 3, "red": 2, "green": 1},
+        ("LCC-PWT-1002", 0), ("LCC-PWT-1004", 6), ("LCC-PWT-1003", 7)]
+    assert [b["case_id"] for b in data["breaches"]] == ["LCC-PWT-1001"]
+    assert data["summary"] == {"rag": {"amber": 2, "none": 2, "red": 1, "green": 1},
                                "route": {"pwt": 4, "other_authority": 1, "duty_point": 1}}
     assert data["errors"] == [{"where": "row 6", "case_id": "LCC-PWT-1005",
                                "error": "field `risk` must be one of high, moderate, low"}]
@@ -167,7 +169,7 @@ def test_worklist_text_and_csv(cli):
     text = cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP).stdout
     assert "Overdue, most overdue first (1)\n" in text
     assert "  LCC-PWT-1001  PWT review contact  2026-11-17  6\n" in text
-    assert "  rag: amber 3, red 2, green 1\n" in text
+    assert "  rag: amber 2, none 2, green 1, red 1\n" in text
     rows = list(csv.reader(io.StringIO(cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23",
                                            *SKIP, "--format", "csv").stdout)))
     assert rows[0] == ["section", "case_id", "item", "date", "days"]

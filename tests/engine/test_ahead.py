@@ -68,8 +68,13 @@ def test_an_amber_contact_due_tomorrow_is_overdue_the_day_after(leics):
                        Change("allocation_overdue", dt.date(2026, 12, 1), True)]
 
 
+#: A red case put on the tray on 21 November (the urgent-duty example's answers, but no urgent need:
+#: a Duty Point case is not on the tray, so nothing about the tray falls due for it).
+RED_ON_TRAY = {**json.loads((EXAMPLES / "leicestershire" / "urgent-duty.json").read_text()), "urgent_need": False}
+
+
 def test_a_red_case_is_escalated_the_day_after_a_calendar_month_on_the_tray(leics):
-    decision = leics.evaluate({**json.loads((EXAMPLES / "leicestershire" / "urgent-duty.json").read_text())}, AS_OF)
+    decision = leics.evaluate(RED_ON_TRAY, AS_OF)
     assert decision.outcomes["escalate_to_ssm"] is False
     assert [c.as_dict() for c in decision.changes_ahead][:3] == [
         {"outcome": "contact_overdue", "on": "2026-11-29", "becomes": True},
@@ -79,8 +84,8 @@ def test_a_red_case_is_escalated_the_day_after_a_calendar_month_on_the_tray(leic
 
 
 def test_a_month_on_the_tray_from_31_january_ends_with_february(leics):
-    case = {"case_id": "M1", "support": "none", "risk": "high", "priority": "low", "complexity": "low",
-            "date_added": "2027-01-31", "last_contact": "2027-02-25"}
+    case = {"case_id": "M1", "urgent_need": False, "ordinarily_resident": True, "support": "none", "risk": "high",
+            "priority": "low", "complexity": "low", "date_added": "2027-01-31", "last_contact": "2027-02-25"}
     changes = {c.outcome: c.on for c in leics.evaluate(case, dt.date(2027, 2, 1)).changes_ahead}
     assert changes["escalate_to_ssm"] == dt.date(2027, 3, 1)  # on the tray over a month from 1 March
     check_exact(leics, case, dt.date(2027, 2, 1))
@@ -142,13 +147,15 @@ def test_json_lists_changes_ahead_before_provenance(cli):
         "RAAN, with a TM/TL notified.")
 
 
-def test_text_says_what_happens_next_after_the_outcomes(cli):
-    result = cli("evaluate", "-r", LEICS, "examples/leicestershire/urgent-duty.json", "--as-of", "2026-11-22",
-                 "--horizon", "29")
+def test_text_says_what_happens_next_after_the_outcomes(cli, tmp_path):
+    (tmp_path / "red.json").write_text(json.dumps(RED_ON_TRAY))
+    result = cli("evaluate", "-r", LEICS, tmp_path / "red.json", "--as-of", "2026-11-22", "--horizon", "29")
     assert result.exit_code == 0
     text = result.stdout
     assert ("\n\nNext: contact_overdue becomes yes on 29 November 2026\n"
-            "Next: allocation_overdue becomes yes on 20 December 2026\n\nDocuments that apply:") in text
+            "Next: allocation_overdue becomes yes on 20 December 2026\n"
+            "Next: on 29 November 2026, actions gains: The review contact is overdue. Contact the person now and "
+            'record it on a "PWT" case note using the RAAN, with a TM/TL notified.\n\nDocuments that apply:') in text
 
 
 def test_text_says_nothing_next_when_nothing_changes(cli):

@@ -63,7 +63,9 @@ def test_a_complex_case_names_each_factor_that_would_make_it_straightforward():
 
 
 def test_the_inputs_behind_an_outcome_are_in_question_order(leics):
-    assert inputs_behind(leics, "rag") == ["support", "risk"]
+    # The RAG rating applies to a case on the tray only, so the route's questions are behind it too.
+    assert inputs_behind(leics, "rag") == ["urgent_need", "ordinarily_resident", "resolved_by_duty", "allocate_now",
+                                           "support", "risk"]
     assert "case_id" not in inputs_behind(leics, "route")
 
 
@@ -113,7 +115,7 @@ def test_alternatives_are_in_the_json_only_when_asked_for_and_read_in_words(cli)
 
     assert json.loads(cli(*args, "--format", "json").stdout)["alternatives"] is None
     asked = json.loads(cli(*args, "--format", "json", "--alternatives").stdout)["alternatives"]
-    assert asked[3] == {"outcome": "rag", "becomes": "red", "if": {"support": "none"}}
+    assert asked[4] == {"outcome": "rag", "becomes": "red", "if": {"support": "none"}}
     text = cli(*args, "--alternatives").stdout
     assert "\nroute would be duty_point if: Does the person have an immediate and urgent social care need? yes\n" in text
 

@@ -4,7 +4,8 @@ import datetime as dt
 from policyengine import evaluate
 from policyengine.engine.evaluate import explanation
 
-CASE = {"case_id": "L-1", "person_name": "Pat Example", "support": "none", "risk": "high",
+CASE = {"case_id": "L-1", "person_name": "Pat Example", "urgent_need": False, "ordinarily_resident": True,
+        "support": "none", "risk": "high",
         "priority": "high", "complexity": "medium", "date_added": dt.date(2026, 10, 20)}
 
 

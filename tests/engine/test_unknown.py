@@ -183,7 +183,24 @@ def test_the_done_when_example_decides_the_route_and_lists_what_the_rest_need(le
     assert data["outcomes"] == {
         "route": "duty_point", "rag": None, "contact_interval": None, "next_contact_due": None,
         "contact_overdue": None, "escalate_to_ssm": None, "allocation_target": None, "allocation_overdue": None,
-        "safe_and_well_check": False, "risk_indicator_warning": False, "task_comment_prefix": "", "actions": None}
+        "annual_review_due": None, "safe_and_well_check": False, "risk_indicator_warning": False,
+        "task_comment_prefix": "", "actions": None}
+    # A Duty Point case is not on the tray (#14): its RAG rating, contact dates, escalation and 28-day
+    # target do not apply (null, and not pending); the actions wait on ordinary residence.
+    assert data["pending"] == {"actions": ["ordinarily_resident"]}
+    assert data["explanation"][1] == {
+        "outcome": "rag", "value": None, "because": "does not apply to this case (only when route == 'pwt')",
+        "source": "pwt Recording priority and complexity and the RAG matrix", "rule": "not applicable",
+        "location": f"{leics.path}:253"}
+    assert data["documents"] == [] and data["warnings"][1:] == []
+    json.dumps(data)  # all of it is JSON
+
+
+def test_a_case_bound_for_the_tray_lists_what_its_rating_and_dates_still_need(leics):
+    decision = leics.evaluate({"case_id": "C1", "urgent_need": False, "ordinarily_resident": True}, AS_OF,
+                              partial=True)
+    data = decision.as_dict()
+    assert data["outcomes"]["route"] == "pwt"
     assert data["pending"] == {
         "rag": ["support", "risk"], "contact_interval": ["support", "risk"],
         "next_contact_due": ["support", "risk", "date_added"], "contact_overdue": ["support", "risk", "date_added"],
@@ -192,16 +209,15 @@ def test_the_done_when_example_decides_the_route_and_lists_what_the_rest_need(le
     assert data["explanation"][1] == {
         "outcome": "rag", "value": None, "because": f"not known yet: still needed: {SUPPORT}; {RISK}",
         "source": "pwt Recording priority and complexity and the RAG matrix", "rule": "not decided",
-        "location": f"{leics.path}:222"}
-    assert data["documents"] == []
+        "location": f"{leics.path}:251"}
+    assert data["documents"] == ["person_letter", "pwt_case_note"]
     assert data["warnings"][1:] == [f"document `ssm_escalation_note` may apply once these are answered: "
                                     f"{SUPPORT}; {RISK}; {ADDED}"]
-    json.dumps(data)  # all of it is JSON
 
 
 def test_a_complete_case_has_nothing_pending_and_the_same_answer_as_before(leics):
-    case = {"case_id": "C2", "support": "none", "risk": "high", "priority": "high", "complexity": "low",
-            "date_added": "2026-09-01"}
+    case = {"case_id": "C2", "urgent_need": False, "ordinarily_resident": True, "support": "none", "risk": "high",
+            "priority": "high", "complexity": "low", "date_added": "2026-09-01"}
     decision = leics.evaluate(case, AS_OF)
     assert decision.pending == {} and decision.as_dict()["pending"] == {}
     assert decision.outcomes["rag"] == "red" and decision.outcomes["route"] == "pwt"
@@ -209,7 +225,7 @@ def test_a_complete_case_has_nothing_pending_and_the_same_answer_as_before(leics
 
 
 def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, write):
-    case = write("case.yaml", "case_id: C1\nurgent_need: true\n")
+    case = write("case.yaml", "case_id: C1\nurgent_need: false\nordinarily_resident: true\n")
     refused = cli("evaluate", "--rulebook", "rulebooks/leicestershire.yaml", case, "--as-of", "2026-11-24")
     assert (refused.exit_code, refused.stderr) == (1, "".join(
         f"{case}: missing required field `{name}`\n"
@@ -217,14 +233,14 @@ def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, wri
     result = cli("evaluate", "--partial", "--rulebook", "rulebooks/leicestershire.yaml", case,
                  "--as-of", "2026-11-24")
     assert result.exit_code == 0, result.output
-    assert "  route: duty_point\n" in result.stdout
+    assert "  route: pwt\n" in result.stdout
     assert "  rag: not known yet\n" in result.stdout
     assert f"\nStill needed to decide rag: {SUPPORT}; {RISK}\n" in result.stdout
     assert f"\nStill needed to decide allocation_target: {ADDED}\n" in result.stdout
     assert "Still needed to decide route" not in result.stdout
     data = json.loads(cli("evaluate", "--partial", "-r", "rulebooks/leicestershire.yaml", case,
                           "--as-of", "2026-11-24", "--format", "json").stdout)
-    assert data["outcomes"]["route"] == "duty_point" and data["pending"]["rag"] == ["support", "risk"]
+    assert data["outcomes"]["route"] == "pwt" and data["pending"]["rag"] == ["support", "risk"]
 
 
 def test_batch_leaves_pending_outcomes_empty_and_names_what_they_need(cli, write, kleene):
@@ -250,7 +266,7 @@ def test_a_complete_batch_row_has_an_empty_pending_cell(cli, tmp_path):
         "--ignore-column", "notes")
     rows = list(csv.reader(io.StringIO(out.read_text())))
     column = rows[0].index("pending")
-    assert column == 1 + 12 and len(rows) == 8
+    assert column == 1 + 13 and len(rows) == 8
     assert [row[column] for row in rows[1:]] == [""] * 7
 
 

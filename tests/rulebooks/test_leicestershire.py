@@ -13,12 +13,13 @@ from policyengine import render
 
 BOOK = "rulebooks/leicestershire.yaml"
 OUTCOMES = ["route", "rag", "contact_interval", "next_contact_due", "contact_overdue",
-            "escalate_to_ssm", "allocation_target", "allocation_overdue", "safe_and_well_check",
+            "escalate_to_ssm", "allocation_target", "allocation_overdue", "annual_review_due", "safe_and_well_check",
             "risk_indicator_warning", "task_comment_prefix", "actions"]
 
 
 def case(**fields):
-    base = {"case_id": "L-1", "person_name": "Pat Example", "support": "none", "risk": "high",
+    base = {"case_id": "L-1", "person_name": "Pat Example", "urgent_need": False, "ordinarily_resident": True,
+            "support": "none", "risk": "high",
             "priority": "high", "complexity": "medium", "date_added": dt.date(2026, 10, 20)}
     return {**base, **fields}
 
@@ -32,7 +33,7 @@ def test_the_readme_example_gives_every_outcome_with_its_citation(cli):
     assert data["outcomes"] | {"actions": None} == {
         "route": "pwt", "rag": "red", "contact_interval": "7 days",
         "next_contact_due": "2026-11-17", "contact_overdue": True, "escalate_to_ssm": True,
-        "allocation_target": "2026-11-17", "allocation_overdue": True,
+        "allocation_target": "2026-11-17", "allocation_overdue": True, "annual_review_due": None,
         "safe_and_well_check": False, "risk_indicator_warning": False,
         "task_comment_prefix": "urgent", "actions": None}
     cited = {s["outcome"]: s["source"] for s in data["explanation"]}
@@ -101,7 +102,7 @@ def test_the_team_phone_number_is_a_setting_not_a_literal(books, tmp_path):
 
     from policyengine import load_rulebook
 
-    text = open(BOOK).read().replace("team_phone: 0116 000 0000", "team_phone: 0116 999 1234")
+    text = open(BOOK).read().replace("team_phone: {placeholder: 0116 000 0000}", "team_phone: 0116 999 1234")
     (tmp_path / "templates").mkdir()
     shutil.copytree("rulebooks/templates/leicestershire", tmp_path / "templates" / "leicestershire")
     (tmp_path / "l.yaml").write_text(text)
@@ -119,10 +120,10 @@ def test_the_referrer_notice_goes_only_where_there_is_a_referrer(books):
 
 
 def test_the_pwt_case_note_has_rationale_priority_complexity_rag_and_next_contact(books):
-    note = render(decision(books, support="none", risk="low", last_contact=dt.date(2026, 11, 15)),
-                  "pwt_case_note")
+    note = render(decision(books, support="none", risk="low", last_contact=dt.date(2026, 11, 15),
+                           pwt_rationale="No practitioner free this week"), "pwt_case_note")
     assert note.startswith("Case note title: PWT\nType: Management Discussion / Decision\n")
-    assert "Rationale for adding the case to the PWT: the case cannot be allocated now" in note
+    assert "Rationale for adding the case to the PWT: No practitioner free this week\n" in note
     assert "Priority: High\nComplexity: Medium\n" in note
     assert "RAG rating – Amber" in note
     assert "Next contact due: 29 November 2026\n" in note

@@ -22,11 +22,11 @@ def kleene_client(tmp_path):
 
 
 def test_the_api_decides_a_partial_case_only_when_asked(client):
-    case = {"case_id": "C1", "urgent_need": True}
+    case = {"case_id": "C1", "urgent_need": False, "ordinarily_resident": True}
     refused = client.post("/api/rulebooks/leicestershire/evaluate?as_of=2026-11-24", json=case)
     assert refused.status_code == 422 and "missing required field `support`" in refused.text
     data = client.post("/api/rulebooks/leicestershire/evaluate?as_of=2026-11-24&partial=true", json=case).json()
-    assert data["outcomes"]["route"] == "duty_point" and data["outcomes"]["rag"] is None
+    assert data["outcomes"]["route"] == "pwt" and data["outcomes"]["rag"] is None
     assert data["pending"]["rag"] == ["support", "risk"]
     assert list(data)[3:6] == ["outcomes", "pending", "explanation"]
 

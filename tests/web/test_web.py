@@ -9,7 +9,8 @@ from policyengine.web import create_app
 
 from ..conftest import ROOT
 
-RED_CASE = {"case_id": "L-RED", "person_name": "Pat Example", "support": "none", "risk": "high",
+RED_CASE = {"case_id": "L-RED", "person_name": "Pat Example", "urgent_need": "no", "ordinarily_resident": "yes",
+            "support": "none", "risk": "high",
             "priority": "high", "complexity": "medium", "date_added": "2026-10-20", "as_of": "2026-11-22"}
 
 
@@ -53,7 +54,8 @@ def test_the_form_is_generated_from_the_rulebook_inputs(client):
     assert '<legend class="legend">Is the person ordinarily resident in Leicestershire? </legend>' not in page
     # #13: nothing is chosen for the user; a rulebook's default is named, not pre-selected
     assert " checked" not in page
-    assert "If you leave this unanswered, the rulebook takes “Yes”." in page
+    assert "If you leave this unanswered, the rulebook takes “No”." in page
+    assert "takes “Yes”" not in page  # ordinary residence must be confirmed (#14): no default stands for it
     assert page.count('<strong class="tag">required</strong>') == 7  # 6 fields + the key above the form
 
 
@@ -241,6 +243,6 @@ def test_the_policy_document_allows_exactly_its_one_style_block_by_hash(client):
 
 def test_the_worklist_page_shows_what_changes_in_the_next_days(client):
     page = upload(client, EXPORT, "worklist", ignore="worker_name, team, notes").text
-    assert "<h2>Changes in the next 7 days (8)</h2>" in page
+    assert "<h2>Changes in the next 7 days (7)</h2>" in page  # not LCC-PWT-1007, a Duty Point case (#14)
     assert ("<tr><td>LCC-PWT-1002</td><td>Contact overdue</td><td>Yes</td><td>24 November 2026</td>"
             "<td>1</td></tr>") in page

@@ -143,6 +143,40 @@ def element(kind: str, name: str, spec: dict, outputs: tuple, deps: Any, loc: Lo
                    run, reasons, **extra)
 
 
+def applies_when(el: Element, spec: dict, ctx: Context) -> Element:
+    """``el`` limited by the entry's ``when:``, if it has one: where the
+    condition does not hold, the element does not apply and each of its
+    outputs is null (the text output's "not applicable"), with that as its reason.
+
+        matrices:
+          rag: {when: "route == 'pwt'", by: [support, risk], cells: ...}
+    """
+    if "when" not in spec:
+        return el
+    gate = ctx.expr(spec["when"], "when")
+    closed = Reason(f"does not apply to this case (only when {spec['when']})", spec.get("source"), ctx.loc("when"),
+                    "not applicable")
+    el.reasons = (*el.reasons, closed)
+    if gate is None or el.run is unused:
+        el.run = unused
+        return el
+    run, describe, outputs = el.run, el.describe, el.outputs
+
+    def gated(v: dict) -> Reason:
+        if not gate.fn(v):
+            for out in outputs:
+                v[out] = None
+            return closed
+        return run(v)
+
+    el.run = gated
+    el.deps = el.deps | gate.names
+    el.describe = lambda v, r: r.because if r is closed else (describe(v, r) if describe else r.because)
+    if el.domain is not None and None not in el.domain:
+        el.domain = (*el.domain, None)
+    return el
+
+
 def reason_points(el: Element) -> Iterable[Point]:
     """Coverage by reason: every rule, band or cell should decide some test."""
     return ((("reason", id(r)), r.label, r.loc) for r in el.reasons)

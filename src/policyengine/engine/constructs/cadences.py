@@ -2,6 +2,9 @@
 
     cadences:
       next_visit_due: {from: last_visit, every: 10 working days, overdue_as: visit_overdue}
+
+A ``when:`` limits where the cadence applies: elsewhere the due date and the
+overdue flag are null (not applicable).
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any, Iterable
 
 from ..dates import parse_interval
 from ..expressions import Expression
-from .base import Construct, Context, Element, Point, Reason, element, reason_of, unused
+from .base import Construct, Context, Element, Point, Reason, applies_when, element, reason_of, unused
 
 
 def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
@@ -48,8 +51,8 @@ def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
 
     deps = (start.names | every.names) if start and every else frozenset()
     outputs = (name, overdue_as) if overdue_as else (name,)
-    return element("cadences", name, spec, outputs, deps | {"as_of"}, loc, run if start and every else unused,
-                   (reason,), describe=describe)
+    return applies_when(element("cadences", name, spec, outputs, deps | {"as_of"}, loc,
+                                run if start and every else unused, (reason,), describe=describe), spec, ctx)
 
 
 def _interval_or_expr(source: Any, ctx: Context, *path: Any) -> Expression | None:
@@ -88,14 +91,14 @@ SUMMARY_MD = r'''
 ## Due dates
 
 {% for name, c in data.cadences.items() %}
-- **{{ name }}**: every {{ c.every }} from `{{ c["from"] }}`{% if c.get("overdue_as") %}; `{{ c.overdue_as }}` is yes from the day after it is due{% endif %}. {{ c.get("because", "") }} [{{ c.source }}]{{ mark("cadences", name) }}
+- **{{ name }}**: every {{ c.every }} from `{{ c["from"] }}`{% if c.get("overdue_as") %}; `{{ c.overdue_as }}` is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when `{{ c.when }}`, otherwise not applicable{% endif %}. {{ c.get("because", "") }} [{{ c.source }}]{{ mark("cadences", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Due dates</h2>
 <ul>
 {% for name, c in data.cadences.items() %}
-<li><strong>{{ name }}</strong>: every {{ c.every }} from <code>{{ c["from"] }}</code>{% if c.get("overdue_as") %}; <code>{{ c.overdue_as }}</code> is yes from the day after it is due{% endif %}. {{ c.get("because", "") }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
+<li><strong>{{ name }}</strong>: every {{ c.every }} from <code>{{ c["from"] }}</code>{% if c.get("overdue_as") %}; <code>{{ c.overdue_as }}</code> is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when <code>{{ c.when }}</code>, otherwise not applicable{% endif %}. {{ c.get("because", "") }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
 {% endfor %}
 </ul>
 '''

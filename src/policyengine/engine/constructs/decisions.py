@@ -7,7 +7,8 @@
         otherwise: {value: allocate, because: ...}
 
 A rule gives a ``value`` or an ``expr``; ``type`` and ``values`` fix what it
-may give. The compiler checks afterwards that every rule can fire.
+may give. A ``when:`` on the decision itself limits where it applies:
+elsewhere it is null (not applicable). The compiler checks afterwards that every rule can fire.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import Any, Callable
 
 from ..dates import Interval, parse_interval
 from ..expressions import ExprFault
-from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
+from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
+    reason_reached, unused
 
 
 def compile_decision(name: str, spec: dict, ctx: Context) -> Element:
@@ -29,9 +31,10 @@ def compile_decision(name: str, spec: dict, ctx: Context) -> Element:
     domain = None if exprs else tuple(dict.fromkeys(_hashable(x) for x in literals))
     if allowed is not None:
         domain = tuple(allowed)
-    return element("decisions", name, spec, (name,), deps, ctx.loc(key=True), run, tuple(r[3] for r in rules),
-                   domain=domain if domain and all(_is_hashable(d) for d in domain) else None,
-                   rules=tuple(rules))
+    return applies_when(element("decisions", name, spec, (name,), deps, ctx.loc(key=True), run,
+                                tuple(r[3] for r in rules),
+                                domain=domain if domain and all(_is_hashable(d) for d in domain) else None,
+                                rules=tuple(rules)), spec, ctx)
 
 
 def _rules(spec: dict, ctx: Context) -> tuple[list[tuple], list, set]:
@@ -123,6 +126,9 @@ SUMMARY_MD = r'''
 {% for name, d in data.decisions.items() %}
 ### {{ name }}{{ mark("decisions", name) }}
 
+{% if d.get("when") %}Applies only when `{{ d.when }}`; otherwise not applicable.
+
+{% endif %}
 {% for r in d.get("rules", []) %}
 {{ loop.index }}. When `{{ r.when }}`: **{{ ("`" ~ r.expr ~ "`") if "expr" in r else (r.value | show) }}**, because {{ r.because }} [{{ r.get("source") or d.source }}]
 {% endfor %}
@@ -134,6 +140,7 @@ SUMMARY_MD = r'''
 SUMMARY_HTML = r'''<h2>Decisions</h2>
 {% for name, d in data.decisions.items() %}
 <h3>{{ name }}{{ mark("decisions", name) }}</h3>
+{% if d.get("when") %}<p>Applies only when <code>{{ d.when }}</code>; otherwise not applicable.</p>{% endif %}
 <ol>
 {% for r in d.get("rules", []) %}
 <li>When <code>{{ r.when }}</code>: <strong>{% if "expr" in r %}<code>{{ r.expr }}</code>{% else %}{{ r.value | show }}{% endif %}</strong>, because {{ r.because }}{{ cite(r.get("source") or d.source) }}</li>

@@ -6,7 +6,8 @@
         cells: {none: {high: red, low: amber}, full: {high: amber, low: green}}
 
 Each axis is an enum or boolean input, or an element with a fixed set of
-values; every combination must have its cell.
+values; every combination must have its cell. A ``when:`` limits where the
+matrix applies: elsewhere it is null (not applicable).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import itertools
 import operator
 from typing import Any
 
-from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, \
-    unused, word
+from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
+    reason_reached, unused, word
 
 #: Most axes a matrix may have (its cells nest one level per axis).
 MAX_MATRIX_AXES = 16
@@ -48,8 +49,8 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
         return f"{r.label.removeprefix('cell ')} → {v[name]}" + (f": {r.because}" if r.because else "")
 
     values = tuple(dict.fromkeys(x[0] for x in table.values()))
-    return element("matrices", name, spec, (name,), by, ctx.loc(key=True), run if cells.ok else unused,
-                   tuple(r for _, r in table.values()), domain=values, describe=describe)
+    return applies_when(element("matrices", name, spec, (name,), by, ctx.loc(key=True), run if cells.ok else unused,
+                                tuple(r for _, r in table.values()), domain=values, describe=describe), spec, ctx)
 
 
 def _axes(name: str, by: list, ctx: Context) -> list[tuple] | None:
@@ -192,7 +193,8 @@ SUMMARY_MD = r'''
 {% for name, m in data.matrices.items() %}
 ### {{ name }}{{ mark("matrices", name) }}
 
-{{ m.get("because", "") }} [{{ m.source }}]
+{{ m.get("because", "") }} [{{ m.source }}]{% if m.get("when") %} Applies only when `{{ m.when }}`; otherwise not applicable.{% endif %}
+
 
 {% for table in construct.details(m) %}
 {% if table.caption %}*{{ table.caption }}*
@@ -214,7 +216,7 @@ SUMMARY_MD = r'''
 SUMMARY_HTML = r'''<h2>Matrices</h2>
 {% for name, m in data.matrices.items() %}
 <h3>{{ name }}{{ mark("matrices", name) }}</h3>
-<p>{{ m.get("because", "") }}{{ cite(m.source) }}</p>
+<p>{{ m.get("because", "") }}{{ cite(m.source) }}{% if m.get("when") %} Applies only when <code>{{ m.when }}</code>; otherwise not applicable.{% endif %}</p>
 {% for table in construct.details(m) %}
 <table>
 {% if table.caption %}<caption>{{ table.caption }}</caption>{% endif %}
