@@ -18,6 +18,7 @@ from .engine.cases import read_case_file
 from .engine.pipeline import load_rulebook
 from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
 from .engine.interview import ORIGIN, next_questions
+from .engine.render import placeholder_warnings
 from .errors import Location, PolicyEngineError, RulebookInvalid
 from .formats import AtomicOutput, DecisionReport, json_text, write, yaml_text
 
@@ -128,6 +129,8 @@ def validate(paths):
         else:
             for note in book.notes:  # checks skipped as too costly: said, not failed
                 click.echo(str(note), err=True)
+            for warning in placeholder_warnings(book):  # a council's value still to fill in: said, not failed
+                click.echo(str(warning), err=True)
             review_by = book.meta.review_by
             stale = f" (past its review date, {review_by.isoformat()})" if _dt.date.today() > review_by else ""
             click.echo(f"{path}: ok{stale}")

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 
 from jinja2.exceptions import SecurityError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
-from ..errors import Location, RenderError, suggest
+from ..errors import Location, RenderError, RulebookError, suggest
+from .load import locate
 from .templates import Refused, TemplateRefused, is_markdown, make_environment, settings_read, template_path
 
 if TYPE_CHECKING:
@@ -115,11 +116,27 @@ def refuse_placeholders(book, doc) -> None:
         return
     names = placeholders_used(book, doc)
     if names:
-        which = ("setting " if len(names) == 1 else "settings ") + ", ".join(f"`{n}`" for n in names)
-        raise RenderError(f"`{doc.id}` is a letter and {which} {'is' if len(names) == 1 else 'are'} still a "
-                          f"placeholder: set {'it' if len(names) == 1 else 'them'} under `settings:` in this "
-                          f"file (or render a draft with --draft)", Location(book.path, None, None, "settings"),
+        which = f"setting `{names[0]}` is still a placeholder: set it" if len(names) == 1 else \
+            f"settings {', '.join(f'`{n}`' for n in names)} are still placeholders: set them"
+        raise RenderError(f"`{doc.id}` is a letter and {which} under `settings:` in this file (or render a "
+                          f"draft with --draft)", Location(book.path, None, None, "settings"),
                           code="render.placeholder")
+
+
+def placeholder_warnings(book) -> list[RulebookError]:
+    """One warning for each setting still a placeholder, at the line that sets it,
+    naming the letters it holds back."""
+    warnings = []
+    held = {name: [doc.id for doc in book.documents.values() if doc.kind == "letter"
+                   and name in placeholders_used(book, doc)] for name in sorted(book.placeholders)}
+    for name, letters in held.items():
+        which = f"letters that use it ({', '.join(letters)}) are refused" if letters else \
+            "a letter that uses it is refused"
+        warnings.append(RulebookError(
+            f"warning: setting `{name}` is still a placeholder: {which} until the council's own value is "
+            f"set (render --draft to preview)", locate(book.data, ["settings", name], book.path),
+            code="rulebook.placeholder"))
+    return warnings
 
 
 def _rendered(decision: Decision, doc, deadline: float | None, letter_date: _dt.date | None) -> str:

@@ -46,9 +46,9 @@ class Letter:
         """What the DRAFT mark says."""
         if not self.placeholders:
             return "DRAFT – not to be sent"
-        names = ", ".join(self.placeholders)
-        return f"DRAFT – not to be sent: {'setting' if len(self.placeholders) == 1 else 'settings'} {names} " \
-               f"{'is' if len(self.placeholders) == 1 else 'are'} still a placeholder"
+        if len(self.placeholders) == 1:
+            return f"DRAFT – not to be sent: setting {self.placeholders[0]} is still a placeholder"
+        return f"DRAFT – not to be sent: settings {', '.join(self.placeholders)} are still placeholders"
 
 
 def prepare(decision, document_id: str, *, draft: bool = False, letter_date: _dt.date | None = None,
