@@ -36,7 +36,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import long_date
 from ..errors import Location, RulebookError, suggest
-from .load import open_regular
+from .load import locate, open_regular
 from .unknown import UNKNOWN
 
 #: Template names that are HTML or XML, so every value put into them is escaped.
@@ -592,7 +592,7 @@ def _letterhead_problems(book) -> list[RulebookError]:
     word = book.letterhead.word
     if not word:
         return []
-    where = Location(book.path, None, None, "letterhead.word")
+    where = locate(book.data, ["letterhead", "word"], book.path)
     try:
         data = TemplateFolders(book.template_dirs).read(word)[0]
     except TemplateNotFound:

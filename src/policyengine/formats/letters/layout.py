@@ -10,11 +10,13 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 
+from jinja2 import TemplateError
+
 from ...engine.dates import long_date
-from ...engine.templates import is_markdown, plain_as_markdown
 from ...engine.render import document, placeholders_used, render
-from ...engine.templates import HTML_SUFFIXES, read_letterhead
+from ...engine.templates import HTML_SUFFIXES, is_markdown, plain_as_markdown, read_letterhead, template_path
 from ...engine.unknown import UNKNOWN
+from ...errors import Location, RenderError
 
 
 @dataclass
@@ -68,8 +70,18 @@ def prepare(decision, document_id: str, *, draft: bool = False, letter_date: _dt
         letter.letterhead = book.letterhead.fill(book.letterhead.lines, book.settings)
         letter.sign_off = book.letterhead.fill(book.letterhead.sign_off, book.settings)
         letter.recipient = recipient_lines(decision.values, doc)
-        letter.word = read_letterhead(book) if book.letterhead.word else None
+        letter.word = _word_letterhead(book) if book.letterhead.word else None
     return letter
+
+
+def _word_letterhead(book) -> bytes:
+    try:
+        return read_letterhead(book)
+    except (TemplateError, OSError) as exc:
+        kind = getattr(exc, "kind", "cannot be read")
+        raise RenderError(f"the Word letterhead `{book.letterhead.word}` {kind}",
+                          Location(template_path(book, book.letterhead.word), None, None, "letterhead.word")
+                          ) from None
 
 
 def recipient_lines(values: dict, doc) -> list[str]:
