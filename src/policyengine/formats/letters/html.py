@@ -23,8 +23,13 @@ def _template(name: str) -> Template:
 
 
 def css() -> str:
-    """The letter's styles (print CSS: an A4 page)."""
+    """The letter's own styles, all scoped to its ``.sheet`` (to show it inside another page)."""
     return _source("letter.css")
+
+
+def page_css() -> str:
+    """The styles of a page that is only the letter: A4, page numbers, DRAFT in the margin."""
+    return _source("page.css") + _source("letter.css")
 
 
 def article(letter: Letter) -> Markup:
@@ -33,6 +38,7 @@ def article(letter: Letter) -> Markup:
     return Markup(_template("article.html.j2").render(letter=letter, body=body))
 
 
-def html_document(letter: Letter) -> str:
-    """The document as a page of its own, its styles inside it."""
-    return _template("letter.html.j2").render(letter=letter, article=article(letter), css=Markup(css()))
+def html_document(letter: Letter, *, back: str | None = None) -> str:
+    """The document as a page of its own, its styles inside it (``back``: a link, not printed)."""
+    return _template("letter.html.j2").render(letter=letter, article=article(letter), css=Markup(page_css()),
+                                              back=back)
