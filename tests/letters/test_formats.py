@@ -200,3 +200,10 @@ def test_a_template_s_image_is_never_fetched_into_a_pdf(weasyprint, monkeypatch)
 
     letter = Letter("T", "note", "C", "R1", LETTER_DATE, "![x](file:///etc/passwd)\n")
     assert b"root:" not in pdf_bytes(letter)
+
+
+def test_plain_text_keeps_lists_apart_and_indents_a_list_inside_another():
+    from policyengine.formats.letters.markdown import to_text
+
+    assert to_text("- one\n- two\n  - inside\n\n1. first\n2. second\n\nSee [the leaflet](https://x.gov.uk/a).\n") \
+        == "• one\n• two\n  • inside\n\n1. first\n2. second\n\nSee the leaflet (https://x.gov.uk/a).\n"

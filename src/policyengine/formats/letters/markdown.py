@@ -44,6 +44,7 @@ class Block:
     runs: list[Run] = field(default_factory=list)
     level: int = 0
     number: int | None = None
+    first: bool = False  # the first item of a list that is not inside another
 
     @property
     def text(self) -> str:
@@ -55,17 +56,18 @@ def blocks(source: str) -> list[Block]:
     out: list[Block] = []
     lists: list[list] = []  # for each open list: [ordered, next number]
     quoted = 0
-    item: tuple | None = None  # (depth, number) of the list item whose first paragraph is next
+    item: tuple | None = None  # (depth, number, first) of the list item whose first paragraph is next
     for token in parser().parse(source):
         kind = token.type
         if kind in ("bullet_list_open", "ordered_list_open"):
-            lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1)])
+            lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1), True])
         elif kind in ("bullet_list_close", "ordered_list_close"):
             lists.pop()
         elif kind == "list_item_open":
-            ordered, number = lists[-1]
-            item = (len(lists), number if ordered else None)
+            ordered, number, _ = lists[-1]
+            item = (len(lists), number if ordered else None, len(lists) == 1 and lists[-1][2])
             lists[-1][1] += 1
+            lists[-1][2] = False
         elif kind == "blockquote_open":
             quoted += 1
         elif kind == "blockquote_close":
@@ -74,7 +76,7 @@ def blocks(source: str) -> list[Block]:
             out.append(Block("h", level=int(token.tag[1])))
         elif kind == "paragraph_open":
             if item is not None:
-                out.append(Block("li", level=item[0], number=item[1]))
+                out.append(Block("li", level=item[0], number=item[1], first=item[2]))
                 item = None
             else:
                 out.append(Block("quote" if quoted else "p", level=len(lists)))
@@ -121,7 +123,7 @@ def to_text(source: str) -> str:
     lines: list[str] = []
     previous = None
     for block in blocks(source):
-        if previous is not None and not (block.kind == previous == "li"):
+        if previous is not None and not (block.kind == previous == "li" and not block.first):
             lines.append("")
         indent = "  " * max(block.level - 1, 0)
         if block.kind == "li":
