@@ -95,3 +95,14 @@ def test_a_letter_held_back_by_a_placeholder_is_previewed_as_a_draft_with_the_se
     assert pdf.headers["content-disposition"] == 'attachment; filename="letters-waiting_letter-NB-1042-DRAFT.pdf"'
     printed = document(client, page, "waiting_letter", "print")
     assert "DRAFT – not to be sent: setting team_phone is still a placeholder" in printed.text
+
+
+def test_the_api_refuses_a_letter_held_back_by_a_placeholder_unless_asked_for_a_draft(site):
+    client = site("{placeholder: 01234 000000}")
+    url = "/api/rulebooks/letters/render/waiting_letter?as_of=2026-11-20"
+    refused = client.post(url, json=CASE)
+    assert refused.status_code == 422
+    assert "setting `team_phone` is still a placeholder" in refused.text and "Okafor" not in refused.text
+    draft = client.post(url + "&draft=true", json=CASE)
+    assert draft.status_code == 200 and draft.json()["kind"] == "letter"
+    assert "please call us on 01234 000000" in draft.json()["text"]
