@@ -207,3 +207,33 @@ def test_plain_text_keeps_lists_apart_and_indents_a_list_inside_another():
 
     assert to_text("- one\n- two\n  - inside\n\n1. first\n2. second\n\nSee [the leaflet](https://x.gov.uk/a).\n") \
         == "• one\n• two\n  • inside\n\n1. first\n2. second\n\nSee the leaflet (https://x.gov.uk/a).\n"
+
+
+def test_an_html_template_gives_html_and_pdf_and_is_refused_as_text_or_word(minimal, write, weasyprint):
+    from policyengine import RenderError, load_rulebook
+
+    write("templates/mini/note.html.j2", "<p>Level: <b>{{ level }}</b> for {{ case_id }}</p>\n")
+    book = load_rulebook(minimal(extra="""
+        documents:
+          note: {title: Note, audience: the record, kind: note, template: note.html.j2}
+        """))
+    letter = prepare(book.evaluate({"case_id": "<i>X</i>", "level": "low"}, AS_OF), "note")
+    assert "<p>Level: <b>low</b> for &lt;i&gt;X&lt;/i&gt;</p>" in write_letter(letter, "html")
+    assert write_letter(letter, "pdf").startswith(b"%PDF-")
+    for fmt in ("text", "docx"):
+        with pytest.raises(RenderError, match=f"is written by an HTML template: it can be rendered as html, pdf "
+                                              f"or md, not as {fmt}$"):
+            write_letter(letter, fmt)
+
+
+def test_a_plain_text_template_keeps_its_lines_and_paragraphs_in_every_format(minimal, write):
+    write("templates/mini/note.txt.j2", "Level: {{ level }}\nCase: {{ case_id }}\n\n* not a list\n")
+    from policyengine import load_rulebook
+
+    book = load_rulebook(minimal(extra="""
+        documents:
+          note: {title: Note, audience: the record, kind: note, template: note.txt.j2}
+        """))
+    letter = prepare(book.evaluate({"case_id": "**X**", "level": "low"}, AS_OF), "note")
+    assert write_letter(letter, "text") == "Level: low\nCase: **X**\n\n* not a list\n"
+    assert "<p>Level: low<br />\nCase: **X**</p>\n<p>* not a list</p>" in write_letter(letter, "html")

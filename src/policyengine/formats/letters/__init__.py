@@ -35,6 +35,9 @@ def write_letter(letter: Letter, fmt: str) -> str | bytes:
     """The laid-out document in ``fmt`` (a key of ``FORMATS``): text, or bytes for pdf and docx."""
     if fmt == "md":
         return _drafted(letter, letter.source)
+    if fmt in ("text", "docx") and letter.body_html is not None:
+        raise RenderError(f"`{letter.title}` is written by an HTML template: it can be rendered as html, pdf or md, "
+                          f"not as {fmt}", Location(None))
     if fmt == "text":
         return _drafted(letter, text_document(letter))
     from .html import html_document
@@ -49,9 +52,6 @@ def write_letter(letter: Letter, fmt: str) -> str | bytes:
 
         return pdf_bytes(letter)
     if fmt == "docx":
-        if letter.body_html is not None:
-            raise RenderError("a Word document is written from a Markdown or text template, not an HTML one",
-                              Location(None))
         from .word import docx_bytes
 
         return docx_bytes(letter)
