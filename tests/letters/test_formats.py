@@ -237,3 +237,22 @@ def test_a_plain_text_template_keeps_its_lines_and_paragraphs_in_every_format(mi
     letter = prepare(book.evaluate({"case_id": "**X**", "level": "low"}, AS_OF), "note")
     assert write_letter(letter, "text") == "Level: low\nCase: **X**\n\n* not a list\n"
     assert "<p>Level: low<br />\nCase: **X**</p>\n<p>* not a list</p>" in write_letter(letter, "html")
+
+
+def test_without_weasyprint_a_pdf_is_refused_in_one_line_saying_what_to_install(cli, case_file, monkeypatch,
+                                                                                 tmp_path):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    result = render(cli, case_file, "-o", tmp_path / "letter.pdf")
+    assert result.exit_code == 1
+    assert result.stderr == ("policyengine: PDF output needs WeasyPrint and Pango: pip install weasyprint, and on "
+                             "Debian apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation (OSError)\n")
+    assert not (tmp_path / "letter.pdf").exists()

@@ -37,7 +37,7 @@ def write_letter(letter: Letter, fmt: str) -> str | bytes:
         return _drafted(letter, letter.source)
     if fmt in ("text", "docx") and letter.body_html is not None:
         raise RenderError(f"`{letter.title}` is written by an HTML template: it can be rendered as html, pdf or md, "
-                          f"not as {fmt}", Location(None))
+                          f"not as {fmt}", letter.origin or Location(None))
     if fmt == "text":
         return _drafted(letter, text_document(letter))
     from .html import html_document
@@ -46,7 +46,7 @@ def write_letter(letter: Letter, fmt: str) -> str | bytes:
         return html_document(letter)
     if len(letter.body) + len(letter.body_html or "") > MAX_PAGED_CHARS:
         raise RenderError(f"`{letter.title}` is longer than {MAX_PAGED_CHARS:,} characters: too long to lay "
-                          f"out as {fmt.upper()}", Location(None))
+                          f"out as {fmt.upper()}", letter.origin or Location(None))
     if fmt == "pdf":
         from .pdf import pdf_bytes
 

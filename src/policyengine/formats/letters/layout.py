@@ -38,6 +38,7 @@ class Letter:
     draft: bool = False
     placeholders: list[str] = field(default_factory=list)
     word: bytes | None = None  # the council's Word letterhead
+    origin: Location | None = None  # the document's template, where a problem laying it out is reported
 
     @property
     def long_date(self) -> str:
@@ -65,7 +66,8 @@ def prepare(decision, document_id: str, *, draft: bool = False, letter_date: _dt
     body = text if is_markdown(doc.template) else "" if html_template else plain_as_markdown(text)
     letter = Letter(doc.title, doc.kind, book.meta.council, str(decision.case_id), letter_date, body,
                     source=text, body_html=text if html_template else None, draft=draft,
-                    placeholders=placeholders_used(book, doc))
+                    placeholders=placeholders_used(book, doc),
+                    origin=Location(template_path(book, doc.template), None, None, doc.id))
     if doc.kind == "letter":
         letter.letterhead = book.letterhead.fill(book.letterhead.lines, book.settings)
         letter.sign_off = book.letterhead.fill(book.letterhead.sign_off, book.settings)

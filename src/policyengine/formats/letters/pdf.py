@@ -8,7 +8,7 @@ template cannot put a file from the machine into a letter.
 """
 from __future__ import annotations
 
-from ...errors import RenderError
+from ...errors import Location, RenderError
 from .html import html_document
 from .layout import Letter
 
@@ -30,7 +30,7 @@ def weasyprint():
     except (ImportError, OSError) as exc:  # OSError: Pango is not installed
         raise PdfUnavailable("PDF output needs WeasyPrint and Pango: pip install weasyprint, and on Debian "
                              f"apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation "
-                             f"({type(exc).__name__})") from None
+                             f"({type(exc).__name__})", Location("policyengine")) from None
     return module
 
 
