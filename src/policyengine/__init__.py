@@ -6,7 +6,9 @@ Everything the command line does, a council's own system can do from here::
     book = policyengine.load_rulebook("rulebooks/knowsley.yaml")      # load, validate, compile once
     decision = book.evaluate({"case_id": "K-1", "family_dynamics": True}, datetime.date(2026, 11, 22))
     decision.outcomes["complex"]
-    policyengine.render(decision, "allocation_note")
+    policyengine.render(decision, "allocation_note")                  # the template's Markdown
+    letter = policyengine.prepare_letter(decision, "allocation_note")  # laid out: letterhead, address, date
+    pdf = policyengine.write_letter(letter, "pdf")                      # or "docx", "html", "text", "md"
     summary = policyengine.run_caseload(book, "caseload.csv", as_of=datetime.date(2026, 11, 22),
                                         output="results.csv", format="csv")
 
@@ -46,6 +48,11 @@ from .change.fork import fork_rulebook as fork_rulebook
 from .change.testing import RulebookTestRun as RulebookTestRun
 from .change.testing import run_rulebook_tests as run_rulebook_tests
 
+# Letters and case notes laid out as a council sends them: md, text, html, pdf, docx.
+from .formats.letters import Letter as Letter
+from .formats.letters import prepare as prepare_letter
+from .formats.letters import write_letter as write_letter
+
 # Any report above in any format: text, json, yaml, csv, jsonl.
 from .formats import DecisionReport as DecisionReport
 from .formats import Report as Report
@@ -79,7 +86,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "__version__", "Rulebook", "load_rulebook", "load_rulebook_mapping", "load_rulebook_text",
-    "read_case_file", "Decision", "evaluate", "render",
+    "read_case_file", "Decision", "evaluate", "render", "Letter", "prepare_letter", "write_letter",
     "CaseloadSummary", "Impact", "Worklist", "build_worklist", "measure_impact", "run_caseload",
     "RulebookDiff", "diff_rulebooks", "render_docs", "effective_text", "fork_rulebook", "RulebookTestRun",
     "run_rulebook_tests", "DecisionReport", "Report", "write",

@@ -18,7 +18,7 @@ from .engine.cases import read_case_file
 from .engine.pipeline import load_rulebook
 from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
 from .engine.interview import ORIGIN, next_questions
-from .engine.render import render as render_document
+from .engine.render import placeholder_warnings
 from .errors import Location, PolicyEngineError, problems_of
 from .formats import AtomicOutput, DecisionReport, json_text, write, yaml_text
 
@@ -128,6 +128,8 @@ def validate(paths):
         else:
             for note in book.notes:  # checks skipped as too costly: said, not failed
                 click.echo(str(note), err=True)
+            for warning in placeholder_warnings(book):  # a council's value still to fill in: said, not failed
+                click.echo(str(warning), err=True)
             review_by = book.meta.review_by
             stale = f" (past its review date, {review_by.isoformat()})" if _dt.date.today() > review_by else ""
             click.echo(f"{path}: ok{stale}")
@@ -162,13 +164,26 @@ def evaluate_cmd(rulebook_path, case, as_of, fmt, explain, partial, horizon, alt
 @click.argument("case", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--document", "-d", "document_id", required=True, help="The document id.")
 @AS_OF
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
-def render(rulebook_path, case, document_id, as_of, output):
+@click.option("--format", "fmt", type=click.Choice(["md", "text", "html", "pdf", "docx"]), default=None,
+              help="md (the template's Markdown), text (plain, to paste into a case system), html, pdf or "
+                   "docx. Default: chosen by -o's extension, else md.")
+@click.option("--letter-date", type=ISO_DATE, default=None, help="The date the letter bears (default: today).")
+@click.option("--draft", is_flag=True,
+              help="Render a letter although a setting it uses is still a placeholder, marked DRAFT on every page.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write to this file (.pdf, .docx, .html, .txt or .md choose the format).")
+def render(rulebook_path, case, document_id, as_of, fmt, letter_date, draft, output):
     """Render a letter or case note for one case."""
+    from .formats.letters import BINARY, format_for, prepare, write_letter
+
+    fmt = fmt or format_for(output) or "md"
+    if fmt in BINARY and not output and _terminal():
+        raise click.UsageError(f"a {fmt.upper()} file is not text: write it to a file with -o letter.{fmt}")
     book = load_rulebook(rulebook_path)
     raw, origin = read_case_file(case)
     decision = evaluate(book, raw, as_of, origin=origin)
-    _emit(render_document(decision, document_id), output)
+    letter = prepare(decision, document_id, draft=draft, letter_date=letter_date)
+    _emit(write_letter(letter, fmt), output)
 
 
 @main.command()
@@ -256,8 +271,13 @@ def _format_of(output: str | None, formats: tuple, default: str) -> str:
     return ext
 
 
-def _emit(text: str, output: str | None) -> None:
-    """Write ``text`` atomically to ``output``, or to stdout when there is none."""
+def _terminal() -> bool:
+    """Whether standard output is a terminal (where a PDF's bytes would be garbage)."""
+    return sys.stdout.isatty()
+
+
+def _emit(text: str | bytes, output: str | None) -> None:
+    """Write ``text`` (or bytes) atomically to ``output``, or to stdout when there is none."""
     if output:
         AtomicOutput.write_all(output, text)
         click.echo(f"wrote {output}", err=True)

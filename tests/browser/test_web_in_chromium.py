@@ -116,7 +116,7 @@ def test_the_letter_to_the_person_has_the_phone_number_and_a_british_date(page, 
     fill_leicestershire(page, server)
     letter = page.locator("#document-person_letter")
     letter.locator("summary").click()
-    preview = letter.locator("pre.letter").inner_text()
+    preview = letter.locator(".letter-preview article.letter").inner_text()
     assert "0116 000 0000" in preview and "22 November 2026" in preview
     letter.locator("button[value=print]").click()
     page.wait_for_selector("article.letter")

@@ -13,6 +13,7 @@ documents:
   note:
     title: Note
     audience: the case file
+    kind: note
     template: note.md.j2
 """
 

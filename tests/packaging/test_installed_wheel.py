@@ -71,11 +71,12 @@ def _run(*command, cwd=None) -> str:
     return done.stdout
 
 
-def test_the_wheel_ships_one_schema_the_policy_document_templates_and_the_web_pages(wheel):
+def test_the_wheel_ships_one_schema_the_policy_document_templates_the_letter_layout_and_the_web_pages(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert [n for n in names if n.endswith(".schema.json")] == ["policyengine/schemas/fork.schema.json",
                                                                 "policyengine/schemas/rulebook.schema.json"]
-    for folder, pattern in (("change/templates", "*.j2"), ("web/templates", "*.j2"), ("web/static", "*")):
+    for folder, pattern in (("change/templates", "*.j2"), ("formats/letters/templates", "*"), ("web/templates", "*.j2"),
+                            ("web/static", "*")):
         shipped = sorted(p.relative_to(ROOT / "src").as_posix()
                          for p in (ROOT / "src" / "policyengine" / folder).glob(pattern) if p.is_file())
         assert shipped, folder
@@ -99,3 +100,13 @@ def test_a_fork_made_with_the_installed_wheel_points_at_the_schema_it_installed(
     assert schema.read_bytes() == SCHEMA.read_bytes()
     assert schema == (site_packages / "schemas" / "fork.schema.json").resolve()
     assert not schema.is_relative_to(ROOT)
+
+
+def test_the_installed_wheel_lays_out_a_letter(installed, tmp_path):
+    """The letter layout (its templates and CSS are package data) works from an installed wheel."""
+    case = tmp_path / "case.yaml"
+    case.write_text("case_id: NB-1\nperson_name: Ann Lee\ndate_added: 2026-10-20\n", encoding="utf-8")
+    rulebook = ROOT / "tests" / "letters" / "fixtures" / "letters.yaml"
+    out = _run(installed / "bin" / "policyengine", "render", "-r", rulebook, case, "-d",
+               "waiting_letter", "--as-of", "2026-11-20", "--format", "html", cwd=tmp_path)
+    assert "size: A4" in out and '<address class="recipient">\n<p>Ann Lee</p>' in out

@@ -16,7 +16,9 @@ same: Rulebook = policyengine.load_rulebook_text("rulebook: {}", base_dir="ruleb
 mapped: Rulebook = policyengine.load_rulebook_mapping({"rulebook": {}}, base_dir="rulebooks")
 decision: Decision = policyengine.evaluate(book, {"case_id": "K-1"}, AS_OF)
 outcome: object = decision.outcomes["complex"]
-letter: str = policyengine.render(decision, "allocation_note")
+letter: str = policyengine.render(decision, "allocation_note", draft=True, letter_date=AS_OF)
+laid_out: policyengine.Letter = policyengine.prepare_letter(decision, "allocation_note", letter_date=AS_OF)
+pdf: str | bytes = policyengine.write_letter(laid_out, "pdf")
 contract: dict = decision.as_dict()
 
 summary: CaseloadSummary = policyengine.run_caseload(book, "caseload.csv", as_of=AS_OF, output=io.StringIO(),

@@ -99,8 +99,8 @@ def test_documents_print_and_download(client):
     form = {"csrf": token(client, "/rulebooks/leicestershire/evaluate"), "case": case_json, "as_of": "2026-11-22"}
     printed = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "print"})
     assert printed.status_code == 200 and "Dear Pat Example," in printed.text
-    download = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "download"})
-    assert download.headers["content-disposition"] == 'attachment; filename="leicestershire-person_letter-L-RED.md"'
+    download = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "text"})
+    assert download.headers["content-disposition"] == 'attachment; filename="leicestershire-person_letter-L-RED.txt"'
     assert "Phone: 0116 000 0000" in download.text
 
 

@@ -58,7 +58,12 @@ def guide(book: Rulebook, new_id: str) -> str:
         lines += ["documents:", f"  {next(iter(data['documents']))}: {{template: my_letter.md.j2}}",
                   f"    # or put a file with the same name in templates/{new_id}/ beside this file"]
     if data.get("settings"):
-        lines += [f"settings: {{{next(iter(data['settings']))}: \"...\"}}   # the team's contact details"]
+        lines += [f"settings: every one above is the base council's, written as a placeholder: give each your own "
+                  f"value ({', '.join(data['settings'])}); until you do, letters are refused "
+                  f"(render --draft to preview)"]
+    if (data.get("letterhead") or {}).get("word"):
+        lines += [f"letterhead: the base's Word letterhead `{data['letterhead']['word']}` is the base council's: "
+                  f"put your own file of that name in templates/{new_id}/"]
     lines += ["remove: [section.name]                  # delete an element by name",
               "tests: [...]                            # a fork carries its own tests (they are not inherited)",
               "", "Then: policyengine validate THIS, policyengine diff BASE THIS, policyengine test THIS"]
@@ -68,6 +73,7 @@ def guide(book: Rulebook, new_id: str) -> str:
 def fork_text(book: Rulebook, base_path: str, output: str, new_id: str, council: str | None, today: _dt.date) -> str:
     meta = book.meta
     rel = os.path.relpath(os.path.abspath(base_path), os.path.dirname(os.path.abspath(output)))
+    named = council
     council = council or f"{meta.council} (local variation)"
     header = {
         "rulebook": {
@@ -82,7 +88,22 @@ def fork_text(book: Rulebook, base_path: str, output: str, new_id: str, council:
     body = yaml.safe_dump(header, sort_keys=False, allow_unicode=True)
     return (f"# yaml-language-server: $schema={os.path.relpath(_schema_path(), os.path.dirname(os.path.abspath(output)))}\n"
             f"#\n# A fork of {meta.id} {meta.version} ({meta.council}).\n"
-            f"extends: {rel}\n\n{body}\n{guide(book, new_id)}")
+            f"extends: {rel}\n\n{body}\n{fork_settings(book, named)}{guide(book, new_id)}")
+
+
+def fork_settings(book: Rulebook, council: str | None) -> str:
+    """The base's settings, each written as a placeholder (they are the base council's
+    name, team and phone number), but the council's name when ``council`` gives it."""
+    if not book.settings:
+        return ""
+    names = {name for name, value in book.settings.items()
+             if name == "council_name" or value == book.meta.council}
+    settings = {name: council if council and name in names else {"placeholder": value}
+                for name, value in book.settings.items()}
+    text = yaml.safe_dump({"settings": settings}, sort_keys=False, allow_unicode=True, default_flow_style=None,
+                          width=1000)
+    return ("# The base council's settings, each a placeholder until you write your own value in its place\n"
+            "# (`team_phone: 0300 123 4567`): a letter that uses a placeholder is refused.\n" + text + "\n")
 
 
 def _schema_path() -> str:

@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import itertools
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -66,6 +67,33 @@ class Document:
     when: Any  # Expression or None
     source: str | None
     loc: Location
+    #: ``letter`` (to a person: laid out, and refused while a setting it uses is a placeholder) or ``note``.
+    kind: str = "letter"
+    #: The inputs holding the recipient's name, and each line of their address (or one input for all).
+    recipient_name: str | None = None
+    recipient_address: tuple = ()
+
+
+#: ``{name}`` in a letterhead line: a setting's value.
+SETTING_NAME = re.compile(r"\{([^{}]*)\}")
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """How the rulebook's letters are laid out: text lines with ``{setting}`` names."""
+
+    lines: tuple = ()
+    sign_off: tuple = ()
+    word: str | None = None  # a .docx in the templates folder, that Word letters are written into
+
+    def settings(self) -> set[str]:
+        """The settings the letterhead and sign-off print."""
+        return {name for line in self.lines + self.sign_off for name in SETTING_NAME.findall(line)}
+
+    def fill(self, lines: tuple, settings: dict) -> list[str]:
+        """``lines`` with each ``{setting}`` replaced by its value; a line left empty is dropped."""
+        filled = [SETTING_NAME.sub(lambda m: str(settings.get(m[1], "")), line).strip() for line in lines]
+        return [line for line in filled if line]
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,7 @@ class Rulebook:
     literals: tuple = ()
     #: The settings whose value is a placeholder a council must replace (``{placeholder: ...}``).
     placeholders: frozenset = frozenset()
+    letterhead: Letterhead = Letterhead()
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -166,7 +195,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     _check_worklist(data.get("worklist") or {}, known, ctx.at("worklist"))
     _check_citations(data, meta.sources, ctx)
     ordered = _order(elements, errors)
-    documents = _compile_documents(data, ctx)
+    documents = _compile_documents(data, inputs, ctx)
     _check_literals(compiled, ctx.domains, inputs, errors)
     notes: list[RulebookError] = []
     if not errors:
@@ -174,12 +203,13 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     template_dirs = template_dirs or [
         os.path.join(os.path.dirname(os.path.abspath(path)), "templates", meta.id)]
     settings, placeholders = _settings(data.get("settings") or {})
+    letterhead = _letterhead(data.get("letterhead") or {}, settings, ctx.at("letterhead"))
     book = Rulebook(path, meta, inputs, ordered, outcomes, documents,
                     settings, cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
                     files=list(files or [path]), notes=notes, stages=stages,
                     literals=tuple(lit for expr in compiled for lit in expr.literals),
-                    placeholders=placeholders)
+                    placeholders=placeholders, letterhead=letterhead)
     if hashed is not None and not errors:
         book.sha256, book.template_hashes = hashed  # checked and hashed when first compiled
         return book
@@ -403,14 +433,46 @@ def _order(elements: list[Element], errors: list[RulebookError]) -> list[Element
     return ordered
 
 
-def _compile_documents(data: dict, ctx: Context) -> dict[str, Document]:
+def _compile_documents(data: dict, inputs: dict[str, Input], ctx: Context) -> dict[str, Document]:
     docs = {}
     for doc_id, spec in (data.get("documents") or {}).items():
         here = ctx.at("documents", doc_id)
         when = here.expr(spec["when"], "when") if "when" in spec else None
+        name, address = _recipient(spec.get("recipient") or {}, inputs, here.at("recipient"))
         docs[doc_id] = Document(doc_id, spec["title"], spec["audience"], spec["template"], when,
-                                spec.get("source"), here.loc("template"))
+                                spec.get("source"), here.loc("template"), kind=spec.get("kind", "letter"),
+                                recipient_name=name, recipient_address=address)
     return docs
+
+
+def _recipient(spec: dict, inputs: dict[str, Input], ctx: Context) -> tuple[str | None, tuple]:
+    """The inputs naming a letter's recipient and their address: declared string inputs."""
+    address = spec.get("address") or ()
+    lines = [(("address",), address)] if isinstance(address, str) else \
+        [(("address", i), name) for i, name in enumerate(address)]
+    for where, name in [(("name",), spec.get("name"))] + lines:
+        if name is None:
+            continue
+        if name not in inputs:
+            ctx.fail(f"the recipient's {where[0]} must be an input of the rulebook: `{name}` is not declared"
+                     f"{ctx.suggest(name, inputs)}", *where)
+        elif inputs[name].type != "string":
+            ctx.fail(f"the recipient's {where[0]} must be a string input: `{name}` is a {inputs[name].type}",
+                     *where)
+    return spec.get("name"), ((address,) if isinstance(address, str) else tuple(address))
+
+
+def _letterhead(spec: dict, settings: dict, ctx: Context) -> Letterhead:
+    """The letterhead and sign-off lines, each ``{name}`` in them a declared setting."""
+    for part in ("lines", "sign_off"):
+        for i, line in enumerate(spec.get(part) or []):
+            for name in SETTING_NAME.findall(line):
+                if name not in settings:
+                    ctx.fail(f"letterhead: `{{{name}}}` is not one of the rulebook's settings"
+                             f"{ctx.suggest(name, settings)}", part, i)
+            if "{" in SETTING_NAME.sub("", line) or "}" in SETTING_NAME.sub("", line):
+                ctx.fail("letterhead: a line has a `{` or `}` that does not enclose a setting's name", part, i)
+    return Letterhead(tuple(spec.get("lines") or ()), tuple(spec.get("sign_off") or ()), spec.get("word"))
 
 
 def _check_reachability(elements: list[Element], ctx: Context, notes: list[RulebookError]) -> None:

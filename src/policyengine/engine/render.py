@@ -26,14 +26,16 @@ value from the case.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import sys
 import time
 from typing import TYPE_CHECKING
 
 from jinja2.exceptions import SecurityError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 
-from ..errors import Location, RenderError, suggest
-from .templates import Refused, TemplateRefused, make_environment, template_path
+from ..errors import Location, RenderError, RulebookError, suggest
+from .load import locate
+from .templates import Refused, TemplateRefused, is_markdown, make_environment, settings_read, template_path
 
 if TYPE_CHECKING:
     from .evaluate import Decision
@@ -46,7 +48,7 @@ RENDER_SECONDS = 5
 RENDER_MEMORY_MB = 512
 
 
-def context(decision, document=None) -> dict:
+def context(decision, document=None, letter_date: _dt.date | None = None) -> dict:
     book = decision.rulebook
     ctx = dict(decision.values)
     ctx.update(
@@ -61,35 +63,94 @@ def context(decision, document=None) -> dict:
         documents=list(decision.documents),
         warnings=list(decision.warnings),
         document=None if document is None else {"id": document.id, "title": document.title,
-                                                "audience": document.audience},
+                                                "audience": document.audience, "kind": document.kind},
+        letter_date=letter_date or _dt.date.today(),
     )
     return ctx
 
 
-def render(decision: Decision, document_id: str, *, deadline: float | None = None) -> str:
+def render(decision: Decision, document_id: str, *, deadline: float | None = None, draft: bool = False,
+           letter_date: _dt.date | None = None) -> str:
     """Render one of the rulebook's documents for a decision (in a worker process).
 
     ``deadline`` (a ``time.monotonic()`` time) is when the caller stops waiting: the
     web app gives every render of one request the same one, so a request that has run
-    out of time renders nothing more."""
-    from ._render_worker import PoolClosed, WorkerBusy, WorkerDied, WorkerTimeout, WorkerUnavailable, pool
-
+    out of time renders nothing more. A letter (``kind: letter``) is refused while a
+    setting it uses is a placeholder, unless it is a ``draft``; ``letter_date`` is the
+    day it is dated (default today), the template's ``letter_date``."""
     book = decision.rulebook
+    doc = document(book, document_id)
+    if document_id not in decision.documents:
+        raise RenderError(f"document `{document_id}` does not apply to case {decision.case_id}",
+                          doc.loc.at(document_id))
+    if not draft:
+        refuse_placeholders(book, doc)
+    return _rendered(decision, doc, deadline, letter_date)
+
+
+def document(book, document_id: str):
+    """The rulebook's document ``document_id``, or an error that lists them."""
     doc = book.documents.get(document_id)
     if doc is None:
         raise RenderError(f"no document `{document_id}` in rulebook `{book.meta.id}`"
                           f"{suggest(document_id, book.documents)}; documents: "
                           f"{', '.join(book.documents) or 'none'}", Location(book.path, None, None, document_id))
-    if document_id not in decision.documents:
-        raise RenderError(f"document `{document_id}` does not apply to case {decision.case_id}",
-                          doc.loc.at(document_id))
+    return doc
+
+
+def placeholders_used(book, doc) -> list[str]:
+    """The placeholder settings a document would print: those its template (and what
+    it includes) reads, every one if that cannot be told, and a letter's letterhead's."""
+    if not book.placeholders:
+        return []
+    read = settings_read(book, doc.template)
+    used = set(book.settings) if read is None else set(read)
+    if doc.kind == "letter":
+        used |= book.letterhead.settings()
+    return sorted(used & book.placeholders)
+
+
+def refuse_placeholders(book, doc) -> None:
+    """A letter is never produced while a setting it uses is still a placeholder."""
+    if doc.kind != "letter":
+        return
+    names = placeholders_used(book, doc)
+    if names:
+        which = f"setting `{names[0]}` is still a placeholder: set it" if len(names) == 1 else \
+            f"settings {', '.join(f'`{n}`' for n in names)} are still placeholders: set them"
+        raise RenderError(f"`{doc.id}` is a letter and {which} under `settings:` in this file (or render a "
+                          f"draft with --draft)", Location(book.path, None, None, "settings"),
+                          code="render.placeholder")
+
+
+def placeholder_warnings(book) -> list[RulebookError]:
+    """One warning for each setting still a placeholder, at the line that sets it,
+    naming the letters it holds back."""
+    warnings = []
+    held = {name: [doc.id for doc in book.documents.values() if doc.kind == "letter"
+                   and name in placeholders_used(book, doc)] for name in sorted(book.placeholders)}
+    for name, letters in held.items():
+        which = f"letters that use it ({', '.join(letters)}) are refused" if letters else \
+            "a letter that uses it is refused"
+        warnings.append(RulebookError(
+            f"warning: setting `{name}` is still a placeholder: {which} until the council's own value is "
+            f"set (render --draft to preview)", locate(book.data, ["settings", name], book.path),
+            code="rulebook.placeholder"))
+    return warnings
+
+
+def _rendered(decision: Decision, doc, deadline: float | None, letter_date: _dt.date | None) -> str:
+    from ._render_worker import PoolClosed, WorkerBusy, WorkerDied, WorkerTimeout, WorkerUnavailable, pool
+
+    book = decision.rulebook
     where = f"case {decision.case_id}: cannot render `{doc.template}`"
     top = Location(template_path(book, doc.template), None, None, doc.id)
     seconds = RENDER_SECONDS if deadline is None else min(RENDER_SECONDS, deadline - time.monotonic())
     if seconds <= 0:
         raise RenderError(f"{where}: the time for this request ran out before it could be rendered", top)
     request = {"folders": list(book.template_dirs), "template": doc.template, "calendar": book.calendar,
-               "context": context(decision, doc), "seconds": RENDER_SECONDS, "max_chars": MAX_OUTPUT_CHARS,
+               "context": context(decision, doc, letter_date), "markdown": is_markdown(doc.template),
+               "seconds": RENDER_SECONDS, "max_chars": MAX_OUTPUT_CHARS,
                "hashes": getattr(book, "template_hashes", None)}
     try:
         reply = pool().run(request, seconds, RENDER_MEMORY_MB * 1024 * 1024)
@@ -138,7 +199,8 @@ def render_request(request: dict) -> dict:
     """Render in this process; the text, or the kind of problem and where (never a value)."""
     from .expressions import functions
 
-    env = make_environment(request["folders"], functions(request["calendar"]), request.get("hashes"))
+    env = make_environment(request["folders"], functions(request["calendar"]), request.get("hashes"),
+                           markdown=request.get("markdown", False))
     limit = request["max_chars"]
     try:
         parts, size = [], 0

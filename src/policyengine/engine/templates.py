@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 
 from jinja2 import BaseLoader, StrictUndefined, meta, nodes, select_autoescape
@@ -35,14 +36,14 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import long_date
 from ..errors import Location, RulebookError, suggest
-from .load import open_regular
+from .load import locate, open_regular
 from .unknown import UNKNOWN
 
 #: Template names that are HTML or XML, so every value put into them is escaped.
 HTML_SUFFIXES = ("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2", "html.jinja", "xml.jinja")
 #: Names every template may use besides the rulebook's inputs and outcomes.
 CONTEXT_NAMES = ("case", "settings", "rulebook", "as_of", "explanation", "because", "sources",
-                 "documents", "document", "warnings")
+                 "documents", "document", "warnings", "letter_date")
 
 
 #: Most items `range()` may make in a template, and longest text `*` may build.
@@ -218,6 +219,24 @@ class TemplateFolders(BaseLoader):
         return None
 
     def get_source(self, environment, template):
+        data, path, real, info = self.read(template)
+        try:
+            source = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TemplateRefused(template, "is not UTF-8 text") from None
+        self.served[path] = template
+
+        def uptodate() -> bool:
+            try:
+                return self.check(template, path) == real and os.stat(real).st_mtime_ns == info.st_mtime_ns
+            except (TemplateError, OSError):
+                return False
+
+        return source, path, uptodate
+
+    def read(self, template: str) -> tuple[bytes, str, str, os.stat_result]:
+        """The bytes of the file ``template`` names, its path, real path and status,
+        if it is one a template may read and (when hashes are given) unchanged since loading."""
         if any(folder_problem(folder) for folder in self.folders):
             raise TemplateRefused(template, "is in a templates folder that is a link")
         path = self.find(template)
@@ -236,22 +255,10 @@ class TemplateFolders(BaseLoader):
             data = fh.read(MAX_TEMPLATE_BYTES + 1)
         if len(data) > MAX_TEMPLATE_BYTES:
             raise TemplateRefused(template, f"is larger than {MAX_TEMPLATE_BYTES:,} bytes")
-        try:
-            source = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise TemplateRefused(template, "is not UTF-8 text") from None
         if self.hashes is not None and self.hashes.get(real) != hashlib.sha256(data).hexdigest():
             # The provenance hash was made from the files as they were: render nothing else.
             raise TemplateRefused(template, "has changed since the rulebook was loaded")
-        self.served[path] = template
-
-        def uptodate() -> bool:
-            try:
-                return self.check(template, path) == real and os.stat(real).st_mtime_ns == info.st_mtime_ns
-            except (TemplateError, OSError):
-                return False
-
-        return source, path, uptodate
+        return data, path, real, info
 
     def check(self, name: str, path: str) -> str:
         """The real file behind ``path``, if it is one a template may read."""
@@ -290,9 +297,12 @@ def _inside(folder: str, path: str) -> bool:
     return os.path.commonpath([folder, path]) == folder
 
 
-def make_environment(folders: list[str], functions: dict, hashes: dict | None = None) -> _Sandbox:
-    """The sandbox a rulebook's templates are checked and rendered in."""
+def make_environment(folders: list[str], functions: dict, hashes: dict | None = None, *,
+                     markdown: bool = False) -> _Sandbox:
+    """The sandbox a rulebook's templates are checked and rendered in. For a
+    ``markdown`` template, every value printed is escaped as Markdown text."""
     env = _Sandbox(
+        finalize=markdown_text if markdown else None,
         loader=TemplateFolders(folders, hashes),
         undefined=StrictUndefined,
         # "letter.html.j2" must be escaped too: select_autoescape matches the last suffix only.
@@ -354,6 +364,7 @@ def check_templates(book) -> list[RulebookError]:
     if problems and any(folder_problem(f) for f in book.template_dirs):
         return problems  # nothing in a linked folder is read
     reported = {p.file for p in problems}  # said once, of the file itself
+    problems.extend(_letterhead_problems(book))
     for doc in book.documents.values():
         path = template_path(book, doc.template)
         if not any(_inside(folder, path) for folder in book.template_dirs):
@@ -501,3 +512,139 @@ def hash_templates(book, digest) -> dict[str, str]:
                         one.update(chunk)
                 hashes[os.path.realpath(full)] = one.hexdigest()
     return hashes
+
+
+def settings_read(book, template: str) -> frozenset | None:
+    """The settings ``template`` reads, with every template it includes, imports or
+    extends; None when that cannot be known (``settings`` read whole or by a computed
+    key, a template named by a computed name): then it may read any of them."""
+    env = make_environment(book.template_dirs, book.functions)
+    names: set[str] = set()
+    pending, seen = [template], set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            tree = env.parse(env.loader.get_source(env, name)[0], name)
+        except (TemplateError, RecursionError):
+            return None
+        read = _settings_in(tree)
+        if read is None:
+            return None
+        names |= read
+        for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
+            if not (isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)):
+                return None
+            pending.append(node.template.value)
+    return frozenset(names)
+
+
+def _settings_in(tree) -> set[str] | None:
+    """The settings one parsed template reads by name (``settings.x``, ``settings['x']``), or
+    None if it also reads ``settings`` some other way."""
+    found, named = set(), 0
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        inner = node.node
+        if isinstance(inner, nodes.Name) and inner.name == "settings":
+            key = node.attr if isinstance(node, nodes.Getattr) else \
+                node.arg.value if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str) else None
+            if key is None:
+                return None
+            found.add(key)
+            named += 1
+    uses = sum(1 for n in tree.find_all(nodes.Name) if n.name == "settings" and n.ctx == "load")
+    return found if uses == named else None
+
+
+#: Largest a Word letterhead may grow when unzipped, and most parts it may hold.
+MAX_WORD_UNZIPPED = 20_000_000
+MAX_WORD_PARTS = 500
+
+
+def read_letterhead(book) -> bytes:
+    """The bytes of the rulebook's Word letterhead (``letterhead.word``), as checked when it loaded."""
+    loader = TemplateFolders(book.template_dirs, book.template_hashes or None)
+    return loader.read(book.letterhead.word)[0]
+
+
+def letterhead_problem(data: bytes) -> str | None:
+    """Why ``data`` is not a Word document a letter can be written into, or None."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+            names = {part.filename for part in parts}
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "is not a Word document (.docx)"
+    if len(parts) > MAX_WORD_PARTS or sum(p.file_size for p in parts) > MAX_WORD_UNZIPPED:
+        return f"unpacks to more than {MAX_WORD_PARTS} parts or {MAX_WORD_UNZIPPED:,} bytes"
+    if "word/document.xml" not in names or "[Content_Types].xml" not in names:
+        return "is not a Word document (.docx)"
+    return None
+
+
+def _letterhead_problems(book) -> list[RulebookError]:
+    """The Word letterhead, if the rulebook names one, is a .docx in its templates folders."""
+    word = book.letterhead.word
+    if not word:
+        return []
+    where = locate(book.data, ["letterhead", "word"], book.path)
+    try:
+        data = TemplateFolders(book.template_dirs).read(word)[0]
+    except TemplateNotFound:
+        return [RulebookError(f"letterhead: `{word}` not found in {os.path.relpath(book.template_dirs[0])}",
+                              where)]
+    except TemplateRefused as exc:
+        return [RulebookError(f"letterhead: `{word}` {exc.kind}", where)]
+    problem = letterhead_problem(data)
+    return [RulebookError(f"letterhead: `{word}` {problem}", where)] if problem else []
+
+
+# --- case values as Markdown text ----------------------------------------------
+# A Markdown template's own text is Markdown; the values it prints (a name, an
+# answer, a setting) are text, and must never become a link, a heading, a list,
+# emphasis, an HTML tag or an entity when the Markdown is converted to HTML, PDF,
+# Word or plain text. Each value is escaped as it is put into the template (the
+# environment's ``finalize``), so nothing downstream has to tell the template's
+# Markdown from a case's text. The escaping is CommonMark's own (a backslash
+# before punctuation), only where it can start markup, so Markdown output stays
+# readable (``O'Brien``, ``12-14 High Street``, ``£1,000.50`` are left alone).
+
+#: Characters that open or close markup wherever they stand: emphasis, code,
+#: links and images, HTML and autolinks, headings' closing `#`s, fences.
+_ANYWHERE = re.compile(r"([\\`*_\[\]<>#~|])")
+#: An entity or numeric character reference (`&amp;`, `&#60;`), which CommonMark decodes.
+_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+#: What starts a block at the beginning of a line: a list item, a quote, a
+#: setext underline or thematic break (`-`, `=`, `+`), an ordered item (`1.`, `1)`).
+_LINE_START = re.compile(r"^([-+=>])|^(\d{1,9})([.)])")
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as Markdown that reads back as exactly its text (its whitespace tidied:
+    each line stripped, blank lines dropped, so a value never starts a new block)."""
+    lines = [line.strip() for line in str(value).splitlines()]
+    return "\n".join(_line(line) for line in lines if line)
+
+
+def _line(line: str) -> str:
+    line = _ENTITY.sub(r"\\&", _ANYWHERE.sub(r"\\\1", line))
+    return _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", line, count=1)
+
+
+#: Template names that write Markdown (the rest write HTML, see ``HTML_SUFFIXES``, or plain text).
+MARKDOWN_SUFFIXES = (".md", ".md.j2", ".md.jinja", ".markdown", ".markdown.j2")
+
+
+def is_markdown(template: str) -> bool:
+    """Whether a template's name says it writes Markdown (``letter.md.j2``)."""
+    return template.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def plain_as_markdown(text: str) -> str:
+    """Plain text as Markdown that reads back as the same lines and paragraphs."""
+    return "\n".join(_line(line.strip()) for line in text.splitlines())

@@ -24,29 +24,31 @@ class AtomicOutput:
     With ``exclusive`` an existing file is never replaced.
     """
 
-    def __init__(self, path: str | None, *, exclusive: bool = False, stream: TextIO | None = None) -> None:
+    def __init__(self, path: str | None, *, exclusive: bool = False, stream: TextIO | None = None,
+                 binary: bool = False) -> None:
         self.path, self.exclusive = path, exclusive
         self.tmp: str | None = None   # the temporary name, when the file has one
         self.fd: int | None = None    # the nameless file, until it is linked
         if not path:
-            self.fh = stream if stream is not None else sys.stdout
+            self.fh = stream if stream is not None else sys.stdout.buffer if binary else sys.stdout
             return
+        mode = {"mode": "wb"} if binary else {"mode": "w", "encoding": "utf-8", "newline": ""}
         folder = os.path.dirname(os.path.abspath(path))
         try:
             self.fd = _nameless(folder)
             if self.fd is None:
                 self.tmp = _temporary_name(path)
-                self.fh = open(self.tmp, "w", encoding="utf-8", newline="")
+                self.fh = open(self.tmp, **mode)
             else:
-                self.fh = open(self.fd, "w", encoding="utf-8", newline="", closefd=False)
+                self.fh = open(self.fd, **mode, closefd=False)
         except OSError as exc:
             self._discard()
             raise self._cannot(exc) from None
 
     @classmethod
-    def write_all(cls, path: str | None, text: str, *, exclusive: bool = False) -> None:
-        """Write ``text`` to ``path`` atomically (or to stdout when there is none)."""
-        out = cls(path, exclusive=exclusive)
+    def write_all(cls, path: str | None, text: str | bytes, *, exclusive: bool = False) -> None:
+        """Write ``text`` (or bytes) to ``path`` atomically (or to stdout when there is none)."""
+        out = cls(path, exclusive=exclusive, binary=isinstance(text, bytes))
         try:
             out.write(text)
             out.commit()
@@ -54,7 +56,7 @@ class AtomicOutput:
             out.abort()
             raise
 
-    def write(self, text: str) -> None:
+    def write(self, text: str | bytes) -> None:
         try:
             self.fh.write(text)
         except OSError as exc:

@@ -127,14 +127,18 @@ async def api_evaluate(request: Request, rulebook_id: str = RULEBOOK_ID, case: c
              response_model=contract.RenderedDocument, summary="Render one of the rulebook's documents for a case",
              responses=DECIDE, response_description="The document")
 async def api_render(request: Request, rulebook_id: str = RULEBOOK_ID, document_id: str = DOCUMENT_ID,
-                     case: contract.Case = CASE_BODY, as_of: _dt.date | None = AS_OF) -> JSONResponse:
+                     case: contract.Case = CASE_BODY, as_of: _dt.date | None = AS_OF,
+                     draft: bool = Query(False, description="Render a letter although a setting it uses is "
+                                                            "still a placeholder (it is refused otherwise)")
+                     ) -> JSONResponse:
     site = site_of(request)
     book = site.book(rulebook_id)
     if document_id not in book.documents:
         raise HTTPException(404, f"no document `{document_id}` in rulebook `{rulebook_id}`")
-    text = await site.workers.off_loop(_decide_and_render, book, case.root, as_of, document_id, book=book)
+    text = await site.workers.off_loop(_decide_and_render, book, case.root, as_of, document_id, draft, book=book)
     doc = book.documents[document_id]
-    return JSONResponse({"document": doc.id, "title": doc.title, "audience": doc.audience, "text": text})
+    return JSONResponse({"document": doc.id, "title": doc.title, "audience": doc.audience, "kind": doc.kind,
+                         "text": text})
 
 
 def _decide(book: Rulebook, case: dict, as_of: _dt.date | None, *, partial: bool = False,
@@ -146,9 +150,10 @@ def _decide(book: Rulebook, case: dict, as_of: _dt.date | None, *, partial: bool
         raise Unprocessable(exc) from None
 
 
-def _decide_and_render(book: Rulebook, case: dict, as_of: _dt.date | None, document_id: str) -> str:
+def _decide_and_render(book: Rulebook, case: dict, as_of: _dt.date | None, document_id: str,
+                       draft: bool = False) -> str:
     decision = _decide(book, case, as_of)
     try:
-        return render(decision, document_id)
+        return render(decision, document_id, draft=draft)
     except RenderError as exc:
         raise Unprocessable(exc) from None

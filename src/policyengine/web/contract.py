@@ -161,4 +161,6 @@ class RenderedDocument(_Body):
     document: str = Field(description="The document's id")
     title: str
     audience: str
+    kind: str = Field(description="`letter` (to a person: refused while a setting it uses is a placeholder) "
+                                  "or `note` (for the case record)")
     text: str = Field(description="The document, as its template writes it (Markdown in the shipped rulebooks)")

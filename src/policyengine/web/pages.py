@@ -7,6 +7,7 @@ import datetime as _dt
 import hashlib
 import io
 import json
+import os
 import re
 import time
 
@@ -18,9 +19,12 @@ from ..caseload import build_worklist, run_caseload
 from ..change.document import render_docs
 from ..engine.compile import Rulebook
 from ..engine.load import JsonProblem, strict_json
-from ..engine.render import render
+from ..engine.render import document as find_document, placeholders_used
 from ..engine.unknown import UNKNOWN
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
+from ..formats.letters import prepare, write_letter
+from ..formats.letters.html import article, css, html_document
+from ..formats.letters.pdf import PdfUnavailable
 from . import forms
 from .decision import sections
 from .security import PREVIEW_SECONDS, SECURITY_HEADERS, checked_form
@@ -40,12 +44,7 @@ def index(request: Request):
 async def policy(request: Request, rulebook_id: str):
     site = site_of(request)
     html = await site.workers.off_loop(render_docs, site.book(rulebook_id), "html")
-    # The policy document carries its own styles: allow exactly those, by hash.
-    styles = re.findall(r"<style>(.*?)</style>", html, flags=re.S)
-    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
-                      for s in styles)
-    csp = SECURITY_HEADERS["Content-Security-Policy"].replace("style-src 'self'", f"style-src 'self' {hashes}")
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+    return _own_styles(HTMLResponse(html))  # the policy document carries its own styles
 
 
 # -- one case: the form, its decision, and a document ---------------------------------
@@ -98,15 +97,35 @@ def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case:
     what the page carries on to render a document; ``again`` where to start over."""
     until = previews_until or time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
     decision = book.evaluate(case, as_of, partial=True, alternatives=True)
-    previews = {}
+    previews, problems, held = {}, {}, {}
     for doc_id in decision.documents:  # all in one time budget, so the page is always shown
+        held[doc_id] = _held_back(book, doc_id)
         try:
-            previews[doc_id] = render(decision, doc_id, deadline=until)
+            previews[doc_id] = article(prepare(decision, doc_id, draft=bool(held[doc_id]), deadline=until))
         except RenderError as exc:
-            previews[doc_id] = f"This document could not be prepared: {exc.message}"
+            previews[doc_id], problems[doc_id] = None, f"This document could not be prepared: {exc.message}"
     return site.page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
+                     problems=problems, held=held, rulebook_file=os.path.basename(book.path),
                      case_json=json.dumps(raw), as_of=as_of.isoformat(), sections=sections(decision),
                      again=again or f"/rulebooks/{book.meta.id}/evaluate")
+
+
+def _held_back(book: Rulebook, document_id: str) -> list[str]:
+    """The placeholder settings that keep a letter from being sent (a note is never held back)."""
+    doc = find_document(book, document_id)  # an unknown document is a RenderError (a 400), not a KeyError
+    return placeholders_used(book, doc) if doc.kind == "letter" else []
+
+
+@router.get("/letter.css", include_in_schema=False)
+def letter_css():
+    """The letters' own styles (scoped to a letter), for the previews on a decision page."""
+    return Response(css(), media_type="text/css; charset=utf-8")
+
+
+#: What each download is: its media type and file extension.
+DOWNLOADS = {"pdf": ("application/pdf", "pdf"),
+             "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+             "text": ("text/plain; charset=utf-8", "txt")}
 
 
 @router.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
@@ -117,21 +136,40 @@ async def document(request: Request, rulebook_id: str, document_id: str):
     raw = _hidden_case(form.get("case") or "{}")
     as_of = as_of_from(form.get("as_of"))
     until = time.monotonic() + site.max_seconds
-    decision, text = await site.workers.off_loop(_decide_and_render, book, raw, as_of, document_id, until,
-                                                 book=book)
-    doc = book.documents[document_id]
-    if form.get("action") == "download":
-        return Response(text, media_type="text/markdown; charset=utf-8",
-                        headers=_attachment(f"{book.meta.id}-{document_id}-{decision.case_id}.md"))
-    return site.page(request, "document.html.j2", book=book, doc=doc, text=text, decision=decision)
+    action = str(form.get("action") or "print")
+    fmt = action if action in DOWNLOADS else "html"
+    letter, body = await site.workers.off_loop(_decide_and_write, book, raw, as_of, document_id, until, fmt,
+                                               book=book)
+    if fmt in DOWNLOADS:
+        media, extension = DOWNLOADS[fmt]
+        name = f"{book.meta.id}-{document_id}-{letter.reference}{'-DRAFT' if letter.draft else ''}.{extension}"
+        return Response(body, media_type=media, headers=_attachment(name))
+    return _own_styles(HTMLResponse(body))
 
 
-def _decide_and_render(book: Rulebook, raw: dict, as_of: _dt.date, document_id: str, until: float):
+def _decide_and_write(book: Rulebook, raw: dict, as_of: _dt.date, document_id: str, until: float, fmt: str):
+    """The document laid out, and written in ``fmt`` (in a worker thread: a PDF takes a moment).
+    A letter held back by a placeholder is a DRAFT here: the decision page says why."""
     try:
         decision = book.evaluate(_typed(book, raw), as_of, partial=True)
-        return decision, render(decision, document_id, deadline=until)
+        letter = prepare(decision, document_id, draft=bool(_held_back(book, document_id)), deadline=until)
+        if fmt == "html":
+            return letter, html_document(letter, back=f"/rulebooks/{book.meta.id}/evaluate")
+        return letter, write_letter(letter, fmt)
+    except PdfUnavailable as exc:
+        raise HTTPException(503, exc.message) from None
     except PolicyEngineError as exc:
         raise HTTPException(400, exc.message) from None
+
+
+def _own_styles(response: HTMLResponse) -> HTMLResponse:
+    """A page that carries its own <style>: allow exactly those styles, by their hash."""
+    styles = re.findall(r"<style>(.*?)</style>", response.body.decode("utf-8"), flags=re.S)
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+                      for s in styles)
+    response.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "style-src 'self'", f"style-src 'self' {hashes}")
+    return response
 
 
 # -- a caseload: the upload and its worklist ---------------------------------------------
