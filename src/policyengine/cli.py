@@ -310,7 +310,8 @@ def _default_rulebooks():
 
 
 IGNORE = click.option("--ignore-column", "ignore", multiple=True, metavar="NAME",
-                      help="A CSV column to skip on purpose (repeatable).")
+                      help="A CSV or XLSX column to skip on purpose (repeatable).")
+SHEET = click.option("--sheet", metavar="NAME", help="The sheet of an XLSX caseload to read (default: the first).")
 JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
                     help="Processes to use; the output keeps the input order.")
 
@@ -363,9 +364,10 @@ def _count_records(source: str) -> int | None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write results here (.jsonl or .csv); default JSONL on stdout.")
 @IGNORE
+@SHEET
 @JOBS
-def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
-    """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
+def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs):
+    """Evaluate a caseload: CSV, XLSX, JSONL, a folder of case files, or - (JSONL on stdin)."""
     from .caseload.output import FORMATS
     from .caseload.run import run_caseload, writes_over_input
     from .caseload.summary import error_line
@@ -377,7 +379,7 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
                                "to another file")
     book = load_rulebook(rulebook_path)
     summary = run_caseload(book, input_path, as_of=as_of, output=output or sys.stdout, format=fmt,
-                           ignore=ignore, jobs=jobs, on_note=_noter(input_path),
+                           ignore=ignore, sheet=sheet, jobs=jobs, on_note=_noter(input_path),
                            on_error=lambda result: click.echo(error_line(input_path, result), err=True),
                            progress=lambda chunks: _progress(chunks, input_path))
     for line in summary.closing_lines():
@@ -399,13 +401,14 @@ def _noter(source: str):
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text",
               show_default=True)
 @IGNORE
+@SHEET
 @JOBS
-def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
+def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, sheet, jobs):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
     from .caseload.worklist import build_worklist
 
     book = load_rulebook(rulebook_path)
-    wl = build_worklist(book, input_path, as_of=as_of, within=within, ignore=ignore, jobs=jobs,
+    wl = build_worklist(book, input_path, as_of=as_of, within=within, ignore=ignore, sheet=sheet, jobs=jobs,
                         on_note=_noter(input_path), progress=lambda results: _progress(results, input_path))
     _print(wl, fmt)
     if wl.errors:

@@ -81,14 +81,16 @@ def format_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, forma
 def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *, as_of: _dt.date,
                  output: str | os.PathLike | IO[str] | None = None, format: str = "jsonl",
                  ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
-                 max_errors: int = MAX_ERRORS, on_note: Callable[[str], None] | None = None,
+                 sheet: str | None = None, max_errors: int = MAX_ERRORS,
+                 on_note: Callable[[str], None] | None = None,
                  on_error: Callable[[Result], None] | None = None,
                  progress: Callable[[Iterator[Chunk]], Iterable[Chunk]] | None = None) -> CaseloadSummary:
     """Decide every case of a caseload and write one result per case, in order.
 
-    ``source`` is a path (a CSV or JSONL file, a folder of case files, ``-``
-    for JSONL on standard input), the bytes of a CSV file (an upload, named
-    ``name`` in messages) or a ``Caseload`` already open. ``output`` is a path
+    ``source`` is a path (a CSV, XLSX or JSONL file, a folder of case files,
+    ``-`` for JSONL on standard input), the bytes of a CSV or XLSX file (an
+    upload, named ``name`` in messages) or a ``Caseload`` already open;
+    ``sheet`` names a workbook's sheet (default: the first). ``output`` is a path
     (written whole or not at all: nothing is left by a failed run), a text
     stream, or None (the results are only counted). ``format`` is ``jsonl``
     or ``csv``. ``on_note`` hears how the caseload is read before any case is
@@ -101,7 +103,7 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
         raise InputError("the output is the caseload itself: the results would replace it; write them "
                          "to another file", Location(path))
-    records = open_caseload(book, source, ignore=ignore, name=name)
+    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
     for note in summary.notes:  # before any case is decided
         if on_note:

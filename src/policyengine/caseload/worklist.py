@@ -81,7 +81,7 @@ def names_used(book: Rulebook) -> tuple:
 
 def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt.date, within: int = 7,
                    ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
-                   on_note: Callable[[str], None] | None = None,
+                   sheet: str | None = None, on_note: Callable[[str], None] | None = None,
                    progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None) -> Worklist:
     """The worklist of a caseload (a path, the bytes of a CSV upload named
     ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares.
@@ -89,7 +89,7 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     ``progress`` may wrap the stream of results (to show a bar)."""
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
-    records = open_caseload(book, source, ignore=ignore, name=name)
+    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     for note in records.notes:  # before any case is decided
         if on_note:
             on_note(note)

@@ -1,0 +1,129 @@
+"""Reading an XLSX caseload (a workbook's first sheet, or one named) through python-calamine.
+
+Each cell is turned into the text a CSV export of it would hold, so a
+workbook's rows are read, checked and decided exactly as a CSV file's are:
+the same header checks, the same row numbers (the sheet's own), the same
+messages. A date cell is its ISO date; a date-time cell is its date when
+its time is midnight, and otherwise keeps its time (which a date field then
+refuses); a text cell stays text, so a case id ``0012345`` keeps its zeros;
+a whole number is written without ``.0``; TRUE and FALSE are true and false.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+from ..errors import Location
+from .blanks import BlankRows, is_blank
+from .columns import check_columns, check_dates
+from .records import Caseload, InputError, Record
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
+
+#: Names a caseload workbook may have (``.xlsm`` is the same format with macros, which are never run).
+EXTENSIONS = (".xlsx", ".xlsm")
+#: Most rows a workbook caseload may have: calamine holds a sheet in memory while it is read.
+MAX_ROWS = 1_048_576  # Excel's own limit
+
+
+def is_workbook(name: str) -> bool:
+    return name.lower().endswith(EXTENSIONS)
+
+
+def read_xlsx(source: str | bytes, name: str, book: Rulebook, ignore: Iterable[str] = (),
+              sheet: str | None = None) -> Caseload:
+    """The records of a workbook's first sheet (or the one named ``sheet``);
+    ``source`` is its path or its bytes (a web upload named ``name``). The
+    header and date columns are checked before any row, as for CSV."""
+    ignore = frozenset(ignore)
+    rows = _sheet_rows(_open(source, name, sheet), name)
+    header = [_text(cell).strip() for cell in rows[0]] if rows else []
+    if not rows:
+        raise InputError("the sheet is empty: a caseload needs a header row", Location(name, 1))
+    if is_blank(header):
+        raise InputError("the first row is blank: the header row, naming the columns, must be the first row; "
+                         "delete the blank rows above it", Location(name, 1))
+    keep = _used_columns(header, rows)
+    header = [header[i] for i in keep]
+    check_columns(header, book, ignore, name, 1)
+    blanks = BlankRows()
+    check_dates(blanks.skip(_body(rows, keep)), header, book, ignore, name)
+    names = [(i, h) for i, h in enumerate(header) if h not in ignore]
+
+    def records() -> Iterator[Record]:
+        for row, _, cells, _ in BlankRows().skip(_body(rows, keep)):
+            yield Record(f"row {row}", {h: cells[i] for i, h in names}, True)
+
+    return Caseload(records(), [note for note in (blanks.note(),) if note], name)
+
+
+def _open(source: str | bytes, name: str, sheet: str | None) -> Any:
+    from python_calamine import CalamineWorkbook
+
+    where = Location(name)
+    try:
+        book = (CalamineWorkbook.from_filelike(io.BytesIO(source)) if isinstance(source, bytes)
+                else CalamineWorkbook.from_path(source))
+    except FileNotFoundError:
+        raise InputError("cannot read the file: No such file or directory", where) from None
+    except Exception:  # calamine raises its own errors (and ValueError, zipfile's) for a broken file
+        raise InputError("the file cannot be read as an XLSX workbook: open it in a spreadsheet and save "
+                         "it again as Excel Workbook (.xlsx), or as CSV UTF-8", where) from None
+    names = book.sheet_names
+    if sheet is None:
+        if not names:
+            raise InputError("the workbook has no sheets", where)
+        return book.get_sheet_by_index(0)
+    if sheet not in names:
+        shown = ", ".join(f"`{n}`" for n in names)
+        raise InputError(f"the workbook has no sheet named `{sheet}`: its sheets are {shown}", where)
+    return book.get_sheet_by_name(sheet)
+
+
+def _sheet_rows(sheet: Any, name: str) -> list[list[Any]]:
+    """Every row of the sheet from its first (row 1), padded so that a
+    cell's index is its column's; trailing blank rows are left out."""
+    if sheet.height > MAX_ROWS:
+        raise InputError(f"the sheet has {sheet.height:,} rows; the limit is {MAX_ROWS:,}", Location(name))
+    return sheet.to_python(skip_empty_area=False)
+
+
+def _used_columns(header: list[str], rows: list[list[Any]]) -> list[int]:
+    """The columns read: every named one, and any unnamed one that holds
+    something (which the header check then refuses). A workbook often has
+    empty unnamed columns where a cell was once formatted; they are not data."""
+    used = {i for i, h in enumerate(header) if h}
+    unnamed = [i for i, h in enumerate(header) if not h]
+    for cells in rows[1:]:
+        if not unnamed:
+            break
+        for i in list(unnamed):
+            if i < len(cells) and _text(cells[i]).strip():
+                used.add(i)
+                unnamed.remove(i)
+    return sorted(used)
+
+
+def _body(rows: list[list[Any]], keep: list[int]) -> Iterator[tuple]:
+    """The rows below the header as ``(row, row, cells, None)``, as CSV's are given."""
+    for number, cells in enumerate(rows[1:], start=2):
+        yield number, number, [_text(cells[i]) if i < len(cells) else "" for i in keep], None
+
+
+def _text(cell: Any) -> str:
+    """A cell as the text a CSV export of it would hold (see the module's note)."""
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() else repr(cell)
+    if isinstance(cell, _dt.datetime):
+        if cell.time() == _dt.time(0):
+            return cell.date().isoformat()
+        return cell.isoformat(sep=" ")
+    if isinstance(cell, _dt.date):
+        return cell.isoformat()
+    return "" if cell is None else str(cell)
