@@ -9,6 +9,7 @@ flight, whatever the caseload. ``run_caseload`` is the whole run behind
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import os
 import sys
 from collections import deque
@@ -20,6 +21,7 @@ from ..engine.evaluate import run_case
 from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
+from ..formats.workbook import WorkbookOutput
 from .output import Chunk, Formatter
 from .readers import open_caseload
 from .records import Caseload, InputError, Record, Result
@@ -92,8 +94,9 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     upload, named ``name`` in messages) or a ``Caseload`` already open;
     ``sheet`` names a workbook's sheet (default: the first). ``output`` is a path
     (written whole or not at all: nothing is left by a failed run), a text
-    stream, or None (the results are only counted). ``format`` is ``jsonl``
-    or ``csv``. ``on_note`` hears how the caseload is read before any case is
+    stream, or None (the results are only counted). ``format`` is ``jsonl``,
+    ``csv`` (with a byte-order mark, for Excel) or ``xlsx`` (to a path or a
+    binary stream). ``on_note`` hears how the caseload is read before any case is
     decided, ``on_error`` each of the first ``max_errors`` records that could
     not be decided as it comes, and ``progress`` may wrap the stream of
     finished chunks (to show a bar). A caseload that cannot be read at all
@@ -110,11 +113,11 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
             on_note(note)
     formatter = Formatter(book, as_of, format)
     chunks = format_all(book, records, as_of, formatter, jobs=jobs)
-    out = AtomicOutput(path, stream=_stream(output))
+    out = _Workbook(formatter, path, output) if format == "xlsx" else AtomicOutput(path, stream=_stream(output))
     try:
         out.write(formatter.header())
         for chunk in progress(chunks) if progress else chunks:
-            out.write(chunk.text)
+            out.write(chunk.rows if chunk.rows is not None else chunk.text)
             summary.add(chunk, on_error)
         out.commit()
     except BaseException:
@@ -122,6 +125,34 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
         raise
     summary.finish()
     return summary
+
+
+class _Workbook:
+    """The results as an XLSX workbook: a Results sheet, and an About sheet
+    with the provenance and warnings."""
+
+    def __init__(self, formatter: Formatter, path: str | None, output: object) -> None:
+        if isinstance(output, io.TextIOBase):
+            raise ValueError("XLSX results are written to a file or a binary stream, not a text stream")
+        self.formatter = formatter
+        self.out = WorkbookOutput(path, stream=None if path else output if output is not None else io.BytesIO())
+        try:
+            self.sheet = self.out.sheet("Results", formatter.columns())
+        except BaseException:
+            self.out.abort()
+            raise
+
+    def write(self, rows: list | str) -> None:
+        if rows:
+            self.sheet.rows(rows)
+
+    def commit(self) -> None:
+        about = self.formatter.about()
+        self.out.sheet("About", about[0]).rows(about[1:])
+        self.out.commit()
+
+    def abort(self) -> None:
+        self.out.abort()
 
 
 def _stream(output: object) -> Any:
