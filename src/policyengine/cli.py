@@ -433,6 +433,20 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, shee
 
 
 @main.command()
+@RULEBOOK
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="The template to write: .xlsx (with drop-downs) or .csv (the header row).")
+def template(rulebook_path, output):
+    """Write an empty caseload to fill in: the rulebook's columns, in question order."""
+    from .caseload.template import TEMPLATE_FORMATS, write_caseload_template
+
+    fmt = _format_of(output, TEMPLATE_FORMATS, default="xlsx")
+    book = load_rulebook(rulebook_path)
+    write_caseload_template(book, fmt, output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
 @click.argument("base", type=click.Path(dir_okay=False))
 @click.option("--id", "new_id", required=True, help="The new rulebook's id (lower case, digits and _).")
 @click.option("--council", help="The council the fork is for.")

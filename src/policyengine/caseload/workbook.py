@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import zipfile
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..errors import Location
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 EXTENSIONS = (".xlsx", ".xlsm")
 #: Most rows a workbook caseload may have: calamine holds a sheet in memory while it is read.
 MAX_ROWS = 1_048_576  # Excel's own limit
+#: Most bytes a workbook's parts may unpack to: an XLSX is a zip, and a small
+#: upload could otherwise unpack to gigabytes (a zip bomb). About a million rows of twenty columns.
+MAX_UNPACKED = 1 << 30
 
 
 def is_workbook(name: str) -> bool:
@@ -63,6 +67,7 @@ def _open(source: str | bytes, name: str, sheet: str | None) -> Any:
     from python_calamine import CalamineWorkbook
 
     where = Location(name)
+    _check_unpacked(source, where)
     try:
         book = (CalamineWorkbook.from_filelike(io.BytesIO(source)) if isinstance(source, bytes)
                 else CalamineWorkbook.from_path(source))
@@ -80,6 +85,19 @@ def _open(source: str | bytes, name: str, sheet: str | None) -> Any:
         shown = ", ".join(f"`{n}`" for n in names)
         raise InputError(f"the workbook has no sheet named `{sheet}`: its sheets are {shown}", where)
     return book.get_sheet_by_name(sheet)
+
+
+def _check_unpacked(source: str | bytes, where: Location) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED bytes, before reading it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
+            size = sum(info.file_size for info in z.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return  # not a zip (or not readable): calamine says so in its own terms
+    if size > MAX_UNPACKED:
+        raise InputError(f"the workbook unpacks to more than {MAX_UNPACKED >> 20:,} MB; the limit is there to "
+                         "keep a damaged or hostile file from filling the memory: save the caseload as CSV",
+                         where)
 
 
 def _sheet_rows(sheet: Any, name: str) -> list[list[Any]]:

@@ -15,6 +15,7 @@ import datetime as _dt
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from typing import IO, Any, Iterable
 
 from ..errors import Location
@@ -160,3 +161,82 @@ def write_workbook(path: str | None, sheets: list[tuple[str, list[list[Any]]]], 
     except BaseException:
         out.abort()
         raise
+
+
+# -- a template to fill in --------------------------------------------------------
+#: The last row of a sheet: validation covers every row below the header.
+LAST_ROW = 1_048_575
+#: Longest list of choices Excel takes inline (the rest go on a hidden sheet).
+_INLINE_CHOICES = 255
+
+
+@dataclass(frozen=True)
+class TemplateColumn:
+    """One column of a template: its name, the question (its header's comment),
+    its type (``date``, ``integer``, ``string``, ``list``, ``enum``, ``boolean``) and choices."""
+
+    name: str
+    question: str
+    kind: str
+    choices: tuple = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+def write_template(path: str | None, sheet_name: str, columns: list[TemplateColumn], *,
+                   stream: IO[bytes] | None = None) -> None:
+    """An empty sheet under ``columns``' header, each with its comment and validation."""
+    out = WorkbookOutput(path, stream=stream)
+    try:
+        sheet = out.sheet(_sheet_name(sheet_name), [c.name for c in columns])
+        lists = None
+        for col, column in enumerate(columns):
+            ws = sheet.sheet
+            ws.write_comment(0, col, column.question, {"x_scale": 2, "y_scale": 1.5})
+            style = out.book.add_format({"num_format": DATE_FORMAT if column.kind == "date" else "@"})
+            ws.set_column(col, col, max(len(column.name) + 4, 14), style)
+            rule = _validation(column)
+            if column.choices:
+                source = list(column.choices)
+                if len(",".join(source)) > _INLINE_CHOICES:
+                    lists = lists or out.book.add_worksheet("Choices")
+                    lists.hide()
+                    for r, choice in enumerate(source):
+                        lists.write_string(r, col, choice)
+                    letter = _column_letter(col)
+                    source = f"=Choices!${letter}$1:${letter}${len(source)}"
+                rule = {"validate": "list", "source": source,
+                        "error_message": "Choose one of the values in the list"}
+            if rule:
+                ws.data_validation(1, col, LAST_ROW, col, rule)
+        sheet.widths = []  # set above, per column
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+
+
+def _validation(column: TemplateColumn) -> dict | None:
+    if column.kind == "date":
+        return {"validate": "date", "criteria": "between", "minimum": _dt.date(1900, 1, 1),
+                "maximum": _dt.date(9999, 12, 31), "error_message": "Enter a date, such as 22/11/2026"}
+    if column.kind == "integer":
+        low = column.minimum if column.minimum is not None else -10**12
+        high = column.maximum if column.maximum is not None else 10**12
+        return {"validate": "integer", "criteria": "between", "minimum": low, "maximum": high,
+                "error_message": f"Enter a whole number from {low} to {high}"}
+    return None
+
+
+def _sheet_name(name: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    return "".join(c for c in name if c not in "[]:*?/\\")[:31] or "Caseload"
+
+
+def _column_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
