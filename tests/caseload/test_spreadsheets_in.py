@@ -177,3 +177,40 @@ def test_an_old_xls_workbook_and_a_broken_xlsx_are_refused_with_what_to_do(cli, 
     assert cli("batch", "-r", LEICS, broken).stderr == (
         f"{broken}: the file cannot be read as an XLSX workbook: open it in a spreadsheet and save it again as "
         "Excel Workbook (.xlsx), or as CSV UTF-8\n")
+
+
+def error_workbook(path, header, rows, errors):
+    """A workbook whose cells at ``errors`` ((row, column), 0-based) hold #N/A, as a failed formula leaves them."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Cases")
+    for r, row in enumerate([header, *rows]):
+        for c, value in enumerate(row):
+            if (r, c) in errors:
+                sheet.write_formula(r, c, "=NA()", None, "#N/A")
+            elif value:
+                sheet.write_string(r, c, value)
+    book.close()
+    return path
+
+
+def test_a_spreadsheet_error_in_a_cell_is_refused_for_its_row_never_read_as_empty(cli, tmp_path):
+    # python-calamine reads #N/A as an empty cell: unchecked, it would be "not recorded" and take a default
+    rows = [["A1", "full", "low", "low", "low", "2026-11-01", "x"], ["A2", "full", "", "low", "low", "2026-11-01", ""]]
+    path = error_workbook(tmp_path / "c.xlsx", HEADER + ["notes"], rows, {(2, 2), (1, 6)})
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23", "--ignore-column", "notes")
+    assert result.exit_code == 1
+    first, second = jsonl(result.stdout)
+    assert "outcomes" in first  # the error is in a column skipped on purpose
+    assert second == {"case_id": "A2", "where": "row 3", "field": None,
+                      "error": "column `risk` holds a spreadsheet error (such as #N/A or #DIV/0!), not an answer: "
+                               "correct the formula, or clear the cell if the answer is not recorded"}
+
+
+def test_a_spreadsheet_error_in_the_header_is_refused(cli, tmp_path):
+    path = error_workbook(tmp_path / "c.xlsx", HEADER + ["x"], [["A1", "full", "low", "low", "low", "2026-11-01"]],
+                          {(0, 6)})
+    result = cli("batch", "-r", LEICS, path)
+    assert result.stderr == (f"{path}:1: the header row holds a spreadsheet error (such as #REF!) where a column's "
+                             "name should be\n")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import re
 import zipfile
+import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..errors import Location
 from .blanks import BlankRows, is_blank
-from .columns import check_columns, check_dates
+from .columns import and_list, check_columns, check_dates
 from .records import Caseload, InputError, Record
 
 if TYPE_CHECKING:
@@ -42,28 +44,39 @@ def read_xlsx(source: str | bytes, name: str, book: Rulebook, ignore: Iterable[s
     ``source`` is its path or its bytes (a web upload named ``name``). The
     header and date columns are checked before any row, as for CSV."""
     ignore = frozenset(ignore)
-    rows = _sheet_rows(_open(source, name, sheet), name)
+    opened, index = _open(source, name, sheet)
+    rows = _sheet_rows(opened, name)
+    errors = error_cells(source, index, Location(name))
     header = [_text(cell).strip() for cell in rows[0]] if rows else []
     if not rows:
         raise InputError("the sheet is empty: a caseload needs a header row", Location(name, 1))
     if is_blank(header):
         raise InputError("the first row is blank: the header row, naming the columns, must be the first row; "
                          "delete the blank rows above it", Location(name, 1))
+    if errors.get(1):
+        raise InputError("the header row holds a spreadsheet error (such as #REF!) where a column's name "
+                         "should be", Location(name, 1))
     keep = _used_columns(header, rows)
     header = [header[i] for i in keep]
     check_columns(header, book, ignore, name, 1)
     blanks = BlankRows()
-    check_dates(blanks.skip(_body(rows, keep)), header, book, ignore, name)
+    read = {keep[i]: h for i, h in enumerate(header) if h not in ignore}  # sheet column: name
+    check_dates(blanks.skip(_body(rows, keep, errors, read)), header, book, ignore, name)
     names = [(i, h) for i, h in enumerate(header) if h not in ignore]
 
     def records() -> Iterator[Record]:
-        for row, _, cells, _ in BlankRows().skip(_body(rows, keep)):
-            yield Record(f"row {row}", {h: cells[i] for i, h in names}, True)
+        for row, _, cells, problem in BlankRows().skip(_body(rows, keep, errors, read)):
+            if problem:
+                named = {"case_id": cells[header.index("case_id")]} if "case_id" in header else None
+                yield Record(f"row {row}", named, True, problem)
+            else:
+                yield Record(f"row {row}", {h: cells[i] for i, h in names}, True)
 
     return Caseload(records(), [note for note in (blanks.note(),) if note], name)
 
 
-def _open(source: str | bytes, name: str, sheet: str | None) -> Any:
+def _open(source: str | bytes, name: str, sheet: str | None) -> tuple[Any, int]:
+    """The sheet to read (the first, or the one named) and its index."""
     from python_calamine import CalamineWorkbook
 
     where = Location(name)
@@ -80,11 +93,11 @@ def _open(source: str | bytes, name: str, sheet: str | None) -> Any:
     if sheet is None:
         if not names:
             raise InputError("the workbook has no sheets", where)
-        return book.get_sheet_by_index(0)
+        return book.get_sheet_by_index(0), 0
     if sheet not in names:
         shown = ", ".join(f"`{n}`" for n in names)
         raise InputError(f"the workbook has no sheet named `{sheet}`: its sheets are {shown}", where)
-    return book.get_sheet_by_name(sheet)
+    return book.get_sheet_by_name(sheet), names.index(sheet)
 
 
 def _check_unpacked(source: str | bytes, where: Location) -> None:
@@ -98,6 +111,63 @@ def _check_unpacked(source: str | bytes, where: Location) -> None:
         raise InputError(f"the workbook unpacks to more than {MAX_UNPACKED >> 20:,} MB; the limit is there to "
                          "keep a damaged or hostile file from filling the memory: save the caseload as CSV",
                          where)
+
+
+#: A cell holding a spreadsheet error (#N/A, #DIV/0!, #REF!...) in a sheet's XML, and its reference.
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
+_REFERENCE = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_CHUNK = 1 << 24
+
+
+def error_cells(source: str | bytes, index: int, where: Location) -> dict[int, set[int]]:
+    """The cells of the ``index``-th sheet that hold a spreadsheet error, as
+    {row number: {column index}}. calamine reads such a cell as empty, which
+    would silently turn #N/A into "not recorded", so they are found in the
+    sheet's XML (a quick scan: a sheet without one is read once, in C)."""
+    found: dict[int, set[int]] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
+            part = _sheet_part(z, index)
+            if part is None:
+                return found
+            with z.open(part) as fh:
+                carry = b""
+                while True:
+                    block = fh.read(_CHUNK)
+                    text = carry + block
+                    cut = text.rfind(b"<") if block else -1  # a tag cut by the block's end waits for the next
+                    scan, carry = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
+                    if b't="e"' in scan:
+                        for m in _ERROR_CELL.finditer(scan):
+                            _add_error(found, m.group(0), where)
+                    if not block:
+                        return found
+    except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError, ValueError):
+        return found  # calamine has read it: what cannot be scanned here holds no cell calamine saw as an error
+
+
+def _add_error(found: dict[int, set[int]], tag: bytes, where: Location) -> None:
+    m = _REFERENCE.search(tag)
+    if not m:
+        raise InputError("the sheet holds spreadsheet errors (such as #N/A or #DIV/0!) in cells whose position "
+                         "the file does not record: correct them, or save the sheet as CSV", where)
+    column = 0
+    for letter in m.group(1).decode():
+        column = column * 26 + ord(letter) - 64
+    found.setdefault(int(m.group(2)), set()).add(column - 1)
+
+
+def _sheet_part(z: zipfile.ZipFile, index: int) -> str | None:
+    """The zip member holding the ``index``-th sheet, from workbook.xml and its relationships."""
+    sheets = [el for el in ET.fromstring(z.read("xl/workbook.xml")).iter() if el.tag.endswith("}sheet")]
+    if index >= len(sheets):
+        return None
+    rid = next((v for k, v in sheets[index].attrib.items() if k.endswith("}id")), None)
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = next((el.get("Target") for el in rels if el.get("Id") == rid), None)
+    if not target:
+        return None
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
 def _sheet_rows(sheet: Any, name: str) -> list[list[Any]]:
@@ -124,10 +194,21 @@ def _used_columns(header: list[str], rows: list[list[Any]]) -> list[int]:
     return sorted(used)
 
 
-def _body(rows: list[list[Any]], keep: list[int]) -> Iterator[tuple]:
-    """The rows below the header as ``(row, row, cells, None)``, as CSV's are given."""
+def _body(rows: list[list[Any]], keep: list[int], errors: dict[int, set[int]],
+          read: dict[int, str]) -> Iterator[tuple]:
+    """The rows below the header as ``(row, row, cells, problem)``, as CSV's are
+    given; the problem is a spreadsheet error in a column that is read."""
     for number, cells in enumerate(rows[1:], start=2):
-        yield number, number, [_text(cells[i]) if i < len(cells) else "" for i in keep], None
+        bad = sorted(errors.get(number, ()) & read.keys())
+        yield number, number, [_text(cells[i]) if i < len(cells) else "" for i in keep], \
+            _error_problem([read[i] for i in bad]) if bad else None
+
+
+def _error_problem(columns: list[str]) -> str:
+    named = and_list([f"`{c}`" for c in columns])
+    return (f"column{'s' if len(columns) > 1 else ''} {named} {'hold' if len(columns) > 1 else 'holds'} a "
+            "spreadsheet error (such as #N/A or #DIV/0!), not an answer: correct the formula, or clear the "
+            "cell if the answer is not recorded")
 
 
 def _text(cell: Any) -> str:

@@ -28,6 +28,11 @@ DATE_FORMAT = "dd/mm/yyyy"
 MAX_WIDTH = 60
 #: Rows looked at to set the column widths.
 WIDTH_SAMPLE = 200
+#: The last row of a sheet (0-based): Excel's limit, 1,048,576 rows.
+LAST_ROW = 1_048_575
+#: The first date a date cell holds truly (Excel's calendar starts in 1900, with a false
+#: 29 February 1900); an earlier date is written as ISO text.
+FIRST_DATE = _dt.date(1900, 3, 1)
 
 
 def cell(value: Any) -> Any:
@@ -46,8 +51,8 @@ def cell(value: Any) -> Any:
 class Sheet:
     """One sheet being written, row after row, under its header."""
 
-    def __init__(self, book: Any, sheet: Any, header: list[str], formats: dict) -> None:
-        self.book, self.sheet, self.header, self.formats = book, sheet, header, formats
+    def __init__(self, book: Any, sheet: Any, header: list[str], formats: dict, where: Location) -> None:
+        self.book, self.sheet, self.header, self.formats, self.where = book, sheet, header, formats, where
         self.row = 0
         self.widths = [len(h) for h in header]
         self._write([*header], self.formats["header"])
@@ -57,9 +62,14 @@ class Sheet:
             self._write(values)
 
     def _write(self, values: list[Any], style: Any = None) -> None:
+        if self.row > LAST_ROW:  # XlsxWriter would drop the row without a word
+            raise OutputError(f"an XLSX sheet holds at most {LAST_ROW + 1:,} rows: write these results as CSV "
+                              "or JSONL", self.where)
         sample = self.row <= WIDTH_SAMPLE
         for col, value in enumerate(values):
             value = cell(value)
+            if isinstance(value, _dt.date) and value < FIRST_DATE:
+                value = value.isoformat()
             if isinstance(value, _dt.date):
                 self.sheet.write_datetime(self.row, col, value, self.formats["date"])
                 shown = 10
@@ -110,7 +120,7 @@ class WorkbookOutput:
         self.sheets: list[Sheet] = []
 
     def sheet(self, name: str, header: list[str]) -> Sheet:
-        sheet = Sheet(self.book, self.book.add_worksheet(name), header, self.formats)
+        sheet = Sheet(self.book, self.book.add_worksheet(name), header, self.formats, Location(self.path))
         self.sheets.append(sheet)
         return sheet
 
@@ -164,8 +174,6 @@ def write_workbook(path: str | None, sheets: list[tuple[str, list[list[Any]]]], 
 
 
 # -- a template to fill in --------------------------------------------------------
-#: The last row of a sheet: validation covers every row below the header.
-LAST_ROW = 1_048_575
 #: Longest list of choices Excel takes inline (the rest go on a hidden sheet).
 _INLINE_CHOICES = 255
 
