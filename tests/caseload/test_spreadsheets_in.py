@@ -214,3 +214,42 @@ def test_a_spreadsheet_error_in_the_header_is_refused(cli, tmp_path):
     result = cli("batch", "-r", LEICS, path)
     assert result.stderr == (f"{path}:1: the header row holds a spreadsheet error (such as #REF!) where a column's "
                              "name should be\n")
+
+
+def test_a_formula_the_file_holds_no_result_for_is_refused_for_its_row(cli, tmp_path):
+    # a workbook written by a program that does not calculate: calamine would read the cell as empty
+    import zipfile
+
+    import xlsxwriter
+
+    path = tmp_path / "c.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["A1", "full"])
+    sheet.write_formula(1, 2, '="lo"&"w"')
+    sheet.write_row(1, 3, ["low", "low", "2026-11-01"])
+    book.close()
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    assert b"</f><v>0</v>" in parts["xl/worksheets/sheet1.xml"]
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"</f><v>0</v>", b"</f>")
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert jsonl(result.stdout) == [{
+        "case_id": "A1", "where": "row 2", "field": None,
+        "error": "column `risk` holds a formula whose result the file does not hold, not an answer: open the "
+                 "workbook in a spreadsheet and save it, so its formulas are calculated"}]
+
+
+def test_a_sheet_starting_in_column_b_is_read_and_a_blank_first_row_is_said(cli, tmp_path):
+    shifted = workbook(tmp_path / "b.xlsx", {"Cases": [[""] + HEADER, ["", "A1", "full", "low", "low", "low",
+                                                                        "2026-11-01"]]})
+    result = cli("batch", "-r", LEICS, shifted, "--as-of", "2026-11-23")
+    assert (result.exit_code, [r["case_id"] for r in jsonl(result.stdout)]) == (0, ["A1"])
+    lower = workbook(tmp_path / "l.xlsx", {"Cases": [[], HEADER, ["A1", "full", "low", "low", "low", "2026-11-01"]]})
+    assert cli("batch", "-r", LEICS, lower).stderr == (
+        f"{lower}:1: the first row is blank: the header row, naming the columns, must be the first row; delete the "
+        "blank rows above it\n")

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import itertools
 import re
 import zipfile
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..errors import Location
 from .blanks import BlankRows, is_blank
@@ -46,9 +47,10 @@ def read_xlsx(source: str | bytes, name: str, book: Rulebook, ignore: Iterable[s
     ignore = frozenset(ignore)
     opened, index = _open(source, name, sheet)
     rows = _sheet_rows(opened, name)
-    errors = error_cells(source, index, Location(name))
-    header = [_text(cell).strip() for cell in rows[0]] if rows else []
-    if not rows:
+    errors = unreadable_cells(source, index, Location(name))
+    first = next(rows(), None)
+    header = [_text(cell).strip() for cell in first] if first is not None else []
+    if first is None:
         raise InputError("the sheet is empty: a caseload needs a header row", Location(name, 1))
     if is_blank(header):
         raise InputError("the first row is blank: the header row, naming the columns, must be the first row; "
@@ -113,18 +115,22 @@ def _check_unpacked(source: str | bytes, where: Location) -> None:
                          where)
 
 
-#: A cell holding a spreadsheet error (#N/A, #DIV/0!, #REF!...) in a sheet's XML, and its reference.
-_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="e"[^>]*>')
+#: A cell of a sheet's XML (its attributes and content), and a cell's reference.
+_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
 _REFERENCE = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _CHUNK = 1 << 24
+#: What an unreadable cell holds, as a row's problem says it.
+ERROR, UNCALCULATED = "error", "uncalculated"
 
 
-def error_cells(source: str | bytes, index: int, where: Location) -> dict[int, set[int]]:
-    """The cells of the ``index``-th sheet that hold a spreadsheet error, as
-    {row number: {column index}}. calamine reads such a cell as empty, which
-    would silently turn #N/A into "not recorded", so they are found in the
-    sheet's XML (a quick scan: a sheet without one is read once, in C)."""
-    found: dict[int, set[int]] = {}
+def unreadable_cells(source: str | bytes, index: int, where: Location) -> dict[int, dict[int, str]]:
+    """The cells of the ``index``-th sheet that calamine would read as empty
+    though they are not: a spreadsheet error (#N/A, #DIV/0!), or a formula
+    whose result the file does not hold (written by a program that does not
+    calculate). Unchecked, either would silently be "not recorded". Found in
+    the sheet's XML as {row number: {column index: ERROR or UNCALCULATED}};
+    a sheet with neither is only searched for two byte strings."""
+    found: dict[int, dict[int, str]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
             part = _sheet_part(z, index)
@@ -135,26 +141,33 @@ def error_cells(source: str | bytes, index: int, where: Location) -> dict[int, s
                 while True:
                     block = fh.read(_CHUNK)
                     text = carry + block
-                    cut = text.rfind(b"<") if block else -1  # a tag cut by the block's end waits for the next
-                    scan, carry = (text[:cut], text[cut:]) if cut >= 0 else (text, b"")
-                    if b't="e"' in scan:
-                        for m in _ERROR_CELL.finditer(scan):
-                            _add_error(found, m.group(0), where)
+                    cut = text.rfind(b"</row>") + 6 if block else len(text)  # whole rows only
+                    scan, carry = (text[:cut], text[cut:]) if cut >= 6 else (b"", text)
+                    if b't="e"' in scan or b"<f" in scan:
+                        _scan(scan, found, where)
                     if not block:
                         return found
     except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError, ValueError):
-        return found  # calamine has read it: what cannot be scanned here holds no cell calamine saw as an error
+        return found  # not a workbook this can open: calamine has read it, or said why not
 
 
-def _add_error(found: dict[int, set[int]], tag: bytes, where: Location) -> None:
-    m = _REFERENCE.search(tag)
-    if not m:
-        raise InputError("the sheet holds spreadsheet errors (such as #N/A or #DIV/0!) in cells whose position "
-                         "the file does not record: correct them, or save the sheet as CSV", where)
-    column = 0
-    for letter in m.group(1).decode():
-        column = column * 26 + ord(letter) - 64
-    found.setdefault(int(m.group(2)), set()).add(column - 1)
+def _scan(xml: bytes, found: dict[int, dict[int, str]], where: Location) -> None:
+    for m in _CELL.finditer(xml):
+        attributes, content = m.group(1), m.group(2) or b""
+        if b't="e"' in attributes:
+            kind = ERROR
+        elif b"<f" in content and b"<v" not in content:
+            kind = UNCALCULATED
+        else:
+            continue
+        ref = _REFERENCE.search(attributes)
+        if not ref:
+            raise InputError("the sheet holds cells calamine cannot read (spreadsheet errors or formulas never "
+                             "calculated) whose position the file does not record: save the sheet as CSV", where)
+        column = 0
+        for letter in ref.group(1).decode():
+            column = column * 26 + ord(letter) - 64
+        found.setdefault(int(ref.group(2)), {})[column - 1] = kind
 
 
 def _sheet_part(z: zipfile.ZipFile, index: int) -> str | None:
@@ -170,21 +183,24 @@ def _sheet_part(z: zipfile.ZipFile, index: int) -> str | None:
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
-def _sheet_rows(sheet: Any, name: str) -> list[list[Any]]:
-    """Every row of the sheet from its first (row 1), padded so that a
-    cell's index is its column's; trailing blank rows are left out."""
+def _sheet_rows(sheet: Any, name: str) -> Callable[[], Iterator[list[Any]]]:
+    """Every row of the sheet from its first (row 1), padded so that a cell's
+    index is its column's (calamine starts at the first column in use);
+    trailing blank rows are left out. Each call reads them again, one at a
+    time, so only calamine's own copy of the sheet is held whole."""
     if sheet.height > MAX_ROWS:
         raise InputError(f"the sheet has {sheet.height:,} rows; the limit is {MAX_ROWS:,}", Location(name))
-    return sheet.to_python(skip_empty_area=False)
+    pad = [""] * (sheet.start[1] if sheet.start else 0)
+    return lambda: (pad + row for row in sheet.iter_rows())
 
 
-def _used_columns(header: list[str], rows: list[list[Any]]) -> list[int]:
+def _used_columns(header: list[str], rows: Callable[[], Iterator[list[Any]]]) -> list[int]:
     """The columns read: every named one, and any unnamed one that holds
     something (which the header check then refuses). A workbook often has
     empty unnamed columns where a cell was once formatted; they are not data."""
     used = {i for i, h in enumerate(header) if h}
     unnamed = [i for i, h in enumerate(header) if not h]
-    for cells in rows[1:]:
+    for cells in itertools.islice(rows(), 1, None):
         if not unnamed:
             break
         for i in list(unnamed):
@@ -194,21 +210,26 @@ def _used_columns(header: list[str], rows: list[list[Any]]) -> list[int]:
     return sorted(used)
 
 
-def _body(rows: list[list[Any]], keep: list[int], errors: dict[int, set[int]],
+def _body(rows: Callable[[], Iterator[list[Any]]], keep: list[int], errors: dict[int, dict[int, str]],
           read: dict[int, str]) -> Iterator[tuple]:
     """The rows below the header as ``(row, row, cells, problem)``, as CSV's are
-    given; the problem is a spreadsheet error in a column that is read."""
-    for number, cells in enumerate(rows[1:], start=2):
-        bad = sorted(errors.get(number, ()) & read.keys())
+    given; the problem is an unreadable cell in a column that is read."""
+    for number, cells in enumerate(itertools.islice(rows(), 1, None), start=2):
+        bad = errors.get(number)
+        columns = sorted(bad.keys() & read.keys()) if bad else ()
         yield number, number, [_text(cells[i]) if i < len(cells) else "" for i in keep], \
-            _error_problem([read[i] for i in bad]) if bad else None
+            _unreadable([read[i] for i in columns], {bad[i] for i in columns}) if columns else None
 
 
-def _error_problem(columns: list[str]) -> str:
+def _unreadable(columns: list[str], kinds: set[str]) -> str:
     named = and_list([f"`{c}`" for c in columns])
-    return (f"column{'s' if len(columns) > 1 else ''} {named} {'hold' if len(columns) > 1 else 'holds'} a "
-            "spreadsheet error (such as #N/A or #DIV/0!), not an answer: correct the formula, or clear the "
-            "cell if the answer is not recorded")
+    verb = "hold" if len(columns) > 1 else "holds"
+    what = {ERROR: "a spreadsheet error (such as #N/A or #DIV/0!)",
+            UNCALCULATED: "a formula whose result the file does not hold"}
+    fix = {ERROR: "correct the formula, or clear the cell if the answer is not recorded",
+           UNCALCULATED: "open the workbook in a spreadsheet and save it, so its formulas are calculated"}
+    return (f"column{'s' if len(columns) > 1 else ''} {named} {verb} " + " or ".join(what[k] for k in sorted(kinds))
+            + ", not an answer: " + "; ".join(fix[k] for k in sorted(kinds)))
 
 
 def _text(cell: Any) -> str:
