@@ -253,3 +253,17 @@ def test_a_sheet_starting_in_column_b_is_read_and_a_blank_first_row_is_said(cli,
     assert cli("batch", "-r", LEICS, lower).stderr == (
         f"{lower}:1: the first row is blank: the header row, naming the columns, must be the first row; delete the "
         "blank rows above it\n")
+
+
+def test_a_workbook_that_unpacks_past_the_limit_is_refused_before_it_is_read(tmp_path, monkeypatch, books):
+    from policyengine.caseload import InputError, open_caseload
+    from policyengine.caseload import workbook as module
+
+    body = workbook(tmp_path / "c.xlsx", {"Cases": [HEADER, ["A1", "full", "low", "low", "low", "2026-11-01"]]})
+    monkeypatch.setattr(module, "MAX_UNPACKED_IN_MEMORY", 1 << 20)
+    monkeypatch.setattr(module, "MAX_UNPACKED", 1 << 10)
+    assert len(list(open_caseload(books["leicestershire"], body.read_bytes(), name="up.xlsx"))) == 1
+    with pytest.raises(InputError) as info:
+        open_caseload(books["leicestershire"], str(body))
+    assert str(info.value) == (f"{body}: the workbook unpacks to more than 0 MB; the limit is there to keep a "
+                               "damaged or hostile file from filling the memory: save the caseload as CSV")

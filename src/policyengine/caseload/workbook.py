@@ -33,6 +33,8 @@ MAX_ROWS = 1_048_576  # Excel's own limit
 #: Most bytes a workbook's parts may unpack to: an XLSX is a zip, and a small
 #: upload could otherwise unpack to gigabytes (a zip bomb). About a million rows of twenty columns.
 MAX_UNPACKED = 1 << 30
+#: The same for a workbook held in memory (a web upload of at most a few MB).
+MAX_UNPACKED_IN_MEMORY = 256 << 20
 
 
 def is_workbook(name: str) -> bool:
@@ -109,8 +111,9 @@ def _check_unpacked(source: str | bytes, where: Location) -> None:
             size = sum(info.file_size for info in z.infolist())
     except (OSError, zipfile.BadZipFile, ValueError):
         return  # not a zip (or not readable): calamine says so in its own terms
-    if size > MAX_UNPACKED:
-        raise InputError(f"the workbook unpacks to more than {MAX_UNPACKED >> 20:,} MB; the limit is there to "
+    limit = MAX_UNPACKED_IN_MEMORY if isinstance(source, bytes) else MAX_UNPACKED
+    if size > limit:
+        raise InputError(f"the workbook unpacks to more than {limit >> 20:,} MB; the limit is there to "
                          "keep a damaged or hostile file from filling the memory: save the caseload as CSV",
                          where)
 
