@@ -38,6 +38,14 @@ def test_an_xlsx_export_gives_the_same_results_as_the_csv_export(cli, tmp_path):
                                 "low\nbatch: 7 cases: 6 decided, 1 could not be decided\n")
 
 
+def test_the_shipped_xlsx_export_saved_by_libreoffice_decides_as_the_csv(cli):
+    # examples/leicestershire/caseload.xlsx is caseload.csv opened and saved by LibreOffice 7.4 (en-GB)
+    from_csv = cli("batch", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP)
+    from_xlsx = cli("batch", "-r", LEICS, EXPORT.replace(".csv", ".xlsx"), "--as-of", "2026-11-23", *SKIP)
+    assert (from_xlsx.exit_code, from_xlsx.stdout) == (1, from_csv.stdout)
+    assert from_xlsx.stderr == from_csv.stderr.replace(EXPORT, EXPORT.replace(".csv", ".xlsx"))
+
+
 def test_a_text_cell_that_looks_like_a_number_stays_text(cli, tmp_path):
     path = workbook(tmp_path / "c.xlsx", {"Cases": [HEADER, ["0012345", "full", "low", "low", "low", "2026-11-01"]]})
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
