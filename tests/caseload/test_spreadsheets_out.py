@@ -119,3 +119,10 @@ def test_worklist_xlsx_needs_a_file_and_a_worklist_csv_file_has_a_bom(cli, tmp_p
     out = tmp_path / "wl.csv"
     cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, "--format", "csv", "-o", out)
     assert out.read_bytes().startswith(b"\xef\xbb\xbfsection,case_id,item,date,days\n")
+
+
+def test_xlsx_results_are_the_same_with_two_processes(cli, tmp_path):
+    one, two = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    cli("batch", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, "-o", one)
+    cli("batch", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, "-o", two, "--jobs", "2")
+    assert sheets(one) == sheets(two)
