@@ -329,7 +329,8 @@ def _default_rulebooks():
 
 
 IGNORE = click.option("--ignore-column", "ignore", multiple=True, metavar="NAME",
-                      help="A CSV column to skip on purpose (repeatable).")
+                      help="A CSV or XLSX column to skip on purpose (repeatable).")
+SHEET = click.option("--sheet", metavar="NAME", help="The sheet of an XLSX caseload to read (default: the first).")
 JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
                     help="Processes to use; the output keeps the input order.")
 
@@ -380,11 +381,12 @@ def _count_records(source: str) -> int | None:
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
 @AS_OF
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write results here (.jsonl or .csv); default JSONL on stdout.")
+              help="Write results here (.jsonl, .csv or .xlsx); default JSONL on stdout.")
 @IGNORE
+@SHEET
 @JOBS
-def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
-    """Evaluate a caseload: CSV, JSONL, a folder of case files, or - (JSONL on stdin)."""
+def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs):
+    """Evaluate a caseload: CSV, XLSX, JSONL, a folder of case files, or - (JSONL on stdin)."""
     from .caseload.output import FORMATS
     from .caseload.run import run_caseload, writes_over_input
     from .caseload.summary import error_line
@@ -396,7 +398,7 @@ def batch(rulebook_path, input_path, as_of, output, ignore, jobs):
                                "to another file")
     book = load_rulebook(rulebook_path)
     summary = run_caseload(book, input_path, as_of=as_of, output=output or sys.stdout, format=fmt,
-                           ignore=ignore, jobs=jobs, on_note=_noter(input_path),
+                           ignore=ignore, sheet=sheet, jobs=jobs, on_note=_noter(input_path),
                            on_error=lambda result: click.echo(error_line(input_path, result), err=True),
                            progress=lambda chunks: _progress(chunks, input_path))
     for line in summary.closing_lines():
@@ -415,21 +417,52 @@ def _noter(source: str):
 @click.option("--as-of", type=ISO_DATE, required=True, help="The date the worklist is for.")
 @click.option("--within", type=click.IntRange(0, 366), default=7, show_default=True,
               help="List contacts and reviews due within this many days.")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "xlsx"]), default="text",
+              show_default=True, help="xlsx writes a workbook, to the file named by -o.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the worklist to this file (default: standard output).")
 @IGNORE
+@SHEET
 @JOBS
-def worklist(rulebook_path, input_path, as_of, within, fmt, ignore, jobs):
+def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, sheet, jobs):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
-    from .caseload.worklist import build_worklist
+    from .caseload.run import writes_over_input
+    from .caseload.worklist import about_rows, build_worklist, sheet_rows
 
+    if fmt == "xlsx" and not output:
+        raise click.UsageError("--format xlsx writes a workbook: name its file with -o, such as -o worklist.xlsx")
+    if writes_over_input(input_path, output):
+        raise click.UsageError("-o names the caseload itself: the worklist would replace it; write it "
+                               "to another file")
     book = load_rulebook(rulebook_path)
-    wl = build_worklist(book, input_path, as_of=as_of, within=within, ignore=ignore, jobs=jobs,
+    wl = build_worklist(book, input_path, as_of=as_of, within=within, ignore=ignore, sheet=sheet, jobs=jobs,
                         on_note=_noter(input_path), progress=lambda results: _progress(results, input_path))
-    _print(wl, fmt)
+    if fmt == "xlsx":
+        from .formats.workbook import write_workbook
+
+        write_workbook(output, [("Worklist", sheet_rows(wl)), ("About", about_rows(wl))])
+        click.echo(f"wrote {output}", err=True)
+    elif output:
+        _emit(("\ufeff" if fmt == "csv" else "") + write(wl, fmt), output)  # a CSV file opens in Excel as UTF-8
+    else:
+        _print(wl, fmt)
     if wl.errors:
         click.echo(f"worklist: {len(wl.errors)} of {wl.cases} cases could not be decided", err=True)
     sys.exit(1 if wl.errors else 0)
+
+
+@main.command()
+@RULEBOOK
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="The template to write: .xlsx (with drop-downs) or .csv (the header row).")
+def template(rulebook_path, output):
+    """Write an empty caseload to fill in: the rulebook's columns, in question order."""
+    from .caseload.template import TEMPLATE_FORMATS, write_caseload_template
+
+    fmt = _format_of(output, TEMPLATE_FORMATS, default="xlsx")
+    book = load_rulebook(rulebook_path)
+    write_caseload_template(book, fmt, output)
+    click.echo(f"wrote {output}", err=True)
 
 
 @main.command()

@@ -221,13 +221,16 @@ def test_a_month_first_date_with_a_time_refuses_its_column_so_no_ambiguous_date_
 
 
 # -- item 12: true diagnoses for the wrong separator, blank files and sep= ------------
-@pytest.mark.parametrize("sep, name", [("\t", "tabs"), (";", "semicolons")])
-def test_a_file_separated_by_tabs_or_semicolons_is_told_so(cli, tmp_path, sep, name):
+@pytest.mark.parametrize("sep, name", [("\t", "tabs"), (";", "semicolons (;)")])
+def test_a_file_separated_by_tabs_or_semicolons_is_read_and_told_so(cli, tmp_path, sep, name):
+    # #17: Excel writes `;` where the decimal mark is a comma; the separator is found from the header
     path = tmp_path / "sep.csv"
     path.write_text(HEADER.replace(",", sep) + "\n" + "A1,full,low,low,low,2026-11-01".replace(",", sep) + "\n")
-    result = cli("batch", "-r", LEICS, path)
-    assert result.stderr == (f"{path}:1: the file is separated by {name}, not commas: save it as CSV UTF-8 or "
-                             "CSV (Comma delimited)\n")
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.exit_code == 0
+    assert [json.loads(line)["case_id"] for line in result.stdout.splitlines()] == ["A1"]
+    assert result.stderr == (f"{path}: the file is separated by {name}, not commas: read as such\n"
+                             "batch: 1 cases: 1 decided, 0 could not be decided\n")
 
 
 @pytest.mark.parametrize("content", [b"\n\n\r\n  \n", b"\xef\xbb\xbf"], ids=["blank lines", "only a BOM"])

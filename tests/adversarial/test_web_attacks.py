@@ -33,7 +33,7 @@ def upload(client, body: bytes, action="download"):
 def test_a_formula_in_an_uploaded_caseload_is_neutralised_in_the_download(client):
     body = ('case_id,support,risk,priority,complexity,date_added\n'
             '"=HYPERLINK(""http://x"",""click"")",full,low,low,low,2026-11-01\n').encode()
-    rows = list(csv.DictReader(io.StringIO(upload(client, body).text)))
+    rows = list(csv.DictReader(io.StringIO(upload(client, body).text.removeprefix("\ufeff"))))
     assert rows[0]["case_id"] == "'" + FORMULA
 
 

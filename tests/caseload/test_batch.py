@@ -57,17 +57,21 @@ def test_csv_values_follow_council_export_conventions(cli):
     assert len(first["provenance"]["rulebook_sha256"]) == 64
 
 
-def test_csv_output_has_one_column_per_outcome_and_is_written_atomically(cli, tmp_path):
+def test_csv_output_has_one_column_per_outcome_and_checklist_item_a_bom_and_is_written_atomically(cli, tmp_path):
     out = tmp_path / "results.csv"
     result = cli("batch", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, "-o", out)
     assert result.exit_code == 1
-    rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert list(rows[0])[:14] == ["case_id", "route", "rag", "contact_interval", "next_contact_due",
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfcase_id,")  # Excel on Windows then reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert list(rows[0])[:15] == ["case_id", "route", "rag", "contact_interval", "next_contact_due",
                                   "contact_overdue", "escalate_to_ssm", "allocation_target",
                                   "allocation_overdue", "annual_review_due", "safe_and_well_check",
-                                  "risk_indicator_warning", "task_comment_prefix", "actions"]
+                                  "risk_indicator_warning", "task_comment_prefix", "actions.action_case_duty_point",
+                                  "actions.confirm_ordinary_residence_transfer"]
     assert rows[0]["contact_interval"] == "7 days" and rows[0]["escalate_to_ssm"] == "true"
-    assert rows[5]["actions"] == "Confirm ordinary residence and transfer the case to the responsible local authority."
+    assert [name for name, cell in rows[5].items() if name.startswith("actions.") and cell] == [
+        "actions.confirm_ordinary_residence_transfer"]
+    assert rows[5]["actions.confirm_ordinary_residence_transfer"] == "yes"
     assert rows[4]["error"] == "field `risk` must be one of high, moderate, low" and rows[4]["where"] == "row 6"
     assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
 
@@ -133,7 +137,7 @@ def test_a_formula_in_a_case_id_is_neutralised_in_csv_output(cli, write, tmp_pat
     path = write("f.csv", f'{HEADER}\n"=HYPERLINK(""http://x"",""click"")",full,low,low,low,2026-11-01\n')
     out = tmp_path / "o.csv"
     assert cli("batch", "-r", LEICS, path, "-o", out).exit_code == 0
-    row = next(csv.DictReader(io.StringIO(out.read_text())))
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert row["case_id"] == "'=HYPERLINK(\"http://x\",\"click\")"
 
 

@@ -203,3 +203,41 @@ def test_a_compiled_rulebook_is_reused_without_state_leaking_between_cases(book)
     first = b.evaluate({"case_id": "1", "tasks": ["b"], "role": "assistant"})
     second = b.evaluate({"case_id": "2"})
     assert first.outcomes["held_back"] == ["b"] and second.outcomes["held_back"] == []
+
+
+CHECKLIST_IDS = """
+  closing: {type: boolean, default: false, question: 'Closing?'}
+checklists:
+  missing:
+    source: g 4
+    items:
+      - {id: tell_family, item: Tell the family.}
+      - {item: "Write the child's closure record."}
+      - {item: "Write the child's closure record, again."}
+      - {id: write_child_closure_record, item: Ask the school.}
+outcomes: [missing]
+"""
+
+
+def test_checklist_items_have_their_own_ids_or_ones_made_from_their_first_words(book):
+    el = book(CHECKLIST_IDS).producers["missing"]
+    assert [item_id for item_id, _ in el.items] == [
+        "tell_family", "write_child_closure_record_2", "write_child_closure_record_3", "write_child_closure_record"]
+
+
+def test_a_checklist_item_id_used_twice_is_an_error(book):
+    from policyengine import RulebookInvalid
+
+    with pytest.raises(RulebookInvalid) as info:
+        book(CHECKLIST_IDS.replace("id: write_child_closure_record", "id: tell_family"))
+    assert str(info.value.errors[0]).endswith(
+        ":20:14: item id `tell_family` is already the id of item 1: each item's id must be unique in its checklist")
+
+
+def test_a_checklist_item_id_must_be_a_name(book):
+    from policyengine import RulebookInvalid
+
+    with pytest.raises(RulebookInvalid) as info:
+        book(CHECKLIST_IDS.replace("id: tell_family", "id: Tell family"))
+    assert str(info.value.errors[0]).endswith(":17:14: `Tell family` is not a valid name: use lower-case letters, "
+                                              "digits and _")

@@ -124,7 +124,7 @@ def test_a_caseload_upload_downloads_every_decision_as_csv(client):
     download = upload(client, EXPORT, "download", ignore="worker_name,team,notes")
     assert download.headers["content-type"] == "text/csv; charset=utf-8"
     lines = download.text.splitlines()
-    assert lines[0].startswith("case_id,route,rag,") and len(lines) == 8
+    assert lines[0].startswith("\ufeffcase_id,route,rag,") and len(lines) == 8  # a BOM: Excel reads UTF-8
 
 
 def test_an_upload_with_unknown_columns_says_which(client):

@@ -134,14 +134,15 @@ def physical_lines(fh: BinaryIO, decoder: Decoder) -> Iterator[Line]:
 _QUOTED = re.compile(r'[^"]*(?:""[^"]*)*')
 
 
-def scan_line(text: str, in_quote: bool) -> tuple[int, bool, bool]:
+def scan_line(text: str, in_quote: bool, sep: str = ",") -> tuple[int, bool, bool]:
     """(cells, ends inside a quoted cell, well formed) for one line, read as the
-    csv module reads it (excel dialect), starting inside a quoted cell or not.
+    csv module reads it (excel dialect, cells separated by ``sep``), starting
+    inside a quoted cell or not.
 
     Well formed means no text follows a closing quote (csv keeps such text, but
     then the quote did not really close a cell)."""
     if not in_quote and '"' not in text:
-        return text.count(",") + 1, False, True
+        return text.count(sep) + 1, False, True
     cells, pos, end, clean = 1, 0, len(text), True
     while True:
         if in_quote or (pos < end and text[pos] == '"'):
@@ -150,41 +151,41 @@ def scan_line(text: str, in_quote: bool) -> tuple[int, bool, bool]:
                 return cells, True, clean
             pos += 1  # the closing quote
             in_quote = False
-            if pos < end and text[pos] != ",":
+            if pos < end and text[pos] != sep:
                 clean = False
-        comma = text.find(",", pos)
+        comma = text.find(sep, pos)
         if comma < 0:
             return cells, False, clean
         cells += 1
         pos = comma + 1
 
 
-def _fresh(line: Line) -> tuple:
+def _fresh(line: Line, sep: str) -> tuple:
     if line.fresh is None:
-        line.fresh = scan_line(line.text, False)
+        line.fresh = scan_line(line.text, False, sep)
     return line.fresh
 
 
-def _cont(line: Line) -> tuple:
+def _cont(line: Line, sep: str) -> tuple:
     if line.cont is None:
-        line.cont = scan_line(line.text, True)
+        line.cont = scan_line(line.text, True, sep)
     return line.cont
 
 
-def split_row(texts: list[str]) -> list[str]:
+def split_row(texts: list[str], sep: str = ",") -> list[str]:
     """The cells of one record made of these physical lines."""
     if len(texts) == 1:
         text = texts[0]
         if '"' not in text and "\r" not in text:
-            return text.split(",")
+            return text.split(sep)
     lines = [t + "\n" for t in texts]
     try:
-        return next(csv.reader(lines))
+        return next(csv.reader(lines, delimiter=sep))
     except csv.Error:
         if sum(map(len, lines)) <= csv.field_size_limit():
             raise  # not a cell over csv's limit: the row itself is broken
         with _field_limit(MAX_LINE):
-            return next(csv.reader(lines))
+            return next(csv.reader(lines, delimiter=sep))
 
 
 _LIMIT_LOCK = threading.Lock()
@@ -223,8 +224,8 @@ class CsvRecords:
     stay inside the quote, so no line is scanned twice.
     """
 
-    def __init__(self, lines: Iterator[Line], width: int, hidden: int = 0) -> None:
-        self.lines, self.width = lines, width
+    def __init__(self, lines: Iterator[Line], width: int, hidden: int = 0, sep: str = ",") -> None:
+        self.lines, self.width, self.sep = lines, width, sep
         self.pending: deque[Line] = deque()
         self.frontier = 0  # pending lines before this one stay inside a quote and are not rows
         self.exhausted = False
@@ -242,10 +243,10 @@ class CsvRecords:
             if line.text is None:
                 yield line.number - self.folded, line.number, None, line.problem
                 continue
-            cells, open_, _ = _fresh(line)
+            cells, open_, _ = _fresh(line, self.sep)
             if not open_:
-                if line.text.strip():  # blank lines are not cases
-                    yield self._row([line])
+                # a blank line is a row with no cells: not a case, but counted (see BlankRows)
+                yield self._row([line]) if line.text.strip() else (line.number - self.folded, line.number, [], None)
                 continue
             yield self._multi(line, cells)
 
@@ -258,7 +259,7 @@ class CsvRecords:
             if len(self.spans) < SPANS_KEPT:
                 self.spans.append((row, number, lines[-1].number))
         try:
-            return row, number, split_row([l.text for l in lines]), None
+            return row, number, split_row([l.text for l in lines], self.sep), None
         except csv.Error:
             return row, number, None, "the row cannot be read as CSV"
 
@@ -279,7 +280,7 @@ class CsvRecords:
         known to stay inside a quote (so a later start may skip them)."""
         self.frontier = stop
         try:  # the cells before the open one, for the case_id
-            cells = split_row([start.text])[:-1]
+            cells = split_row([start.text], self.sep)[:-1]
         except csv.Error:
             cells = None
         return start.number - self.folded, start.number, cells, BROKEN_QUOTE
@@ -303,9 +304,9 @@ class CsvRecords:
                 return self._broken(start, self.pending[-1].number + 1 if self.pending else 0)
             if line.text is None or line.before + len(line.text) + 1 - start.before > MAX_LINE:
                 return self._broken(start, line.number)
-            if _fresh(line)[0] == self.width:  # as many cells as the header: a row of its own
+            if _fresh(line, self.sep)[0] == self.width:  # as many cells as the header: a row of its own
                 return self._broken(start, line.number)
-            cells, still_open, clean = _cont(line)
+            cells, still_open, clean = _cont(line, self.sep)
             if still_open:
                 i += 1
                 continue

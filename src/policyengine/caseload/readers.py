@@ -9,6 +9,7 @@ cannot be read at all (no header, unknown columns, month-first dates) is an
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 import os
@@ -19,29 +20,38 @@ from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ..engine.load import SURROGATE_PROBLEM, JsonProblem, YamlError, load_case, strict_json
 from ..errors import Location, printable
+from .blanks import BlankRows
 from .columns import MAX_COLUMNS, and_list, check_columns, check_dates, row_name
 from .lines import EXCEL_ENCODING, CsvRecords, Decoder, Line, physical_lines, scan_line, split_row
 from .records import Caseload, InputError, Record
+from .workbook import is_workbook, read_xlsx
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
 
 def open_caseload(book: Rulebook, source: str | bytes | Caseload, *, ignore: Iterable[str] = (),
-                  name: str | None = None) -> Caseload:
+                  name: str | None = None, sheet: str | None = None) -> Caseload:
     """A caseload from a path (``-`` for JSONL on standard input), from the
-    bytes of a CSV file held in memory (a web upload, named ``name``), or one
-    already open. Its header and date columns are checked before any row."""
+    bytes of a CSV or XLSX file held in memory (a web upload, named ``name``:
+    an XLSX one by its extension), or one already open. Its header and date
+    columns are checked before any row. ``sheet`` names a workbook's sheet
+    (default: the first)."""
     if isinstance(source, Caseload):
         return source
+    if sheet is not None and not (is_workbook(name or "") if isinstance(source, (bytes, bytearray))
+                                  else is_workbook(os.fspath(source))):
+        raise InputError("a sheet is named only for an XLSX caseload", Location(name or os.fspath(source)))
     if isinstance(source, (bytes, bytearray)):
+        if is_workbook(name or ""):
+            return read_xlsx(bytes(source), name, book, ignore, sheet)
         return read_csv_bytes(bytes(source), name or "<upload>", book, ignore)
-    return read_records(os.fspath(source), book, ignore)
+    return read_records(os.fspath(source), book, ignore, sheet)
 
 
-def read_records(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Caseload:
-    """The records of a caseload, checking a CSV header and its date columns
-    before any row."""
+def read_records(path: str, book: Rulebook, ignore: Iterable[str] = (), sheet: str | None = None) -> Caseload:
+    """The records of a caseload, checking a CSV or XLSX header and its date
+    columns before any row."""
     if path == "-":
         return Caseload(_jsonl(sys.stdin.buffer, "<stdin>"), name=path)
     if os.path.isdir(path):
@@ -55,11 +65,18 @@ def read_records(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Casel
         if not stat.S_ISREG(mode):  # read twice (see read_csv), so not a pipe or a device
             raise InputError("a CSV caseload must be a regular file (not a pipe or a device)", Location(path))
         return read_csv(lambda: open(path, "rb"), path, book, ignore)
+    if is_workbook(lower):
+        if not stat.S_ISREG(mode):
+            raise InputError("an XLSX caseload must be a regular file (not a pipe or a device)", Location(path))
+        return read_xlsx(path, path, book, ignore, sheet)
+    if lower.endswith(".xls"):
+        raise InputError("an .xls workbook (Excel 97-2003) is not read: save it as Excel Workbook (.xlsx) "
+                         "or as CSV UTF-8", Location(path))
     if lower.endswith((".jsonl", ".ndjson")):
         if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
             raise InputError("a JSONL caseload must be a file or a pipe (not a device)", Location(path))
         return Caseload(_jsonl(open(path, "rb"), path), name=path)
-    raise InputError("a caseload is a .csv or .jsonl file, a folder of case files, or - for "
+    raise InputError("a caseload is a .csv, .xlsx or .jsonl file, a folder of case files, or - for "
                      "JSONL on standard input", Location(path))
 
 
@@ -85,22 +102,52 @@ def read_csv(opener: Callable[[], IO[bytes]], name: str, book: Rulebook, ignore:
         survey = Decoder(fallback="latin-1")  # never fails: here only the cells' layout matters
         lines = physical_lines(fh, survey)
         first = _header_line(lines, name)
-        header = _header(first, name)
+        sep = _separator(first, book, ignore)
+        header = _header(first, name, sep)
         check_columns(header, book, ignore, name, first.number)
-        body = CsvRecords(lines, len(header), hidden=first.number - 1)
-        check_dates(body, header, book, ignore, name)
+        body = CsvRecords(lines, len(header), hidden=first.number - 1, sep=sep)
+        blanks = BlankRows()
+        check_dates(blanks.skip(body), header, book, ignore, name)
     decoder = Decoder(_fallback_encoding(bytes(survey.sample)) if survey.sample else EXCEL_ENCODING)
     survey.fallback = decoder.fallback
-    notes = [note for note in (survey.note(), _multi_line_note(body)) if note]
+    notes = [note for note in (_separator_note(sep), survey.note(), _multi_line_note(body), blanks.note()) if note]
 
     def rows() -> Iterator[Record]:
         with opener() as fh:
             lines = physical_lines(fh, decoder)
             for _ in range(first.number):  # the header, and any line above it, read above
                 next(lines, None)
-            yield from _csv_rows(CsvRecords(lines, len(header), hidden=first.number - 1), header, ignore)
+            body = CsvRecords(lines, len(header), hidden=first.number - 1, sep=sep)
+            yield from _csv_rows(BlankRows().skip(body), header, ignore)
 
     return Caseload(rows(), notes, name)
+
+
+#: The separators a CSV caseload may use, by the name a note gives them: Excel
+#: writes `;` in locales whose decimal mark is a comma, and "Text (Tab delimited)" tabs.
+SEPARATORS = {",": "commas", ";": "semicolons (;)", "\t": "tabs"}
+
+
+def _separator(line: Line, book: Rulebook, ignore: frozenset) -> str:
+    """The separator the header line is written with: the one that splits it
+    into the most of the rulebook's column names (a comma on a tie)."""
+    if line.text is None:
+        return ","
+    known = set(book.inputs) | ignore
+
+    def named(sep: str) -> int:
+        try:
+            return sum(1 for cell in split_row([line.text], sep) if cell.strip() in known)
+        except csv.Error:
+            return 0
+
+    return max(SEPARATORS, key=named)  # max keeps the first of equals: the comma
+
+
+def _separator_note(sep: str) -> str | None:
+    if sep == ",":
+        return None
+    return f"the file is separated by {SEPARATORS[sep]}, not commas: read as such"
 
 
 def _multi_line_note(body: CsvRecords) -> str | None:
@@ -175,19 +222,19 @@ def _decodes(raw: bytes, encoding: str) -> bool:
     return True
 
 
-def _header(line: Line, path: str) -> list[str]:
+def _header(line: Line, path: str, sep: str = ",") -> list[str]:
     where = Location(path, line.number)
     if line.text is None:
         raise InputError(f"the header row cannot be read: {line.problem}", where)
     if "\r" in line.text:
         raise InputError("the lines end in a carriage return alone (an old Mac format): save the file "
                          "as CSV UTF-8 or CSV (Comma delimited)", where)
-    cells, still_open, _ = scan_line(line.text, False)
+    cells, still_open, _ = scan_line(line.text, False, sep)
     if still_open:
         raise InputError("the header row has a quote (\") that is never closed", where)
     if cells > MAX_COLUMNS:
         raise InputError(f"the header has {cells:,} columns; the limit is {MAX_COLUMNS:,}", where)
-    return [h.strip() for h in split_row([line.text])]
+    return [h.strip() for h in split_row([line.text], sep)]
 
 
 

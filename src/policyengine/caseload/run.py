@@ -9,6 +9,7 @@ flight, whatever the caseload. ``run_caseload`` is the whole run behind
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import os
 import sys
 from collections import deque
@@ -20,6 +21,7 @@ from ..engine.evaluate import run_case
 from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
+from ..formats.workbook import WorkbookOutput
 from .output import Chunk, Formatter
 from .readers import open_caseload
 from .records import Caseload, InputError, Record, Result
@@ -81,17 +83,20 @@ def format_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, forma
 def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *, as_of: _dt.date,
                  output: str | os.PathLike | IO[str] | None = None, format: str = "jsonl",
                  ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
-                 max_errors: int = MAX_ERRORS, on_note: Callable[[str], None] | None = None,
+                 sheet: str | None = None, max_errors: int = MAX_ERRORS,
+                 on_note: Callable[[str], None] | None = None,
                  on_error: Callable[[Result], None] | None = None,
                  progress: Callable[[Iterator[Chunk]], Iterable[Chunk]] | None = None) -> CaseloadSummary:
     """Decide every case of a caseload and write one result per case, in order.
 
-    ``source`` is a path (a CSV or JSONL file, a folder of case files, ``-``
-    for JSONL on standard input), the bytes of a CSV file (an upload, named
-    ``name`` in messages) or a ``Caseload`` already open. ``output`` is a path
+    ``source`` is a path (a CSV, XLSX or JSONL file, a folder of case files,
+    ``-`` for JSONL on standard input), the bytes of a CSV or XLSX file (an
+    upload, named ``name`` in messages) or a ``Caseload`` already open;
+    ``sheet`` names a workbook's sheet (default: the first). ``output`` is a path
     (written whole or not at all: nothing is left by a failed run), a text
-    stream, or None (the results are only counted). ``format`` is ``jsonl``
-    or ``csv``. ``on_note`` hears how the caseload is read before any case is
+    stream, or None (the results are only counted). ``format`` is ``jsonl``,
+    ``csv`` (with a byte-order mark, for Excel) or ``xlsx`` (to a path or a
+    binary stream). ``on_note`` hears how the caseload is read before any case is
     decided, ``on_error`` each of the first ``max_errors`` records that could
     not be decided as it comes, and ``progress`` may wrap the stream of
     finished chunks (to show a bar). A caseload that cannot be read at all
@@ -101,18 +106,18 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
         raise InputError("the output is the caseload itself: the results would replace it; write them "
                          "to another file", Location(path))
-    records = open_caseload(book, source, ignore=ignore, name=name)
+    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
     for note in summary.notes:  # before any case is decided
         if on_note:
             on_note(note)
     formatter = Formatter(book, as_of, format)
     chunks = format_all(book, records, as_of, formatter, jobs=jobs)
-    out = AtomicOutput(path, stream=_stream(output))
+    out = _Workbook(formatter, path, output) if format == "xlsx" else AtomicOutput(path, stream=_stream(output))
     try:
         out.write(formatter.header())
         for chunk in progress(chunks) if progress else chunks:
-            out.write(chunk.text)
+            out.write(chunk.rows if chunk.rows is not None else chunk.text)
             summary.add(chunk, on_error)
         out.commit()
     except BaseException:
@@ -120,6 +125,34 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
         raise
     summary.finish()
     return summary
+
+
+class _Workbook:
+    """The results as an XLSX workbook: a Results sheet, and an About sheet
+    with the provenance and warnings."""
+
+    def __init__(self, formatter: Formatter, path: str | None, output: object) -> None:
+        if isinstance(output, io.TextIOBase):
+            raise ValueError("XLSX results are written to a file or a binary stream, not a text stream")
+        self.formatter = formatter
+        self.out = WorkbookOutput(path, stream=None if path else output if output is not None else io.BytesIO())
+        try:
+            self.sheet = self.out.sheet("Results", formatter.columns())
+        except BaseException:
+            self.out.abort()
+            raise
+
+    def write(self, rows: list | str) -> None:
+        if rows:
+            self.sheet.rows(rows)
+
+    def commit(self) -> None:
+        about = self.formatter.about()
+        self.out.sheet("About", about[0]).rows(about[1:])
+        self.out.commit()
+
+    def abort(self) -> None:
+        self.out.abort()
 
 
 def _stream(output: object) -> Any:

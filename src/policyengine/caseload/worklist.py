@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..engine.evaluate import provenance
 from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
@@ -81,7 +82,7 @@ def names_used(book: Rulebook) -> tuple:
 
 def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt.date, within: int = 7,
                    ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
-                   on_note: Callable[[str], None] | None = None,
+                   sheet: str | None = None, on_note: Callable[[str], None] | None = None,
                    progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None) -> Worklist:
     """The worklist of a caseload (a path, the bytes of a CSV upload named
     ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares.
@@ -89,7 +90,7 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     ``progress`` may wrap the stream of results (to show a bar)."""
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
-    records = open_caseload(book, source, ignore=ignore, name=name)
+    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     for note in records.notes:  # before any case is decided
         if on_note:
             on_note(note)
@@ -207,21 +208,40 @@ def text(wl: Worklist, book: Rulebook) -> str:
 
 
 def csv_rows(wl: Worklist) -> list[list[str]]:
-    rows = [["section", "case_id", "item", "date", "days"]]
+    return sheet_rows(wl, typed=False)
+
+
+def sheet_rows(wl: Worklist, *, typed: bool = True) -> list[list[Any]]:
+    """The worklist as rows under one header; ``typed`` keeps dates and day
+    counts as values (for XLSX), else ISO dates and digits (for CSV)."""
+    d = (lambda x: x or "") if typed else (lambda x: x.isoformat() if x else "")  # noqa: E731
+    n = (lambda x: x) if typed else str  # noqa: E731
+    rows: list[list[Any]] = [["section", "case_id", "item", "date", "days"]]
     for c, label, date in wl.escalations:
-        rows.append(["escalation", c, label, date.isoformat() if date else "", ""])
-    for c, label, date, n in wl.overdue:
-        rows.append(["overdue", c, label, date.isoformat(), str(n)])
-    for c, label, date, n in wl.due_soon:
-        rows.append(["due_soon", c, label, date.isoformat(), str(n)])
-    for c, o, date, v, n in wl.changes:
-        rows.append(["change", c, f"{o} becomes {words(v)}", date.isoformat(), str(n)])
+        rows.append(["escalation", c, label, d(date), ""])
+    for c, label, date, days in wl.overdue:
+        rows.append(["overdue", c, label, d(date), n(days)])
+    for c, label, date, days in wl.due_soon:
+        rows.append(["due_soon", c, label, d(date), n(days)])
+    for c, o, date, v, days in wl.changes:
+        rows.append(["change", c, f"{o} becomes {words(v)}", d(date), n(days)])
     for c, label, date in wl.breaches:
-        rows.append(["breach", c, label, date.isoformat() if date else "", ""])
+        rows.append(["breach", c, label, d(date), ""])
     for c, actions in wl.actions:
         rows.extend(["action", c, a, "", ""] for a in actions)
     for name, counts in wl.summary.items():
-        rows.extend(["summary", "", f"{name}={tally_key(v)}", "", str(n)] for v, n in counts.items())
+        rows.extend(["summary", "", f"{name}={tally_key(v)}", "", n(count)] for v, count in counts.items())
     rows.extend(["error", c or "", f"{where}: {e}", "", ""] for where, c, e in wl.errors)
     rows.extend(["duplicate", "", line, "", ""] for line in wl.duplicates)
+    return rows
+
+
+def about_rows(wl: Worklist) -> list[list[Any]]:
+    """An XLSX worklist's second sheet: what the worklist was made from and by."""
+    book = wl.book
+    rows: list[list[Any]] = [["about", "value"], ["as_of", wl.as_of], ["within_days", wl.within],
+                             ["cases", wl.cases], ["could_not_be_decided", len(wl.errors)]]
+    if book is not None:
+        rows.extend([k, v] for k, v in provenance(book).items())
+    rows.extend(["note", note] for note in wl.notes)
     return rows

@@ -103,8 +103,29 @@ class ShortYear(ValueError):
     """A day-first date written with a two-digit year (LibreOffice's UK default)."""
 
 
+class TimeOfDay(ValueError):
+    """A date written with a time of day that is not midnight."""
+
+
+#: A date followed by a time, as spreadsheets write a date-time cell: ``2026-11-01 00:00:00``.
+_WITH_TIME = re.compile(r"(.+?)[ T]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?")
+
+
+def _without_midnight(text: str) -> str:
+    """A date-time's date when its time is midnight; TimeOfDay if it is another time."""
+    m = _WITH_TIME.fullmatch(text)
+    if not m:
+        return text
+    if any(int(part) for part in m.groups()[1:] if part):
+        raise TimeOfDay("holds a time of day as well as a date: write the date alone (a date-time is read "
+                        "as its date only when the time is midnight, 00:00)")
+    return m.group(1)
+
+
 def parse_date(value, *, day_first: bool = False) -> _dt.date:
-    """A date from a date or an ISO string; UK DD/MM/YYYY only if ``day_first``.
+    """A date from a date or an ISO string; UK DD/MM/YYYY only if ``day_first``,
+    which also reads a date-time written by a spreadsheet (``2026-11-01
+    00:00:00``) as its date when the time is midnight, and refuses another time.
 
     Raises ValueError with a message fit for the user.
     """
@@ -114,6 +135,8 @@ def parse_date(value, *, day_first: bool = False) -> _dt.date:
         return value
     if isinstance(value, str):
         text = value.strip()
+        if day_first:
+            text = _without_midnight(text)
         try:
             if _ISO.fullmatch(text):
                 return _dt.date.fromisoformat(text)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .dates import ShortYear, parse_date
+from .dates import ShortYear, TimeOfDay, parse_date
 from ..errors import (CONTROL_CHARACTER, MAX_CASE_PROBLEMS, CaseError, CaseInvalid, Location, closest, hint,
                       looks_like_a_name)
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
@@ -227,7 +227,7 @@ class Date(InputType):
     def coerce(self, spec, value, *, text):
         try:
             return parse_date(value, day_first=text)
-        except ShortYear as exc:
+        except (ShortYear, TimeOfDay) as exc:
             raise ValueError(str(exc)) from None
         except ValueError:
             form = "YYYY-MM-DD or DD/MM/YYYY" if text else "YYYY-MM-DD"
@@ -254,6 +254,20 @@ class Date(InputType):
 MAX_RADIOS = 6
 
 
+def _spelled(values: tuple) -> dict[str, str]:
+    """Each value by its spelling in any case (``moderate`` for ``Moderate``),
+    for values given as text; values that differ only in case match exactly only."""
+    folded: dict[str, list[str]] = {}
+    for v in values:
+        folded.setdefault(v.casefold(), []).append(v)
+    return {k: vs[0] for k, vs in folded.items() if len(vs) == 1}
+
+
+def _as_spelled(spec: Input, word: str) -> str:
+    """``word`` as the value it names in any case, else unchanged (and refused later)."""
+    return word if word in spec.values else _spelled(spec.values).get(word.casefold(), word)
+
+
 class Enum(InputType):
     name = "enum"
 
@@ -261,6 +275,9 @@ class Enum(InputType):
         if isinstance(value, str) and value in spec.values:
             return value
         raise ValueError(f"must be one of {', '.join(spec.values)}")
+
+    def from_text(self, spec, raw):
+        return _as_spelled(spec, raw.strip())
 
     def fast(self, spec):
         allowed = frozenset(spec.values)
@@ -273,12 +290,13 @@ class Enum(InputType):
 
     def text_fast(self, spec):
         allowed = frozenset(spec.values)
+        spelled = _spelled(spec.values)
 
         def coerce(x):
             x = x.strip()
             if x in allowed:
                 return x
-            raise ValueError
+            return spelled[x.casefold()]  # KeyError falls back
         return coerce
 
     def schema(self, spec):
@@ -313,7 +331,7 @@ class List(InputType):
         return list(value)
 
     def from_text(self, spec, raw):
-        return [v.strip() for v in raw.strip().split(";") if v.strip()]
+        return [_as_spelled(spec, v.strip()) for v in raw.strip().split(";") if v.strip()]
 
     def schema(self, spec):
         return {"type": "array", "items": {"enum": list(spec.values)}, "uniqueItems": True}

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from ..caseload import build_worklist, run_caseload
+from ..caseload.template import write_caseload_template
 from ..change.document import render_docs
 from ..engine.compile import Rulebook
 from ..engine.load import JsonProblem, strict_json
@@ -181,6 +182,29 @@ def upload_form(request: Request, rulebook_id: str):
                      ignore="")
 
 
+@router.get("/rulebooks/{rulebook_id}/template.xlsx", include_in_schema=False)
+def template_xlsx(request: Request, rulebook_id: str):
+    """The empty caseload to fill in, as ``policyengine template`` writes it."""
+    return _template(request, rulebook_id, "xlsx")
+
+
+@router.get("/rulebooks/{rulebook_id}/template.csv", include_in_schema=False)
+def template_csv(request: Request, rulebook_id: str):
+    return _template(request, rulebook_id, "csv")
+
+
+_TEMPLATE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                   "csv": "text/csv; charset=utf-8"}
+
+
+def _template(request: Request, rulebook_id: str, fmt: str) -> Response:
+    book = site_of(request).book(rulebook_id)
+    body = io.BytesIO()
+    write_caseload_template(book, fmt, stream=body)
+    return Response(body.getvalue(), media_type=_TEMPLATE_TYPES[fmt],
+                    headers=_attachment(f"{book.meta.id}-caseload-template.{fmt}"))
+
+
 @router.post("/rulebooks/{rulebook_id}/upload", include_in_schema=False)
 async def upload_submit(request: Request, rulebook_id: str):
     site = site_of(request)
@@ -197,7 +221,7 @@ async def upload_submit(request: Request, rulebook_id: str):
                          ignore=ignore_text)
 
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return again("Choose a CSV file to upload")
+        return again("Choose a CSV or XLSX file to upload")
     try:
         as_of = as_of_from(as_of_text)
     except HTTPException:

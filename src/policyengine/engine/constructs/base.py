@@ -35,6 +35,7 @@ class Element:
     domain: tuple | None = None  # finite set of values, where known
     describe: Callable[[dict, Reason], str] | None = None
     rules: tuple = ()  # a decision's (when, value, is_expr, reason), for the reachability check
+    items: tuple = ()  # a checklist's (id, text) per item: one spreadsheet column each
 
     def explain(self, values: dict, reason: Reason) -> str:
         return self.describe(values, reason) if self.describe else reason.because

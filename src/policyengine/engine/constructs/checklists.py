@@ -4,20 +4,63 @@
       actions:
         when: route == 'review_tray'
         items:
-          - {item: Record the rationale, source: pwt Procedure}
-          - {item: Tell the parent, when: parent_informed == false}
+          - {id: rationale, item: Record the rationale, source: pwt Procedure}
+          - {id: tell_parent, item: Tell the parent, when: parent_informed == false}
+
+Each item has a short ``id`` (unique in its checklist), the heading of its
+column in a caseload's spreadsheet results; an item without one is given one
+made from its first words (``record_rationale``), the same on every load.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from .base import Construct, Context, Element, Point, Reason, element, reason_of, unused
+
+#: Words left out of an id made from an item's text.
+_SMALL_WORDS = frozenset("a an and are as at be by for from has have in is it its of on or that the their "
+                         "them they this to was were with".split())
+#: Words of the item's text an id made from it keeps, and its longest length.
+_ID_WORDS, _ID_LENGTH = 4, 40
+
+
+def derived_id(text: str) -> str:
+    """An item's id made from its first words: lower case, small words left out."""
+    text = re.sub(r"['’]s\b", "", text.lower())  # "the child's views": child views
+    words = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _SMALL_WORDS]
+    name = "_".join(words[:_ID_WORDS])[:_ID_LENGTH].strip("_") or "item"
+    return name if name[0].isalpha() else "item_" + name
+
+
+def item_ids(items: list[dict]) -> list[str]:
+    """Every item's id: its own, or one made from its text, made unique with
+    ``_2``, ``_3`` (never taking an id another item states)."""
+    taken = {item["id"] for item in items if "id" in item}
+    ids = []
+    for item in items:
+        if "id" in item:
+            ids.append(item["id"])
+            continue
+        base = derived_id(item["item"])
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        ids.append(name)
+    return ids
 
 
 def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
     gate = ctx.expr(spec["when"], "when") if "when" in spec else None
     items, deps = [], set(gate.names if gate else ())
+    seen: dict[str, int] = {}
     for i, item in enumerate(spec["items"]):
+        if "id" in item and item["id"] in seen:
+            ctx.fail(f"item id `{item['id']}` is already the id of item {seen[item['id']] + 1}: each item's "
+                     "id must be unique in its checklist", "items", i, "id")
+        seen.setdefault(item.get("id"), i)
         if ";" in item["item"]:
             ctx.fail("a checklist item may not contain `;`: CSV output separates list items with it",
                      "items", i, "item")
@@ -43,8 +86,10 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
             return r.because
         return f"{len(v[name])} item(s)" + (f": {r.because}" if r.because else "")
 
+    ids = item_ids(spec["items"])
     return element("checklists", name, spec, (name,), deps, loc, unused if broken else run,
-                   tuple(i[2] for i in items), describe=describe)
+                   tuple(i[2] for i in items), describe=describe,
+                   items=tuple((ids[i], text) for i, (_, text, _, _) in enumerate(items)))
 
 
 def points(el: Element) -> Iterable[Point]:
