@@ -168,7 +168,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ordered = _order(elements, errors)
     documents = _compile_documents(data, ctx)
     _check_literals(compiled, ctx.domains, inputs, errors)
-    notes: list[RulebookError] = []
+    notes: list[RulebookError] = top.notes  # a construct's skipped checks, then reachability's
     if not errors:
         _check_reachability(elements, ctx, notes)
     template_dirs = template_dirs or [

@@ -51,18 +51,21 @@ class Context:
 
     def __init__(self, file: str, root: Any, *, compile_expr: Callable[[Any, Location], Expression] | None = None,
                  functions: dict | None = None, inputs: dict | None = None, domains: dict | None = None,
-                 path: tuple = (), errors: list[RulebookError] | None = None) -> None:
+                 path: tuple = (), errors: list[RulebookError] | None = None,
+                 notes: list[RulebookError] | None = None) -> None:
         self.file, self.root, self.path = file, root, path
         self.compile_expr = compile_expr
         self.functions = {} if functions is None else functions
         self.inputs = {} if inputs is None else inputs
         self.domains = {} if domains is None else domains  # name -> finite domain, filled as elements compile
         self.errors: list[RulebookError] = [] if errors is None else errors
+        #: Checks skipped as too costly: said by `validate`, never fatal.
+        self.notes: list[RulebookError] = [] if notes is None else notes
 
     def using(self, **changes: Any) -> Context:
         """The same context with some of what it offers given (errors still shared)."""
         given = {"compile_expr": self.compile_expr, "functions": self.functions, "inputs": self.inputs,
-                 "domains": self.domains, "path": self.path, "errors": self.errors}
+                 "domains": self.domains, "path": self.path, "errors": self.errors, "notes": self.notes}
         return Context(self.file, self.root, **(given | changes))
 
     def at(self, *path: Any) -> Context:
