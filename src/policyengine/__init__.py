@@ -53,6 +53,7 @@ from .formats import write as write
 
 # Errors: each is data (code, message, file, line, column, path, suggestion, exit_code).
 from .errors import CaseError as CaseError
+from .errors import CaseInvalid as CaseInvalid
 from .errors import EvaluationError as EvaluationError
 from .errors import Location as Location
 from .errors import PolicyEngineError as PolicyEngineError
@@ -82,6 +83,6 @@ __all__ = [
     "CaseloadSummary", "Impact", "Worklist", "build_worklist", "measure_impact", "run_caseload",
     "RulebookDiff", "diff_rulebooks", "render_docs", "effective_text", "fork_rulebook", "RulebookTestRun",
     "run_rulebook_tests", "DecisionReport", "Report", "write",
-    "CaseError", "EvaluationError", "Location", "PolicyEngineError", "RenderError", "RulebookError",
-    "RulebookInvalid", "YamlError", "InputError", "OutputError", "create_app",
+    "CaseError", "CaseInvalid", "EvaluationError", "Location", "PolicyEngineError", "RenderError",
+    "RulebookError", "RulebookInvalid", "YamlError", "InputError", "OutputError", "create_app",
 ]

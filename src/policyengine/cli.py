@@ -19,7 +19,7 @@ from .engine.pipeline import load_rulebook
 from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
 from .engine.interview import ORIGIN, next_questions
 from .engine.render import render as render_document
-from .errors import Location, PolicyEngineError, RulebookInvalid
+from .errors import Location, PolicyEngineError, problems_of
 from .formats import AtomicOutput, DecisionReport, json_text, write, yaml_text
 
 if TYPE_CHECKING:
@@ -46,10 +46,9 @@ AS_OF = click.option("--as-of", type=ISO_DATE, default=None,
 
 
 def error_lines(exc: PolicyEngineError) -> list[str]:
-    """An error as the command line shows it: one line per problem."""
-    if isinstance(exc, RulebookInvalid):
-        return [str(error) for error in exc.errors]
-    return [str(exc)]
+    """An error as the command line shows it: one line per problem (of a
+    rulebook's or a case's, each with its own place)."""
+    return [str(problem) for problem in problems_of(exc)]
 
 
 class Failure(click.ClickException):

@@ -131,6 +131,9 @@ class RulebookInvalid(RulebookError):
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
 
+    def __reduce__(self):  # pickled (to or from a worker process) by its errors, not its message
+        return type(self), (self.errors,), self.__dict__
+
     def as_dict(self) -> dict:
         """The first problem's fields, and every problem under ``errors``."""
         return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
@@ -140,6 +143,48 @@ class CaseError(PolicyEngineError):
     """A case file does not fit the rulebook's inputs."""
 
     code = "case.invalid"
+
+
+#: Most problems of one case listed; a last line counts the rest. A case has
+#: tens of fields: past this, the rest are most likely the same mistake.
+MAX_CASE_PROBLEMS = 100
+
+
+class CaseInvalid(CaseError):
+    """Every problem found in one case (up to MAX_CASE_PROBLEMS), in the order of
+    the case's fields, then the required fields it leaves out: ``problems``.
+
+    Its message, location, code and suggestion are the first problem's, so a
+    caller that catches CaseError and reads one problem reads it as before.
+    """
+
+    def __init__(self, problems: list[CaseError]) -> None:
+        first = problems[0]
+        super().__init__(first.message, first.location, code=first.code, suggestion=first.suggestion)
+        if len(problems) > MAX_CASE_PROBLEMS:
+            more = CaseError(f"… and {len(problems) - MAX_CASE_PROBLEMS:,} more problems",
+                             Location(first.file), code="case.more_problems")
+            problems = problems[:MAX_CASE_PROBLEMS] + [more]
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+    def __reduce__(self):  # pickled (to or from a worker process) by its problems, not its message
+        return type(self), (self.problems,), self.__dict__
+
+    def as_dict(self) -> dict:
+        """The first problem's fields, and every problem under ``problems``."""
+        return {**super().as_dict(), "problems": [p.as_dict() for p in self.problems]}
+
+
+def problems_of(error: PolicyEngineError) -> list[PolicyEngineError]:
+    """The problems an error reports: each of a case's or a rulebook's, or the error itself."""
+    if isinstance(error, CaseInvalid):
+        return list(error.problems)
+    if isinstance(error, RulebookInvalid):
+        return list(error.errors)
+    return [error]
 
 
 class EvaluationError(PolicyEngineError):

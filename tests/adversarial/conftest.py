@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from ..conftest import MINIMAL, ROOT
+from ..web.contract import api_responses_keep_their_contract  # noqa: F401 (every /api answer is checked)
 
 settings.register_profile("ci", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

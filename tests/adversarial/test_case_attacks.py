@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from policyengine.errors import MAX_CASE_PROBLEMS
+
 from .conftest import KNOWSLEY, LEICS, assert_clean_failure
 
 LEICS_OK = {"case_id": "L1", "support": "full", "risk": "low", "priority": "low", "complexity": "low",
@@ -39,7 +41,7 @@ def test_every_wrong_type_in_a_json_case_is_one_clear_error(cli, field, value, m
 def test_nan_infinity_and_huge_integers_are_refused(cli, hostile, literal):
     path = hostile("s.yaml", "")
     path.write_text(
-        "case_id: A\nrisk: 1\nbreadth_of_need: 1\ndepth_of_need: 1\nfactor_4: 1\nfactor_5: 1\n"
+        "case_id: A\nfactor_1: 1\nfactor_2: 1\nfactor_3: 1\nfactor_4: 1\nfactor_5: 1\n"
         f"factor_6: {literal.replace('NaN', '.nan').replace('-Infinity', '-.inf').replace('Infinity', '.inf')}\n")
     assert_clean_failure(cli("evaluate", "-r", "rulebooks/adass_tiers.yaml", path), mentions="field `factor_6`")
 
@@ -55,11 +57,14 @@ def test_nan_and_infinity_in_jsonl_are_a_row_error(cli, literal):
                           "error": f"not valid JSON: {literal} is not a number a case may hold"}
 
 
-def test_ten_thousand_fields_are_refused_at_the_first_unknown_one(cli):
+def test_ten_thousand_unknown_fields_are_listed_up_to_the_cap_and_the_rest_counted(cli):
     case = {**LEICS_OK, **{f"extra_{i}": True for i in range(10_000)}}
     err = assert_clean_failure(cli("evaluate", "-r", LEICS, "-", input=json.dumps(case)),
                                mentions="unknown field `extra_0`")
-    assert len(err.splitlines()) == 1
+    lines = err.splitlines()
+    assert len(lines) == MAX_CASE_PROBLEMS + 1
+    assert lines[0].endswith(": unknown field `extra_0`") and lines[99].endswith(": unknown field `extra_99`")
+    assert lines[-1] == "<stdin>: … and 9,900 more problems"
 
 
 def test_a_case_that_is_a_list_or_a_scalar_is_refused(cli):

@@ -75,7 +75,8 @@ def test_an_escaped_pair_in_a_json_case_file_is_read_as_its_one_character(cli, t
 def test_a_lone_surrogate_in_an_api_case_is_a_422_and_nothing_on_stderr(client, capsys, route, body, field):
     response = client.post(f"/api/rulebooks/knowsley/{route}?as_of=2026-11-22", content=body,
                            headers={"content-type": "application/json"})
-    assert (response.status_code, response.json()) == (422, {"error": SURROGATE, "field": field})
+    assert (response.status_code, response.json()) == (
+        422, {"error": SURROGATE, "field": field, "problems": [{"error": SURROGATE, "field": field}]})
     assert capsys.readouterr().err == ""
 
 
@@ -194,7 +195,8 @@ def test_a_line_break_in_a_jsonl_case_id_cannot_forge_a_line_on_stderr(cli, tmp_
     forged = {"case_id": "A\nrow 99 (case FAKE): forged line", "support": "none", "risk": "low",
               "priority": "low", "complexity": "low", "date_added": "2026-11-02"}
     path = tmp_path / "ctl.jsonl"
-    path.write_text(json.dumps(forged) + "\n" + json.dumps({**forged, "risk": "hgh"}) + "\n")
+    # line 2's first problem (in the order of its fields) is its risk: the case_id is still not shown
+    path.write_text(json.dumps(forged) + "\n" + json.dumps({"risk": "hgh", **{**forged, "risk": "hgh"}}) + "\n")
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
     assert result.stderr == (f"{path}: line 1: {CONTROL}\n"
                              f"{path}: line 2: field `risk` must be one of high, moderate, low\n"
@@ -215,7 +217,7 @@ def test_a_control_character_in_a_single_case_files_case_id_is_refused(cli, tmp_
     case = tmp_path / "case.yaml"
     case.write_text('case_id: "K-1\\nforged"\nworker_role: social_worker\n')
     result = cli("evaluate", "-r", KNOWSLEY, case, "--as-of", "2026-11-22")
-    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"{case}: {CONTROL}\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"{case}:1:10: {CONTROL}\n")
 
 
 def test_a_control_character_in_a_case_files_case_id_in_a_folder_is_not_shown(cli, tmp_path):
@@ -229,7 +231,8 @@ def test_a_control_character_in_a_case_files_case_id_in_a_folder_is_not_shown(cl
 
 def test_a_control_character_in_an_api_case_id_is_a_422(client):
     response = client.post("/api/rulebooks/knowsley/evaluate?as_of=2026-11-22", json={**GOOD, "case_id": "K\n1"})
-    assert (response.status_code, response.json()) == (422, {"error": CONTROL, "field": "case_id"})
+    assert (response.status_code, response.json()) == (
+        422, {"error": CONTROL, "field": "case_id", "problems": [{"error": CONTROL, "field": "case_id"}]})
 
 
 def test_a_field_name_that_does_not_look_like_one_is_not_repeated(cli, tmp_path):
@@ -255,7 +258,7 @@ def test_a_case_id_of_only_spaces_in_a_case_file_is_missing(cli, tmp_path):
     case = tmp_path / "case.yaml"
     case.write_text('case_id: "   "\nworker_role: social_worker\n')
     result = cli("evaluate", "-r", KNOWSLEY, case, "--as-of", "2026-11-22")
-    assert (result.exit_code, result.stderr) == (1, f"{case}: missing required field `case_id` (it holds only spaces)\n")
+    assert (result.exit_code, result.stderr) == (1, f"{case}:1:10: missing required field `case_id` (it holds only spaces)\n")
 
 
 def test_a_repeated_key_in_a_jsonl_line_is_that_lines_error_not_last_wins(cli, tmp_path):

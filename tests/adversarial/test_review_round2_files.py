@@ -36,7 +36,7 @@ LEICS_MISSING = ("the header row is missing: the first row must name the columns
                  "`person_name`, `referrer_name`, `urgent_need`, `ordinarily_resident` and 15 more (the "
                  "rulebook's fields), and it names none of them; add a header row above the cases")
 KNOWSLEY_MISSING = ("the header row is missing: the first row must name the columns, such as `case_id`, "
-                    "`person_name`, `nature_of_condition`, `type_of_service`, `environmental_factors` and 8 more "
+                    "`person_name`, `nature_of_condition`, `type_of_service`, `environmental_factors` and 10 more "
                     "(the rulebook's fields), and it names none of them; add a header row above the cases")
 
 

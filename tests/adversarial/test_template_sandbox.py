@@ -261,7 +261,7 @@ def test_the_limits_hold_in_the_web_apps_preview_and_api(fork):
     assert printed.status_code == 400 and TOO_SLOW in printed.text
     api = client.post("/api/rulebooks/mini/render/note?as_of=2026-11-22", json={"case_id": "X", "level": "low"})
     assert api.status_code == 422
-    assert api.json() == {"error": TOO_SLOW, "field": "note"}
+    assert api.json() == {"error": TOO_SLOW, "field": "note", "problems": [{"error": TOO_SLOW, "field": "note"}]}
     assert time.monotonic() - started < 3 * GENEROUS_SECONDS
 
 

@@ -51,7 +51,7 @@ def test_an_upload_with_a_hostile_row_decides_the_others(client):
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "1e999"])
 def test_nan_and_infinity_in_an_api_case_are_refused(client, literal):
-    body = '{"case_id": "A", "risk": %s, "breadth_of_need": 1, "depth_of_need": 1, "factor_4": 1, "factor_5": 1, "factor_6": 1}' % literal
+    body = '{"case_id": "A", "factor_1": %s, "factor_2": 1, "factor_3": 1, "factor_4": 1, "factor_5": 1, "factor_6": 1}' % literal
     response = client.post("/api/rulebooks/adass_tiers/evaluate", content=body,
                            headers={"content-type": "application/json"})
     assert response.status_code == 422

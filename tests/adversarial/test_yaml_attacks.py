@@ -22,6 +22,9 @@ ATTACKS = {
     "empty file": ("", ":1:1:", "the file is empty"),
     "impossible date": ("a: 2026-02-30\n", ":1:4:", "`2026-02-30` is not a real date"),
 }
+#: In a case file an impossible date is a value the case reader refuses at its field, with
+#: the case's other problems and without repeating it (test_case_problems.py), not a file error.
+CASE_ATTACKS = {name: attack for name, attack in ATTACKS.items() if name != "impossible date"}
 
 RULEBOOK_COMMANDS = {
     "validate": lambda r: ["validate", r],
@@ -49,9 +52,9 @@ def test_a_hostile_rulebook_is_refused_with_its_line(cli, hostile, attack, comma
 
 
 @pytest.mark.parametrize("command", ["evaluate", "render"])
-@pytest.mark.parametrize("attack", list(ATTACKS))
+@pytest.mark.parametrize("attack", list(CASE_ATTACKS))
 def test_a_hostile_case_file_is_refused_with_its_line(cli, hostile, attack, command):
-    content, where, message = ATTACKS[attack]
+    content, where, message = CASE_ATTACKS[attack]
     path = hostile("case.yaml", content)
     args = ["evaluate", "-r", KNOWSLEY, str(path)] if command == "evaluate" else \
         ["render", "-r", KNOWSLEY, str(path), "-d", "allocation_note"]
@@ -59,9 +62,9 @@ def test_a_hostile_case_file_is_refused_with_its_line(cli, hostile, attack, comm
     assert f"{path}{where}" in err
 
 
-@pytest.mark.parametrize("attack", list(ATTACKS))
+@pytest.mark.parametrize("attack", list(CASE_ATTACKS))
 def test_a_hostile_case_file_in_a_batch_folder_is_one_error_record(cli, hostile, attack):
-    content, where, message = ATTACKS[attack]
+    content, where, message = CASE_ATTACKS[attack]
     hostile("cases/a-good.yaml", "case_id: G1\n")
     hostile("cases/b-evil.yaml", content)
     folder = hostile("cases/c-good.yaml", "case_id: G2\n").parent

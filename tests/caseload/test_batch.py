@@ -112,7 +112,8 @@ def test_jsonl_from_stdin_and_a_folder_of_case_files(cli):
     assert records[3]["where"] == "line 4" and records[3]["error"].startswith("not valid JSON")
     folder = cli("batch", "-r", "rulebooks/knowsley.yaml", "examples/knowsley", "--as-of", "2026-11-22")
     assert folder.exit_code == 0
-    assert [r["case_id"] for r in jsonl(folder.stdout)] == ["KN-2026-0142", "KN-2026-0077", "KN-2026-0190"]
+    assert [r["case_id"] for r in jsonl(folder.stdout)] == ["KN-2026-0142", "KN-2026-0077", "KN-2026-0051",
+                                                          "KN-2026-0190"]
 
 
 def test_jobs_keep_the_input_order(cli, write, monkeypatch):

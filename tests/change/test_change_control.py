@@ -37,7 +37,7 @@ CASE = {"case_id": "C1", "support": "none", "risk": "low", "priority": "low", "c
 def test_the_fork_example_treats_two_factors_as_complex_and_reserves_court_of_protection(cli):
     result = cli("test", "--coverage", FORK)
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == "8 passed, 0 failed"
+    assert result.output.splitlines()[-1] == "9 passed, 0 failed"
     base = load_rulebook(KNOWSLEY).evaluate({"case_id": "X", "nature_of_condition": True, "family_dynamics": True})
     fork = load_rulebook(FORK).evaluate({"case_id": "X", "nature_of_condition": True, "family_dynamics": True})
     assert (base.outcomes["complex"], fork.outcomes["complex"]) == (False, True)
@@ -182,7 +182,7 @@ def test_impact_shows_the_cases_the_threshold_change_moves(cli):
     assert ("complex: 5 cases change\n  no → yes: 5\n  cases: NF-101, NF-104, NF-106, NF-109, NF-112\n"
             in result.output)
     assert "recommended_role: 5 cases change\n  assistant_care_manager → social_worker: 5\n" in result.output
-    assert result.output.endswith("unchanged: factor_count, reserved_tasks\n")
+    assert result.output.endswith("unchanged: factor_count, reserved_tasks, reallocation_review\n")
 
 
 def test_impact_json_and_csv(cli):

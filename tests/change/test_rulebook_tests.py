@@ -47,6 +47,22 @@ def test_test_command_shows_expected_against_actual_and_the_rule(cli, minimal):
     assert lines[-1] == "0 passed, 1 failed"
 
 
+def test_a_test_case_that_does_not_fit_shows_every_problem_indented_under_the_test(cli, minimal):
+    path = minimal(extra="""
+    tests:
+      - name: two problems
+        case: {case_id: T1, levl: low, when: someday}
+        expect: {out: no_a}
+    """)
+    result = cli("test", path)
+    assert (result.exit_code, result.output) == (1, (
+        f"FAIL {path}:24:5: two problems\n"
+        f"  {path}:25:25: unknown field `levl` (did you mean `level`?)\n"
+        f"  {path}:25:42: field `when` must be a real date written YYYY-MM-DD\n"
+        f"  {path}:24:5: missing required field `level`\n"
+        "0 passed, 1 failed\n"))
+
+
 def test_coverage_lists_what_no_test_reaches_and_fails(cli, minimal):
     path = minimal(extra="""
     thresholds:
@@ -63,6 +79,26 @@ def test_coverage_lists_what_no_test_reaches_and_fails(cli, minimal):
     assert lines[1] == f"  not reached: {path}:20:5: decisions `out` otherwise"
     assert lines[2] == f"  not reached: {path}:24:3: thresholds `big` 5 < 3"
     assert lines[-1] == "1 passed, 0 failed"
+
+
+def test_coverage_of_a_test_that_leaves_a_checklist_and_a_cadence_pending_reaches_none_of_them(cli, minimal):
+    path = minimal(replace={"b: {type: boolean, default: false,": "b: {type: boolean,"}, extra="""
+    cadences:
+      next_visit: {from: "when if b else none", every: 14 days, overdue_as: visit_overdue, source: guide}
+    checklists:
+      todo:
+        source: guide
+        items:
+          - {when: b, item: Visit the person}
+    tests:
+      - name: b not known
+        case: {case_id: X, level: low, when: 2026-11-01}
+        expect: {out: no_a}
+    """)
+    result = cli("test", "--coverage", path)
+    assert "internal error" not in result.output + result.stderr
+    assert result.exit_code == 1  # nothing of the cadence or the checklist was reached
+    assert "not reached" in result.output and "checklists `todo`" in result.output
 
 
 def test_every_shipped_rulebook_reaches_full_coverage(cli):
@@ -82,4 +118,4 @@ def test_a_fork_with_no_tests_says_it_has_none_and_fails_coverage(cli, tmp_path)
     assert covered.exit_code == 1
     assert covered.stdout.startswith(
         f"{fork}: no tests: write this rulebook's own under `tests:` (a fork does not inherit its base's tests), "
-        f"so nothing below is reached\ncoverage {fork}: 0 of 17 rules, cells, bands, items and due dates reached\n")
+        f"so nothing below is reached\ncoverage {fork}: 0 of 20 rules, cells, bands, items and due dates reached\n")

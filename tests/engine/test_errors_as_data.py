@@ -24,8 +24,12 @@ def test_an_unknown_field_carries_its_suggestion_apart_and_keeps_the_hint_in_the
         book.evaluate({"case_id": "L-1", "supprot": "none"}, dt.date(2026, 11, 22))
     error = caught.value
     assert error.message == "unknown field `supprot` (did you mean `support`?)"
-    assert error.as_dict() == {"code": "case.unknown_field", "message": error.message, "file": None,
-                               "line": None, "column": None, "path": "supprot", "suggestion": "support"}
+    first = {"code": "case.unknown_field", "message": error.message, "file": None,
+             "line": None, "column": None, "path": "supprot", "suggestion": "support"}
+    missing = [{"code": "case.missing_field", "message": f"missing required field `{name}`", "file": None,
+                "line": None, "column": None, "path": name, "suggestion": None}
+               for name in ("support", "risk", "priority", "complexity", "date_added")]
+    assert error.as_dict() == {**first, "problems": [first, *missing]}
 
 
 def test_a_missing_required_field_has_its_own_code(book):

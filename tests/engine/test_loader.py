@@ -1,4 +1,6 @@
 """Loading YAML safely: positions kept, anything unsafe refused with its line."""
+import datetime as dt
+
 import pytest
 
 from policyengine.errors import YamlError
@@ -24,6 +26,15 @@ def test_unsafe_or_broken_yaml_is_refused_at_its_position(text, message):
     with pytest.raises(YamlError) as info:
         parse_yaml(text, "f.yaml")
     assert str(info.value) == message
+
+
+def test_an_impossible_date_is_a_rulebooks_error_but_in_a_case_the_text_left_for_its_field():
+    with pytest.raises(YamlError) as info:
+        parse_yaml("effective_from: 2026-02-30\n", "r.yaml")
+    assert str(info.value) == "r.yaml:1:17: `2026-02-30` is not a real date"
+    case = parse_yaml("date_added: 2026-02-30\nreviewed: 2026-02-28\n", "c.yaml", case=True)
+    assert case == {"date_added": "2026-02-30", "reviewed": dt.date(2026, 2, 28)}
+    assert loc_of(case, "date_added").column == 13
 
 
 def test_deep_nesting_is_refused():

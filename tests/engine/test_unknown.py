@@ -211,7 +211,9 @@ def test_a_complete_case_has_nothing_pending_and_the_same_answer_as_before(leics
 def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, write):
     case = write("case.yaml", "case_id: C1\nurgent_need: true\n")
     refused = cli("evaluate", "--rulebook", "rulebooks/leicestershire.yaml", case, "--as-of", "2026-11-24")
-    assert (refused.exit_code, refused.stderr) == (1, f"{case}: missing required field `support`\n")
+    assert (refused.exit_code, refused.stderr) == (1, "".join(
+        f"{case}: missing required field `{name}`\n"
+        for name in ("support", "risk", "priority", "complexity", "date_added")))
     result = cli("evaluate", "--partial", "--rulebook", "rulebooks/leicestershire.yaml", case,
                  "--as-of", "2026-11-24")
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ AS_OF = "2026-11-22"
     ("cambridgeshire", "examples/cambridgeshire/christmas-allocation.yaml"),
     ("cambridgeshire", "examples/cambridgeshire/closing-cp-plan.yaml"),
     ("waltham_forest", "examples/waltham_forest/declined-referral.yaml"),
+    ("waltham_forest", "examples/waltham_forest/declined-at-discussion.yaml"),
     ("waltham_forest", "examples/waltham_forest/review-and-allocation.yaml"),
     ("waltham_forest", "examples/waltham_forest/closing.yaml"),
     ("adass_tiers", "examples/adass_tiers/tier-2.yaml"),
@@ -50,7 +51,7 @@ def cambs(books, **fields):
 
 
 def test_the_allocation_case_note_gives_the_dates_and_the_model(books):
-    note = render(cambs(books, allocation_date=dt.date(2026, 11, 20)), "allocation_case_note")
+    note = render(cambs(books, allocation_date=dt.date(2026, 11, 20), unit_model=True), "allocation_case_note")
     assert "Referral received: 20 November 2026" in note
     assert "Allocated: 20 November 2026 (on the day of referral)" in note
     assert "This note is due by: 23 November 2026 (within one working day of allocation)" in note
@@ -62,18 +63,20 @@ def test_the_allocation_case_note_applies_only_once_allocated(books):
 
 
 def test_the_closure_record_lists_what_is_missing_and_the_retention(books):
-    d = cambs(books, closing=True, child_protection_plan=True, cp_plan_end_date=dt.date(2026, 11, 30),
+    d = cambs(books, closing=True, child_protection_plan=True, cp_plan_end_date=dt.date(2026, 10, 31),
               agency_disagreement=True, unit_model=False)
     record = render(d, "closure_record")
     assert "Decision to close made by: the Team Manager and the allocated worker (framework §4)" in record
     assert "Child and family told of the intention to close: not recorded" in record
-    assert "- Another agency's disagreement with closure is not recorded on the Closure Record" in record
-    assert "Consider whether a Family Plan is needed until at least 28 February 2027" in record
+    assert "- Another agency disagrees with closure: its reasons and the manager's rationale for proceeding " \
+           "are not recorded." in record
+    assert "Consider whether a Family Plan needs to be implemented until at least 31 January 2027" in record
     assert "Records to be retained until: 9 July 2089" in record
 
 
 def wf(books, **fields):
-    base = {"case_id": "W-1", "age": 70, "primary_support_reason": "frailty", "person_name": "Chris Example"}
+    base = {"case_id": "W-1", "age": 70, "primary_support_reason": "frailty", "person_name": "Chris Example",
+            "discussion_found_suitable": True}
     return books["waltham_forest"].evaluate({**base, **fields}, dt.date(2026, 11, 22))
 
 
@@ -92,15 +95,16 @@ def test_the_decline_letter_is_only_for_declined_referrals(books):
     assert "decline_letter" not in wf(books).documents
 
 
-def test_the_closure_letter_is_copied_to_the_gp_and_asks_for_feedback(books):
-    d = wf(books, closing=True, gp_name="Dr B Example")
+def test_the_closure_letter_asks_for_feedback_and_the_gp_gets_one_letter_of_its_own(books):
+    d = wf(books, closing=True, gp_name="Dr B Example", closure_plan_recorded=True, closure_referrals_needed=False,
+           closure_distribution_discussed=True, gp_letter_needed=True)
     letter = render(d, "closure_letter")
     assert "Dear Chris Example," in letter
     assert "we are closing your case" in letter
     assert "Tell us what you think" in letter
-    assert letter.rstrip().endswith("Copy to: Dr B Example")
+    assert "we are also writing to your GP, Dr B Example," in letter and "Copy to" not in letter
     gp = render(d, "gp_letter")
-    assert "To: Dr B Example" in gp and "has been closed" in gp
+    assert "To: Dr B Example" in gp and "confirm the closure of your patient's case" in gp
 
 
 def test_the_tier_note_shows_each_score_and_the_tier(cli):
@@ -112,9 +116,9 @@ def test_the_tier_note_shows_each_score_and_the_tier(cli):
 
 @pytest.mark.parametrize("score", [0, 4, "2"])
 def test_a_score_outside_1_to_3_is_a_clear_input_error(cli, score):
-    case = {"case_id": "A", "risk": score, "breadth_of_need": 1, "depth_of_need": 1,
+    case = {"case_id": "A", "factor_1": score, "factor_2": 1, "factor_3": 1,
             "factor_4": 1, "factor_5": 1, "factor_6": 1}
     result = cli("evaluate", "-r", "rulebooks/adass_tiers.yaml", "-", input=json.dumps(case))
     assert result.exit_code == 1
     expected = "must be a whole number" if isinstance(score, str) else "must be from 1 to 3"
-    assert result.stderr.endswith(f": field `risk` {expected}\n")
+    assert result.stderr.endswith(f": field `factor_1` {expected}\n")

@@ -142,7 +142,7 @@ def test_reallocation_note_lists_options_a_and_b(cli):
     assert result.exit_code == 0
     assert "(a) identify a Social Worker" in result.output
     assert "(b) reallocate the case" in result.output
-    assert "needs tasks reserved to Social Workers: safeguarding plan." in result.output
+    assert "- it needs tasks reserved to Social Workers: safeguarding plan (guide §5)\n" in result.output
 
 
 def test_rendering_a_document_that_does_not_apply_is_refused(cli):

@@ -180,8 +180,8 @@ def test_the_api_renders_documents_and_explains_refusals(client):
     assert done.status_code == 200 and "(b) reallocate the case" in done.json()["text"]
     wrong = client.post("/api/rulebooks/knowsley/evaluate", json={"case_id": "K1", "family_dynamic": True})
     assert wrong.status_code == 422
-    assert wrong.json() == {"error": "unknown field `family_dynamic` (did you mean `family_dynamics`?)",
-                            "field": "family_dynamic"}
+    first = {"error": "unknown field `family_dynamic` (did you mean `family_dynamics`?)", "field": "family_dynamic"}
+    assert wrong.json() == {**first, "problems": [first]}
     assert client.post("/api/rulebooks/nope/evaluate", json={}).status_code == 404
     assert client.post("/api/rulebooks/knowsley/render/nope", json={"case_id": "x"}).status_code == 404
 

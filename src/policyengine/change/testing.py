@@ -14,6 +14,7 @@ from ..errors import Location, PolicyEngineError
 from ..engine.compile import Rulebook
 from ..engine.constructs import BY_SECTION
 from ..engine.evaluate import evaluate
+from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json
 from ..engine.load import loc_of
 from ..engine.validate import plain
@@ -99,6 +100,8 @@ def reached(book: Rulebook, results: list[TestResult]) -> set:
         if decision is None:
             continue
         for el in book.elements:
+            if any(decision.values.get(out) is UNKNOWN for out in el.outputs):
+                continue  # not decided yet: no rule, band or item of it was reached
             keys.update(BY_SECTION[el.kind].reached(el, decision.values, decision.reasons.get(el.name)))
     return keys
 
@@ -162,8 +165,8 @@ class RulebookTestRun:
 
 def _failure(result: TestResult) -> list[str]:
     lines = [f"FAIL {result.location}: {result.name}"]
-    if result.error:
-        lines.append(f"  {result.error}")
+    if result.error:  # a test case's every problem, one indented line each
+        lines.extend(f"  {line}" for line in result.error.splitlines())
     lines.extend(f"  {m.outcome}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)} ({m.rule})"
                  for m in result.mismatches)
     return lines

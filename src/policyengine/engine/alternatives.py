@@ -45,13 +45,26 @@ def alternatives(decision: Decision) -> list[dict]:
         if not _varied(now) or outcome in getattr(decision, "pending", {}):
             continue
         behind = inputs_behind(book, outcome)
-        found.extend(_for_outcome(book, decision, answers, outcome, now, behind, budget))
+        needed = upstream(book, outcome)  # decide again only what this outcome is worked out from
+        found.extend(_for_outcome(book, decision, answers, outcome, now, behind, (budget, needed)))
     return found
 
 
 def _varied(value: Any) -> bool:
     """Outcomes worth asking "what would change it": yes/no and named values."""
     return isinstance(value, (bool, str))
+
+
+def upstream(book: Rulebook, name: str) -> list:
+    """The elements ``name`` is worked out from (its own too), in the order they run."""
+    seen, todo = {name}, [name]
+    while todo:
+        element = book.producers.get(todo.pop())
+        for dep in element.deps if element else ():
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return [el for el in book.elements if seen.intersection(el.outputs)]
 
 
 def inputs_behind(book: Rulebook, name: str) -> list[str]:
@@ -88,12 +101,12 @@ def _distance(a: Any, b: Any) -> int:
 
 
 def _for_outcome(book: Rulebook, decision: Decision, answers: dict, outcome: str, now: Any,
-                 behind: list[str], budget: list[int]) -> Iterator[dict]:
+                 behind: list[str], spend: tuple) -> Iterator[dict]:
     singles = [(name, answer) for name in behind for answer in choices(book, name, answers[name], decision.as_of)]
     listed, reached, paired = 0, set(), []
     nearest: set = set()  # (a date or number question, the value it gives): its nearest answer is listed
     for change in singles:
-        becomes = _try(book, decision, answers, outcome, [change], budget)
+        becomes = _try(book, decision, answers, outcome, [change], spend)
         graded = book.inputs[change[0]].type in ("date", "integer")
         if becomes is _SAME or (graded and (change[0], hashable(becomes)) in nearest):
             continue
@@ -106,11 +119,11 @@ def _for_outcome(book: Rulebook, decision: Decision, answers: dict, outcome: str
             yield _entry(outcome, becomes, [change])
     finite = [c for c in singles if book.inputs[c[0]].type not in ("date", "integer")]
     for first, second in itertools.combinations(_unique([*finite, *paired]), 2):
-        if listed >= MAX_PER_OUTCOME or budget[0] <= 0:
+        if listed >= MAX_PER_OUTCOME or spend[0][0] <= 0:
             return
         if first[0] == second[0]:
             continue  # two answers to one question is not a pair of changes
-        becomes = _try(book, decision, answers, outcome, [first, second], budget)
+        becomes = _try(book, decision, answers, outcome, [first, second], spend)
         if becomes is not _SAME and hashable(becomes) not in reached:
             reached.add(hashable(becomes))
             listed += 1
@@ -131,8 +144,10 @@ def _unique(changes: list) -> list:
 _SAME = object()
 
 
-def _try(book: Rulebook, decision: Decision, answers: dict, outcome: str, changes: list, budget: list[int]) -> Any:
-    """The outcome's value with ``changes`` made to the answers, or ``_SAME``."""
+def _try(book: Rulebook, decision: Decision, answers: dict, outcome: str, changes: list, spend: tuple) -> Any:
+    """The outcome's value with ``changes`` made to the answers, or ``_SAME``.
+    ``spend`` is (the tries left, as a one-item list; the elements the outcome needs)."""
+    budget, needed = spend
     if budget[0] <= 0:
         return _SAME
     budget[0] -= 1
@@ -140,7 +155,7 @@ def _try(book: Rulebook, decision: Decision, answers: dict, outcome: str, change
     for name, answer in changes:
         values[name] = answer
     try:  # questions still unanswered stay so: the case is settled as evaluate settles it
-        values = decided_on(book, values, decision.as_of)
+        values = decided_on(book, values, decision.as_of, elements=needed)
     except PolicyEngineError:
         return _SAME  # an answer this rulebook cannot decide on is no alternative
     becomes = values[outcome]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..errors import CaseError, Location
-from .pending import SAME_WHATEVER, document_probe, failed as _failed, settle, unknown_inputs
+from .pending import SAME_WHATEVER, document_probe, failed as _failed, run_units, settle, unknown_inputs
 from .unknown import UNKNOWN
 from .values import for_json, short_question
 
@@ -245,14 +245,18 @@ def evaluate(book: Rulebook, case: Any, as_of: _dt.date | None = None, *, explai
                     horizon=horizon, with_alternatives=alternatives)
 
 
-def decided_on(book: Rulebook, read: dict, day: _dt.date) -> dict:
-    """The values of a case (its inputs as read, some perhaps not known) decided on ``day``."""
+def decided_on(book: Rulebook, read: dict, day: _dt.date, *, elements: list | None = None) -> dict:
+    """The values of a case (its inputs as read, some perhaps not known) decided on
+    ``day``: by every element, or only by ``elements`` (those one outcome needs, in order)."""
     now = dict(read)
     unknown = unknown_inputs(book, now)
     if unknown:
-        settle(book, now, day, unknown, reasons=False)
-    else:
+        settle(book, now, day, unknown, reasons=False, elements=elements)
+    elif elements is None:
         run(book, now, day, reasons=False)
+    else:
+        now["as_of"] = day
+        run_units(elements, now)
     return now
 
 

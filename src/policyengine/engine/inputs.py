@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .dates import ShortYear, parse_date
-from ..errors import CONTROL_CHARACTER, CaseError, Location, closest, hint, looks_like_a_name
+from ..errors import (CONTROL_CHARACTER, MAX_CASE_PROBLEMS, CaseError, CaseInvalid, Location, closest, hint,
+                      looks_like_a_name)
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 from .unknown import UNKNOWN
 
@@ -401,8 +402,8 @@ class CaseReader:
     """Turns a raw case mapping into the values the rules read.
 
     Each field gets a coercer made once, so reading a case is one dict
-    look-up and one call per field; the slow, careful path runs only to
-    explain a value that was refused.
+    look-up and one call per field; the slow, careful path runs only for a
+    case that is refused, to name every problem in it.
     """
 
     def __init__(self, inputs: dict[str, Input]) -> None:
@@ -418,40 +419,30 @@ class CaseReader:
     def read(self, case: Any, origin: Location, *, text: bool = False,
              ignore: frozenset = frozenset(), partial: bool = False) -> dict:
         """The values of ``case``. With ``partial`` a missing required field
-        other than ``case_id`` is UNKNOWN instead of an error."""
+        other than ``case_id`` is UNKNOWN instead of an error.
+
+        A case that does not fit raises :class:`CaseInvalid` naming every
+        problem: the fields' in the order the case gives them (a file's
+        order), then each required field it leaves out.
+        """
         if not isinstance(case, dict):
             raise CaseError("a case must be a mapping of field names to values", origin, code="case.not_a_mapping")
-        values = self._fresh()
-        fast = self.text_fast if text else self.fast
         if not ignore:
+            values = self._fresh()
+            fast = self.text_fast if text else self.fast
             try:
                 for name, raw in case.items():
                     if raw is not None and raw != "":
                         values[name] = fast[name](raw)
             except (KeyError, ValueError, TypeError):
-                pass  # fall through to the careful path, which names the problem
+                pass  # refused: the careful path names every problem
             else:
-                return self._check_required(values, origin, partial)
-            values = self._fresh()
-        self._check_text(case, origin)  # the fast path refuses such text too, and falls through to here
-        for name, raw in case.items():
-            if name in ignore:
-                continue
-            spec = self.inputs.get(name)
-            if spec is None:
-                if not looks_like_a_name(name):
-                    raise CaseError("a field's name is not one of the rulebook's inputs (the name is not "
-                                    "shown: it does not look like a field name)", origin, code="case.unknown_field")
-                near = closest(str(name), self.inputs)
-                raise CaseError(f"unknown field `{name}`{hint(near)}", _where(case, name, origin, key=True),
-                                code="case.unknown_field", suggestion=near)
-            if raw is None or (text and isinstance(raw, str) and not raw.strip()):
-                continue
-            try:
-                values[name] = spec.coerce(raw, text=text)
-            except ValueError as exc:
-                raise CaseError(f"field `{name}` {exc}", _where(case, name, origin), code="case.invalid_value") from None
-        return self._check_required(values, origin, partial)
+                if self._settled(values, partial):
+                    return values
+        values, problems = self._careful(case, origin, text, ignore, partial)
+        if problems:
+            raise CaseInvalid(problems)
+        return values
 
     def _fresh(self) -> dict:
         """The values of a case that answers nothing: never share a default list between cases."""
@@ -460,33 +451,84 @@ class CaseReader:
             values[name] = list(values[name])
         return values
 
-    def _check_required(self, values: dict, origin: Location, partial: bool = False) -> dict:
+    def _settled(self, values: dict, partial: bool) -> bool:
+        """Whether values the fast path read answer every required field (with
+        ``partial``, marking those it may leave UNKNOWN) and give a case_id of one visible line."""
         for name in self.required:
             value = values[name]
             if value is None and partial and name != "case_id":
                 values[name] = UNKNOWN
-            elif value is None:
-                raise CaseError(f"missing required field `{name}`", origin.at(name), code="case.missing_field")
-            if type(value) is str and not value.strip():
-                raise CaseError(f"missing required field `{name}` (it holds only spaces)", origin.at(name),
-                                code="case.missing_field")
+            elif value is None or (type(value) is str and not value.strip()):
+                return False
         case_id = values.get("case_id")
-        if type(case_id) is str and CONTROL_CHARACTER.search(case_id):
-            raise CaseError("field `case_id` holds a control character (such as a line break or a tab) or "
-                            "an invisible formatting character (such as a right-to-left mark): a case "
-                            "reference must be one line of visible text", origin.at("case_id"),
-                            code="case.control_character")
-        return values
+        return not (type(case_id) is str and CONTROL_CHARACTER.search(case_id))
 
-    def _check_text(self, case: dict, origin: Location) -> None:
-        """Refuse a name or text value holding half a UTF-16 pair (from a JSON
-        ``\\udc00`` escape): no message, page or file could show it."""
-        for name, value in case.items():
-            if isinstance(name, str) and has_lone_surrogate(name):
-                raise CaseError(SURROGATE_PROBLEM, origin, code="case.lone_surrogate")
-            if isinstance(value, str) and has_lone_surrogate(value):
-                raise CaseError(SURROGATE_PROBLEM, origin.at(name) if name in self.inputs else origin,
-                                code="case.lone_surrogate")
+    def _careful(self, case: dict, origin: Location, text: bool, ignore: frozenset,
+                 partial: bool) -> tuple[dict, list[CaseError]]:
+        """The values of ``case`` and every problem in it: each field's in turn,
+        then each required field left out."""
+        values = self._fresh()
+        problems: list[CaseError] = []
+        refused = set()
+        for name, raw in case.items():
+            problem = self._field(case, name, raw, values, origin, text, ignore,
+                                  hinted=len(problems) < MAX_CASE_PROBLEMS)
+            if problem is not None:
+                problems.append(problem)
+                refused.add(name)
+        for name in self.required:
+            if values[name] is None and name not in refused:
+                if partial and name != "case_id":
+                    values[name] = UNKNOWN
+                else:
+                    problems.append(CaseError(f"missing required field `{name}`", origin.at(name),
+                                              code="case.missing_field"))
+        return values, problems
+
+    def _field(self, case: dict, name: Any, raw: Any, values: dict, origin: Location, text: bool,
+               ignore: frozenset, hinted: bool) -> CaseError | None:
+        """Read one field into ``values``, or say why it is refused."""
+        spec = self.inputs.get(name)
+        # Half a UTF-16 pair (from a JSON `\udc00` escape) in a name or text: no message, page
+        # or file could show it, so it is refused even in a column ignored on purpose.
+        if isinstance(name, str) and has_lone_surrogate(name):
+            return CaseError(SURROGATE_PROBLEM, origin, code="case.lone_surrogate")
+        if isinstance(raw, str) and has_lone_surrogate(raw):
+            return CaseError(SURROGATE_PROBLEM, origin.at(name) if spec is not None else origin,
+                             code="case.lone_surrogate")
+        if name in ignore:
+            return None
+        if spec is None:
+            return self._unknown(case, name, origin, hinted)
+        if raw is None or raw == "":  # not answered, as on the fast path
+            return None
+        if text and isinstance(raw, str) and not raw.strip():
+            return _blank(case, name, origin) if spec.required else None
+        try:
+            value = spec.coerce(raw, text=text)
+        except ValueError as exc:
+            return CaseError(f"field `{name}` {exc}", _where(case, name, origin), code="case.invalid_value")
+        if spec.required and type(value) is str and not value.strip():
+            return _blank(case, name, origin)
+        if name == "case_id" and type(value) is str and CONTROL_CHARACTER.search(value):
+            return CaseError("field `case_id` holds a control character (such as a line break or a tab) or "
+                             "an invisible formatting character (such as a right-to-left mark): a case "
+                             "reference must be one line of visible text", _where(case, name, origin),
+                             code="case.control_character")
+        values[name] = value
+        return None
+
+    def _unknown(self, case: dict, name: Any, origin: Location, hinted: bool) -> CaseError:
+        """An unknown field, named only if it looks like a name; a hint only while
+        problems are still listed (past the cap they are only counted)."""
+        if not looks_like_a_name(name):
+            where = loc_of(case, name, value=False) if isinstance(case, YMap) else None
+            return CaseError("a field's name is not one of the rulebook's inputs (the name is not "
+                             "shown: it does not look like a field name)", where or origin,
+                             code="case.unknown_field")
+        near = closest(str(name), self.inputs) if hinted else None
+        return CaseError(f"unknown field `{name}`{hint(near)}", _where(case, name, origin, key=True),
+                         code="case.unknown_field", suggestion=near)
 
     def case_id_of(self, case: Any) -> str | None:
         """The case's ``case_id`` if it is one the reader accepts, else None.
@@ -515,6 +557,11 @@ class CaseReader:
             "required": list(self.required),
             "additionalProperties": False,
         }
+
+
+def _blank(case: Any, name: str, origin: Location) -> CaseError:
+    return CaseError(f"missing required field `{name}` (it holds only spaces)", _where(case, name, origin),
+                     code="case.missing_field")
 
 
 def _where(case: Any, name: str, origin: Location, key: bool = False) -> Location:

@@ -226,12 +226,29 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 
 
-def parse_yaml(text: str, filename: str = "<input>") -> Any:
-    """Parse one YAML (or JSON) document from ``text``, keeping positions."""
+def _construct_case_timestamp(loader: _Loader, node):
+    # In a case an impossible date (2026-02-30) stays the text it is: the case reader
+    # refuses it at its field, with the case's other problems, and never repeats it.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+class _CaseLoader(_Loader):
+    """A case file's loader: the same safe YAML, but a date that does not exist is a value to refuse, not a file."""
+
+
+_CaseLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_case_timestamp)
+
+
+def parse_yaml(text: str, filename: str = "<input>", *, case: bool = False) -> Any:
+    """Parse one YAML (or JSON) document from ``text``, keeping positions.
+    A ``case`` file leaves an impossible date as text, for the case reader to refuse."""
     if not text.strip():
         raise YamlError("the file is empty", Location(filename, 1, 1))
     try:
-        loader = _Loader(text, filename)
+        loader = (_CaseLoader if case else _Loader)(text, filename)
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise YamlError(f"the file holds a control character (#x{exc.character:04x}) that YAML "
@@ -346,13 +363,13 @@ def load_case(path: str) -> Any:
         raise YamlError("a case file is one case in YAML or JSON; a caseload is read by `policyengine batch`",
                         Location(path))
     text = read_text(path)
-    return parse_json(text, path) if path.lower().endswith(".json") else parse_yaml(text, path)
+    return parse_json(text, path) if path.lower().endswith(".json") else parse_yaml(text, path, case=True)
 
 
 def parse_case(text: str, filename: str) -> Any:
     """A case given as text (standard input): JSON when it opens as a JSON object does."""
     opening = text.lstrip("\ufeff \t\r\n")[:2]
-    return parse_json(text, filename) if opening in ('{"', "{}") else parse_yaml(text, filename)
+    return parse_json(text, filename) if opening in ('{"', "{}") else parse_yaml(text, filename, case=True)
 
 
 NOT_REGULAR = "cannot read the file: it is not a regular file (a pipe, a device or a folder)"

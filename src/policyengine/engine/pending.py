@@ -67,11 +67,12 @@ def document_probe(doc: Any) -> Element:
 
 
 def settle(book: Rulebook, values: dict, as_of: _dt.date, unknown: list[str], *, reasons: bool = True,
-           probes: tuple = ()) -> Settled:
-    """Run ``book``'s elements (and ``probes``) over ``values``, which hold UNKNOWN
-    for the ``unknown`` inputs; decided outputs get their value, pending ones UNKNOWN."""
+           probes: tuple = (), elements: list | None = None) -> Settled:
+    """Run ``book``'s elements (only ``elements``, in order, when given: all those one
+    output is worked out from) and ``probes`` over ``values``, which hold UNKNOWN for
+    the ``unknown`` inputs; decided outputs get their value, pending ones UNKNOWN."""
     values["as_of"] = as_of
-    units = [*book.elements, *probes]
+    units = [*(book.elements if elements is None else elements), *probes]
     cone = _cones(units, set(unknown))
     result = Settled({} if reasons else None)
     base = [u for u in units if not cone[u.name]]
@@ -260,4 +261,10 @@ def _clean(exc: Exception) -> str:
     return f"an unexpected error ({type(exc).__name__})"
 
 
-__all__ = ["MAX_COMPLETIONS", "SAME_WHATEVER", "Settled", "document_probe", "failed", "settle", "unknown_inputs"]
+def run_units(units: list[Element], values: dict) -> None:
+    """Run ``units`` in order over a complete case's ``values``, as :func:`settle` runs those it need not try."""
+    _run_base(units, values, None)
+
+
+__all__ = ["MAX_COMPLETIONS", "SAME_WHATEVER", "Settled", "document_probe", "failed", "run_units", "settle",
+           "unknown_inputs"]

@@ -51,7 +51,6 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
     app.include_router(pages.router)
     app.include_router(interview.router)
     app.include_router(api.router)
-    app.openapi = functools.partial(api.openapi, app)
     app.add_exception_handler(api.Unprocessable, api.unprocessable)
     return app
 

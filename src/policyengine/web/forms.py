@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.unknown import UNKNOWN
 from ..engine.values import short_question
-from ..errors import CaseError, Location
+from ..errors import CaseError, Location, PolicyEngineError, problems_of
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -115,5 +115,14 @@ def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
         try:
             book.reader.read(raw, Location("form"), text=True)
         except CaseError as exc:  # anything the field-by-field check could not see
-            errors[exc.path or "case_id"] = exc.message
+            errors = errors_by_field(exc)
     return raw, submitted, errors
+
+
+def errors_by_field(exc: PolicyEngineError) -> dict[str, str]:
+    """Each problem of a refused case by the field it names (the first for a
+    field; one naming no field is put at the case reference)."""
+    errors: dict[str, str] = {}
+    for problem in problems_of(exc):
+        errors.setdefault(problem.path or "case_id", problem.message)
+    return errors

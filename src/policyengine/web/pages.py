@@ -88,7 +88,7 @@ def _decision_page(site: Site, request: Request, book: Rulebook, raw: dict, subm
     try:
         return decision_page(site, request, book, raw, _typed(book, raw), as_of, previews_until=previews_until)
     except (CaseError, EvaluationError) as exc:
-        return _form_again(site, request, book, submitted, {exc.path or "case_id": exc.message}, as_of_text)
+        return _form_again(site, request, book, submitted, forms.errors_by_field(exc), as_of_text)
 
 
 def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case: dict, as_of: _dt.date, *,
