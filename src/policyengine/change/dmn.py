@@ -48,6 +48,34 @@ def import_dmn(path: str) -> dict:
     return model.rulebook()
 
 
+def write_rulebook(path: str, output: str) -> dict:
+    """Import the DMN model at ``path`` and write it to ``output`` (never over an
+    existing file), checking that it loads; the rulebook's data."""
+    import os
+
+    import yaml
+
+    from ..engine.pipeline import load_rulebook_text
+    from ..formats import AtomicOutput
+
+    data = import_dmn(path)
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def flow_rows(dumper, items):  # a row, a list of values: one line, as a table row reads
+        flat = all(not isinstance(x, (list, dict)) for x in items)
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=flat)
+
+    Dumper.add_representer(list, flow_rows)
+    text = (f"# Imported from the DMN model {os.path.basename(path)} by `policyengine import dmn`.\n"
+            + yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=120))
+    load_rulebook_text(text, name=output, base_dir=os.path.dirname(os.path.abspath(output)))
+    if os.path.exists(output):
+        raise DmnError("the file already exists; import will not overwrite it", Location(output))
+    AtomicOutput.write_all(output, text, exclusive=True)
+    return data
+
+
 def _parse(path: str) -> Any:
     from defusedxml import ElementTree
     from defusedxml.common import DefusedXmlException
@@ -212,4 +240,4 @@ def _input_cell(text: str) -> Any:
     return text if text else "-"
 
 
-__all__ = ["DmnError", "import_dmn", "snake"]
+__all__ = ["DmnError", "import_dmn", "snake", "write_rulebook"]

@@ -254,6 +254,8 @@ def _compile_elements(data: dict, ctx: Context) -> list[Element]:
             elements.append(element)
             if element.domain is not None:
                 ctx.domains[name] = element.domain
+            if element.value_kind is not None:
+                ctx.kinds[name] = element.value_kind
             for out in element.outputs[1:]:
                 ctx.domains[out] = (True, False, None)
     return elements

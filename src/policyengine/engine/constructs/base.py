@@ -35,6 +35,8 @@ class Element:
     domain: tuple | None = None  # finite set of values, where known
     describe: Callable[[dict, Reason], str] | None = None
     rules: tuple = ()  # a decision's (when, value, is_expr, reason), for the reachability check
+    #: The kind of value its output always holds, where no finite set says it: ("integer", never None).
+    value_kind: str | None = None
 
     def explain(self, values: dict, reason: Reason) -> str:
         return self.describe(values, reason) if self.describe else reason.because
@@ -58,6 +60,7 @@ class Context:
         self.functions = {} if functions is None else functions
         self.inputs = {} if inputs is None else inputs
         self.domains = {} if domains is None else domains  # name -> finite domain, filled as elements compile
+        self.kinds: dict[str, str] = {}  # name -> the kind of value an element gives ("count"), where known
         self.errors: list[RulebookError] = [] if errors is None else errors
         #: Checks skipped as too costly: said by `validate`, never fatal.
         self.notes: list[RulebookError] = [] if notes is None else notes
@@ -66,7 +69,9 @@ class Context:
         """The same context with some of what it offers given (errors still shared)."""
         given = {"compile_expr": self.compile_expr, "functions": self.functions, "inputs": self.inputs,
                  "domains": self.domains, "path": self.path, "errors": self.errors, "notes": self.notes}
-        return Context(self.file, self.root, **(given | changes))
+        made = Context(self.file, self.root, **(given | changes))
+        made.kinds = self.kinds  # shared, like the domains
+        return made
 
     def at(self, *path: Any) -> Context:
         """The same context, positioned ``path`` further down."""

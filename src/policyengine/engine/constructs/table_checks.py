@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Most combinations of test points tried for one table; past it a note says it was not checked.
 MAX_COMBINATIONS = 50_000
+#: The kinds of column whose values are whole numbers ("count": a factor group's count or sum, never missing).
+WHOLE = ("integer", "count")
 #: Gaps and overlaps named one by one for one table.
 MAX_NAMED = 5
 
@@ -79,9 +81,9 @@ def _walk(table: Table, axes: list, ctx: Context) -> None:
     if len(gaps) > MAX_NAMED:
         ctx.fail(f"table `{table.name}`: … and {len(gaps) - MAX_NAMED:,} more combinations no row covers", key=True)
     for (first, second), combo in list(clashes.items())[:MAX_NAMED]:
-        what = ("a `unique` table allows one (with `hit: first`, the earlier row wins)" if table.hit == "unique"
-                else "and give different answers, which an `any` table forbids")
-        ctx.fail(f"rows {first + 1} and {second + 1} both apply when {_combo(labels, combo)}: {what}",
+        what = (": a `unique` table allows one (with `hit: first`, the earlier row wins)" if table.hit == "unique"
+                else " and give different answers, which an `any` table forbids")
+        ctx.fail(f"rows {first + 1} and {second + 1} both apply when {_combo(labels, combo)}{what}",
                  "rows", second, key=True)
     for i in range(len(table.rows)):
         if i not in applied:
@@ -111,6 +113,8 @@ def _column_domain(ctx: Context, label: str) -> tuple | str | None:
     "string"), or None when the table's cells must tell."""
     if label in ctx.domains:
         return ctx.domains[label]
+    if label in ctx.kinds:
+        return ctx.kinds[label]
     spec = ctx.inputs.get(label)
     return spec.type if spec is not None else None
 
@@ -153,8 +157,9 @@ def _points(table: Table, j: int, kind: Any) -> tuple:
     dates = sorted({x for x in named if isinstance(x, _dt.date)})
     texts = sorted({x for x in named if isinstance(x, str)})
     flags = sorted({x for x in named if isinstance(x, bool)})
-    points: list[Any] = [None, *([] if kind in ("integer", "date") else [OTHER]), *texts, *flags]
-    if kind != "integer":  # a whole-number column has nothing between n and n + 1
+    points: list[Any] = [*([] if kind == "count" else [None]), *([] if kind in WHOLE + ("date",) else [OTHER]),
+                         *texts, *flags]
+    if kind not in WHOLE:  # a whole-number column has nothing between n and n + 1
         points += [Decimal(a + b) / 2 for a, b in zip(numbers, numbers[1:])]
     points += [p for n in numbers for p in (n - 1, n, n + 1)]
     points += [d + _dt.timedelta(days=k) for d in dates for k in (-1, 0, 1)]

@@ -42,6 +42,7 @@ class Row:
     cells: tuple[Cell, ...]
     outputs: tuple
     reason: Reason
+    texts: tuple = ()  # each input cell as written, for explanations
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def compile_table(name: str, spec: dict, ctx: Context) -> Element:
     run = _runner(table)
     reasons = tuple(r.reason for r in table.rows) + ((table.otherwise[1],) if table.otherwise else ())
     el = element("tables", name, spec, (name,), deps, ctx.loc(key=True), run, reasons, domain=_domain(table),
-                 describe=lambda v, r: f"{r.label}: {r.because}" if r.because else r.label)
+                 describe=_describer(table))
     el.combined = run.combined  # type: ignore[attr-defined]  # coverage of rows that apply together
     return el
 
@@ -129,7 +130,8 @@ def _row(raw: Any, i: int, width: int, outputs: tuple, values: dict, because: An
         why = because[i] if isinstance(because, list) and i < len(because) else \
             because if isinstance(because, str) else ""
     source = (raw.get("source") if isinstance(raw, dict) else None) or spec.get("source")
-    return Row(tuple(cells), outs, Reason(why, source, here.loc(key=True), f"row {i + 1}"))
+    texts = tuple(word(c) if not isinstance(c, list) else ", ".join(map(word, c)) for c in cells_raw[:width])
+    return Row(tuple(cells), outs, Reason(why, source, here.loc(key=True), f"row {i + 1}"), texts)
 
 
 def _column(spec: dict, j: int) -> str:
@@ -203,6 +205,26 @@ def _runner(table: Table):
 
     run.combined = combined  # type: ignore[attr-defined]
     return run
+
+
+def _describer(table: Table):
+    """Why a row applied, in the values it tested: "score 11 is in [10..13]: Tier 2 – 10–13 points"."""
+    by_reason = {id(row.reason): row for row in table.rows}
+
+    def describe(v: dict, reason: Reason) -> str:
+        row = by_reason.get(id(reason))
+        if row is None:  # otherwise, or rows that applied together
+            return f"{reason.label}: {reason.because}" if reason.because else reason.label
+        tested = []
+        for (label, expr), cell, text in zip(table.columns, row.cells, row.texts):
+            if not cell.any:
+                value = word(expr.fn(v))
+                ranged = text[:1] in "[(]" and ".." in text
+                tested.append(f"{label} {value} is {'in ' if ranged else ''}{text}" if cell.boundaries and
+                              text != value else f"{label} {value}")
+        shown = ", ".join(tested) or "every row's tests hold"
+        return f"{shown}: {reason.because}" if reason.because else shown
+    return describe
 
 
 def _single(table: Table, found: list[Row]) -> Row | None:
