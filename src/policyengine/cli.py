@@ -451,6 +451,24 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, shee
     sys.exit(1 if wl.errors else 0)
 
 
+@main.group(name="import", cls=Commands)
+def import_group() -> None:
+    """Make a rulebook from another format (a DMN model's decision tables)."""
+
+
+@import_group.command(name="dmn")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The rulebook to write (never over an existing file).")
+def import_dmn_cmd(model, output):
+    """The decision tables of a DMN 1.2–1.5 model as a rulebook."""
+    from .change.dmn import write_rulebook
+
+    data = write_rulebook(model, output)
+    click.echo(f"wrote {output}: {len(data['inputs']) - 1} inputs and {len(data['tables'])} decision tables from "
+               f"{model}; check the council, dates and sources, then run policyengine validate {output}", err=True)
+
+
 @main.command()
 @RULEBOOK
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,

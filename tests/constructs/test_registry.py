@@ -34,12 +34,12 @@ def test_every_list_of_sections_is_the_registry_in_its_order():
     assert list(SECTIONS) == REGISTRY and list(BY_SECTION) == REGISTRY
     assert list(diff.SECTIONS) == ["inputs", *REGISTRY, "documents"]
     assert [diff.SECTIONS[s] for s in REGISTRY] == [c.noun for c in CONSTRUCTS]
-    # Compile keeps the registry's order, except that matrices (whose axes may be
+    # Compile keeps the registry's order, except that matrices and tables (whose axes and columns may be
     # other elements) come after every construct they may read.
     assert sorted(compiling.ORDER, key=REGISTRY.index) == REGISTRY
     late = [c.section for c in CONSTRUCTS if c.compiles_late]
     assert list(compiling.ORDER) == [s for s in REGISTRY if s not in late] + late == \
-        ["factors", "thresholds", "decisions", "reserved_tasks", "cadences", "checklists", "matrices"]
+        ["factors", "thresholds", "decisions", "reserved_tasks", "cadences", "checklists", "matrices", "tables"]
 
 
 def test_the_policy_documents_lay_out_each_construct_from_the_registry(books):

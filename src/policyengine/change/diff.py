@@ -211,7 +211,38 @@ def _rule_changes(label, old, new, source) -> list[Change]:
     return out
 
 
-_HANDLERS = {"thresholds": _threshold, "matrices": _matrix, "decisions": _decision}
+def _table(element, old, new, source, b) -> list[Change]:
+    """A table's rows by number: "table escalate_to_ssm, row 2: [red, yes, -] → yes becomes no"."""
+    out = []
+    rows_a, rows_b = old.get("rows") or [], new.get("rows") or []
+    width = len(new.get("inputs") or [])
+    for i in range(max(len(rows_a), len(rows_b))):
+        a = rows_a[i] if i < len(rows_a) else None
+        b_ = rows_b[i] if i < len(rows_b) else None
+        if a == b_:
+            continue
+        label = f"{element}, row {i + 1}"
+        if a is None:
+            out.append(Change("changed", label, f"added {show(_cells(b_))}", source))
+        elif b_ is None:
+            out.append(Change("changed", label, f"removed (was {show(_cells(a))})", source))
+        elif _cells(a) == _cells(b_):  # its because or source
+            out.extend(_generic(label, a if isinstance(a, dict) else {}, b_ if isinstance(b_, dict) else {},
+                                source, b))
+        elif _cells(a)[:width] == _cells(b_)[:width]:
+            out.append(Change("changed", label, f"when {show(_cells(a)[:width])}: {show(_cells(a)[width:])} → "
+                                                f"{show(_cells(b_)[width:])}", source))
+        else:
+            out.append(Change("changed", label, f"{show(_cells(a))} → {show(_cells(b_))}", source))
+    rest = {k: v for k, v in old.items() if k != "rows"}, {k: v for k, v in new.items() if k != "rows"}
+    return out + _generic(element, *rest, source, b)
+
+
+def _cells(row) -> list:
+    return row["row"] if isinstance(row, dict) else row
+
+
+_HANDLERS = {"thresholds": _threshold, "matrices": _matrix, "decisions": _decision, "tables": _table}
 
 
 @dataclass

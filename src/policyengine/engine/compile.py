@@ -197,7 +197,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ordered = _order(elements, errors)
     documents = _compile_documents(data, inputs, ctx)
     _check_literals(compiled, ctx.domains, inputs, errors)
-    notes: list[RulebookError] = []
+    notes: list[RulebookError] = top.notes  # a construct's skipped checks, then reachability's
     if not errors:
         _check_reachability(elements, ctx, notes)
     template_dirs = template_dirs or [
@@ -284,6 +284,8 @@ def _compile_elements(data: dict, ctx: Context) -> list[Element]:
             elements.append(element)
             if element.domain is not None:
                 ctx.domains[name] = element.domain
+            if element.value_kind is not None:
+                ctx.kinds[name] = element.value_kind
             for out in element.outputs[1:]:
                 ctx.domains[out] = (True, False, None)
     return elements

@@ -1,6 +1,6 @@
 """The rulebook's constructs, one module each, and the registry of them.
 
-Every construct (factor group, threshold, matrix, decision, reserved tasks,
+Every construct (factor group, threshold, matrix, decision table, decision, reserved tasks,
 cadence, checklist) compiles to an :class:`Element` with the same shape: the
 names it defines, the names it reads, and ``run(values)`` which stores its
 outputs in ``values`` and returns the :class:`Reason` that decided them. Each
@@ -12,7 +12,7 @@ guide). Every list of sections in the package is derived from
 """
 from __future__ import annotations
 
-from . import cadences, checklists, decisions, factors, matrices, reserved_tasks, thresholds
+from . import cadences, checklists, decisions, factors, matrices, reserved_tasks, tables, thresholds
 from .base import Construct as Construct
 from .base import Context as Context
 from .base import Element as Element
@@ -23,6 +23,7 @@ CONSTRUCTS: tuple[Construct, ...] = (
     factors.CONSTRUCT,
     thresholds.CONSTRUCT,
     matrices.CONSTRUCT,
+    tables.CONSTRUCT,
     decisions.CONSTRUCT,
     reserved_tasks.CONSTRUCT,
     cadences.CONSTRUCT,

@@ -36,6 +36,8 @@ class Element:
     describe: Callable[[dict, Reason], str] | None = None
     rules: tuple = ()  # a decision's (when, value, is_expr, reason), for the reachability check
     items: tuple = ()  # a checklist's (id, text) per item: one spreadsheet column each
+    #: The kind of value its output always holds, where no finite set says it: "count": a whole number, never None.
+    value_kind: str | None = None
 
     def explain(self, values: dict, reason: Reason) -> str:
         return self.describe(values, reason) if self.describe else reason.because
@@ -52,19 +54,25 @@ class Context:
 
     def __init__(self, file: str, root: Any, *, compile_expr: Callable[[Any, Location], Expression] | None = None,
                  functions: dict | None = None, inputs: dict | None = None, domains: dict | None = None,
-                 path: tuple = (), errors: list[RulebookError] | None = None) -> None:
+                 path: tuple = (), errors: list[RulebookError] | None = None,
+                 notes: list[RulebookError] | None = None) -> None:
         self.file, self.root, self.path = file, root, path
         self.compile_expr = compile_expr
         self.functions = {} if functions is None else functions
         self.inputs = {} if inputs is None else inputs
         self.domains = {} if domains is None else domains  # name -> finite domain, filled as elements compile
+        self.kinds: dict[str, str] = {}  # name -> the kind of value an element gives ("count"), where known
         self.errors: list[RulebookError] = [] if errors is None else errors
+        #: Checks skipped as too costly: said by `validate`, never fatal.
+        self.notes: list[RulebookError] = [] if notes is None else notes
 
     def using(self, **changes: Any) -> Context:
         """The same context with some of what it offers given (errors still shared)."""
         given = {"compile_expr": self.compile_expr, "functions": self.functions, "inputs": self.inputs,
-                 "domains": self.domains, "path": self.path, "errors": self.errors}
-        return Context(self.file, self.root, **(given | changes))
+                 "domains": self.domains, "path": self.path, "errors": self.errors, "notes": self.notes}
+        made = Context(self.file, self.root, **(given | changes))
+        made.kinds = self.kinds  # shared, like the domains
+        return made
 
     def at(self, *path: Any) -> Context:
         """The same context, positioned ``path`` further down."""

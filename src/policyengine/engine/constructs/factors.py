@@ -39,7 +39,8 @@ def compile_factor_group(name: str, spec: dict, ctx: Context) -> Element:
         word = "present" if measure == "count" else "scored"
         return f"{r.because} ({word}: {listing})" if r.because else f"{word}: {listing}"
 
-    return element("factors", name, spec, (name,), items, reason.loc, run, (reason,), describe=describe)
+    return element("factors", name, spec, (name,), items, reason.loc, run, (reason,), describe=describe,
+                   value_kind="count")  # a whole number, never missing
 
 
 SUMMARY_MD = r'''

@@ -1,0 +1,194 @@
+"""The cells of a decision table: DMN's simple unary tests, with DMN's meaning.
+
+A cell tests one column's value::
+
+    -                 any value (also null)
+    red               equal to red (an enum's value, as the rulebook writes it)
+    "Medium","Low"    equal to any of these (a list of tests: any may hold)
+    >= 18   < 12      a comparison
+    [15..30)          a range: [ and ] include the end, ( and ) exclude it
+    not(red, amber)   none of these
+    true  42  null  2026-01-31  date("2026-01-31")
+
+A YAML list cell (``[amber, green]``) is a list of tests too. A test never
+holds for a value of another type or for null (except ``-`` and ``null``),
+as in DMN, where such a comparison is null and the rule does not match.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+#: A test over one value: holds or not.
+Test = Callable[[Any], bool]
+
+_COMPARE = re.compile(r"^(<=|>=|<|>|=|!=)\s*(.+)$", re.S)
+_RANGE = re.compile(r"^([\[\(\]])\s*(.+?)\s*\.\.\s*(.+?)\s*([\]\)\[])$", re.S)
+_DATE = re.compile(r'^date\(\s*"(\d{4}-\d{2}-\d{2})"\s*\)$')
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class CellError(ValueError):
+    """A cell that is not a simple unary test (the message says why, never quoting a case)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One parsed cell: its test, the literal values it names (checked against
+    the column's values) and the boundary values it compares with (the points
+    at which a column's answer can change which rows hold)."""
+
+    test: Test
+    literals: tuple
+    boundaries: tuple
+    any: bool = False
+
+
+ANY = Cell(lambda v: True, (), (), any=True)
+
+
+def parse_cell(raw: Any) -> Cell:
+    """A cell as written in YAML (text, a number, a boolean, a date, null or a list)."""
+    if isinstance(raw, list):
+        return _either([parse_cell(item) for item in raw])
+    if not isinstance(raw, str):
+        return _equal(raw)
+    text = raw.strip()
+    if text == "-" or text == "":
+        return ANY
+    if text.startswith("not(") and text.endswith(")"):
+        inner = parse_cell(text[4:-1])
+        if inner.any:
+            raise CellError("`not(-)` holds for no value")
+        return Cell(lambda v, t=inner.test: v is not None and not t(v), inner.literals, inner.boundaries)
+    parts = _split(text)
+    return _single(parts[0]) if len(parts) == 1 else _either([_single(p) for p in parts])
+
+
+def literal(text: Any) -> Any:
+    """A value as a cell or an output names it: quoted text, a number (exact), true,
+    false, null, a date, or a bare word (an enum's value)."""
+    if not isinstance(text, str):
+        return Decimal(str(text)) if isinstance(text, float) else text
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
+    if text in ("true", "false"):
+        return text == "true"
+    if text == "null":
+        return None
+    if _NUMBER.match(text):
+        return int(text) if "." not in text else Decimal(text)
+    date = _DATE.match(text)
+    if date:
+        return _dt.date.fromisoformat(date.group(1))
+    try:
+        return _dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    if _WORD.match(text):
+        return text
+    raise CellError("is not a value, a comparison, a range, `-` or `not(...)`")
+
+
+def _single(text: str) -> Cell:
+    found = _RANGE.match(text)
+    if found:
+        return _range(*found.groups())
+    found = _COMPARE.match(text)
+    if found:
+        op, value = found.group(1), literal(found.group(2))
+        if op in ("=", "!="):
+            cell = _equal(value)
+            return cell if op == "=" else Cell(lambda v, t=cell.test: v is not None and not t(v),
+                                               cell.literals, cell.boundaries)
+        return _compare(op, value)
+    return _equal(literal(text))
+
+
+def _equal(value: Any) -> Cell:
+    if value is None:
+        return Cell(lambda v: v is None, (None,), ())
+    return Cell(lambda v: _same_kind(v, value) and v == value, (value,), _ordered(value))
+
+
+def _compare(op: str, bound: Any) -> Cell:
+    if not _orderable(bound):
+        raise CellError(f"compares with `{op}` a value that has no order (text or yes/no)")
+    test = {"<": lambda v: v < bound, "<=": lambda v: v <= bound,
+            ">": lambda v: v > bound, ">=": lambda v: v >= bound}[op]
+    return Cell(lambda v: _same_kind(v, bound) and test(v), (), (bound,))
+
+
+def _range(open_: str, low_text: str, high_text: str, close: str) -> Cell:
+    low, high = literal(low_text), literal(high_text)
+    if not (_orderable(low) and _orderable(high) and _same_kind(low, high)):
+        raise CellError("is a range whose ends are not two numbers or two dates")
+    if low > high:
+        raise CellError("is a range whose first end is above its second: it holds for no value")
+    low_ok = (lambda v: v >= low) if open_ == "[" else (lambda v: v > low)
+    high_ok = (lambda v: v <= high) if close == "]" else (lambda v: v < high)
+    return Cell(lambda v: _same_kind(v, low) and low_ok(v) and high_ok(v), (), (low, high))
+
+
+def _either(cells: list[Cell]) -> Cell:
+    if any(c.any for c in cells):
+        return ANY
+    tests = tuple(c.test for c in cells)
+    return Cell(lambda v: any(t(v) for t in tests), tuple(x for c in cells for x in c.literals),
+                tuple(x for c in cells for x in c.boundaries))
+
+
+def _split(text: str) -> list[str]:
+    """A list of tests split at its commas (not those inside quotes or a range)."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "[(":
+            depth += 1
+        elif not quoted and char in "])":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    if any(not p for p in parts):
+        raise CellError("has an empty test between its commas")
+    return parts
+
+
+def _orderable(value: Any) -> bool:
+    return isinstance(value, (int, Decimal, _dt.date)) and not isinstance(value, bool)
+
+
+def _ordered(value: Any) -> tuple:
+    return (value,) if _orderable(value) else ()
+
+
+def _same_kind(v: Any, w: Any) -> bool:
+    """Whether two values can be compared as DMN compares them (numbers with numbers...)."""
+    if isinstance(v, bool) or isinstance(w, bool):
+        return isinstance(v, bool) and isinstance(w, bool)
+    if isinstance(v, (int, float, Decimal)) and isinstance(w, (int, float, Decimal)):
+        return True
+    if isinstance(v, _dt.date) and isinstance(w, _dt.date):
+        return True
+    return isinstance(v, str) and isinstance(w, str)
+
+
+def number(value: Any) -> Any:
+    """A number as a table compares and adds it: exact (``98.83 + 64.32`` is ``163.15``)."""
+    if isinstance(value, float):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:  # inf, nan
+            return value
+    return value
+
+
+__all__ = ["ANY", "Cell", "CellError", "literal", "number", "parse_cell"]
