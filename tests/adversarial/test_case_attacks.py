@@ -84,7 +84,7 @@ def batch(cli, tmp_path, body: bytes, *args):
 
 
 def test_a_bad_row_among_good_rows_is_reported_by_number_and_the_rest_decided(cli, tmp_path):
-    rows = HEADER + "A1,no,yes,full,low,low,low,2026-11-01\r\nA2,no,yes,full,LOW,low,low,2026-11-01\r\nA3,no,yes,none,high,low,low,01/11/2026\r\n"
+    rows = HEADER + "A1,no,yes,full,low,low,low,2026-11-01\r\nA2,no,yes,full,lw,low,low,2026-11-01\r\nA3,no,yes,none,high,low,low,01/11/2026\r\n"
     result = batch(cli, tmp_path, rows.encode())
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [("outcomes" in r) for r in records] == [True, False, True]
@@ -172,7 +172,7 @@ def test_formulas_are_neutralised_in_every_csv_the_engine_writes(cli, tmp_path):
                       '+A2,no,yes,full,low,low,low,2026-11-01\n-A3,no,yes,full,low,low,low,2026-11-01\n@A4,no,yes,full,low,low,low,2026-11-01\n')
     out = tmp_path / "o.csv"
     cli("batch", "-r", LEICS, export, "-o", out, "--as-of", "2026-11-23")
-    ids = [row["case_id"] for row in csv.DictReader(io.StringIO(out.read_text()))]
+    ids = [row["case_id"] for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))]
     assert ids == ["'" + FORMULA, "'+A2", "'-A3", "'@A4"]
     worklist = cli("worklist", "-r", LEICS, export, "--as-of", "2026-11-23", "--format", "csv").stdout
     cells = [c for row in csv.reader(io.StringIO(worklist)) for c in row]

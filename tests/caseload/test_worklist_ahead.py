@@ -61,3 +61,16 @@ def test_csv_rows_name_the_change_its_date_and_days(cli):
 def test_parallel_workers_find_the_same_changes(cli):
     one = json.loads(worklist(cli, "--format", "json").stdout)["changes_ahead"]
     assert json.loads(worklist(cli, "--format", "json", "--jobs", "2").stdout)["changes_ahead"] == one
+
+
+def test_a_case_waiting_on_answers_is_named_in_the_worklist_with_what_it_needs(cli, tmp_path):
+    export = tmp_path / "w.csv"
+    export.write_text("case_id,support,risk,priority,complexity,date_added\n0012345,full,low,low,low,2026-11-01\n")
+    text = cli("worklist", "-r", "rulebooks/leicestershire.yaml", export, "--as-of", "2026-11-23").stdout
+    section = text.split("Not decided yet: answers still needed (1)\n", 1)[1].split("\n\n", 1)[0]
+    assert section.splitlines()[2].split()[:3] == ["0012345", "urgent_need", "ordinarily_resident"]
+    assert "route, rag," in section
+    data = json.loads(cli("worklist", "-r", "rulebooks/leicestershire.yaml", export, "--as-of", "2026-11-23",
+                          "--format", "json").stdout)
+    assert data["not_decided_yet"][0]["case_id"] == "0012345"
+    assert data["not_decided_yet"][0]["pending"]["route"] == ["urgent_need", "ordinarily_resident"]

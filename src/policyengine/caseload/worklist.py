@@ -34,6 +34,7 @@ class Worklist:
     changes: list = field(default_factory=list)       # (case_id, outcome, date, becomes, days until)
     breaches: list = field(default_factory=list)      # (case_id, label, date or None)
     actions: list = field(default_factory=list)       # (case_id, [action, ...])
+    undecided: list = field(default_factory=list)     # (case_id, {pending outcome: [inputs it waits for]})
     summary: dict = field(default_factory=dict)       # outcome -> Counter of values
     errors: list = field(default_factory=list)        # (where, case_id, message)
     duplicates: list = field(default_factory=list)    # "row 7: the same case_id as row 3 ..."
@@ -59,6 +60,7 @@ class Worklist:
                                "days_until": n} for c, o, d, v, n in self.changes],
             "breaches": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.breaches],
             "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
+            "not_decided_yet": [{"case_id": c, "pending": p} for c, p in self.undecided],
             "summary": {k: {tally_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
             "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
             "duplicates": list(self.duplicates),
@@ -114,6 +116,8 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
             wl.errors.append((result.where, result.case_id, result.error))
             continue
         v, cid = result.values, result.case_id
+        if result.pending:  # never silently off the list: a case waiting on answers is named with them
+            wl.undecided.append((cid, dict(result.pending)))
         wl.changes.extend((cid, c.outcome, c.on, c.becomes, (c.on - as_of).days) for c in result.changes or ())
         for item in spec.get("escalations", []):
             if _yes(v[item["flag"]]):
@@ -140,6 +144,11 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     order = {name: i for i, name in enumerate(book.outcomes)}
     wl.changes.sort(key=lambda r: (r[2], r[0], order[r[1]]))
     return wl
+
+
+def still_needed(pending: dict) -> list[str]:
+    """The answers a case's pending outcomes wait for, each once, in the order first needed."""
+    return list(dict.fromkeys(name for names in pending.values() for name in names))
 
 
 def _yes(value: Any) -> bool:
@@ -190,6 +199,8 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.append(f"  {cid}")
         out.extend(f"    - {a}" for a in actions)
     out.append("")
+    section("Not decided yet: answers still needed", ["case", "still needed", "to decide"],
+            [[c, " ".join(still_needed(p)), ", ".join(p)] for c, p in wl.undecided])
     out.append("Summary")
     decided = wl.cases - len(wl.errors)
     out.append(f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)")
@@ -229,6 +240,9 @@ def sheet_rows(wl: Worklist, *, typed: bool = True) -> list[list[Any]]:
         rows.append(["breach", c, label, d(date), ""])
     for c, actions in wl.actions:
         rows.extend(["action", c, a, "", ""] for a in actions)
+    for c, pending in wl.undecided:
+        rows.append(["not_decided_yet", c, f"{' '.join(still_needed(pending))} (to decide: {', '.join(pending)})",
+                     "", ""])
     for name, counts in wl.summary.items():
         rows.extend(["summary", "", f"{name}={tally_key(v)}", "", n(count)] for v, count in counts.items())
     rows.extend(["error", c or "", f"{where}: {e}", "", ""] for where, c, e in wl.errors)

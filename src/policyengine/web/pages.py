@@ -16,12 +16,14 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException
 
 from ..caseload import build_worklist, run_caseload
+from ..caseload.worklist import still_needed
 from ..caseload.template import write_caseload_template
 from ..change.document import render_docs
 from ..engine.compile import Rulebook
 from ..engine.load import JsonProblem, strict_json
 from ..engine.render import document as find_document, placeholders_used
 from ..engine.unknown import UNKNOWN
+from ..engine.values import short_question
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
 from ..formats.letters import prepare, write_letter
 from ..formats.letters.html import article, css, html_document
@@ -245,7 +247,9 @@ def caseload_answer(site: Site, request: Request, book: Rulebook, raw: bytes, fi
         return Response(body.getvalue(), media_type="text/csv; charset=utf-8",
                         headers=_attachment(f"{book.meta.id}-decisions-{as_of.isoformat()}.csv"))
     worklist = build_worklist(book, raw, name=filename, as_of=as_of, ignore=ignore)
-    return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=worklist.notes)
+    questions = {name: short_question(spec.question or name) for name, spec in book.inputs.items()}
+    return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=worklist.notes,
+                     still_needed=still_needed, questions=questions)
 
 
 # -- reading what a form sent ----------------------------------------------------------
