@@ -156,7 +156,7 @@ def test_a_caseload_upload_shows_the_worklist_and_downloads_the_results(page, se
     download = info.value
     assert download.suggested_filename == "leicestershire-decisions-2026-11-23.csv"
     saved = Path(download.path()).read_text()
-    assert saved.splitlines()[0].startswith("case_id,route,rag,")
+    assert saved.splitlines()[0].lstrip("\ufeff").startswith("case_id,route,rag,")
     assert saved.splitlines()[1].startswith("W1,pwt,red,7 days,2026-11-17,true,true,")
 
 
