@@ -45,8 +45,8 @@ def test_letters_carry_personal_data_only_where_the_template_asks(books):
          "ordinarily_resident": True, "support": "none", "risk": "high", "priority": "high", "complexity": "low",
          "date_added": dt.date(2026, 11, 20)},
         dt.date(2026, 11, 22))
-    assert NAME in render(decision, "person_letter")          # "Dear ..."
-    assert NAME in render(decision, "referrer_notice")        # "About: ...": the referrer must know who (#14)
+    assert NAME in render(decision, "person_letter", draft=True)    # "Dear ..."
+    assert NAME in render(decision, "referrer_notice", draft=True)  # "About: ...": the referrer must know who (#14)
     assert NAME not in render(decision, "pwt_case_note")
 
 
@@ -82,7 +82,8 @@ def no_network(monkeypatch):
 
 def test_evaluate_batch_and_render_open_no_socket(cli, no_network, tmp_path):
     assert cli("evaluate", "-r", LEICS, "examples/leicestershire/red-escalation.yaml", "--as-of", "2026-11-22").exit_code == 0
-    assert cli("render", "-r", LEICS, "examples/leicestershire/red-escalation.yaml", "-d", "person_letter").exit_code == 0
+    assert cli("render", "-r", LEICS, "examples/leicestershire/red-escalation.yaml", "-d", "person_letter",
+               "--draft").exit_code == 0
     result = cli("batch", "-r", LEICS, "examples/leicestershire/caseload.csv", "--ignore-column", "worker_name",
                  "--ignore-column", "team", "--ignore-column", "notes", "-o", tmp_path / "r.csv")
     assert result.exit_code == 1 and (tmp_path / "r.csv").exists()  # one bad row on purpose

@@ -4,6 +4,7 @@ app on a free localhost port. Screenshots go to test-output/screenshots/.
 Playwright's own browser download is not available here, so these tests use
 /usr/bin/chromium (`apt-get install chromium`) and skip, saying why, without it.
 """
+import datetime as dt
 import os
 import socket
 import threading
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from policyengine.engine.dates import long_date
 
 from ..conftest import ROOT
 
@@ -117,7 +120,9 @@ def test_the_letter_to_the_person_has_the_phone_number_and_a_british_date(page, 
     letter = page.locator("#document-person_letter")
     letter.locator("summary").click()
     preview = letter.locator(".letter-preview article.letter").inner_text()
-    assert "0116 000 0000" in preview and "22 November 2026" in preview
+    # Dated the day it is produced (today), as a British date; a DRAFT while the phone number is a placeholder.
+    assert "0116 000 0000" in preview and long_date(dt.date.today()) in preview
+    assert "DRAFT – not to be sent: settings team_phone, urgent_help_line are still placeholders" in preview
     letter.locator("button[value=print]").click()
     page.wait_for_selector("article.letter")
     assert "Dear Pat Example," in page.locator("article.letter").inner_text()

@@ -74,7 +74,8 @@ def test_a_fork_can_replace_a_template_by_name(leics_copy):
     (leics_copy / "templates" / "child" / "person_letter.md.j2").write_text("Local letter for {{ case_id }}\n")
     from policyengine import render
 
-    book = load_rulebook(child(leics_copy, ""))
+    # The fork sets the phone number its letterhead prints, so its letter is no longer held back as a draft.
+    book = load_rulebook(child(leics_copy, "settings: {team_phone: 0151 000 1111}\n"))
     decision = book.evaluate(CASE)
     assert render(decision, "person_letter") == "Local letter for C1\n"
     assert render(decision, "pwt_case_note").startswith("Case note title: PWT")

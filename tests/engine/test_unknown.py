@@ -76,6 +76,13 @@ outcomes: [either, both, has_x, band, ratio, late]
 """
 
 
+def rag_matrix_line(book, key: str = "rag:") -> int:
+    """The line of the RAG matrix (or of ``key`` in it) in the rulebook, so the test follows edits above it."""
+    lines = open(book.path).read().splitlines()
+    start = lines.index("  rag:", lines.index("matrices:"))
+    return next(n for n, line in enumerate(lines[start:], start + 1) if line.strip().startswith(key))
+
+
 @pytest.fixture(scope="module")
 def leics():
     return load_rulebook(RULEBOOKS / "leicestershire.yaml")
@@ -191,7 +198,7 @@ def test_the_done_when_example_decides_the_route_and_lists_what_the_rest_need(le
     assert data["explanation"][1] == {
         "outcome": "rag", "value": None, "because": "does not apply to this case (only when route == 'pwt')",
         "source": "pwt Recording priority and complexity and the RAG matrix", "rule": "not applicable",
-        "location": f"{leics.path}:253"}
+        "location": f"{leics.path}:{rag_matrix_line(leics, 'when:')}"}  # its `when: route == 'pwt'`
     assert data["documents"] == [] and data["warnings"][1:] == []
     json.dumps(data)  # all of it is JSON
 
@@ -209,7 +216,7 @@ def test_a_case_bound_for_the_tray_lists_what_its_rating_and_dates_still_need(le
     assert data["explanation"][1] == {
         "outcome": "rag", "value": None, "because": f"not known yet: still needed: {SUPPORT}; {RISK}",
         "source": "pwt Recording priority and complexity and the RAG matrix", "rule": "not decided",
-        "location": f"{leics.path}:251"}
+        "location": f"{leics.path}:{rag_matrix_line(leics)}"}
     assert data["documents"] == ["person_letter", "pwt_case_note"]
     assert data["warnings"][1:] == [f"document `ssm_escalation_note` may apply once these are answered: "
                                     f"{SUPPORT}; {RISK}; {ADDED}"]

@@ -81,6 +81,17 @@ def test_the_pdf_is_a4_with_its_title_in_the_metadata_and_its_fonts_embedded(cli
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged, for screen readers
 
 
+def test_the_draft_mark_and_the_page_number_are_in_the_letters_own_font(cli, case_file, tmp_path, weasyprint):
+    # The page's margin boxes do not inherit the letter's font: they printed in a serif until they named it.
+    pdf = tmp_path / "letter.pdf"
+    render(cli, case_file, "--draft", "-o", pdf)
+    reader = PdfReader(pdf)
+    assert "DRAFT – not to be sent" in pdf_text(pdf) and "Page 1 of" in pdf_text(pdf)
+    fonts = {str(f.get_object()["/BaseFont"]).split("+")[-1] for page in reader.pages
+             for f in page["/Resources"]["/Font"].values()}
+    assert {name.removesuffix("-Bold") for name in fonts} == {"Liberation-Sans"}, fonts
+
+
 def test_one_pdf_page_is_saved_as_a_picture_for_a_person_to_look_at(cli, case_file, tmp_path, weasyprint):
     import shutil
     import subprocess

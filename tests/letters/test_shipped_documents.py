@@ -49,7 +49,8 @@ def expectations(book, decision, doc_id) -> tuple[bool, list[str], list[str]]:
     for name in ((doc.recipient_name,) if doc.recipient_name else ()) + doc.recipient_address:
         if isinstance(decision.values.get(name), str):
             present.append(decision.values[name].strip())
-    absent = [] if draft else [str(book.settings[name]) for name in book.placeholders]
+    # A note for the record is never held back, so it may show a stand-in; a letter only as a DRAFT.
+    absent = [] if draft or doc.kind == "note" else [str(book.settings[name]) for name in book.placeholders]
     return draft, present, absent
 
 

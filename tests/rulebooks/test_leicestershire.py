@@ -11,6 +11,8 @@ import pytest
 
 from policyengine import render
 
+from .letters import laid_out
+
 BOOK = "rulebooks/leicestershire.yaml"
 OUTCOMES = ["route", "rag", "contact_interval", "next_contact_due", "contact_overdue",
             "escalate_to_ssm", "allocation_target", "allocation_overdue", "annual_review_due", "safe_and_well_check",
@@ -79,9 +81,9 @@ def decision(books, as_of=dt.date(2026, 11, 22), **fields):
 
 def test_the_letter_to_the_person_has_what_the_guidance_requires(books):
     d = decision(books, support="moderate", risk="moderate", date_added=dt.date(2026, 11, 20))
-    letter = render(d, "person_letter")
+    letter = render(d, "person_letter", draft=True)
     assert "Dear Pat Example," in letter
-    assert "22 November 2026" in letter
+    assert "\n24 November 2026\nOur reference: L-1\n\nDear Pat Example,\n" in laid_out(d, "person_letter")
     assert "we have put you on our waiting list. We call this list the Planned Work Tray." in letter
     assert "We will contact you at least every 14 days" in letter
     assert "We will next contact you by 4 December 2026." in letter
@@ -90,10 +92,11 @@ def test_the_letter_to_the_person_has_what_the_guidance_requires(books):
 
 
 def test_the_letter_says_monthly_for_green_and_never_promises_a_past_date(books):
-    green = render(decision(books, support="full", risk="low", date_added=dt.date(2026, 11, 20)), "person_letter")
+    green = render(decision(books, support="full", risk="low", date_added=dt.date(2026, 11, 20)), "person_letter",
+                   draft=True)
     assert "We will contact you at least once a month" in green
     assert "We will next contact you by 20 December 2026." in green
-    late = render(decision(books, date_added=dt.date(2026, 10, 1)), "person_letter")
+    late = render(decision(books, date_added=dt.date(2026, 10, 1)), "person_letter", draft=True)
     assert "We will be in touch with you shortly." in late and "next contact you by" not in late
 
 
@@ -107,15 +110,17 @@ def test_the_team_phone_number_is_a_setting_not_a_literal(books, tmp_path):
     shutil.copytree("rulebooks/templates/leicestershire", tmp_path / "templates" / "leicestershire")
     (tmp_path / "l.yaml").write_text(text)
     d = load_rulebook(tmp_path / "l.yaml").evaluate(case(), dt.date(2026, 11, 22))
-    letter = render(d, "person_letter")
-    assert "0116 999 1234" in letter and "0116 000 0000" not in letter
+    letter = laid_out(d, "person_letter")  # urgent_help_line is still a placeholder: a draft
+    assert "Phone: 0116 999 1234\n" in letter and "please call us on 0116 999 1234." in letter
+    assert "0116 000 0000" not in letter
 
 
 def test_the_referrer_notice_goes_only_where_there_is_a_referrer(books):
     assert "referrer_notice" not in decision(books).documents
     d = decision(books, referrer_name="Dr A Example")
-    notice = render(d, "referrer_notice")
-    assert "To: Dr A Example" in notice
+    notice = laid_out(d, "referrer_notice")
+    assert "Phone: 0116 000 0000\n\nDr A Example\n\n24 November 2026\n" in notice
+    assert "Dear Dr A Example," in notice
     assert "placed their case on our Planned Work (awaiting allocation) Tray" in notice
 
 

@@ -11,6 +11,9 @@ import pytest
 
 from policyengine import render
 from policyengine.engine.unknown import UNKNOWN
+from policyengine.errors import RenderError
+
+from .letters import laid_out
 
 BOOK = "rulebooks/leicestershire.yaml"
 EXPORT = "examples/leicestershire/caseload.csv"
@@ -169,7 +172,7 @@ def test_the_rag_rating_should_be_added_to_the_task_comments_as_the_cases_own(le
 def test_the_letter_to_a_red_case_promises_only_the_monthly_minimum_not_the_rulebooks_7_days(leics):
     # "any person on the PTW should be contacted on at least a monthly basis"; the guidance gives red no figure.
     letter = render(decide(leics, as_of=dt.date(2026, 11, 3), date_added=dt.date(2026, 11, 1),
-                           last_contact=None), "person_letter")
+                           last_contact=None), "person_letter", draft=True)
     assert "We will contact you regularly, and at least once a month" in letter
     assert "7 days" not in letter and "every week to check" not in letter
     assert "We will next contact you by" not in letter  # the date would come from the 7 days
@@ -179,7 +182,7 @@ def test_the_letter_to_a_red_case_promises_only_the_monthly_minimum_not_the_rule
 def test_the_letter_to_an_amber_case_promises_fortnightly_contact_and_its_date(leics):
     # "Amber cases – fortnightly contact"
     letter = render(decide(leics, as_of=dt.date(2026, 11, 3), support="none", risk="low",
-                           date_added=dt.date(2026, 11, 1), last_contact=None), "person_letter")
+                           date_added=dt.date(2026, 11, 1), last_contact=None), "person_letter", draft=True)
     assert "We will contact you at least every 14 days" in letter
     assert "We will next contact you by 15 November 2026." in letter
 
@@ -190,25 +193,28 @@ def test_the_call_999_line_is_a_council_setting_not_the_guidance(leics, tmp_path
     from policyengine import load_rulebook
 
     assert leics.placeholders == frozenset({"team_phone", "urgent_help_line"})
-    assert "call 999" in render(decide(leics), "person_letter")  # the stand-in, until #16's guard
+    assert "call 999" in render(decide(leics), "person_letter", draft=True)  # the stand-in, in a draft only
+    with pytest.raises(RenderError, match="`team_phone`, `urgent_help_line` are still placeholders"):
+        render(decide(leics), "person_letter")
     text = open(BOOK).read().replace(
         'urgent_help_line: {placeholder: "If you need help urgently, or someone is in danger, call 999."}',
         'urgent_help_line: ""')
     (tmp_path / "templates").mkdir()
     shutil.copytree("rulebooks/templates/leicestershire", tmp_path / "templates" / "leicestershire")
     (tmp_path / "l.yaml").write_text(text)
-    letter = render(load_rulebook(tmp_path / "l.yaml").evaluate(case(), AS_OF), "person_letter")
+    letter = render(load_rulebook(tmp_path / "l.yaml").evaluate(case(), AS_OF), "person_letter", draft=True)
     assert "999" not in letter and "urgent_help_line" not in letter
 
 
 # -- the referrer: "the person ... as well as the referrer where applicable, must be advised" -------------
 def test_the_referrers_notice_names_the_person_and_claims_no_decision_it_does_not_record(leics):
-    named = render(decide(leics, referrer_name="Dr A Example"), "referrer_notice")
-    assert "To: Dr A Example\nOur reference: L-9\nAbout: Pat Example\n" in named
+    named = laid_out(decide(leics, referrer_name="Dr A Example"), "referrer_notice")
+    assert "Dr A Example\n\n24 November 2026\nOur reference: L-9\n\nDear Dr A Example,\n\nAbout: Pat Example\n" \
+        in named
     assert "Team Manager or Team Leader has placed" not in named
     assert "7 days" not in named and "at least once a month" in named
     unnamed = render(decide(leics, referrer_name="Dr A Example", person_name=None, support="moderate",
-                            risk="moderate"), "referrer_notice")
+                            risk="moderate"), "referrer_notice", draft=True)
     assert "About: not recorded\n" in unnamed and "at least every 14 days" in unnamed
 
 

@@ -12,6 +12,8 @@ import pytest
 
 from policyengine import evaluate, render
 
+from .letters import laid_out
+
 AS_OF = dt.date(2026, 11, 22)
 UNANSWERED = object()  # leave the input out of the case
 
@@ -90,7 +92,7 @@ def test_figure_1_a_decline_at_the_management_discussion_is_recorded_and_written
     d = wf({**ACCEPTED, "discussion_found_suitable": False, "referrer_name": "Whipps Cross discharge team",
             "person_name": "Jo Example", "decline_explanation": "Needs are met by the current care package."})
     assert (d.outcomes["screening"], d.outcomes["decline_reasons"], d.outcomes["team"]) == ("decline", [], None)
-    letter = render(d, "decline_letter")
+    letter = render(d, "decline_letter", draft=True)
     assert "We discussed it at our management meeting and found that it is not suitable" in letter
     assert "we recommend: Needs are met by the current care package." in letter
     assert "screened it for basic inclusion" not in letter
@@ -99,14 +101,14 @@ def test_figure_1_a_decline_at_the_management_discussion_is_recorded_and_written
 def test_a_referral_failing_basic_inclusion_is_declined_without_waiting_for_the_discussion(wf):
     d = wf({"case_id": "W-2", "age": 30, "primary_support_reason": "learning_disability"})
     assert d.outcomes["screening"] == "decline" and d.pending == {}
-    letter = render(d, "decline_letter")
+    letter = render(d, "decline_letter", draft=True)
     assert "We have screened it for basic inclusion, and we are not able to accept it, for the following reason:" \
         in letter
     assert "management meeting" not in letter
 
 
 def test_a_discussion_decline_with_no_reasons_recorded_says_not_recorded_rather_than_inventing_them(wf):
-    letter = render(wf({**ACCEPTED, "discussion_found_suitable": False}), "decline_letter")
+    letter = render(wf({**ACCEPTED, "discussion_found_suitable": False}), "decline_letter", draft=True)
     assert "Our reasons, and the alternative services or management options we recommend: not recorded" in letter
 
 
@@ -115,14 +117,15 @@ def test_a_discussion_decline_with_no_reasons_recorded_says_not_recorded_rather_
 def test_the_decline_letter_names_the_person_and_the_referral_for_the_referrer(wf):
     d = wf({"case_id": "W-3", "age": 77, "primary_support_reason": "severe_mental_health", "person_name": "Jo Example",
             "date_of_birth": dt.date(1949, 2, 3), "referral_date": dt.date(2026, 11, 18)})
-    letter = render(d, "decline_letter")
-    assert "Referral for: Jo Example\nDate of birth: 3 February 1949\nReferral received: 18 November 2026\n" in letter
-    assert "To: the referrer" in letter
+    letter = laid_out(d, "decline_letter")
+    assert ("Our reference: W-3\n\nDear Sir or Madam,\n\nReferral for: Jo Example\nDate of birth: 3 February 1949\n"
+            "Referral received: 18 November 2026\n") in letter  # no referrer recorded: no address block
     assert "You can appeal by writing to the Team Manager" in letter
 
 
 def test_the_decline_letter_says_not_recorded_for_a_missing_name_and_leaves_out_missing_dates(wf):
-    letter = render(wf({"case_id": "W-4", "age": 16, "primary_support_reason": "frailty"}), "decline_letter")
+    letter = render(wf({"case_id": "W-4", "age": 16, "primary_support_reason": "frailty"}), "decline_letter",
+                    draft=True)
     assert "Referral for: not recorded\n" in letter
     assert "Date of birth" not in letter and "Referral received" not in letter
 
@@ -179,7 +182,7 @@ def test_never_two_letters_to_the_gp_for_one_closure_and_none_before_distributio
         assert ("closure_letter" in d.documents) == (ready and discussed), given
         assert ("gp_letter" in d.documents) == (ready and discussed and given["gp_letter_needed"] is True), given
         if "closure_letter" in d.documents:
-            letter = render(d, "closure_letter")
+            letter = render(d, "closure_letter", draft=True)
             assert "Copy to" not in letter  # the GP gets its own letter, never a copy as well
             assert ("writing to your GP, Dr B Example," in letter) == ("gp_letter" in d.documents)
 
@@ -197,7 +200,7 @@ def test_a_declined_referral_marked_as_closing_gets_only_the_decline_letter(wf):
 def test_the_closure_letter_with_referrals_made_and_a_gp_letter_says_both(wf):
     d = wf({**READY, "person_name": "Morgan Example", "gp_name": "Dr B Example", "closure_referrals_needed": True,
             "closure_referrals_made": True, "closure_referral_services": "the community diabetes service"})
-    letter = render(d, "closure_letter")
+    letter = render(d, "closure_letter", draft=True)
     assert "Dear Morgan Example," in letter
     assert "We have agreed a plan for closing your case, and it is recorded in your case record." in letter
     assert ("We have made the referrals to universal and health services that the review of your needs "
@@ -213,11 +216,11 @@ def test_the_closure_letter_with_referrals_made_and_a_gp_letter_says_both(wf):
 def test_the_closure_letter_with_no_referrals_and_no_gp_letter_claims_neither(wf):
     d = wf({**READY, "gp_letter_needed": False, "closure_letter_copies": "Forest Road district nurses"})
     assert d.documents == ["closure_letter"]
-    letter = render(d, "closure_letter")
+    letter = render(d, "closure_letter", draft=True)
     assert "Dear Sir or Madam," in letter
     assert "referral" not in letter
     assert "GP" not in letter
-    assert letter.rstrip().endswith("Copy to: Forest Road district nurses")
+    assert letter.rstrip().endswith("Copy to: Forest Road district nurses\n\nYours sincerely,")
     # Nothing the policy does not say: no promise about future contact.
     assert "If your needs change" not in letter
 
@@ -227,16 +230,17 @@ def test_the_closure_letter_with_no_referrals_and_no_gp_letter_claims_neither(wf
 def test_the_gp_letter_gives_the_patients_name_and_date_of_birth(wf):
     d = wf({**READY, "person_name": "Morgan Example", "date_of_birth": dt.date(1968, 4, 12), "gp_name": "Dr B Example",
             "closure_referrals_needed": True, "closure_referrals_made": True})
-    letter = render(d, "gp_letter")
-    assert "To: Dr B Example\nOur reference: W-1\nPatient: Morgan Example\nDate of birth: 12 April 1968\n" in letter
+    letter = laid_out(d, "gp_letter")
+    assert ("Dr B Example\n\n24 November 2026\nOur reference: W-1\n\nDear Dr B Example,\n\n"
+            "Patient: Morgan Example\nDate of birth: 12 April 1968\n") in letter
     assert "We discussed with your patient, or their representative, who this letter goes to." in letter
     assert "A closure plan was agreed and is recorded in our case record." in letter
     assert "We have made the referrals to universal and health services" in letter
 
 
 def test_the_gp_letter_without_a_name_or_date_of_birth_says_so_and_claims_no_referrals(wf):
-    letter = render(wf(READY), "gp_letter")
-    assert "To: the GP\nOur reference: W-1\nPatient: not recorded\n" in letter
+    letter = laid_out(wf(READY), "gp_letter")
+    assert "Phone: 020 0000 0000\n\n24 November 2026\nOur reference: W-1\n\nDear Doctor,\n\nPatient: not recorded\n" in letter
     assert "Date of birth" not in letter
     assert "referrals" not in letter
 

@@ -93,6 +93,12 @@ def test_a_form_without_the_csrf_token_is_refused(client):
     assert "did not come from this site" in page.text
 
 
+def test_a_notes_preview_heading_sits_under_its_documents_heading_not_beside_the_pages_h1(client):
+    page = submit(client, "leicestershire", RED_CASE).text
+    assert page.count("<h1") == 1
+    assert '<h4 class="note-title">Escalation note to the Strategic Service Manager</h4>' in page
+
+
 def test_documents_print_and_download(client):
     page = submit(client, "leicestershire", RED_CASE).text
     case_json = re.search(r'name="case" value="([^"]+)"', page).group(1).replace("&#34;", '"')
@@ -100,7 +106,11 @@ def test_documents_print_and_download(client):
     printed = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "print"})
     assert printed.status_code == 200 and "Dear Pat Example," in printed.text
     download = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "text"})
-    assert download.headers["content-disposition"] == 'attachment; filename="leicestershire-person_letter-L-RED.txt"'
+    # The phone number and the urgent-help line are still placeholders: the letter is held back as a DRAFT.
+    assert download.headers["content-disposition"] == \
+        'attachment; filename="leicestershire-person_letter-L-RED-DRAFT.txt"'
+    assert download.text.startswith("DRAFT – not to be sent: settings team_phone, urgent_help_line are still "
+                                    "placeholders\n")
     assert "Phone: 0116 000 0000" in download.text
 
 

@@ -104,7 +104,9 @@ def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case:
     for doc_id in decision.documents:  # all in one time budget, so the page is always shown
         held[doc_id] = _held_back(book, doc_id)
         try:
-            previews[doc_id] = article(prepare(decision, doc_id, draft=bool(held[doc_id]), deadline=until))
+            # Under the page's h3 for the document: a note's title is an h4, not a second h1.
+            letter = prepare(decision, doc_id, draft=bool(held[doc_id]), deadline=until)
+            previews[doc_id] = article(letter, level=4)
         except RenderError as exc:
             previews[doc_id], problems[doc_id] = None, f"This document could not be prepared: {exc.message}"
     return site.page(request, "decision.html.j2", book=book, decision=decision, previews=previews,

@@ -32,10 +32,11 @@ def page_css() -> str:
     return _source("page.css") + _source("letter.css")
 
 
-def article(letter: Letter) -> Markup:
-    """The document as an HTML ``<article>``, to show inside another page (with :func:`css`)."""
+def article(letter: Letter, *, level: int = 1) -> Markup:
+    """The document as an HTML ``<article>``, to show inside another page (with :func:`css`);
+    ``level`` is the heading level of a note's title, to fit the page's own headings."""
     body = Markup(letter.body_html if letter.body_html is not None else to_html(letter.body))
-    return Markup(_template("article.html.j2").render(letter=letter, body=body))
+    return Markup(_template("article.html.j2").render(letter=letter, body=body, level=min(max(level, 1), 6)))
 
 
 def html_document(letter: Letter, *, back: str | None = None) -> str:
