@@ -285,7 +285,7 @@ def test_a_headerless_export_says_the_header_is_missing_and_never_echoes_the_fir
     path.write_bytes(b"".join(EXPORT.read_bytes().splitlines(keepends=True)[1:]))
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
     assert result.stderr == (f"{path}:1: the header row is missing: the first row must name the columns, such as "
-                             "`case_id`, `person_name`, `referrer_name`, `urgent_need`, `ordinarily_resident` and 18 "
+                             "`case_id`, `person_name`, `person_address`, `referrer_name`, `referrer_address` and 20 "
                              "more (the rulebook's fields), and it names none of them; add a header row above the "
                              "cases\n")
     assert "Pat Example" not in result.stderr and "Carer" not in result.stderr
