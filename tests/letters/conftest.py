@@ -22,6 +22,21 @@ def book():
     return load_rulebook(FIXTURES / "letters.yaml")
 
 
+@pytest.fixture
+def copy(tmp_path):
+    """The fixture rulebook and its templates in a scratch folder, ``{old: new}`` replaced."""
+    def _copy(replace: dict | None = None) -> str:
+        shutil.copytree(FIXTURES, tmp_path / "rb", dirs_exist_ok=True)
+        path = tmp_path / "rb" / "letters.yaml"
+        text = path.read_text(encoding="utf-8")
+        for old, new in (replace or {}).items():
+            assert old in text, old
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+    return _copy
+
+
 @pytest.fixture(scope="session")
 def weasyprint():
     try:

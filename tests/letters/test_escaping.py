@@ -2,7 +2,6 @@
 
 Values are escaped as the template prints them (the sandbox's ``finalize``), so
 the template's own Markdown is still Markdown and a value is only ever its text."""
-import re
 import zipfile
 
 import pytest

@@ -13,22 +13,8 @@ from policyengine import RenderError, load_rulebook
 from policyengine.engine.templates import settings_read
 from policyengine.formats.letters import prepare, write_letter
 
-from .conftest import AS_OF, CASE, FIXTURES
+from .conftest import AS_OF, CASE
 
-
-@pytest.fixture
-def copy(tmp_path):
-    """The fixture rulebook and its templates in a scratch folder, ``{old: new}`` replaced."""
-    def _copy(replace: dict | None = None) -> str:
-        shutil.copytree(FIXTURES, tmp_path / "rb", dirs_exist_ok=True)
-        path = tmp_path / "rb" / "letters.yaml"
-        text = path.read_text(encoding="utf-8")
-        for old, new in (replace or {}).items():
-            assert old in text, old
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-    return _copy
 
 
 PHONE = {"team_phone: 01234 567890": "team_phone: {placeholder: 01234 000000}"}

@@ -3,7 +3,6 @@
 day it is produced."""
 import datetime as dt
 import io
-import shutil
 
 import pytest
 from docx import Document
@@ -11,21 +10,8 @@ from docx import Document
 from policyengine import RulebookInvalid, load_rulebook
 from policyengine.formats.letters import prepare, write_letter
 
-from .conftest import AS_OF, CASE, FIXTURES
+from .conftest import AS_OF, CASE
 
-
-@pytest.fixture
-def copy(tmp_path):
-    def _copy(replace: dict | None = None) -> str:
-        shutil.copytree(FIXTURES, tmp_path / "rb", dirs_exist_ok=True)
-        path = tmp_path / "rb" / "letters.yaml"
-        text = path.read_text(encoding="utf-8")
-        for old, new in (replace or {}).items():
-            assert old in text, old
-            text = text.replace(old, new)
-        path.write_text(text, encoding="utf-8")
-        return str(path)
-    return _copy
 
 
 def problems(path) -> list[str]:
