@@ -3,7 +3,8 @@
     python bench/generate.py rulebooks/leicestershire.yaml 100000 -o /tmp/caseload-100k.csv
 
 Every enum value (so every matrix cell) appears, dates spread over the last
-year in both ISO and UK day-first form, booleans as yes/no words and blanks,
+year in both ISO and UK day-first form, booleans as yes/no words and blanks
+(mostly the rulebook's default; half each for a question with no default),
 and about 1 row in 100 leaves out a required field, as real exports do.
 No personal data: names are "Person 123".
 """
@@ -39,8 +40,10 @@ def cell(spec, rng: random.Random, number: int) -> str:
     if kind == "string":
         return f"Person {number}"
     if kind == "boolean":
-        usual = bool(spec.default)  # most people are the usual case; 15% are not
-        value = usual if rng.random() < 0.85 else not usual
+        if isinstance(spec.default, bool):  # most people are the usual case; 15% are not
+            value = spec.default if rng.random() < 0.85 else not spec.default
+        else:  # a question the guidance says must be answered: no usual answer, so half each
+            value = rng.random() < 0.5
         return rng.choice(("yes", "y", "true", "1") if value else ("no", "n", "false", "0"))
     if kind == "enum":
         return rng.choice(spec.values)
