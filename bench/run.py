@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from generate import write_csv  # noqa: E402
 
+from policyengine.engine.unknown import UNKNOWN  # noqa: E402
 from policyengine import load_rulebook  # noqa: E402
 from policyengine.errors import Location  # noqa: E402
 
@@ -57,7 +58,8 @@ def typed_cases(book, n: int, seed: int = 7) -> list[dict]:
             out.append(book.reader.read(raw, Location(), text=True))
         except Exception:  # noqa: BLE001 - incomplete rows are not throughput cases
             continue
-    return [{k: v for k, v in case.items() if k != "as_of"} for case in out]
+    # an unanswered question is left out, as JSON would leave it (not known, never a value)
+    return [{k: v for k, v in case.items() if k != "as_of" and v is not UNKNOWN} for case in out]
 
 
 def throughput(book, cases: list[dict], repeat: int = 1) -> float:
