@@ -84,7 +84,7 @@ def test_the_letter_to_the_person_has_what_the_guidance_requires(books):
     letter = render(d, "person_letter", draft=True)
     assert "Dear Pat Example," in letter
     assert "\n24 November 2026\nOur reference: L-1\n\nDear Pat Example,\n" in laid_out(d, "person_letter")
-    assert "we have put you on our waiting list. We call this list the Planned Work Tray." in letter
+    assert "we have put you on our waiting list on 20 November 2026. We call this list the Planned Work Tray." in letter
     assert "We will contact you at least every 14 days" in letter
     assert "We will next contact you by 4 December 2026." in letter
     assert "please call us on **0116 000 0000**" in letter

@@ -187,6 +187,13 @@ def test_the_letter_to_an_amber_case_promises_fortnightly_contact_and_its_date(l
     assert "We will next contact you by 15 November 2026." in letter
 
 
+def test_the_letter_says_when_the_person_was_put_on_the_waiting_list_from_the_case_not_the_decision(leics):
+    # #16: a letter "refers to the case's own dates rather than implying the decision is new"
+    letter = render(decide(leics, as_of=dt.date(2026, 11, 3), support="none", risk="low",
+                           date_added=dt.date(2026, 10, 20)), "person_letter", draft=True)
+    assert "we have put you on our waiting list on 20 October 2026." in letter
+
+
 def test_the_call_999_line_is_a_council_setting_not_the_guidance(leics, tmp_path):
     import shutil
 
