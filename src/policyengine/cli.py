@@ -483,6 +483,21 @@ def template(rulebook_path, output):
     click.echo(f"wrote {output}", err=True)
 
 
+@main.group(name="export", cls=Commands)
+def export_group() -> None:
+    """Write a rulebook in another format (its decision tables as a DMN model)."""
+
+
+@export_group.command(name="dmn")
+@RULEBOOK
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically).")
+def export_dmn_cmd(rulebook_path, output):
+    """The rulebook's tables, matrices and thresholds as a DMN 1.3 model."""
+    from .change.dmn import export_dmn
+
+    _emit(export_dmn(load_rulebook(rulebook_path)), output)
+
+
 @main.command()
 @click.argument("base", type=click.Path(dir_okay=False))
 @click.option("--id", "new_id", required=True, help="The new rulebook's id (lower case, digits and _).")

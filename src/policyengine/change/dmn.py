@@ -240,4 +240,189 @@ def _input_cell(text: str) -> Any:
     return text if text else "-"
 
 
-__all__ = ["DmnError", "import_dmn", "snake", "write_rulebook"]
+__all__ = ["DmnError", "export_dmn", "import_dmn", "snake", "write_rulebook"]
+
+
+# -- DMN out ---------------------------------------------------------------------------
+DMN13 = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+FEEL_TYPES = {"integer": "number", "string": "string", "boolean": "boolean", "date": "date", "enum": "string"}
+
+
+def export_dmn(book: Any) -> str:
+    """The rulebook's tables, matrices and thresholds as the decision tables of a
+    DMN 1.3 model (XML). What they read becomes input data (an element that is
+    not exported is an input to the model); other constructs are left out and
+    named in a comment. Refuses a table column that is an expression, not a name."""
+    from xml.etree import ElementTree as ET
+
+    ET.register_namespace("", DMN13)
+    root = ET.Element(f"{{{DMN13}}}definitions", {"name": book.meta.title, "id": f"_{book.meta.id}",
+                                                   "namespace": f"urn:policyengine:{book.meta.id}"})
+    tables, skipped = {}, []
+    for kind in ("thresholds", "matrices", "tables"):
+        for name, spec in (book.data.get(kind) or {}).items():
+            table = _as_table(book, kind, name, spec)
+            if "when" in spec and not _guarded(table, spec["when"]):
+                skipped.append(f"{kind} {name} (its `when:` is not a name compared with one value)")
+                continue
+            tables[name] = table
+    read = {col for spec in tables.values() for col in spec["inputs"]}
+    for name in sorted(read - set(tables), key=lambda n: list(book.inputs).index(n) if n in book.inputs else 999):
+        _input_data(ET, root, book, name)
+    for name, spec in tables.items():
+        _decision(ET, root, name, spec, tables)
+    left = [f"{kind} {name}" for kind in book.data if kind in ("factors", "decisions", "reserved_tasks",
+                                                                  "cadences", "checklists")
+            for name in book.data[kind] or {}] + skipped
+    ET.indent(root)
+    text = ET.tostring(root, encoding="unicode", xml_declaration=False)
+    note = (f"<!-- Exported from rulebook {book.meta.id} {book.meta.version} (sha256 {book.sha256}) by policyengine. "
+            f"Not exported (DMN decision tables cannot hold them): {', '.join(left) or 'nothing'}. -->\n")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + note + text + "\n"
+
+
+def _as_table(book: Any, kind: str, name: str, spec: dict) -> dict:
+    """A threshold, matrix or table as one shape: hit, inputs, rows of FEEL cells, outputs."""
+    if kind == "tables":
+        for column in spec["inputs"]:
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", str(column)):
+                raise DmnError(f"table `{name}` has a column that is an expression, which DMN's input data "
+                               "cannot hold: name it as an element first", Location(book.path, None, None, name))
+        rows = [[_feel_test(c) for c in _cells(r)[:len(spec["inputs"])]] + [_feel_value(v) for v in
+                _cells(r)[len(spec["inputs"]):]] for r in spec["rows"]]
+        return {"hit": spec.get("hit", "unique"), "aggregate": spec.get("aggregate"), "inputs": list(spec["inputs"]),
+                "outputs": list(spec.get("outputs") or [name]), "rows": rows, "values": spec.get("values")}
+    if kind == "matrices":
+        rows = [[_feel_value(k) for k in keys] + [_feel_value(v)] for keys, v in _matrix_cells(spec["cells"])]
+        return {"hit": "unique", "aggregate": None, "inputs": list(spec["by"]), "outputs": [name], "rows": rows,
+                "values": None}
+    if "at_least" in spec:
+        n = spec["at_least"]
+        rows = [[f">= {n}", "true"], [f"< {n}", "false"]]
+    else:
+        rows = [[_band(b), _feel_value(b["value"])] for b in spec["bands"]]
+    return {"hit": "unique", "aggregate": None, "inputs": [str(spec["of"])], "outputs": [name], "rows": rows,
+            "values": None}
+
+
+def _guarded(table: dict, when: Any) -> bool:
+    """A `when: name == 'value'` as a first column: every row tests it, and a last row
+    gives null (not applicable) for any other value. False for any other condition."""
+    found = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*==\s*'([^']*)'\s*", str(when))
+    if not found or table["hit"] not in ("unique", "any", "priority", "first"):
+        return False
+    name, value = found.group(1), _feel_value(found.group(2))
+    width = len(table["outputs"])
+    table["rows"] = [[value, *row] for row in table["rows"]] + [[f"not({value})", *["-"] * len(table["inputs"]),
+                                                                  *["null"] * width]]
+    table["inputs"] = [name, *table["inputs"]]
+    return True
+
+
+def _cells(row: Any) -> list:
+    return row["row"] if isinstance(row, dict) else row
+
+
+def _matrix_cells(node: Any, keys: tuple = ()):
+    if isinstance(node, dict):
+        for key, below in node.items():
+            yield from _matrix_cells(below, (*keys, key))
+    else:
+        yield keys, node
+
+
+def _band(band: dict) -> str:
+    low, high = band.get("from"), band.get("to")
+    if low is None:
+        return f"<= {high}"
+    return f">= {low}" if high is None else f"[{low}..{high}]"
+
+
+def _feel_value(value: Any) -> str:
+    """A value as FEEL writes it: text quoted, yes/no as true/false, dates as date("...")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, _dt.date):
+        return f'date("{value.isoformat()}")'
+    text = str(value)
+    return text if len(text) >= 2 and text[0] == text[-1] == '"' else '"' + text.replace('"', '\\"') + '"'
+
+
+def _feel_test(cell: Any) -> str:
+    """A table cell as a FEEL simple test: a bare enum value quoted, a list as a list of tests."""
+    if isinstance(cell, list):
+        return ",".join(_feel_test(c) for c in cell)
+    if not isinstance(cell, str):
+        return _feel_value(cell)
+    text = cell.strip()
+    if text in ("-", ""):
+        return "-"
+    if text.startswith("not(") and text.endswith(")"):
+        return f"not({_feel_test(text[4:-1])})"
+    parts = [p.strip() for p in re.findall(r'"[^"]*"|\[[^\]]*[\])]|\([^)]*[\])]|[^,]+', text) if p.strip()]
+    return ",".join(p if re.match(r'^(<=|>=|<|>|=|!=|\[|\(|\]|"|-?\d|true$|false$|null$|date\()', p)
+                    else _feel_value(p) for p in parts)
+
+
+def _input_data(ET: Any, root: Any, book: Any, name: str) -> None:
+    spec = book.inputs.get(name)
+    data = ET.SubElement(root, f"{{{DMN13}}}inputData", {"name": name, "id": f"input_{name}"})
+    type_ref, allowed_values = _feel_type(book, name)
+    if allowed_values is not None:
+        type_ref = f"t_{name}"
+        item = ET.Element(f"{{{DMN13}}}itemDefinition", {"name": type_ref})
+        ET.SubElement(item, f"{{{DMN13}}}typeRef").text = "string"
+        allowed = ET.SubElement(item, f"{{{DMN13}}}allowedValues")
+        ET.SubElement(allowed, f"{{{DMN13}}}text").text = ", ".join(_feel_value(v) for v in allowed_values)
+        root.insert(0, item)
+    ET.SubElement(data, f"{{{DMN13}}}variable", {"name": name, "typeRef": type_ref})
+
+
+def _feel_type(book: Any, name: str) -> tuple[str, list | None]:
+    """The FEEL type of a name the exported tables read, and its allowed values (an enum's)."""
+    spec = book.inputs.get(name)
+    if spec is not None:
+        return FEEL_TYPES.get(spec.type, "Any"), list(spec.values) if spec.type == "enum" else None
+    element = book.producers.get(name)
+    domain = [d for d in (element.domain or ()) if d is not None] if element is not None else []
+    if element is not None and element.value_kind == "count":
+        return "number", None
+    if domain and all(isinstance(d, bool) for d in domain):
+        return "boolean", None
+    if domain and all(isinstance(d, str) for d in domain):
+        return "string", domain
+    return "Any", None
+
+
+def _decision(ET: Any, root: Any, name: str, spec: dict, tables: dict) -> None:
+    decision = ET.SubElement(root, f"{{{DMN13}}}decision", {"name": name, "id": f"decision_{name}"})
+    ET.SubElement(decision, f"{{{DMN13}}}variable", {"name": name})
+    for column in dict.fromkeys(spec["inputs"]):
+        need = ET.SubElement(decision, f"{{{DMN13}}}informationRequirement")
+        kind, prefix = ("requiredDecision", "decision") if column in tables else ("requiredInput", "input")
+        ET.SubElement(need, f"{{{DMN13}}}{kind}", {"href": f"#{prefix}_{column}"})
+    hit = {v: k for k, v in HIT_POLICIES.items()}[spec["hit"]]
+    table = ET.SubElement(decision, f"{{{DMN13}}}decisionTable", {"hitPolicy": hit, "id": f"table_{name}"})
+    if spec["aggregate"]:
+        table.set("aggregation", spec["aggregate"].upper())
+    for i, column in enumerate(spec["inputs"]):
+        clause = ET.SubElement(table, f"{{{DMN13}}}input", {"id": f"{name}_in_{i}", "label": column})
+        ET.SubElement(ET.SubElement(clause, f"{{{DMN13}}}inputExpression"), f"{{{DMN13}}}text").text = column
+    outputs = spec["outputs"] if isinstance(spec["outputs"], list) else list(spec["outputs"])
+    for i, out in enumerate(outputs):
+        clause = ET.SubElement(table, f"{{{DMN13}}}output", {"id": f"{name}_out_{i}", "name": out})
+        values = spec["values"] if len(outputs) == 1 else None
+        if values:
+            ET.SubElement(ET.SubElement(clause, f"{{{DMN13}}}outputValues"), f"{{{DMN13}}}text").text = \
+                ", ".join(_feel_value(v) for v in values)
+    width = len(spec["inputs"])
+    for r, row in enumerate(spec["rows"]):
+        rule = ET.SubElement(table, f"{{{DMN13}}}rule", {"id": f"{name}_rule_{r + 1}"})
+        for cell in row[:width]:
+            ET.SubElement(ET.SubElement(rule, f"{{{DMN13}}}inputEntry"), f"{{{DMN13}}}text").text = cell
+        for cell in row[width:]:
+            ET.SubElement(ET.SubElement(rule, f"{{{DMN13}}}outputEntry"), f"{{{DMN13}}}text").text = cell
