@@ -369,7 +369,6 @@ def _feel_test(cell: Any) -> str:
 
 
 def _input_data(ET: Any, root: Any, book: Any, name: str) -> None:
-    spec = book.inputs.get(name)
     data = ET.SubElement(root, f"{{{DMN13}}}inputData", {"name": name, "id": f"input_{name}"})
     type_ref, allowed_values = _feel_type(book, name)
     if allowed_values is not None:
