@@ -44,8 +44,7 @@ def alternatives(decision: Decision) -> list[dict]:
         now = decision.outcomes.get(outcome)
         if not _varied(now) or outcome in getattr(decision, "pending", {}):
             continue
-        behind = inputs_behind(book, outcome)
-        needed = upstream(book, outcome)  # decide again only what this outcome is worked out from
+        behind, needed = worked_out_from(book, outcome)  # decide again only what the outcome needs
         found.extend(_for_outcome(book, decision, answers, outcome, now, behind, (budget, needed)))
     return found
 
@@ -55,29 +54,23 @@ def _varied(value: Any) -> bool:
     return isinstance(value, (bool, str))
 
 
-def upstream(book: Rulebook, name: str) -> list:
-    """The elements ``name`` is worked out from (its own too), in the order they run."""
-    seen, todo = {name}, [name]
+def worked_out_from(book: Rulebook, name: str) -> tuple[list[str], list]:
+    """The inputs ``name`` is worked out from, in the rulebook's question order, and
+    the elements (its own too), in the order they run: one walk of its dependencies."""
+    seen, todo = set(), [name]
     while todo:
         element = book.producers.get(todo.pop())
         for dep in element.deps if element else ():
             if dep not in seen:
                 seen.add(dep)
                 todo.append(dep)
-    return [el for el in book.elements if seen.intersection(el.outputs)]
+    inputs = [n for n in book.inputs if n in seen and n != "case_id"]
+    return inputs, [el for el in book.elements if (seen | {name}).intersection(el.outputs)]
 
 
 def inputs_behind(book: Rulebook, name: str) -> list[str]:
     """The inputs ``name`` is worked out from, in the rulebook's question order."""
-    seen, todo = set(), [name]
-    while todo:
-        current = todo.pop()
-        element = book.producers.get(current)
-        for dep in element.deps if element else ():
-            if dep not in seen:
-                seen.add(dep)
-                todo.append(dep)
-    return [n for n in book.inputs if n in seen and n != "case_id"]
+    return worked_out_from(book, name)[0]
 
 
 def choices(book: Rulebook, name: str, value: Any, as_of: Any = None) -> list[Any]:
