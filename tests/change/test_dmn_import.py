@@ -89,3 +89,13 @@ def test_export_names_what_a_dmn_decision_table_cannot_hold(cli):
     assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<!-- Exported from rulebook knowsley ')
     assert "Not exported (DMN decision tables cannot hold them): factors factor_count, decisions" in text
     assert '<decisionTable hitPolicy="UNIQUE" id="table_complex">' in text
+
+
+def test_a_list_of_allowed_values_with_an_empty_item_is_refused_saying_where(cli, tmp_path):
+    model = tmp_path / "m.dmn"
+    model.write_text(MODEL.read_text(encoding="utf-8").replace('"High", "Low", "Medium"', '"High", , "Low"', 1),
+                     encoding="utf-8")
+    result = cli("import", "dmn", model, "-o", tmp_path / "m.yaml")
+    assert result.exit_code == 1 and not (tmp_path / "m.yaml").exists()
+    assert result.stderr.strip() == (f"{model}: a list of allowed values has an empty test between its commas "
+                                     "(at `_bb73bf86-b399-490a-a635-c6f2c04ff75d`)")

@@ -19,6 +19,7 @@ import datetime as _dt
 import re
 from typing import Any
 
+from ..engine.constructs.unary import CellError, split_tests
 from ..errors import Location, PolicyEngineError
 
 #: DMN's hit policies, as the table construct names them.
@@ -157,7 +158,14 @@ class _Model:
     def _allowed(self, type_ref: str | None) -> list | None:
         item = self.items.get(type_ref)
         text = self._text(self._one("allowedValues", item)) if item is not None else None
-        return None if text is None else [_unquote(v) for v in _values(text)]
+        return None if text is None else self._values(text, item)
+
+    def _values(self, text: str, element: Any) -> list:
+        """A comma-separated list of FEEL values (as a table cell splits its tests), unquoted."""
+        try:
+            return [_unquote(v) for v in split_tests(text)]
+        except CellError as exc:
+            raise self._fail(f"a list of allowed values {exc}", element) from None
 
     def _table(self, decision: Any, table: Any, inputs: dict) -> dict:
         hit = table.get("hitPolicy", "UNIQUE")
@@ -192,14 +200,14 @@ class _Model:
         allowed = self._text(self._one("inputValues", column))
         spec = inputs.get(name)
         if allowed is not None and spec is not None and spec["type"] == "string":
-            spec.update(type="enum", values=[_unquote(v) for v in _values(allowed)])  # the column's values
+            spec.update(type="enum", values=self._values(allowed, column))  # the column's values
         return name
 
     def _output_values(self, output: Any) -> list | None:
         text = self._text(self._one("outputValues", output))
         if text is None and output.get("typeRef"):
             return self._allowed(output.get("typeRef"))
-        return None if text is None else [_unquote(v) for v in _values(text)]
+        return None if text is None else self._values(text, output)
 
     def _row(self, rule: Any) -> Any:
         cells = [self._text(e) or "-" for e in self._all("inputEntry", rule)]
@@ -207,11 +215,6 @@ class _Model:
         row = [*[_input_cell(c) for c in cells], *outs]
         description = self._text(rule, "description")
         return {"row": row, "because": description} if description else row
-
-
-def _values(text: str) -> list[str]:
-    """A comma-separated list of FEEL values, commas inside quotes kept."""
-    return [v.strip() for v in re.findall(r'"[^"]*"|[^,]+', text) if v.strip()]
 
 
 def _unquote(text: str) -> Any:
@@ -363,9 +366,8 @@ def _feel_test(cell: Any) -> str:
         return "-"
     if text.startswith("not(") and text.endswith(")"):
         return f"not({_feel_test(text[4:-1])})"
-    parts = [p.strip() for p in re.findall(r'"[^"]*"|\[[^\]]*[\])]|\([^)]*[\])]|[^,]+', text) if p.strip()]
     return ",".join(p if re.match(r'^(<=|>=|<|>|=|!=|\[|\(|\]|"|-?\d|true$|false$|null$|date\()', p)
-                    else _feel_value(p) for p in parts)
+                    else _feel_value(p) for p in split_tests(text))
 
 
 def _input_data(ET: Any, root: Any, book: Any, name: str) -> None:

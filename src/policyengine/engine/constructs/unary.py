@@ -65,7 +65,7 @@ def parse_cell(raw: Any) -> Cell:
         if inner.any:
             raise CellError("`not(-)` holds for no value")
         return Cell(lambda v, t=inner.test: v is not None and not t(v), inner.literals, inner.boundaries)
-    parts = _split(text)
+    parts = split_tests(text)
     return _single(parts[0]) if len(parts) == 1 else _either([_single(p) for p in parts])
 
 
@@ -143,8 +143,9 @@ def _either(cells: list[Cell]) -> Cell:
                 tuple(x for c in cells for x in c.boundaries))
 
 
-def _split(text: str) -> list[str]:
-    """A list of tests split at its commas (not those inside quotes or a range)."""
+def split_tests(text: str) -> list[str]:
+    """A list of tests (or FEEL values) split at its commas, not those inside quotes or
+    a range. Raises CellError for an empty item."""
     parts, depth, quoted, start = [], 0, False, 0
     for i, char in enumerate(text):
         if char == '"':
@@ -191,4 +192,4 @@ def number(value: Any) -> Any:
     return value
 
 
-__all__ = ["ANY", "Cell", "CellError", "literal", "number", "parse_cell"]
+__all__ = ["ANY", "Cell", "CellError", "literal", "number", "parse_cell", "split_tests"]
