@@ -182,11 +182,14 @@ def _runner(table: Table):
             combined[id(reason)] = tuple(r.reason for r in found)
         return cache[key]
 
+    ranks = {id(row): _rank(table, row) for row in rows}  # fixed by the rows: worked out once
+    rank = lambda row: ranks[id(row)]  # noqa: E731
+
     def run(v: dict) -> Reason:
         got = [c.fn(v) for c in columns]
         found = [r for r in rows if all(cell.test(x) for cell, x in zip(r.cells, got))]
         if table.hit in SINGLE:
-            row = _single(table, found)
+            row = _single(table, found, rank)
             if row is None:
                 if table.otherwise is None:
                     v[name] = None
@@ -196,7 +199,7 @@ def _runner(table: Table):
             v[name] = shape(row.outputs)
             return row.reason
         if table.hit == "output_order":
-            found = sorted(found, key=lambda r: _rank(table, r))
+            found = sorted(found, key=rank)
         listed = [shape(r.outputs) for r in found]
         v[name] = _aggregate(table.aggregate, listed)
         if not found:
@@ -227,7 +230,7 @@ def _describer(table: Table):
     return describe
 
 
-def _single(table: Table, found: list[Row]) -> Row | None:
+def _single(table: Table, found: list[Row], rank) -> Row | None:
     if not found:
         return None
     if table.hit == "first" or len(found) == 1:
@@ -239,7 +242,7 @@ def _single(table: Table, found: list[Row]) -> Row | None:
         if any(r.outputs != found[0].outputs for r in found):
             raise ExprFault(f"{labels} both apply and give different answers, which an `any` table forbids")
         return found[0]
-    return min(found, key=lambda r: _rank(table, r))  # priority
+    return min(found, key=rank)  # priority
 
 
 def _rank(table: Table, row: Row) -> tuple:
