@@ -52,11 +52,15 @@ def _next_line(before: Any, change: Any) -> str:
     on = long_date(change.on)
     if not (isinstance(before, list) and isinstance(change.becomes, list)):
         return f"Next: {change.outcome} becomes {words(change.becomes)} on {on}"
-    gained = [x for x in change.becomes if x not in before]
-    lost = [x for x in before if x not in change.becomes]
+    gained, lost = list_change(before, change.becomes)
     parts = ([f"gains: {' '.join(map(str, gained))}"] if gained else []) + \
         ([f"loses: {' '.join(map(str, lost))}"] if lost else [])
     return f"Next: on {on}, {change.outcome} " + (" It ".join(parts) if parts else "changes order")
+
+
+def list_change(before: list, after: list) -> tuple[list, list]:
+    """What a list (a checklist's actions) gains and loses from ``before`` to ``after``."""
+    return [x for x in after if x not in before], [x for x in before if x not in after]
 
 
 def _would_be(decision: Decision) -> list[str]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.evaluate import questions
 from ..engine.values import for_page
+from ..formats.decision import list_change
 
 if TYPE_CHECKING:
     from ..engine.evaluate import Decision
@@ -42,7 +43,6 @@ def _becomes(before: Any, after: Any) -> str:
     """What an outcome becomes; a list (a checklist's actions) by what it gains and loses."""
     if not (isinstance(before, list) and isinstance(after, list)):
         return for_page(after)
-    gained = [x for x in after if x not in before]
-    lost = [x for x in before if x not in after]
+    gained, lost = list_change(before, after)
     return "; ".join(([f"adds: {', '.join(map(str, gained))}"] if gained else [])
                      + ([f"drops: {', '.join(map(str, lost))}"] if lost else [])) or "changes order"
