@@ -17,7 +17,7 @@ from ._version import __version__
 from .engine.cases import read_case_file
 from .engine.pipeline import load_rulebook
 from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
-from .engine.interview import ORIGIN, next_questions
+from .engine.interview import answered, next_questions
 from .engine.render import placeholder_warnings
 from .errors import Location, PolicyEngineError, problems_of
 from .formats import AtomicOutput, DecisionReport, json_text, write, yaml_text
@@ -205,8 +205,7 @@ def interview(rulebook_path, as_of, output):
             not_known.append(questions[0])
         else:
             answers[questions[0]] = answer
-    case = {name: value for name, value in book.reader.read(answers, ORIGIN, text=True, partial=True).items()
-            if name in answers}
+    case = answered(book, answers)
     click.echo()
     _print(DecisionReport(evaluate(book, case, as_of, partial=True), False), "text")
     if output:

@@ -54,4 +54,11 @@ def next_questions(book: Rulebook, answers: Mapping[str, str], as_of: _dt.date, 
     return sorted(askable, key=lambda name: (-waiting[name], order[name]))
 
 
-__all__ = ["next_questions"]
+def answered(book: Rulebook, answers: Mapping[str, str]) -> dict:
+    """The case the answers make, each read as the rulebook reads a caseload's cell:
+    only what was answered (a question left not known stays out, so it stays not known)."""
+    values = book.reader.read(answers, ORIGIN, text=True, partial=True)
+    return {name: value for name, value in values.items() if name in answers and value is not UNKNOWN}
+
+
+__all__ = ["answered", "next_questions"]

@@ -15,8 +15,7 @@ from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
 
 from ..engine.compile import Rulebook
-from ..engine.interview import ORIGIN, next_questions
-from ..engine.unknown import UNKNOWN
+from ..engine.interview import answered, next_questions
 from ..engine.values import short_question
 from ..errors import CaseError, EvaluationError
 from . import forms
@@ -101,8 +100,7 @@ def _next(site: Site, request: Request, book: Rulebook, state: dict):
         state["at"] = left[0]
         return _question(site, request, book, state)
     answers = state["answers"]
-    typed = book.reader.read(answers, ORIGIN, text=True, partial=True)
-    case = {name: value for name, value in typed.items() if name in answers and value is not UNKNOWN}
+    case = answered(book, answers)
     try:
         return decision_page(site, request, book, answers, case, as_of, again=f"/rulebooks/{book.meta.id}/interview")
     except (CaseError, EvaluationError) as exc:
