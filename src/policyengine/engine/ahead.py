@@ -20,8 +20,9 @@ import datetime as _dt
 import heapq
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from .candidates import leaves
 from .dates import Interval, parse_interval
 from .evaluate import HORIZON, MAX_HORIZON, decided_on, run
 from .unknown import UNKNOWN
@@ -62,7 +63,7 @@ class Plan:
 def plan(book: Rulebook) -> Plan:
     """Collect, from the rulebook's data (its tests aside), every interval and date it names."""
     texts, dates = [], {book.meta.effective_from, book.meta.review_by}
-    for leaf in _leaves({k: v for k, v in book.data.items() if k != "tests"}):
+    for leaf in leaves({k: v for k, v in book.data.items() if k != "tests"}):
         if isinstance(leaf, _dt.date):
             dates.add(leaf if not isinstance(leaf, _dt.datetime) else leaf.date())
         elif isinstance(leaf, str):
@@ -78,18 +79,6 @@ def plan(book: Rulebook) -> Plan:
                 pass  # not a real date: nothing can turn on it
     every_day = any("is_working_day" in text for text in texts)
     return Plan(tuple(sorted(intervals, key=str)), tuple(sorted(dates)), every_day)
-
-
-def _leaves(node: Any) -> Iterator[Any]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield key
-            yield from _leaves(value)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            yield from _leaves(item)
-    else:
-        yield node
 
 
 def changes_ahead(book: Rulebook, values: dict, as_of: _dt.date, horizon: int = HORIZON, *,

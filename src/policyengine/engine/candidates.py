@@ -78,7 +78,7 @@ def _boundaries(book: Rulebook) -> dict:
     if cached is not None:
         return cached
     found: dict[str, Any] = {"integers": set(), "intervals": set(), "dates": set(), "named": {}}
-    for value in _walk(book.data):
+    for value in leaves(book.data):
         if isinstance(value, bool):
             continue
         if isinstance(value, int):
@@ -99,16 +99,17 @@ def _boundaries(book: Rulebook) -> dict:
     return found
 
 
-def _walk(data: Any) -> Iterator[Any]:
+def leaves(data: Any) -> Iterator[Any]:
+    """Every key and every scalar in rulebook data (mappings and lists walked through)."""
     if isinstance(data, dict):
         for key, value in data.items():
             yield key
-            yield from _walk(value)
+            yield from leaves(value)
     elif isinstance(data, (list, tuple)):
         for item in data:
-            yield from _walk(item)
+            yield from leaves(item)
     else:
         yield data
 
 
-__all__ = ["candidates", "MAX_LIST_VALUES", "OTHER_TEXT"]
+__all__ = ["candidates", "leaves", "MAX_LIST_VALUES", "OTHER_TEXT"]
