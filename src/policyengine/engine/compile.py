@@ -23,6 +23,7 @@ from .constructs import BY_SECTION, COMPILE_ORDER, Context, Element
 from .dates import calendar as make_calendar, parse_date
 from ..errors import Location, RulebookError, RulebookInvalid, suggest
 from .inputs import CaseReader, Input, input_from_spec
+from .labels import Labels, acronyms_in, compile_labels
 from .load import open_regular
 from .templates import check_templates, hash_templates
 
@@ -138,6 +139,8 @@ class Rulebook:
     #: The settings whose value is a placeholder a council must replace (``{placeholder: ...}``).
     placeholders: frozenset = frozenset()
     letterhead: Letterhead = Letterhead()
+    #: What people call the rulebook's names and values (``labels:``, else humanised).
+    labels: Labels = Labels()
     reader: CaseReader = field(init=False)
     producers: dict = field(init=False)
 
@@ -197,6 +200,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ordered = _order(elements, errors)
     documents = _compile_documents(data, inputs, ctx)
     _check_literals(compiled, ctx.domains, inputs, errors)
+    labels = _labels(data, inputs, owner, ctx)
     notes: list[RulebookError] = top.notes  # a construct's skipped checks, then reachability's
     if not errors:
         _check_reachability(elements, ctx, notes)
@@ -209,7 +213,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
                     files=list(files or [path]), notes=notes, stages=stages,
                     literals=tuple(lit for expr in compiled for lit in expr.literals),
-                    placeholders=placeholders, letterhead=letterhead)
+                    placeholders=placeholders, letterhead=letterhead, labels=labels)
     if hashed is not None and not errors:
         book.sha256, book.template_hashes = hashed  # checked and hashed when first compiled
         return book
@@ -332,6 +336,13 @@ def _check_literals(compiled: list[expressions.Expression], domains: dict, input
                 f"`{name}` is never `{_word(literal)}`"
             errors.append(RulebookError(
                 f"in expression `{expr.source}`: {what}; its values are {', '.join(shown)}{hint}", expr.loc))
+
+
+def _labels(data: dict, inputs: dict[str, Input], owner: dict, ctx: Context) -> Labels:
+    """The ``labels:`` section, checked against the names the rulebook defines and their values."""
+    named = {n: (i.values if i.type in ("enum", "list") else None) for n, i in inputs.items()}
+    named |= {n: ctx.domains.get(n) for n in owner if n not in inputs and n not in BUILTIN_NAMES}
+    return compile_labels(data.get("labels") or {}, named, ctx.at("labels"), acronyms_in(data))
 
 
 def _word(value: Any) -> str:
