@@ -27,6 +27,8 @@ def test_a_model_becomes_a_rulebook_that_validates_and_decides(cli, tmp_path):
     assert table["rows"][0] == [">=18", '"Medium","Low"', "true", '"Approved"']
     assert data["inputs"]["riskcategory"] == {"question": "RiskCategory?", "type": "enum",
                                               "values": ["High", "Low", "Medium"]}
+    assert data["labels"] == {"age": "Age", "riskcategory": "RiskCategory", "isaffordable": "isAffordable",
+                              "approval_status": "Approval Status"}
     assert cli("validate", out).exit_code == 0
     case = tmp_path / "case.yaml"
     case.write_text("case_id: D1\nage: 17\nriskcategory: Low\nisaffordable: true\n")
@@ -74,6 +76,8 @@ def test_exported_tables_read_back_decide_as_the_rulebook_does(cli, tmp_path, bo
     assert cli("import", "dmn", model, "-o", back).exit_code == 0
     reread = load_rulebook(back)
     book = books[rulebook]
+    assert {name: reread.labels.of(name) for name in reread.outcomes} == \
+        {name: book.labels.of(name) for name in reread.outcomes}  # the rulebook's labels, kept
     for combo in itertools.product(*grid.values()):
         values = dict(zip(grid, combo))
         theirs = reread.evaluate({"case_id": "R", **values}, AS_OF).outcomes

@@ -4,8 +4,7 @@
 values), and decisions whose logic is a decision table, and writes them as a
 rulebook: input data become inputs, each decision table a ``tables:`` entry
 with its hit policy, columns, rows and output values, every name turned into
-the rulebook's ``snake_case`` (the original kept as the input's question or
-the table's ``because``). A table's cells keep their FEEL simple unary tests,
+the rulebook's ``snake_case``, the original kept as its label (``labels:``). A table's cells keep their FEEL simple unary tests,
 which the table construct reads with DMN's meaning. Anything outside that
 subset (a literal expression, a boxed context, an input expression that is not
 a name) is refused with where it is in the model, never silently dropped.
@@ -114,20 +113,25 @@ class _Model:
         name = self.root.get("name") or "model"
         inputs: dict[str, Any] = {"case_id": {"type": "string", "required": True,
                                               "question": "What is the case reference?"}}
+        labels: dict[str, str] = {}
         for data in self._all("inputData"):
             inputs[snake(data.get("name"))] = self._input(data)
+            labels[snake(data.get("name"))] = data.get("label") or data.get("name")
         tables: dict[str, Any] = {}
         for decision in self._all("decision"):
             table = self._one("decisionTable", decision)
             if table is None:
                 raise self._fail("only decisions whose logic is a decision table can be imported", decision)
             tables[snake(decision.get("name"))] = self._table(decision, table, inputs)
+            labels[snake(decision.get("name"))] = decision.get("label") or decision.get("name")
         today = _dt.date.today()
         return {
             "rulebook": {"id": snake(name), "title": name, "council": "(imported from a DMN model)",
                          "version": "1", "effective_from": today.isoformat(),
                          "review_by": today.replace(year=today.year + 1).isoformat(),
                          "sources": {"dmn": {"title": f"DMN model {name}"}}},
+            # The model's own names, where the rulebook's snake_case differs from them.
+            **({"labels": kept} if (kept := {n: label for n, label in labels.items() if label != n}) else {}),
             "inputs": inputs,
             "tables": tables,
             "outcomes": list(tables),
@@ -273,7 +277,7 @@ def export_dmn(book: Any) -> str:
     for name in sorted(read - set(tables), key=lambda n: list(book.inputs).index(n) if n in book.inputs else 999):
         _input_data(ET, root, book, name)
     for name, spec in tables.items():
-        _decision(ET, root, name, spec, tables)
+        _decision(ET, root, name, spec, tables, book.labels)
     left = [f"{kind} {name}" for kind in book.data if kind in ("factors", "decisions", "reserved_tasks",
                                                                   "cadences", "checklists")
             for name in book.data[kind] or {}] + skipped
@@ -371,7 +375,8 @@ def _feel_test(cell: Any) -> str:
 
 
 def _input_data(ET: Any, root: Any, book: Any, name: str) -> None:
-    data = ET.SubElement(root, f"{{{DMN13}}}inputData", {"name": name, "id": f"input_{name}"})
+    data = ET.SubElement(root, f"{{{DMN13}}}inputData", {"name": name, "id": f"input_{name}",
+                                                         "label": book.labels.of(name)})
     type_ref, allowed_values = _feel_type(book, name)
     if allowed_values is not None:
         type_ref = f"t_{name}"
@@ -399,8 +404,9 @@ def _feel_type(book: Any, name: str) -> tuple[str, list | None]:
     return "Any", None
 
 
-def _decision(ET: Any, root: Any, name: str, spec: dict, tables: dict) -> None:
-    decision = ET.SubElement(root, f"{{{DMN13}}}decision", {"name": name, "id": f"decision_{name}"})
+def _decision(ET: Any, root: Any, name: str, spec: dict, tables: dict, labels: Any) -> None:
+    decision = ET.SubElement(root, f"{{{DMN13}}}decision", {"name": name, "id": f"decision_{name}",
+                                                            "label": labels.of(name)})
     ET.SubElement(decision, f"{{{DMN13}}}variable", {"name": name})
     for column in dict.fromkeys(spec["inputs"]):
         need = ET.SubElement(decision, f"{{{DMN13}}}informationRequirement")
@@ -411,7 +417,7 @@ def _decision(ET: Any, root: Any, name: str, spec: dict, tables: dict) -> None:
     if spec["aggregate"]:
         table.set("aggregation", spec["aggregate"].upper())
     for i, column in enumerate(spec["inputs"]):
-        clause = ET.SubElement(table, f"{{{DMN13}}}input", {"id": f"{name}_in_{i}", "label": column})
+        clause = ET.SubElement(table, f"{{{DMN13}}}input", {"id": f"{name}_in_{i}", "label": labels.of(column)})
         ET.SubElement(ET.SubElement(clause, f"{{{DMN13}}}inputExpression"), f"{{{DMN13}}}text").text = column
     outputs = spec["outputs"] if isinstance(spec["outputs"], list) else list(spec["outputs"])
     for i, out in enumerate(outputs):
