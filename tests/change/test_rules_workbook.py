@@ -1,0 +1,236 @@
+"""#18 part 4: `export xlsx` and `import xlsx`, the spreadsheet round trip for policy
+owners. The workbook edits values only; every edit lands in the rulebook's YAML in
+place, nothing else in the file changes, and anything else is refused at its cell."""
+import difflib
+import shutil
+
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from policyengine.change.rules_sheets import reference
+from policyengine.change.yaml_edit import replacement
+from policyengine.engine.load import compose_yaml
+
+from ..conftest import ROOT
+
+#: Every shipped rulebook with a table, matrix or threshold, and the fork example.
+ROUND_TRIPS = ["rulebooks/adass_tiers.yaml", "rulebooks/leicestershire.yaml", "rulebooks/knowsley.yaml",
+               "examples/forks/northfield.yaml"]
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A copy of the repository's rulebooks (and the fork example beside them, as shipped); the copy's path."""
+    shutil.copytree(ROOT / "rulebooks", tmp_path / "rulebooks")
+    shutil.copytree(ROOT / "examples" / "forks", tmp_path / "examples" / "forks")
+
+    def _copy(name):
+        return tmp_path / name
+
+    return _copy
+
+
+def cells_of(path):
+    """Each sheet of a workbook as {A1 reference: text}, in the workbook's order."""
+    book = CalamineWorkbook.from_path(str(path))
+    out = {}
+    for name in book.sheet_names:
+        rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        out[name] = {reference(r, c): v for r, row in enumerate(rows) for c, v in enumerate(row) if v != ""}
+    return out
+
+
+def rewrite(path, sheets):
+    """Write ``sheets`` ({name: {A1 reference: text}}) as the workbook at ``path``, as a spreadsheet saves it."""
+    book = xlsxwriter.Workbook(str(path))
+    for name, cells in sheets.items():
+        ws = book.add_worksheet(name)
+        for ref, text in cells.items():
+            ws.write(ref, text)
+    book.close()
+
+
+def exported(cli, rulebook, tmp_path):
+    out = tmp_path / "rules.xlsx"
+    result = cli("export", "xlsx", "-r", rulebook, "-o", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def changed_lines(before, after):
+    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+@pytest.mark.parametrize("name", ROUND_TRIPS)
+def test_a_workbook_imported_with_no_edits_leaves_the_rulebook_byte_for_byte(cli, copy, tmp_path, name):
+    rulebook = copy(name)
+    before = rulebook.read_bytes()
+    workbook = exported(cli, rulebook, tmp_path)
+    rewrite(workbook, cells_of(workbook))  # saved again by a spreadsheet: same cells, new file
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert result.stderr == f"no value was changed; {rulebook} was left as it was\n"
+    assert rulebook.read_bytes() == before
+
+
+def test_the_sheets_are_laid_out_as_the_guidance_lays_them_out(cli, tmp_path):
+    sheets = cells_of(exported(cli, "rulebooks/leicestershire.yaml", tmp_path))
+    assert list(sheets) == ["Read me", "rag"]
+    assert sheets["rag"] == {
+        "A1": "when", "B1": "route == 'pwt'", "A2": "source", "B2": "pwt Recording priority and complexity and "
+        "the RAG matrix", "A3": "because", "B3": "the RAG matrix of support against risk of harm",
+        "A5": "support ↓  risk →", "B5": "high", "C5": "moderate", "D5": "low",
+        "A6": "none", "B6": "red", "C6": "red", "D6": "amber",
+        "A7": "moderate", "B7": "red", "C7": "amber", "D7": "green",
+        "A8": "full", "B8": "amber", "C8": "green", "D8": "green"}
+    tier = cells_of(exported(cli, "rulebooks/adass_tiers.yaml", tmp_path))["tier"]
+    assert [tier[f"{c}3"] for c in "ABCD"] == ["score", "tier", "because", "source"]
+    assert [tier.get(f"{c}4") for c in "ABCD"] == [
+        "<= 9", "1", "Tier 1 – 1–9 points (with six factors the lowest possible score is 6)", None]
+    assert tier["A6"] == ">= 14"
+
+
+def test_the_read_me_says_what_may_be_edited_and_holds_the_rulebooks_fingerprint(cli, tmp_path):
+    import hashlib
+
+    read_me = cells_of(exported(cli, "rulebooks/knowsley.yaml", tmp_path))["Read me"]
+    text = "\n".join(read_me.values())
+    assert "Leave the grey cells as they are, and add or remove no sheets, rows or columns" in text
+    assert "policyengine import xlsx THIS-FILE.xlsx --into knowsley.yaml" in text
+    assert hashlib.sha256((ROOT / "rulebooks/knowsley.yaml").read_bytes()).hexdigest() in read_me.values()
+
+
+def test_one_edited_cell_is_a_one_line_change_that_diff_names_in_the_owners_words(cli, copy, tmp_path):
+    rulebook = copy("rulebooks/leicestershire.yaml")
+    before = rulebook.read_text()
+    shutil.copy(rulebook, rulebook.parent / "before.yaml")  # beside it, with its templates
+    workbook = exported(cli, rulebook, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["rag"]["D7"] = "amber"
+    rewrite(workbook, sheets)
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert (result.exit_code, result.stdout) == (0, "sheet rag, cell D7: green → amber\n")
+    assert result.stderr == f"wrote {rulebook}: 1 value changed; it is valid\n"
+    assert changed_lines(before, rulebook.read_text()) == [
+        "-      moderate: {high: red,   moderate: amber, low: green}",
+        "+      moderate: {high: red,   moderate: amber, low: amber}"]
+    shown = cli("diff", rulebook.parent / "before.yaml", rulebook).stdout
+    assert "changed  matrix rag: support moderate × risk low: green → amber  [pwt Recording priority and " \
+           "complexity and the RAG matrix]\n" in shown
+
+
+def test_a_thresholds_number_and_a_table_rows_quoted_test_keep_their_layout(cli, copy, tmp_path):
+    knowsley = copy("rulebooks/knowsley.yaml")
+    before = knowsley.read_text()
+    workbook = exported(cli, knowsley, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["complex"]["B2"] = "2"
+    rewrite(workbook, sheets)
+    assert cli("import", "xlsx", workbook, "--into", knowsley).exit_code == 0
+    assert changed_lines(before, knowsley.read_text()) == ["-    at_least: 3", "+    at_least: 2"]
+
+    tiers = copy("rulebooks/adass_tiers.yaml")
+    before = tiers.read_text()
+    workbook = exported(cli, tiers, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["tier"]["A4"], sheets["tier"]["A5"] = "<= 10", "[11..13]"
+    rewrite(workbook, sheets)
+    result = cli("import", "xlsx", workbook, "--into", tiers)
+    assert result.exit_code == 0, result.output
+    assert changed_lines(before, tiers.read_text()) == [
+        '-      - row: ["<= 9", 1]', '+      - row: ["<= 10", 1]',
+        '-      - row: ["[10..13]", 2]', '+      - row: ["[11..13]", 2]']
+
+
+def test_an_edit_that_makes_the_rulebook_invalid_is_refused_at_its_cell_and_nothing_is_written(cli, copy, tmp_path):
+    rulebook = copy("rulebooks/adass_tiers.yaml")
+    before = rulebook.read_bytes()
+    workbook = exported(cli, rulebook, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["tier"]["A4"] = "<= 8"  # score 9 then has no tier
+    rewrite(workbook, sheets)
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"{workbook}: sheet tier, cell A4: ")
+    assert rulebook.read_bytes() == before
+
+
+@pytest.mark.parametrize("ref, text, why", [
+    ("B5", "severe", "sheet rag, cell B5: the cell was changed, but a matrix's row and column values are "
+                     "changed in the rulebook's YAML"),
+    ("A2", "guide", "sheet rag, cell A2: the cell was changed, but a label is fixed"),
+    ("E6", "amber", "sheet rag, cell E6: this cell is outside the matrix rag: rows and columns are added in the "
+                    "rulebook's YAML, not in the workbook"),
+    ("A9", "none", "sheet rag, cell A9: this cell is outside the matrix rag: rows and columns are added in the "
+                   "rulebook's YAML, not in the workbook"),
+    ("C6", "", "sheet rag, cell C6: the cell was emptied: write - for any value in a table's test, or null for "
+               "no value"),
+])
+def test_anything_but_a_value_changed_is_refused_at_its_cell(cli, copy, tmp_path, ref, text, why):
+    rulebook = copy("rulebooks/leicestershire.yaml")
+    before = rulebook.read_bytes()
+    workbook = exported(cli, rulebook, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["rag"][ref] = text
+    sheets["rag"] = {k: v for k, v in sheets["rag"].items() if v}
+    rewrite(workbook, sheets)
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert (result.exit_code, result.stderr) == (1, f"{workbook}: {why}\n")
+    assert rulebook.read_bytes() == before
+
+
+def test_a_sheet_added_or_removed_is_refused(cli, copy, tmp_path):
+    rulebook = copy("rulebooks/leicestershire.yaml")
+    workbook = exported(cli, rulebook, tmp_path)
+    sheets = cells_of(workbook)
+    rewrite(workbook, {**sheets, "notes": {"A1": "mine"}})
+    assert cli("import", "xlsx", workbook, "--into", rulebook).stderr == (
+        f"{workbook}: sheet notes was added to the workbook: new tables, matrices and thresholds are added in the "
+        "rulebook's YAML\n")
+    rewrite(workbook, {"Read me": sheets["Read me"]})
+    assert cli("import", "xlsx", workbook, "--into", rulebook).stderr == (
+        f"{workbook}: sheet rag, the matrix rag, was removed from the workbook: an element is removed in the "
+        "rulebook's YAML\n")
+
+
+def test_a_workbook_older_than_the_rulebook_is_refused_rather_than_undoing_the_newer_changes(cli, copy, tmp_path):
+    rulebook = copy("rulebooks/knowsley.yaml")
+    workbook = exported(cli, rulebook, tmp_path)
+    rulebook.write_text(rulebook.read_text().replace("at_least: 3", "at_least: 4"))
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{workbook}: the rulebook knowsley.yaml has changed since this workbook was exported from it (or the "
+        "workbook's fingerprint on its `Read me` sheet was changed): importing it would undo the newer changes, "
+        "so export the workbook again and make the edits there\n")
+    assert "at_least: 4" in rulebook.read_text()
+
+
+def test_a_file_that_is_not_a_workbook_and_a_missing_option_are_refused(cli, copy, tmp_path):
+    rulebook = copy("rulebooks/knowsley.yaml")
+    bad = tmp_path / "rules.xlsx"
+    bad.write_text("not a workbook")
+    result = cli("import", "xlsx", bad, "--into", rulebook)
+    assert (result.exit_code, result.stderr) == (1, f"{bad}: the file cannot be read as an XLSX workbook: open it "
+                                                    "in a spreadsheet and save it again as Excel Workbook (.xlsx)\n")
+    assert cli("import", "xlsx", bad).exit_code == 2
+
+
+@pytest.mark.parametrize("source, flow, text, written", [
+    ("k: red\n", False, "amber", "amber"),                 # plain stays plain
+    ("k: 3\n", False, "2", "2"),
+    ("k: red\n", False, ">= 18", '">= 18"'),               # YAML needs the quotes
+    ("k: red\n", False, "red # not a comment", '"red # not a comment"'),
+    ("k: [red]\n", True, "amber, green", '"amber, green"'),  # a comma in a flow list
+    ("k: red\n", False, "amber, green", "amber, green"),     # but not in a block
+    ("k: '<= 9'\n", False, "it's", "'it''s'"),             # single quotes stay single
+    ('k: "true"\n', False, "false", '"false"'),            # quoted text stays text
+    ("k: red\n", False, "two\nlines", '"two\\nlines"'),
+])
+def test_a_new_value_is_quoted_only_when_yaml_needs_it(source, flow, text, written):
+    root = compose_yaml(source)
+    value = root.value[0][1]
+    node = value.value[0] if flow else value
+    assert replacement(node, text, flow)[0] == written
