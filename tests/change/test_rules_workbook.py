@@ -133,6 +133,7 @@ def test_a_thresholds_number_and_a_table_rows_quoted_test_keep_their_layout(cli,
 
     tiers = copy("rulebooks/adass_tiers.yaml")
     before = tiers.read_text()
+    shutil.copy(tiers, tiers.parent / "before.yaml")
     workbook = exported(cli, tiers, tmp_path)
     sheets = cells_of(workbook)
     sheets["tier"]["A4"], sheets["tier"]["A5"] = "<= 10", "[11..13]"
@@ -142,6 +143,11 @@ def test_a_thresholds_number_and_a_table_rows_quoted_test_keep_their_layout(cli,
     assert changed_lines(before, tiers.read_text()) == [
         '-      - row: ["<= 9", 1]', '+      - row: ["<= 10", 1]',
         '-      - row: ["[10..13]", 2]', '+      - row: ["[11..13]", 2]']
+    assert cli("diff", tiers.parent / "before.yaml", tiers).stdout.splitlines()[1:] == [
+        "  changed  table tier, row 1: when score <= 9 → when score <= 10 (answer still 1)  [article, workload "
+        "vignette]",
+        "  changed  table tier, row 2: when score [10..13] → when score [11..13] (answer still 2)  [article, "
+        "workload vignette]"]
 
 
 def test_an_edit_that_makes_the_rulebook_invalid_is_refused_at_its_cell_and_nothing_is_written(cli, copy, tmp_path):
@@ -234,3 +240,48 @@ def test_a_new_value_is_quoted_only_when_yaml_needs_it(source, flow, text, writt
     value = root.value[0][1]
     node = value.value[0] if flow else value
     assert replacement(node, text, flow)[0] == written
+
+
+@pytest.fixture(scope="module")
+def soffice(tmp_path_factory):
+    """Convert a file with LibreOffice headless, in a profile of its own; the converted file's path."""
+    import os
+    import subprocess
+
+    program = shutil.which("soffice")
+    if not program:
+        pytest.skip("LibreOffice is not installed (no `soffice` on PATH): apt-get install libreoffice-calc "
+                    "to edit a workbook with the real spreadsheet tool")
+    profile = tmp_path_factory.mktemp("office-profile")
+    env = {**os.environ, "LC_ALL": "en_GB.UTF-8", "LANG": "en_GB.UTF-8", "HOME": str(profile)}
+
+    def convert(source, to, folder):
+        folder.mkdir(exist_ok=True)
+        done = subprocess.run([program, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                               "--convert-to", to, "--outdir", str(folder), str(source)],
+                              env=env, capture_output=True, text=True, timeout=180)
+        target = folder / f"{source.stem}.{to}"
+        assert target.exists(), (done.returncode, done.stdout, done.stderr)
+        return target
+
+    return convert
+
+
+def test_a_workbook_saved_by_libreoffice_round_trips_and_one_cell_edited_in_it_is_a_one_line_change(
+        cli, copy, tmp_path, soffice):
+    rulebook = copy("rulebooks/adass_tiers.yaml")
+    before = rulebook.read_text()
+    workbook = exported(cli, rulebook, tmp_path)
+    saved = soffice(workbook, "xlsx", tmp_path / "saved")  # opened and saved again, unedited
+    result = cli("import", "xlsx", saved, "--into", rulebook)
+    assert (result.exit_code, rulebook.read_text()) == (0, before)
+    flat = soffice(workbook, "fods", tmp_path / "flat")  # the workbook as LibreOffice's own XML, edited there
+    xml = flat.read_text(encoding="utf-8")
+    assert xml.count("Tier 2 – 10–13 points") == 1
+    flat.write_text(xml.replace("Tier 2 – 10–13 points", "Tier 2 – ten to thirteen points"), encoding="utf-8")
+    edited = soffice(flat, "xlsx", tmp_path / "edited")
+    result = cli("import", "xlsx", edited, "--into", rulebook)
+    assert (result.exit_code, result.stdout) == (
+        0, "sheet tier, cell C5: Tier 2 – 10–13 points → Tier 2 – ten to thirteen points\n")
+    assert changed_lines(before, rulebook.read_text()) == [
+        '-        because: "Tier 2 – 10–13 points"', '+        because: "Tier 2 – ten to thirteen points"']
