@@ -5,6 +5,8 @@ import difflib
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
@@ -171,8 +173,8 @@ def test_an_edit_that_makes_the_rulebook_invalid_is_refused_at_its_cell_and_noth
                     "rulebook's YAML, not in the workbook"),
     ("A9", "none", "sheet rag, cell A9: this cell is outside the matrix rag: rows and columns are added in the "
                    "rulebook's YAML, not in the workbook"),
-    ("C6", "", "sheet rag, cell C6: the cell was emptied: write - for any value in a table's test, or null for "
-               "no value"),
+    ("C6", "", "sheet rag, cell C6: the cell was emptied, but a value is removed in the rulebook's YAML (in a "
+               "table's test, write - for any value)"),
 ])
 def test_anything_but_a_value_changed_is_refused_at_its_cell(cli, copy, tmp_path, ref, text, why):
     rulebook = copy("rulebooks/leicestershire.yaml")
@@ -285,3 +287,107 @@ def test_a_workbook_saved_by_libreoffice_round_trips_and_one_cell_edited_in_it_i
         0, "sheet tier, cell C5: Tier 2 – 10–13 points → Tier 2 – ten to thirteen points\n")
     assert changed_lines(before, rulebook.read_text()) == [
         '-        because: "Tier 2 – 10–13 points"', '+        because: "Tier 2 – ten to thirteen points"']
+
+
+ESCALATE = """\
+rulebook: {id: t, title: T, council: C, version: "1", effective_from: 2026-01-01, review_by: 2999-01-01,
+           sources: {guide: {title: G}}}
+inputs:
+  case_id: {type: string, required: true, question: 'Ref?'}
+  rag: {type: enum, values: [red, amber, green], required: true, question: 'RAG?'}
+  over: {type: boolean, default: false, question: 'On the tray over a month?'}
+  risen: {type: boolean, question: 'Has the risk increased?'}
+tables:
+  escalate:
+    hit: first   # the first row that applies
+    inputs: [rag, over, risen]
+    rows:
+      - [red, true, -, true]      # a red case on the tray over a month
+      - [-, -, true, true]
+      - [-, -, -, false]
+    because: [a red case over a month on the tray, the manager believes the risk has increased, neither]
+    source: guide §4
+outcomes: [escalate]
+"""
+
+
+def test_a_table_is_a_row_per_rule_with_its_tests_answer_because_and_drop_downs(cli, tmp_path):
+    import zipfile
+
+    rulebook = tmp_path / "t.yaml"
+    rulebook.write_text(ESCALATE)
+    workbook = exported(cli, rulebook, tmp_path)
+    sheet = cells_of(workbook)["escalate"]
+    assert [sheet.get(f"{c}{r}") for r in (1, 2, 4, 5) for c in "ABCDEF"] == [
+        "hit", "first", None, None, None, None,
+        "source", "guide §4", None, None, None, None,
+        "rag", "over", "risen", "escalate", "because", "source",
+        "red", "true", "-", "true", "a red case over a month on the tray", None]
+    xml = zipfile.ZipFile(workbook).read("xl/worksheets/sheet2.xml").decode()
+    assert '<pane ySplit="4" topLeftCell="A5" activePane="bottomLeft" state="frozen"/>' in xml
+    assert 'errorStyle="information" allowBlank="1" showInputMessage="1" showErrorMessage="1" errorTitle="Not ' \
+           'one of the allowed values" error="The rulebook is checked when the workbook is imported." sqref="A5">' \
+           '<formula1>"-,red,amber,green"</formula1>' in xml
+    assert 'sqref="B1"><formula1>"unique,any,priority,first,rule_order,output_order,collect"</formula1>' in xml
+
+
+def test_a_list_of_tests_typed_in_a_flow_row_is_quoted_and_the_comments_stay(cli, tmp_path):
+    rulebook = tmp_path / "t.yaml"
+    rulebook.write_text(ESCALATE)
+    workbook = exported(cli, rulebook, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["escalate"]["A5"], sheets["escalate"]["E7"] = "red, amber", "neither holds"
+    rewrite(workbook, sheets)
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert result.exit_code == 0, result.output
+    assert changed_lines(ESCALATE, rulebook.read_text()) == [
+        "-      - [red, true, -, true]      # a red case on the tray over a month",
+        '+      - ["red, amber", true, -, true]      # a red case on the tray over a month',
+        "-    because: [a red case over a month on the tray, the manager believes the risk has increased, neither]",
+        "+    because: [a red case over a month on the tray, the manager believes the risk has increased, neither "
+        "holds]"]
+
+
+def test_a_value_the_schema_refuses_is_refused_at_its_cell_with_the_schemas_words(cli, tmp_path):
+    rulebook = tmp_path / "t.yaml"
+    rulebook.write_text(ESCALATE)
+    workbook = exported(cli, rulebook, tmp_path)
+    sheets = cells_of(workbook)
+    sheets["escalate"]["B1"] = "firts"
+    rewrite(workbook, sheets)
+    result = cli("import", "xlsx", workbook, "--into", rulebook)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{workbook}: sheet escalate, cell B1: ")
+    assert rulebook.read_text() == ESCALATE
+
+
+def test_an_edit_that_would_change_more_than_its_own_value_is_refused_before_anything_is_written():
+    from policyengine.change.yaml_edit import Edit, EditFailed, splice
+
+    text = "k: [red, amber]\n"
+    root = compose_yaml(text)
+    first = root.value[0][1].value[0]
+    assert splice(text, root, [Edit(first, "green", True)], "f.yaml")[0] == "k: [green, amber]\n"
+    with pytest.raises(EditFailed) as info:  # told, wrongly, that the value is not in a flow list
+        splice(text, root, [Edit(first, "green, blue", False)], "f.yaml")
+    assert info.value.message == "the edits would change the rulebook's shape, not only its values; nothing was " \
+                                 "written"
+
+
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=20),
+       source=st.sampled_from(["k: [red, amber]\nz: 1\n", "k: ['red', amber]\nz: 1\n", 'k: ["red", amber]\nz: 1\n',
+                               "k:\n  - red  # a comment\n  - amber\nz: 1\n", "k:\n  - 'red'\n  - amber\nz: 1\n"]))
+@settings(max_examples=150, deadline=None)
+def test_any_text_typed_in_a_cell_lands_as_that_value_and_changes_nothing_else(text, source):
+    from policyengine.change.yaml_edit import Edit, splice
+    from policyengine.engine.load import parse_yaml
+
+    root = compose_yaml(source)
+    items = root.value[0][1]
+    node = items.value[0]
+    out, _ = splice(source, root, [Edit(node, text, bool(items.flow_style))], "f.yaml")
+    new = compose_yaml(out)
+    written = new.value[0][1].value[0]
+    assert written.value == text and parse_yaml(out)["z"] == 1 and len(new.value[0][1].value) == 2
+    if node.style is not None:  # quoted text stays text
+        assert parse_yaml(out)["k"][0] == text

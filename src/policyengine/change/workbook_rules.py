@@ -241,7 +241,8 @@ def _compare(sheet: SheetPlan, cells: dict, edits: list, where: Location) -> lis
         elif want.node is None:
             why = f"the cell was changed, but {want.fixed}"
         elif not got:
-            why = "the cell was emptied: write - for any value in a table's test, or null for no value"
+            why = ("the cell was emptied, but a value is removed in the rulebook's YAML (in a table's test, "
+                   "write - for any value)")
         else:
             edits.append((Edit(want.node, got, want.flow), Change(sheet.name, reference(row, col), want.text, got)))
             continue

@@ -11,7 +11,6 @@ one with only the edited scalars changed, to the values intended.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +53,25 @@ def replacement(node: ScalarNode, text: str, flow: bool) -> tuple[str, str, str]
         plain = _plain(text, flow)
         if plain is not None:
             return text, *plain
-    return json.dumps(text, ensure_ascii=False), STR, text
+    return double_quoted(text), STR, text
+
+
+def double_quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted scalar: every character YAML might not take as
+    it is (a control character, a line or paragraph separator) written as an escape."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch in "\n\t":
+            out.append("\\n" if ch == "\n" else "\\t")
+        elif ch.isprintable() and ch not in "\x85\u2028\u2029\ufeff":
+            out.append(ch)
+        elif ord(ch) <= 0xFF:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _plain(text: str, flow: bool) -> tuple[str, str] | None:
