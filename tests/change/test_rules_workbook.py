@@ -391,3 +391,11 @@ def test_any_text_typed_in_a_cell_lands_as_that_value_and_changes_nothing_else(t
     assert written.value == text and parse_yaml(out)["z"] == 1 and len(new.value[0][1].value) == 2
     if node.style is not None:  # quoted text stays text
         assert parse_yaml(out)["k"][0] == text
+
+
+def test_a_workbook_from_another_rulebook_is_refused_naming_the_one_it_came_from(cli, copy, tmp_path):
+    workbook = exported(cli, copy("rulebooks/leicestershire.yaml"), tmp_path)
+    result = cli("import", "xlsx", workbook, "--into", copy("rulebooks/knowsley.yaml"))
+    assert (result.exit_code, result.stderr) == (1, f"{workbook}: this workbook was exported from the rulebook "
+                                                    "leicestershire.yaml, not knowsley.yaml: import it into the "
+                                                    "rulebook it came from\n")

@@ -34,6 +34,8 @@ from .yaml_edit import Edit, splice
 
 #: The Read me label whose value is the exported file's fingerprint (sha256 of its bytes).
 FINGERPRINT = "fingerprint"
+#: The Read me label whose value is the exported file's name.
+FILE = "rulebook file"
 #: Most bytes a rules workbook may unpack to (a zip bomb is refused before it is read).
 MAX_UNPACKED = 64 << 20
 HITS = ("unique", "any", "priority", "first", "rule_order", "output_order", "collect")
@@ -118,7 +120,7 @@ def _read_me(workbook: Any, book: Any, rulebook: str, raw: bytes, sheets: list[S
     ]
     for row, line in enumerate(lines):
         ws.write_string(row, 0, line, styles["title"] if row == 0 else styles["wrap"])
-    ws.write_string(len(lines), 0, "rulebook file", styles["label"])
+    ws.write_string(len(lines), 0, FILE, styles["label"])
     ws.write_string(len(lines), 1, name)
     ws.write_string(len(lines) + 1, 0, FINGERPRINT, styles["label"])
     ws.write_string(len(lines) + 1, 1, hashlib.sha256(raw).hexdigest())
@@ -188,6 +190,8 @@ def import_rules_workbook(workbook: str, rulebook: str) -> Imported:
     found = _read_workbook(workbook)
     where = Location(workbook)
     problems = _check_read_me(found, raw, rulebook, where)
+    if problems:  # the cells cannot be compared with a rulebook they did not come from
+        raise RulebookInvalid(problems)
     problems += _check_sheets(found, sheets, where)
     edits: list[tuple[Edit, Change]] = []
     for sheet in sheets:
@@ -209,12 +213,16 @@ def _check_read_me(found: dict, raw: bytes, rulebook: str, where: Location) -> l
         return [RulesWorkbookError(f"the workbook has no `{READ_ME}` sheet: it was not written by "
                                    "`policyengine export xlsx`, or the sheet was removed", where)]
     rows = {cells.get((r, 0)): cells.get((r, 1), "") for r, _ in cells}
-    if rows.get(FINGERPRINT) != hashlib.sha256(raw).hexdigest():
-        return [RulesWorkbookError(
+    if rows.get(FINGERPRINT) == hashlib.sha256(raw).hexdigest():
+        return []
+    source, name = rows.get(FILE), os.path.basename(rulebook)
+    if source and source != name:
+        return [RulesWorkbookError(f"this workbook was exported from the rulebook {source}, not {name}: import it "
+                                   f"into the rulebook it came from", where)]
+    return [RulesWorkbookError(
             f"the rulebook {os.path.basename(rulebook)} has changed since this workbook was exported from it (or "
             f"the workbook's fingerprint on its `{READ_ME}` sheet was changed): importing it would undo the "
             "newer changes, so export the workbook again and make the edits there", where)]
-    return []
 
 
 def _check_sheets(found: dict, sheets: list[SheetPlan], where: Location) -> list[PolicyEngineError]:
