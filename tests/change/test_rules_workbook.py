@@ -346,6 +346,12 @@ def test_a_list_of_tests_typed_in_a_flow_row_is_quoted_and_the_comments_stay(cli
         "-    because: [a red case over a month on the tray, the manager believes the risk has increased, neither]",
         "+    because: [a red case over a month on the tray, the manager believes the risk has increased, neither "
         "holds]"]
+    shutil.copy(rulebook, tmp_path / "after.yaml")
+    rulebook.write_text(ESCALATE)
+    assert cli("diff", rulebook, tmp_path / "after.yaml").stdout.splitlines()[1:] == [
+        "  changed  table escalate, row 1: when rag red and over yes → when rag red, amber and over yes "
+        "(answer still yes)  [guide §4]",
+        '  changed  table escalate, row 3: because: "neither" → "neither holds"  [guide §4]']
 
 
 def test_a_value_the_schema_refuses_is_refused_at_its_cell_with_the_schemas_words(cli, tmp_path):

@@ -239,14 +239,19 @@ def _table(element, old, new, source, b) -> list[Change]:
         else:
             out.append(Change("changed", label, f"{_row(a, inputs, outputs)} → {_row(b_, inputs, outputs)}",
                               source))
+    why_a, why_b = old.get("because"), new.get("because")
+    if isinstance(why_a, list) and isinstance(why_b, list) and len(why_a) == len(why_b):  # one line per row
+        out += [Change("changed", f"{element}, row {i}", f"because: \"{x}\" → \"{y}\"", source)
+                for i, (x, y) in enumerate(zip(why_a, why_b), start=1) if x != y]
+        old, new = ({k: v for k, v in spec.items() if k != "because"} for spec in (old, new))
     rest = {k: v for k, v in old.items() if k != "rows"}, {k: v for k, v in new.items() if k != "rows"}
     return out + _generic(element, *rest, source, b)
 
 
 def _when(cells: list, inputs: list[str]) -> str:
-    """A row's tests as its columns read: "when rag red, over yes" ("always" when every cell is -)."""
+    """A row's tests as its columns read: "when rag red and over yes" ("always" when every cell is -)."""
     tests = [f"{column} {show(cell)}" for column, cell in zip(inputs, cells) if cell != "-"]
-    return "when " + ", ".join(tests) if tests else "always"
+    return "when " + " and ".join(tests) if tests else "always"
 
 
 def _gives(cells: list, inputs: list[str], outputs: list) -> str:
