@@ -405,3 +405,13 @@ def test_a_workbook_from_another_rulebook_is_refused_naming_the_one_it_came_from
     assert (result.exit_code, result.stderr) == (1, f"{workbook}: this workbook was exported from the rulebook "
                                                     "leicestershire.yaml, not knowsley.yaml: import it into the "
                                                     "rulebook it came from\n")
+
+
+def test_a_value_longer_than_a_cell_holds_is_refused_rather_than_cut_short(cli, tmp_path):
+    rulebook = tmp_path / "t.yaml"
+    rulebook.write_text(ESCALATE.replace("source: guide §4", "source: guide §4 " + "x" * 32_767))
+    result = cli("export", "xlsx", "-r", rulebook, "-o", tmp_path / "rules.xlsx")
+    assert (result.exit_code, result.stderr) == (1, f"{rulebook}:17: the table escalate holds a value of more than "
+                                                    "32,767 characters, more than a spreadsheet cell holds: change "
+                                                    "it in the YAML\n")
+    assert not (tmp_path / "rules.xlsx").exists()

@@ -40,6 +40,8 @@ FILE = "rulebook file"
 MAX_UNPACKED = 64 << 20
 HITS = ("unique", "any", "priority", "first", "rule_order", "output_order", "collect")
 AGGREGATES = ("sum", "min", "max", "count")
+#: Most characters a spreadsheet cell holds (Excel's limit).
+MAX_CELL = 32_767
 #: Longest list of choices a drop-down holds inline (Excel's limit).
 MAX_CHOICES = 255
 BOM = "\ufeff"
@@ -77,7 +79,7 @@ def export_rules_workbook(rulebook: str, output: str) -> list[SheetPlan]:
         styles = _styles(out.book)
         _read_me(out.book, book, rulebook, raw, sheets, left, styles)
         for sheet in sheets:
-            _sheet(out.book.add_worksheet(sheet.name), sheet, book, styles)
+            _sheet(out.book.add_worksheet(sheet.name), sheet, book, styles, rulebook)
         out.commit()
     except BaseException:
         out.abort()
@@ -128,10 +130,14 @@ def _read_me(workbook: Any, book: Any, rulebook: str, raw: bytes, sheets: list[S
     ws.set_column(1, 1, 70)
 
 
-def _sheet(ws: Any, sheet: SheetPlan, book: Any, styles: dict) -> None:
+def _sheet(ws: Any, sheet: SheetPlan, book: Any, styles: dict, rulebook: str) -> None:
     widths: dict[int, int] = {}
     for (row, col), cell in sorted(sheet.cells.items()):
         style = styles["value"] if cell.node is not None else styles.get(cell.kind, styles["fixed"])
+        if len(cell.text) > MAX_CELL:  # XlsxWriter would cut it short, and the import would write it back so
+            raise RulesWorkbookError(f"the {sheet.title} holds a value of more than {MAX_CELL:,} characters, more "
+                                     "than a spreadsheet cell holds: change it in the YAML",
+                                     Location(rulebook, cell.node.start_mark.line + 1 if cell.node else None))
         if cell.text:
             ws.write_string(row, col, cell.text, style)
         else:
