@@ -452,7 +452,7 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, shee
 
 @main.group(name="import", cls=Commands)
 def import_group() -> None:
-    """Make a rulebook from another format (a DMN model's decision tables)."""
+    """Make a rulebook from another format (a DMN model), or bring back values edited in a workbook."""
 
 
 @import_group.command(name="dmn")
@@ -466,6 +466,22 @@ def import_dmn_cmd(model, output):
     data = write_rulebook(model, output)
     click.echo(f"wrote {output}: {len(data['inputs']) - 1} inputs and {len(data['tables'])} decision tables from "
                f"{model}; check the council, dates and sources, then run policyengine validate {output}", err=True)
+
+
+@import_group.command(name="xlsx")
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--into", "rulebook_path", required=True, type=click.Path(dir_okay=False),
+              help="The rulebook the workbook was exported from, to write the edited values into.")
+def import_xlsx_cmd(workbook, rulebook_path):
+    """Write the values edited in a workbook from `export xlsx` back into its rulebook, changing nothing else."""
+    from .change.workbook_rules import import_rules_workbook
+
+    done = import_rules_workbook(workbook, rulebook_path)
+    for change in done.changes:
+        click.echo(str(change))
+    n = len(done.changes)
+    click.echo(f"wrote {rulebook_path}: {n} value{'s' if n != 1 else ''} changed; it is valid" if n else
+               f"no value was changed; {rulebook_path} was left as it was", err=True)
 
 
 @main.command()
@@ -484,7 +500,7 @@ def template(rulebook_path, output):
 
 @main.group(name="export", cls=Commands)
 def export_group() -> None:
-    """Write a rulebook in another format (its decision tables as a DMN model)."""
+    """Write a rulebook in another format: a DMN model, or a workbook of its tables to edit."""
 
 
 @export_group.command(name="dmn")
@@ -495,6 +511,19 @@ def export_dmn_cmd(rulebook_path, output):
     from .change.dmn import export_dmn
 
     _emit(export_dmn(load_rulebook(rulebook_path)), output)
+
+
+@export_group.command(name="xlsx")
+@RULEBOOK
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The workbook to write (atomically).")
+def export_xlsx_cmd(rulebook_path, output):
+    """The rulebook's tables, matrices and thresholds as a workbook to edit, one sheet each."""
+    from .change.workbook_rules import export_rules_workbook
+
+    sheets = export_rules_workbook(rulebook_path, output)
+    click.echo(f"wrote {output}: {len(sheets)} sheet{'s' if len(sheets) != 1 else ''} to edit; bring the edits "
+               f"back with policyengine import xlsx {output} --into {rulebook_path}", err=True)
 
 
 @main.command()

@@ -306,4 +306,4 @@ def test_diff_names_the_row_that_changed_in_the_policy_owners_words(cli, write):
     after = write("b.yaml", (HEAD + "tables:\n" + ESCALATE + "outcomes: [escalate]\n").replace(
         "      - [-, -, true, true]", "      - [-, -, true, false]"))
     result = cli("diff", before, after)
-    assert "changed  table escalate, row 2: when [-, -, yes]: [yes] → [no]  [guide §4]" in result.output
+    assert "changed  table escalate, row 2: when risen yes: yes → no  [guide §4]" in result.output

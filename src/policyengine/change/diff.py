@@ -212,10 +212,11 @@ def _rule_changes(label, old, new, source) -> list[Change]:
 
 
 def _table(element, old, new, source, b) -> list[Change]:
-    """A table's rows by number: "table escalate_to_ssm, row 2: [red, yes, -] → yes becomes no"."""
+    """A table's rows by number, in its columns' names: "table tier, row 3: when score >= 14: 3 → 2"."""
     out = []
     rows_a, rows_b = old.get("rows") or [], new.get("rows") or []
-    width = len(new.get("inputs") or [])
+    inputs = [str(i) for i in new.get("inputs") or []]
+    outputs = list(new.get("outputs") or [])
     for i in range(max(len(rows_a), len(rows_b))):
         a = rows_a[i] if i < len(rows_a) else None
         b_ = rows_b[i] if i < len(rows_b) else None
@@ -223,19 +224,46 @@ def _table(element, old, new, source, b) -> list[Change]:
             continue
         label = f"{element}, row {i + 1}"
         if a is None:
-            out.append(Change("changed", label, f"added {show(_cells(b_))}", source))
+            out.append(Change("changed", label, f"added: {_row(b_, inputs, outputs)}", source))
         elif b_ is None:
-            out.append(Change("changed", label, f"removed (was {show(_cells(a))})", source))
+            out.append(Change("changed", label, f"removed (was: {_row(a, inputs, outputs)})", source))
         elif _cells(a) == _cells(b_):  # its because or source
             out.extend(_generic(label, a if isinstance(a, dict) else {}, b_ if isinstance(b_, dict) else {},
                                 source, b))
-        elif _cells(a)[:width] == _cells(b_)[:width]:
-            out.append(Change("changed", label, f"when {show(_cells(a)[:width])}: {show(_cells(a)[width:])} → "
-                                                f"{show(_cells(b_)[width:])}", source))
+        elif _cells(a)[:len(inputs)] == _cells(b_)[:len(inputs)]:
+            out.append(Change("changed", label, f"{_when(_cells(a), inputs)}: {_gives(_cells(a), inputs, outputs)}"
+                                                f" → {_gives(_cells(b_), inputs, outputs)}", source))
+        elif _cells(a)[len(inputs):] == _cells(b_)[len(inputs):]:
+            out.append(Change("changed", label, f"{_when(_cells(a), inputs)} → {_when(_cells(b_), inputs)} "
+                                                f"(answer still {_gives(_cells(b_), inputs, outputs)})", source))
         else:
-            out.append(Change("changed", label, f"{show(_cells(a))} → {show(_cells(b_))}", source))
+            out.append(Change("changed", label, f"{_row(a, inputs, outputs)} → {_row(b_, inputs, outputs)}",
+                              source))
+    why_a, why_b = old.get("because"), new.get("because")
+    if isinstance(why_a, list) and isinstance(why_b, list) and len(why_a) == len(why_b):  # one line per row
+        out += [Change("changed", f"{element}, row {i}", f"because: \"{x}\" → \"{y}\"", source)
+                for i, (x, y) in enumerate(zip(why_a, why_b), start=1) if x != y]
+        old, new = ({k: v for k, v in spec.items() if k != "because"} for spec in (old, new))
     rest = {k: v for k, v in old.items() if k != "rows"}, {k: v for k, v in new.items() if k != "rows"}
     return out + _generic(element, *rest, source, b)
+
+
+def _when(cells: list, inputs: list[str]) -> str:
+    """A row's tests as its columns read: "when rag red and over yes" ("always" when every cell is -)."""
+    tests = [f"{column} {show(cell)}" for column, cell in zip(inputs, cells) if cell != "-"]
+    return "when " + " and ".join(tests) if tests else "always"
+
+
+def _gives(cells: list, inputs: list[str], outputs: list) -> str:
+    """A row's answers: the value (one output), or each output named."""
+    values = cells[len(inputs):]
+    if len(outputs) <= 1:
+        return show(values[0]) if len(values) == 1 else show(values)
+    return ", ".join(f"{name} {show(value)}" for name, value in zip(outputs, values))
+
+
+def _row(row, inputs: list[str], outputs: list) -> str:
+    return f"{_when(_cells(row), inputs)}: {_gives(_cells(row), inputs, outputs)}"
 
 
 def _cells(row) -> list:

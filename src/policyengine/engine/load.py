@@ -279,6 +279,19 @@ def parse_yaml(text: str, filename: str = "<input>", *, case: bool = False) -> A
     return data
 
 
+
+def compose_yaml(text: str, filename: str = "<input>") -> Any:
+    """The node tree of one YAML document (``yaml.Node``s), with the same limits and
+    YAML 1.2 booleans as :func:`parse_yaml`: each scalar keeps its exact start and
+    end in the text (``start_mark.index``, ``end_mark.index``), its style and its tag,
+    so a value can be rewritten in place with nothing else in the file touched."""
+    parse_yaml(text, filename)  # the same checks, and the same errors, as a load
+    loader = _Loader(text, filename)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
 class RepeatedKey(ValueError):
     """A JSON object gives a key twice."""
 
