@@ -61,4 +61,4 @@ def test_every_shipped_rulebook_can_be_interviewed_leaving_everything_not_known(
     result = cli("interview", "--rulebook", RULEBOOKS / f"{rulebook}.yaml", "--as-of", "2026-11-22",
                  input="X-1\n" + "\n" * 60)
     assert result.exit_code == 0, result.output
-    assert "case X-1 · as of 2026-11-22" in result.output
+    assert "case X-1 · as of 22 November 2026" in result.output

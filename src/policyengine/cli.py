@@ -15,6 +15,7 @@ import click
 
 from ._version import __version__
 from .engine.cases import read_case_file
+from .engine.dates import long_date, parse_day_first
 from .engine.pipeline import load_rulebook
 from .engine.evaluate import HORIZON, MAX_HORIZON, evaluate
 from .engine.interview import answered, next_questions
@@ -26,23 +27,26 @@ if TYPE_CHECKING:
     from .formats import Report
 
 
-class IsoDate(click.ParamType):
-    name = "YYYY-MM-DD"
+class DayFirstDate(click.ParamType):
+    """A date on the command line: 22/11/2026 (day first, always) or 2026-11-22.
+    A refusal names the option (click's usage error, exit 2), never the value."""
+
+    name = "DATE"
 
     def convert(self, value, param, ctx):
         if isinstance(value, _dt.date):
             return value
         try:
-            return _dt.date.fromisoformat(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a date written YYYY-MM-DD", param, ctx)
+            return parse_day_first(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
-ISO_DATE = IsoDate()
+DATE = DayFirstDate()
 RULEBOOK = click.option("--rulebook", "-r", "rulebook_path", required=True,
                         type=click.Path(dir_okay=False), help="The rulebook YAML file.")
-AS_OF = click.option("--as-of", type=ISO_DATE, default=None,
-                     help="The evaluation date (default: today).")
+AS_OF = click.option("--as-of", type=DATE, default=None,
+                     help="The evaluation date, DD/MM/YYYY or YYYY-MM-DD (default: today).")
 
 
 def error_lines(exc: PolicyEngineError) -> list[str]:
@@ -131,7 +135,7 @@ def validate(paths):
             for warning in placeholder_warnings(book):  # a council's value still to fill in: said, not failed
                 click.echo(str(warning), err=True)
             review_by = book.meta.review_by
-            stale = f" (past its review date, {review_by.isoformat()})" if _dt.date.today() > review_by else ""
+            stale = f" (past its review date, {long_date(review_by)})" if _dt.date.today() > review_by else ""
             click.echo(f"{path}: ok{stale}")
     sys.exit(1 if failed else 0)
 
@@ -167,7 +171,8 @@ def evaluate_cmd(rulebook_path, case, as_of, fmt, explain, partial, horizon, alt
 @click.option("--format", "fmt", type=click.Choice(["md", "text", "html", "pdf", "docx"]), default=None,
               help="md (the template's Markdown), text (plain, to paste into a case system), html, pdf or "
                    "docx. Default: chosen by -o's extension, else md.")
-@click.option("--letter-date", type=ISO_DATE, default=None, help="The date the letter bears (default: today).")
+@click.option("--letter-date", type=DATE, default=None,
+              help="The date the letter bears, DD/MM/YYYY or YYYY-MM-DD (default: today).")
 @click.option("--draft", is_flag=True,
               help="Render a letter although a setting it uses is still a placeholder, marked DRAFT on every page.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -413,7 +418,7 @@ def _noter(source: str):
 @main.command()
 @RULEBOOK
 @click.argument("input_path", metavar="INPUT", type=click.Path(allow_dash=True))
-@click.option("--as-of", type=ISO_DATE, required=True, help="The date the worklist is for.")
+@AS_OF
 @click.option("--within", type=click.IntRange(0, 366), default=7, show_default=True,
               help="List contacts and reviews due within this many days.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json", "xlsx"]), default="text",

@@ -44,10 +44,23 @@ def test_text_has_a_changes_section_after_the_due_items(cli):
     text = worklist(cli).stdout
     section = text[text.index("Changes in the next 7 days (7)\n"):text.index("Targets breached")]
     lines = section.splitlines()
-    assert lines[1].split() == ["case", "outcome", "becomes", "on", "in", "days"]
-    assert lines[3].split() == ["LCC-PWT-1002", "contact_overdue", "yes", "2026-11-24", "1"]
-    assert lines[5].split() == ["LCC-PWT-1003", "allocation_overdue", "yes", "2026-11-29", "6"]
+    assert lines[1].split() == ["case", "outcome", "on", "in", "days", "what", "changes"]
+    assert lines[3].split() == ["LCC-PWT-1002", "contact_overdue", "24", "November", "2026", "1", "becomes", "yes"]
+    assert lines[8].split()[:8] == ["LCC-PWT-1003", "allocation_overdue", "29", "November", "2026", "6",
+                                    "becomes", "yes"]
     assert text.index("Due within 7 days") < text.index("Changes in the next 7 days")
+
+
+def test_a_checklist_change_says_what_it_gains_and_loses_wrapped_not_the_whole_list_in_one_line(cli):
+    text = worklist(cli).stdout
+    section = text[text.index("Changes in the next 7 days (7)\n"):text.index("Targets breached")]
+    lines = section.splitlines()
+    assert lines[4] == ("  LCC-PWT-1002  actions             24 November 2026  1        "
+                        "gains: The review contact is overdue.")
+    assert [line.strip() for line in lines[5:8]] == [
+        "Contact the person now and record", 'it on a "PWT" case note using the', "RAAN, with a TM/TL notified."]
+    assert "The decision to place the case on the PWT" not in section  # in the list before and after: no change
+    assert max(len(line) for line in text.splitlines() if not line.startswith("Worklist: ")) <= 100
 
 
 def test_csv_rows_name_the_change_its_date_and_days(cli):
@@ -55,7 +68,7 @@ def test_csv_rows_name_the_change_its_date_and_days(cli):
     changes = [r for r in rows if r[0] == "change"]
     assert [(r[1], r[3], int(r[4])) for r in changes] == [(c, on, n) for c, _, on, n in CHANGES]
     assert changes[0] == ["change", "LCC-PWT-1002", "contact_overdue becomes yes", "2026-11-24", "1"]
-    assert changes[1][2].startswith("actions becomes [The decision to place the case on the PWT")
+    assert changes[1][2] == f"actions gains: {OVERDUE_ACTION}"
 
 
 def test_parallel_workers_find_the_same_changes(cli):

@@ -179,7 +179,8 @@ def test_impact_shows_the_cases_the_threshold_change_moves(cli):
     result = cli("impact", "--base", KNOWSLEY, "--variant", FORK, "examples/forks/caseload.csv",
                  "--as-of", "2026-12-01")
     assert result.exit_code == 0
-    assert result.output.startswith("Impact of northfield 1.0.0 against knowsley 1.0.0\n12 cases, as of 2026-12-01\n")
+    assert result.output.startswith("Impact of northfield 1.0.0 against knowsley 1.0.0\n"
+                                    "12 cases, as of 1 December 2026\n")
     assert ("complex: 5 cases change\n  no → yes: 5\n  cases: NF-101, NF-104, NF-106, NF-109, NF-112\n"
             in result.output)
     assert "recommended_role: 5 cases change\n  assistant_care_manager → social_worker: 5\n" in result.output
@@ -217,7 +218,7 @@ def test_docs_html_is_one_self_contained_printable_page(cli, tmp_path):
     assert "<link" not in html and "<script" not in html and "src=" not in html
     assert "@media print" in html
     assert "<tr><th>none</th><td>red</td><td>red</td><td>amber</td></tr>" in html
-    assert "This rulebook is past its review date (2025-03-31)" in html
+    assert "This rulebook is past its review date (31 March 2025)" in html
     assert "What is the risk of harm?" in html
 
 

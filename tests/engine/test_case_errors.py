@@ -72,7 +72,7 @@ def test_a_bad_case_on_stdin_is_named_stdin(cli):
 
 @pytest.mark.parametrize("args", [
     ["evaluate", "examples/knowsley/complex-case.yaml"],
-    ["evaluate", "-r", KNOWSLEY, "examples/knowsley/complex-case.yaml", "--as-of", "22/11/2026"],
+    ["evaluate", "-r", KNOWSLEY, "examples/knowsley/complex-case.yaml", "--as-of", "11/22/2026"],  # month first
     ["evaluate", "-r", KNOWSLEY, "examples/knowsley/complex-case.yaml", "--format", "xml"],
     ["render", "-r", KNOWSLEY, "examples/knowsley/complex-case.yaml"],
     ["no-such-command"],

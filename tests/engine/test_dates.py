@@ -4,7 +4,8 @@ import datetime as dt
 import pytest
 from hypothesis import given, strategies as st
 
-from policyengine.engine.dates import Interval, calendar, long_date, parse_date, parse_interval
+from policyengine.engine.dates import (Interval, ShortYear, calendar, long_date, parse_date, parse_day_first,
+                                      parse_interval)
 
 D = dt.date
 ENG = calendar("GB", "ENG")
@@ -91,3 +92,41 @@ def test_dates_parse_iso_and_uk_day_first_only_where_asked(text, day_first, expe
 def test_impossible_and_month_first_dates_are_refused(text, day_first):
     with pytest.raises(ValueError):
         parse_date(text, day_first=day_first)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("22/11/2026", D(2026, 11, 22)), ("2026-11-22", D(2026, 11, 22)), ("1/2/2026", D(2026, 2, 1)),
+    (" 01/02/2026 ", D(2026, 2, 1)),
+])
+def test_a_typed_date_is_day_first_or_iso(text, expected):
+    assert parse_day_first(text) == expected
+
+
+@pytest.mark.parametrize("text, message", [
+    ("11/22/2026", "not a real date; write it DD/MM/YYYY (day first) or YYYY-MM-DD"),   # month first
+    ("31/02/2026", "not a real date; write it DD/MM/YYYY (day first) or YYYY-MM-DD"),
+    ("2026-02-30", "not a real date; write it DD/MM/YYYY (day first) or YYYY-MM-DD"),
+    ("22.11.2026", "write the date DD/MM/YYYY (day first) or YYYY-MM-DD"),
+    ("2026-11-22 00:00:00", "write the date DD/MM/YYYY (day first) or YYYY-MM-DD"),
+    ("tomorrow", "write the date DD/MM/YYYY (day first) or YYYY-MM-DD"),
+    ("22/11/26", "has a two-digit year: write the year in four digits, DD/MM/YYYY or YYYY-MM-DD"),
+])
+def test_any_other_typed_date_is_refused_without_repeating_it(text, message):
+    with pytest.raises(ValueError) as info:
+        parse_day_first(text)
+    assert str(info.value) == message
+    assert isinstance(info.value, ShortYear) == text.endswith("/26")
+
+
+@given(st.dates(min_value=D(1000, 1, 1)))
+def test_every_date_reads_back_from_its_day_first_and_iso_forms(day):
+    assert parse_day_first(f"{day.day}/{day.month}/{day.year}") == parse_day_first(day.isoformat()) == day
+
+
+@pytest.mark.parametrize("text, how_often", [
+    ("1 day", "daily"), ("1 week", "weekly"), ("1 month", "monthly"), ("1 year", "yearly"),
+    ("1 working day", "every working day"), ("2 weeks", "every 2 weeks"), ("3 months", "every 3 months"),
+    ("14 days", "every 14 days"), ("10 working days", "every 10 working days"),
+])
+def test_an_interval_as_a_frequency_reads_naturally_never_every_1(text, how_often):
+    assert parse_interval(text).how_often() == how_often

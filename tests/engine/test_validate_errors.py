@@ -208,7 +208,7 @@ def test_validate_says_when_a_valid_rulebook_is_past_its_review_date(cli, minima
     fresh = minimal()
     result = cli("validate", "rulebooks/leicestershire.yaml", fresh)
     assert result.exit_code == 0
-    assert result.stdout == ("rulebooks/leicestershire.yaml: ok (past its review date, 2025-03-31)\n"
+    assert result.stdout == ("rulebooks/leicestershire.yaml: ok (past its review date, 31 March 2025)\n"
                              f"{fresh}: ok\n")
     # Its placeholder settings are warnings on stderr, not failures.
     assert result.stderr.count("warning: setting") == 2

@@ -15,7 +15,7 @@ DAY = dt.date(2026, 11, 22)
     (7, 7, "7", "7", "7", "7", "7"),
     ("pwt", "pwt", "pwt", "pwt", "pwt", "pwt", "Pwt"),
     ("review_tray", "review_tray", "review_tray", "review_tray", "review_tray", "review_tray", "Review tray"),
-    (DAY, "2026-11-22", "2026-11-22", "2026-11-22", "2026-11-22", "2026-11-22", "22 November 2026"),
+    (DAY, "2026-11-22", "2026-11-22", "2026-11-22", "22 November 2026", "22 November 2026", "22 November 2026"),
     (Interval(1, "months"), "1 month", "1 month", "1 month", "1 month", "1 month", "1 month"),
     (["a", "b_c"], ["a", "b_c"], "a;b_c", "['a', 'b_c']", "[a, b_c]", "a, b_c", "A, B c"),
     ([], [], "", "[]", "[]", "none", "None"),

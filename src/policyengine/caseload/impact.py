@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from ..engine.dates import long_date
 from ..engine.values import for_json
 from ..engine.values import hashable, words
 from ..formats.spreadsheet import csv_cell
@@ -155,7 +156,7 @@ def _measure_one(result: Impact, base, variant, shared, record: Record, as_of, r
 def text(impact: Impact, *, max_ids: int = 20) -> str:
     b, v = impact.base.meta, impact.variant.meta
     out = [f"Impact of {v.id} {v.version} against {b.id} {b.version}",
-           f"{impact.cases} cases, as of {impact.as_of.isoformat()}", ""]
+           f"{impact.cases} cases, as of {long_date(impact.as_of)}", ""]
     unchanged = []
     for name, o in impact.outcomes.items():
         if not o.changed:

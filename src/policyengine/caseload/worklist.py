@@ -7,14 +7,17 @@ rulebook; nothing here knows any council.
 from __future__ import annotations
 
 import datetime as _dt
+import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..engine.dates import long_date
 from ..engine.evaluate import provenance
 from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
+from ..formats.decision import as_of_words, list_change
 from .duplicates import Duplicates
 from .readers import open_caseload
 from .records import Caseload, Result
@@ -32,6 +35,7 @@ class Worklist:
     overdue: list = field(default_factory=list)       # (case_id, label, date, days overdue)
     due_soon: list = field(default_factory=list)      # (case_id, label, date, days until due)
     changes: list = field(default_factory=list)       # (case_id, outcome, date, becomes, days until)
+    changes_from: list = field(default_factory=list)  # each change's outcome before it, in the order of changes
     breaches: list = field(default_factory=list)      # (case_id, label, date or None)
     actions: list = field(default_factory=list)       # (case_id, [action, ...])
     undecided: list = field(default_factory=list)     # (case_id, {pending outcome: [inputs it waits for]})
@@ -41,6 +45,7 @@ class Worklist:
     cases: int = 0
     notes: list = field(default_factory=list)         # how the caseload was read
     book: Any = field(default=None, repr=False)       # the rulebook, for the report's title
+    as_of_defaulted: bool = False                     # no date was given: as_of is the day it was built
 
     def text(self) -> str:
         return text(self, self.book)
@@ -68,9 +73,10 @@ class Worklist:
 
 
 def names_used(book: Rulebook) -> tuple:
-    """Every value the worklist reads, so parallel workers send back only these."""
+    """Every value the worklist reads, so parallel workers send back only these:
+    the reported outcomes too, so a change ahead can be told from the value before it."""
     spec = book.worklist
-    names = {"case_id"}
+    names = {"case_id", *book.outcomes}
     for item in spec.get("escalations", []) + spec.get("breaches", []):
         names.add(item["flag"])
         if item.get("date"):
@@ -82,23 +88,25 @@ def names_used(book: Rulebook) -> tuple:
     return tuple(sorted(names))
 
 
-def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt.date, within: int = 7,
+def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt.date | None = None, within: int = 7,
                    ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
                    sheet: str | None = None, on_note: Callable[[str], None] | None = None,
                    progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None) -> Worklist:
     """The worklist of a caseload (a path, the bytes of a CSV upload named
-    ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares.
+    ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares,
+    as of ``as_of`` (left out, today, and the worklist says so).
     ``on_note`` hears how the caseload is read before any case is decided;
     ``progress`` may wrap the stream of results (to show a bar)."""
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
+    defaulted, as_of = as_of is None, as_of or _dt.date.today()
     records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     for note in records.notes:  # before any case is decided
         if on_note:
             on_note(note)
     results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book), ahead=within)
     wl = build(book, progress(results) if progress else results, as_of, within)
-    wl.notes = list(records.notes)
+    wl.notes, wl.as_of_defaulted = list(records.notes), defaulted
     return wl
 
 
@@ -109,6 +117,7 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     summary_names = spec.get("summary", [])
     wl.summary = {n: Counter() for n in summary_names}
     repeats = Duplicates()
+    changes = []  # (case_id, outcome, date, becomes, days until, the value before)
     for result in results:
         wl.cases += 1
         repeats.add(result.case_id, result.where)
@@ -118,7 +127,8 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
         v, cid = result.values, result.case_id
         if result.pending:  # never silently off the list: a case waiting on answers is named with them
             wl.undecided.append((cid, dict(result.pending)))
-        wl.changes.extend((cid, c.outcome, c.on, c.becomes, (c.on - as_of).days) for c in result.changes or ())
+        changes.extend((cid, c.outcome, c.on, c.becomes, (c.on - as_of).days, v.get(c.outcome))
+                       for c in result.changes or ())
         for item in spec.get("escalations", []):
             if _yes(v[item["flag"]]):
                 wl.escalations.append((cid, item["label"], v.get(item.get("date"))))
@@ -142,7 +152,8 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     wl.overdue.sort(key=lambda r: (-r[3], r[0]))
     wl.due_soon.sort(key=lambda r: (r[2], r[0]))
     order = {name: i for i, name in enumerate(book.outcomes)}
-    wl.changes.sort(key=lambda r: (r[2], r[0], order[r[1]]))
+    changes.sort(key=lambda r: (r[2], r[0], order[r[1]]))
+    wl.changes, wl.changes_from = [r[:5] for r in changes], [r[5] for r in changes]
     return wl
 
 
@@ -165,15 +176,67 @@ def _days_after(day: _dt.date, days: int) -> _dt.date:
 
 
 # -- output ------------------------------------------------------------------
+#: The widest a text line grows (a table's, an action's): longer text wraps onto the lines below.
+LINE = 100
+#: The narrowest a table's column is made to fit ``LINE``.
+NARROWEST = 30
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    """Rows under their headers. A table wider than ``LINE`` has its widest
+    columns narrowed to fit, and a cell too long for its column wraps within
+    it; a cell's own line breaks (one item each) are kept. So a long list never
+    makes a line hundreds of characters wide."""
+    widths = _fit([max(len(h), *(len(part) for row in rows for part in row[i].split("\n")))
+                   for i, h in enumerate(headers)])
+    cells = [[_wrap(cell, w) for cell, w in zip(row, widths)] for row in rows]
+    line = lambda parts: "  " + "  ".join(p.ljust(w) for p, w in zip(parts, widths)).rstrip()  # noqa: E731
+    out = [line(headers), line(["-" * w for w in widths])]
+    for row in cells:
+        out.extend(line([cell[k] if k < len(cell) else "" for cell in row]) for k in range(max(map(len, row))))
+    return out
+
+
+def _fit(widths: list[int]) -> list[int]:
+    """Column widths narrowed, widest first, until the table fits ``LINE`` (or
+    every column that could be narrowed is at ``NARROWEST``)."""
+    widths = list(widths)
+    for i in sorted(range(len(widths)), key=lambda i: -widths[i]):
+        total = 2 + sum(widths) + 2 * (len(widths) - 1)
+        if total <= LINE or widths[i] <= NARROWEST:
+            break
+        widths[i] = max(widths[i] - (total - LINE), NARROWEST)
+    return widths
+
+
+def _wrap(cell: str, width: int) -> list[str]:
+    """A cell's lines: each of its own lines wrapped to ``width``, continued two spaces in."""
+    return [part for paragraph in cell.split("\n")
+            for part in textwrap.wrap(paragraph, width, subsequent_indent="  ") or [""]]
+
+
+def change_words(before: Any, after: Any, say: Callable[[Any], str] = words) -> list[str]:
+    """What a change ahead does to an outcome, a line each: "becomes yes"; for a
+    list (a checklist's actions), each item it gains and each it loses."""
+    if not (isinstance(before, list) and isinstance(after, list)):
+        return [f"becomes {say(after)}"]
+    gained, lost = list_change(before, after)
+    return [f"gains: {say(x)}" for x in gained] + [f"loses: {say(x)}" for x in lost] or ["changes order"]
+
+
+def _date(day: _dt.date | None) -> str:
+    return long_date(day) if day else ""
+
+
+def _tally(value: Any) -> str:
+    """A counted value in the text summary: a date the British way, else as counted."""
+    return long_date(value) if isinstance(value, _dt.date) else tally_key(value)
 
 
 def text(wl: Worklist, book: Rulebook) -> str:
+    as_of = as_of_words(wl.as_of, wl.as_of_defaulted)
     out = [f"Worklist: {book.meta.council}: {book.meta.title}",
-           f"As of {wl.as_of.isoformat()} · {wl.cases} case{'s' if wl.cases != 1 else ''} · "
+           f"{as_of[:1].upper()}{as_of[1:]} · {wl.cases} case{'s' if wl.cases != 1 else ''} · "
            f"due within {wl.within} days", ""]
 
     def section(title, headers, rows):
@@ -181,31 +244,43 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.extend(_table(headers, rows) if rows else ["  none"])
         out.append("")
 
-    d = lambda x: x.isoformat() if x else ""  # noqa: E731
+    d = _date
     section("Escalations due", ["case", "escalation", "date"],
             [[c, label, d(date)] for c, label, date in wl.escalations])
     section("Overdue, most overdue first", ["case", "item", "was due", "days overdue"],
             [[c, label, d(date), str(n)] for c, label, date, n in wl.overdue])
     section(f"Due within {wl.within} days", ["case", "item", "due", "in days"],
             [[c, label, d(date), str(n)] for c, label, date, n in wl.due_soon])
-    section(f"Changes in the next {wl.within} days", ["case", "outcome", "becomes", "on", "in days"],
-            [[c, o, words(v), d(date), str(n)] for c, o, date, v, n in wl.changes])
+    section(f"Changes in the next {wl.within} days", ["case", "outcome", "on", "in days", "what changes"],
+            [[c, o, d(date), str(n), "\n".join(change_words(was, v))]
+             for (c, o, date, v, n), was in zip(wl.changes, wl.changes_from)])
     section("Targets breached", ["case", "target", "date"],
             [[c, label, d(date)] for c, label, date in wl.breaches])
-    out.append(f"Actions ({len(wl.actions)} case{'s' if len(wl.actions) != 1 else ''})")
+    out.extend(_actions(wl))
+    section("Not decided yet: answers still needed", ["case", "still needed", "to decide"],
+            [[c, " ".join(still_needed(p)), ", ".join(p)] for c, p in wl.undecided])
+    out.extend(_summary(wl))
+    return "\n".join(out) + "\n"
+
+
+def _actions(wl: Worklist) -> list[str]:
+    """Each case's actions, one wrapped item each."""
+    out = [f"Actions ({len(wl.actions)} case{'s' if len(wl.actions) != 1 else ''})"]
     if not wl.actions:
         out.append("  none")
     for cid, actions in wl.actions:
         out.append(f"  {cid}")
-        out.extend(f"    - {a}" for a in actions)
-    out.append("")
-    section("Not decided yet: answers still needed", ["case", "still needed", "to decide"],
-            [[c, " ".join(still_needed(p)), ", ".join(p)] for c, p in wl.undecided])
-    out.append("Summary")
+        out.extend(textwrap.fill(a, LINE, initial_indent="    - ", subsequent_indent="      ") for a in actions)
+    return [*out, ""]
+
+
+def _summary(wl: Worklist) -> list[str]:
+    """The counts, then repeated case ids and the cases that could not be decided."""
     decided = wl.cases - len(wl.errors)
-    out.append(f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)")
+    out = ["Summary", f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)"]
     for name, counts in wl.summary.items():
-        parts = ", ".join(f"{tally_key(v)} {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], tally_key(kv[0]))))
+        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], tally_key(kv[0])))
+        parts = ", ".join(f"{_tally(v)} {n}" for v, n in ordered)
         out.append(f"  {name}: {parts or 'none'}")
     if wl.duplicates:
         out.append("")
@@ -215,7 +290,7 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.append("")
         out.append(f"Could not be decided ({len(wl.errors)})")
         out.extend(f"  {where}{f' (case {c})' if c else ''}: {e}" for where, c, e in wl.errors)
-    return "\n".join(out) + "\n"
+    return out
 
 
 def csv_rows(wl: Worklist) -> list[list[str]]:
@@ -234,8 +309,8 @@ def sheet_rows(wl: Worklist, *, typed: bool = True) -> list[list[Any]]:
         rows.append(["overdue", c, label, d(date), n(days)])
     for c, label, date, days in wl.due_soon:
         rows.append(["due_soon", c, label, d(date), n(days)])
-    for c, o, date, v, days in wl.changes:
-        rows.append(["change", c, f"{o} becomes {words(v)}", d(date), n(days)])
+    for (c, o, date, v, days), was in zip(wl.changes, wl.changes_from):
+        rows.append(["change", c, f"{o} {'; '.join(change_words(was, v, _iso_words))}", d(date), n(days)])
     for c, label, date in wl.breaches:
         rows.append(["breach", c, label, d(date), ""])
     for c, actions in wl.actions:
@@ -248,6 +323,11 @@ def sheet_rows(wl: Worklist, *, typed: bool = True) -> list[list[Any]]:
     rows.extend(["error", c or "", f"{where}: {e}", "", ""] for where, c, e in wl.errors)
     rows.extend(["duplicate", "", line, "", ""] for line in wl.duplicates)
     return rows
+
+
+def _iso_words(value: Any) -> str:
+    """A value in a spreadsheet's words: as in text, but a date stays ISO, as in every other cell."""
+    return value.isoformat() if isinstance(value, _dt.date) else words(value)
 
 
 def about_rows(wl: Worklist) -> list[list[Any]]:

@@ -8,14 +8,18 @@ or reformatting the YAML changes nothing.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import itertools
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS
-from ..engine.values import words as show
+from ..engine.values import words
 from ..engine.validate import plain
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 #: Each section with named elements, and what one of them is called: "threshold complex".
 SECTIONS = {"inputs": "input", **{c.section: c.noun for c in CONSTRUCTS}, "documents": "document"}
@@ -71,6 +75,26 @@ def diff(a: dict, b: dict) -> list[Change]:
     return changes
 
 
+def show(value: Any) -> str:
+    """A rulebook's value in the diff's words. The diff compares the rulebooks'
+    JSON view, where a date is an ISO string: it is said the British way."""
+    return words(with_dates(value))
+
+
+def with_dates(value: Any) -> Any:
+    """``value`` with each ISO date string (``plain``'s view of a date) a date again."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [with_dates(v) for v in value]
+    if isinstance(value, dict):
+        return {k: with_dates(v) for k, v in value.items()}
+    return value
+
+
 def _keys(a: dict, b: dict) -> list:
     return list(dict.fromkeys([*a, *b]))
 
@@ -98,7 +122,7 @@ def _summary(section: str, spec: dict) -> str:
     if section == "thresholds" and "at_least" in spec:
         return f"{spec['of']}: {spec['at_least']} or more"
     if section == "cadences":
-        return f"every {spec['every']} from {spec['from']}"
+        return f"due {spec['every']} after {spec['from']}"
     return ""
 
 

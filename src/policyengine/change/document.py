@@ -13,9 +13,10 @@ import datetime as _dt
 
 from jinja2 import ChoiceLoader, DictLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from .diff import SECTIONS, diff
+from .diff import SECTIONS, diff, with_dates
 from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS
+from ..engine.dates import long_date
 from ..engine.values import words
 from ..engine.validate import plain
 
@@ -29,11 +30,12 @@ def _env() -> Environment:
                       undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]), trim_blocks=True,
                       lstrip_blocks=True)
     env.filters["show"] = _show
+    env.filters["long_date"] = long_date
     return env
 
 
 def _show(value) -> str:
-    return words(value, brackets=False)
+    return words(with_dates(value), brackets=False)
 
 
 def build_context(book: Rulebook) -> dict:

@@ -15,9 +15,11 @@ from ..engine.compile import Rulebook
 from ..engine.constructs import BY_SECTION
 from ..engine.evaluate import evaluate
 from ..engine.unknown import UNKNOWN
+from ..engine.dates import long_date
 from ..engine.values import for_json
 from ..engine.load import loc_of
 from ..engine.validate import plain
+from .diff import with_dates
 
 #: The evaluation date of a test that does not give one, so results never
 #: depend on the day the tests run.
@@ -167,9 +169,16 @@ def _failure(result: TestResult) -> list[str]:
     lines = [f"FAIL {result.location}: {result.name}"]
     if result.error:  # a test case's every problem, one indented line each
         lines.extend(f"  {line}" for line in result.error.splitlines())
-    lines.extend(f"  {m.outcome}: expected {json.dumps(m.expected)}, got {json.dumps(m.actual)} ({m.rule})"
+    lines.extend(f"  {m.outcome}: expected {_said(m.expected)}, got {_said(m.actual)} ({m.rule})"
                  for m in result.mismatches)
     return lines
+
+
+def _said(value: Any) -> str:
+    """An expected or actual value in a failure: as JSON (so "" and "no" read apart), but a
+    date the British way ("20 November 2026"), as people read dates everywhere else."""
+    day = with_dates(value)
+    return long_date(day) if isinstance(day, _dt.date) else json.dumps(value)
 
 
 def run_rulebook_tests(book: Rulebook, *, coverage: bool = False) -> RulebookTestRun:

@@ -37,8 +37,18 @@ class Interval:
     unit: str  # one of UNITS' plural values
 
     def __str__(self) -> str:
+        """The interval as a length: "7 days", "1 month"."""
         word = self.unit if self.count != 1 else self.unit[:-1]
         return f"{self.count} {word}"
+
+    def how_often(self) -> str:
+        """The interval as a frequency: "monthly", "weekly", "every 2 weeks" (never "every 1 month")."""
+        return _ONCE_EVERY[self.unit] if self.count == 1 else f"every {self}"
+
+
+#: A frequency of one unit, as people say it.
+_ONCE_EVERY = {"days": "daily", "weeks": "weekly", "months": "monthly", "years": "yearly",
+               "working days": "every working day"}
 
 
 @lru_cache(maxsize=256)
@@ -151,8 +161,22 @@ def parse_date(value, *, day_first: bool = False) -> _dt.date:
     raise ValueError(f"expected a date written {form}, got `{value}`")
 
 
+def parse_day_first(text: str) -> _dt.date:
+    """A date a person types (``--as-of``): ``22/11/2026``, always day first, or
+    ISO ``2026-11-22``. ValueError says what was wrong without repeating ``text``."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not (_ISO.fullmatch(text) or _UK.fullmatch(text)):
+        if _UK_SHORT_YEAR.fullmatch(text):
+            raise ShortYear("has a two-digit year: write the year in four digits, DD/MM/YYYY or YYYY-MM-DD")
+        raise ValueError("write the date DD/MM/YYYY (day first) or YYYY-MM-DD")
+    try:
+        return parse_date(text, day_first=True)
+    except ValueError:  # 11/22/2026 (month first) or 31/02/2026: its message would repeat the text
+        raise ValueError("not a real date; write it DD/MM/YYYY (day first) or YYYY-MM-DD") from None
+
+
 def long_date(day: _dt.date | None) -> str:
-    """The British long form used in letters: "22 November 2026"."""
+    """The British long form for people: "22 November 2026"."""
     if day is None:
         return ""
     return f"{day.day} {day:%B %Y}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..errors import CaseError, Location
+from .dates import long_date
 from .pending import SAME_WHATEVER, document_probe, failed as _failed, run_units, settle, unknown_inputs
 from .unknown import UNKNOWN
 from .values import for_json, short_question
@@ -289,13 +290,13 @@ def warnings(book: Rulebook, as_of: _dt.date) -> list[str]:
     found = []
     if as_of > meta.review_by:
         found.append(
-            f"rulebook `{meta.id}` {meta.version} was due for review by {meta.review_by.isoformat()}; "
+            f"rulebook `{meta.id}` {meta.version} was due for review by {long_date(meta.review_by)}; "
             "check it still matches the council's current guidance before relying on this decision"
         )
     if as_of < meta.effective_from:
         found.append(
-            f"the evaluation date {as_of.isoformat()} is before rulebook `{meta.id}` took effect "
-            f"({meta.effective_from.isoformat()})"
+            f"the evaluation date {long_date(as_of)} is before rulebook `{meta.id}` took effect "
+            f"({long_date(meta.effective_from)})"
         )
     return found
 

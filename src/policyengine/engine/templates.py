@@ -34,7 +34,7 @@ from jinja2.lexer import TokenStream
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .dates import long_date
+from .dates import Interval, long_date, parse_interval
 from ..errors import Location, RulebookError, suggest
 from .load import locate, open_regular
 from .unknown import UNKNOWN
@@ -316,6 +316,7 @@ def make_environment(folders: list[str], functions: dict, hashes: dict | None = 
     # Jinja's `capitalize` lowercases the rest ("Northfield" → "northfield").
     env.filters["sentence"] = lambda text: str(text)[:1].upper() + str(text)[1:]
     env.filters["answer"] = answer
+    env.filters["how_often"] = how_often
     # `{% if x is unknown %}`: a question nobody answered, which `{% if x %}` refuses to read as No.
     env.tests["unknown"] = lambda value: value is UNKNOWN
     env.globals.update(functions)
@@ -334,6 +335,17 @@ def answer(value) -> str:
     if hasattr(value, "isoformat"):
         return long_date(value)
     return str(value)
+
+
+def how_often(value) -> str:
+    """An interval as a frequency: "monthly", "weekly", "every 14 days" (never
+    "every 1 month"); anything else as ``answer`` writes it."""
+    if isinstance(value, str):
+        try:
+            value = parse_interval(value)
+        except ValueError:
+            pass
+    return value.how_often() if isinstance(value, Interval) else answer(value)
 
 
 def template_path(book, name: str) -> str:

@@ -57,8 +57,9 @@ def tally_key(value: Any) -> str:
 
 def words(value: Any, *, brackets: bool = True) -> str:
     """A value in a few words, for diffs, impact reports, labels and the policy
-    document: none, yes/no, ISO dates, intervals, and lists as ``[a, b]`` (or
-    ``a, b`` in prose, with ``brackets=False``)."""
+    document: none, yes/no, dates the British way ("22 November 2026"),
+    intervals as lengths ("7 days"), and lists as ``[a, b]`` (or ``a, b`` in
+    prose, with ``brackets=False``)."""
     if value is None:
         return "none"
     if value is UNKNOWN:
@@ -66,7 +67,7 @@ def words(value: Any, *, brackets: bool = True) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, _dt.date):
-        return value.isoformat()
+        return long_date(value)
     if isinstance(value, (list, tuple)):
         inner = ", ".join(words(v) for v in value)
         return f"[{inner}]" if brackets else (inner or "none")
@@ -76,7 +77,8 @@ def words(value: Any, *, brackets: bool = True) -> str:
 
 
 def show(value: Any) -> str:
-    """A value in the decision's text report: lists one per line unless short words."""
+    """A value in the decision's text report: dates the British way, lists one
+    per line unless short words."""
     if value is None:
         return "— (not applicable)"
     if value is UNKNOWN:
@@ -84,7 +86,7 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, _dt.date):
-        return value.isoformat()
+        return long_date(value)
     if isinstance(value, Interval):
         return str(value)
     if isinstance(value, (list, tuple)):
@@ -92,7 +94,7 @@ def show(value: Any) -> str:
             return "none"
         if all(isinstance(v, str) and " " not in v for v in value):
             return ", ".join(value)
-        return "\n" + "\n".join(f"      - {v}" for v in value)
+        return "\n" + "\n".join(f"      - {v if isinstance(v, str) else show(v)}" for v in value)
     if value == "":
         return '"" (empty)'
     return str(value)

@@ -1,6 +1,7 @@
 """One decision as a report: how it reads for people, as data and as rows."""
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,8 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
     meta = book.meta
     lines = [
         f"{meta.council}: {meta.title}",
-        f"Rulebook {meta.id} {meta.version} · case {decision.case_id} · as of {decision.as_of.isoformat()}",
+        f"Rulebook {meta.id} {meta.version} · case {decision.case_id} · "
+        f"{as_of_words(decision.as_of, decision.as_of_defaulted)}",
         "",
     ]
     for step in decision.explanation:
@@ -39,6 +41,12 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
         lines.append("Warnings:")
         lines.extend(f"  ! {w}" for w in decision.warnings)
     return "\n".join(lines) + "\n"
+
+
+def as_of_words(as_of: _dt.date, today: bool = False) -> str:
+    """"as of 22 November 2026"; "as of today, 24 November 2026" when no date was
+    given, so a reader sees that the default was taken."""
+    return f"as of {'today, ' if today else ''}{long_date(as_of)}"
 
 
 def _next(decision: Decision) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any, Iterable
 
-from ..dates import parse_interval
+from ..dates import long_date, parse_interval
 from ..expressions import Expression
 from .base import Construct, Context, Element, Point, Reason, applies_when, element, reason_of, unused
 
@@ -43,10 +43,12 @@ def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
         if r is missing:
             return r.because
         due = v[name]
-        text = f"{start.fn(v).isoformat()} + {every.fn(v)} = {due.isoformat()}"
+        # "1 month after 20 October 2026 is 20 November 2026": the reason is read by people
+        # (the due date itself stays ISO in JSON and CSV).
+        text = f"{every.fn(v)} after {long_date(start.fn(v))} is {long_date(due)}"
         if overdue_as:
-            late = (due + _dt.timedelta(days=1)).isoformat()
-            text += f", overdue since {late}" if v[overdue_as] else f", overdue from {late}"
+            late = long_date(due + _dt.timedelta(days=1))
+            text += f"; overdue since {late}" if v[overdue_as] else f"; overdue from {late}"
         return f"{r.because}: {text}" if r.because else text
 
     deps = (start.names | every.names) if start and every else frozenset()
@@ -91,14 +93,14 @@ SUMMARY_MD = r'''
 ## Due dates
 
 {% for name, c in data.cadences.items() %}
-- **{{ name }}**: every {{ c.every }} from `{{ c["from"] }}`{% if c.get("overdue_as") %}; `{{ c.overdue_as }}` is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when `{{ c.when }}`, otherwise not applicable{% endif %}. {{ c.get("because", "") }} [{{ c.source }}]{{ mark("cadences", name) }}
+- **{{ name }}**: due {% if c.every[:1].isdigit() %}{{ c.every }}{% else %}`{{ c.every }}`{% endif %} after `{{ c["from"] }}`{% if c.get("overdue_as") %}; `{{ c.overdue_as }}` is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when `{{ c.when }}`, otherwise not applicable{% endif %}. {{ c.get("because", "") }} [{{ c.source }}]{{ mark("cadences", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Due dates</h2>
 <ul>
 {% for name, c in data.cadences.items() %}
-<li><strong>{{ name }}</strong>: every {{ c.every }} from <code>{{ c["from"] }}</code>{% if c.get("overdue_as") %}; <code>{{ c.overdue_as }}</code> is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when <code>{{ c.when }}</code>, otherwise not applicable{% endif %}. {{ c.get("because", "") }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
+<li><strong>{{ name }}</strong>: due {% if c.every[:1].isdigit() %}{{ c.every }}{% else %}<code>{{ c.every }}</code>{% endif %} after <code>{{ c["from"] }}</code>{% if c.get("overdue_as") %}; <code>{{ c.overdue_as }}</code> is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when <code>{{ c.when }}</code>, otherwise not applicable{% endif %}. {{ c.get("because", "") }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
 {% endfor %}
 </ul>
 '''
