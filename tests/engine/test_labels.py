@@ -65,3 +65,8 @@ def test_the_rulebooks_prose_says_which_words_are_acronyms(books):
     labels = books["leicestershire"].labels  # `pwt_rationale` is not labelled: PWT is in the prose
     assert labels.of("pwt_rationale") == "PWT rationale"
     assert {"rag", "pwt"} <= labels.acronyms
+
+
+def test_a_value_another_name_labels_reads_the_same_where_its_own_name_has_none(books):
+    labels = books["knowsley"].labels
+    assert labels.value("reserved_tasks", "dst_sign_off") == labels.value("tasks", "dst_sign_off") != "DST sign off"

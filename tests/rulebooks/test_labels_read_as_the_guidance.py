@@ -172,7 +172,7 @@ EXPECTED = {
     },
     # The worked fork keeps Knowsley's labels; the task it adds is humanised (the README counts the
     # fork's lines, so a label for it waits for the README).
-    "northfield": {**KNOWSLEY, "tasks=court_of_protection": "Court of protection"},
+    "northfield": {**KNOWSLEY, "tasks=court_of_protection": "Court of Protection work"},
 }
 
 ROOT = EXAMPLES.parent

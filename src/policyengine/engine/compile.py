@@ -200,7 +200,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
     ordered = _order(elements, errors)
     documents = _compile_documents(data, inputs, ctx)
     _check_literals(compiled, ctx.domains, inputs, errors)
-    labels = _labels(data, inputs, owner, ctx)
+    labels = _labels(data, inputs, owner, elements, ctx)
     notes: list[RulebookError] = top.notes  # a construct's skipped checks, then reachability's
     if not errors:
         _check_reachability(elements, ctx, notes)
@@ -338,11 +338,12 @@ def _check_literals(compiled: list[expressions.Expression], domains: dict, input
                 f"in expression `{expr.source}`: {what}; its values are {', '.join(shown)}{hint}", expr.loc))
 
 
-def _labels(data: dict, inputs: dict[str, Input], owner: dict, ctx: Context) -> Labels:
+def _labels(data: dict, inputs: dict[str, Input], owner: dict, elements: list[Element], ctx: Context) -> Labels:
     """The ``labels:`` section, checked against the names the rulebook defines and their values."""
     named = {n: (i.values if i.type in ("enum", "list") else None) for n, i in inputs.items()}
     named |= {n: ctx.domains.get(n) for n in owner if n not in inputs and n not in BUILTIN_NAMES}
-    return compile_labels(data.get("labels") or {}, named, ctx.at("labels"), acronyms_in(data))
+    values_of = {out: el.values_of for el in elements if el.values_of for out in el.outputs[:1]}
+    return compile_labels(data.get("labels") or {}, named, ctx.at("labels"), acronyms_in(data), values_of)
 
 
 def _word(value: Any) -> str:

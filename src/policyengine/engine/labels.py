@@ -38,6 +38,8 @@ class Labels:
     names: dict = field(default_factory=dict)      # name -> label
     values: dict = field(default_factory=dict)     # name -> {value -> label}
     acronyms: frozenset = frozenset()              # lowercase words written in capitals
+    #: An outcome whose values are another name's (reserved tasks hold their tasks input's): name -> that name.
+    values_of: dict = field(default_factory=dict)
 
     def of(self, name: str) -> str:
         """What people call ``name``: its label, or its humanised name."""
@@ -46,6 +48,7 @@ class Labels:
     def value(self, name: str, value: Any) -> str:
         """What people call one of ``name``'s values (a string value: others are as written)."""
         if isinstance(value, str):
+            name = self.values_of.get(name, name)
             return self.values.get(name, {}).get(value) or humanise(value, self.acronyms)
         return str(value)
 
@@ -87,9 +90,11 @@ def acronyms_in(data: Any) -> frozenset:
     return frozenset(found)
 
 
-def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozenset) -> Labels:
+def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozenset,
+                   values_of: dict | None = None) -> Labels:
     """The ``labels:`` section checked against the rulebook: ``named`` maps each
-    input and outcome to its finite values (None where it has none to label)."""
+    input and outcome to its finite values (None where it has none to label);
+    ``values_of`` each outcome whose values are another name's, labelled there."""
     names: dict[str, str] = {}
     values: dict[str, dict] = {}
     for name, given in spec.items():
@@ -103,7 +108,7 @@ def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozen
         if given.get("label"):
             names[name] = given["label"]
         values[name] = _value_labels(name, given.get("values") or {}, named[name], ctx.at(name, "values"))
-    return Labels(names, values, acronyms)
+    return Labels(names, values, acronyms, dict(values_of or {}))
 
 
 def _value_labels(name: str, given: dict, domain: Any, ctx: Any) -> dict:

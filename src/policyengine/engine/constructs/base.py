@@ -38,6 +38,8 @@ class Element:
     items: tuple = ()  # a checklist's (id, text) per item: one spreadsheet column each
     #: The kind of value its output always holds, where no finite set says it: "count": a whole number, never None.
     value_kind: str | None = None
+    #: The input whose values its output holds (a reserved-task list holds its tasks input's), if any.
+    values_of: str | None = None
 
     def explain(self, values: dict, reason: Reason) -> str:
         return self.describe(values, reason) if self.describe else reason.because

@@ -41,7 +41,8 @@ def compile_reserved(name: str, spec: dict, ctx: Context) -> Element:
 
     outputs = (name, permitted_as) if permitted_as else (name,)
     deps = {tasks_input} | ({role_input} if role_input else set())
-    return element("reserved_tasks", name, spec, outputs, deps, loc, run, (some, none_), describe=describe)
+    return element("reserved_tasks", name, spec, outputs, deps, loc, run, (some, none_), describe=describe,
+                   values_of=tasks_input)
 
 
 def _check_names(spec: dict, ctx: Context) -> None:
