@@ -11,6 +11,7 @@ from policyengine.web import create_app
 
 from ..conftest import MINIMAL, ROOT
 from ..engine.test_interview import ROUTES
+from .boxes import boxed
 
 LISTS = """
   tasks: {type: list, values: [court, visit], question: 'Which tasks are needed?'}
@@ -35,7 +36,7 @@ def heading(page: str) -> str:
 def send(client, page: str, rulebook: str = "routes", **answers):
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     state = re.search(r'name="state" value="([^"]+)"', page).group(1)
-    return client.post(f"/rulebooks/{rulebook}/interview", data={"csrf": csrf, "state": state, **answers})
+    return client.post(f"/rulebooks/{rulebook}/interview", data=boxed({"csrf": csrf, "state": state, **answers}))
 
 
 def start(client, case_id="R-1"):
