@@ -39,8 +39,7 @@ def decide(client) -> str:
 def document(client, page: str, document_id: str, action: str):
     form = re.search(rf'<form method="post" action="/rulebooks/letters/documents/{document_id}".*?</form>', page,
                      re.S).group(0)
-    fields = dict(re.findall(r'name="(csrf|case|as_of)" value="([^"]*)"', form))
-    fields["case"] = fields["case"].replace("&#34;", '"').replace("&quot;", '"')
+    fields = dict(re.findall(r'name="(csrf|decision)" value="([^"]*)"', form))
     return client.post(f"/rulebooks/letters/documents/{document_id}", data={**fields, "action": action})
 
 

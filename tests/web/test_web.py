@@ -165,8 +165,8 @@ def test_a_notes_preview_heading_sits_under_its_documents_heading_not_beside_the
 
 def test_documents_print_and_download(client):
     page = submit(client, "leicestershire", RED_CASE).text
-    case_json = re.search(r'name="case" value="([^"]+)"', page).group(1).replace("&#34;", '"')
-    form = {"csrf": token(client, "/rulebooks/leicestershire/evaluate"), "case": case_json, "as_of": "2026-11-22"}
+    sealed = re.search(r'name="decision" value="([^"]+)"', page).group(1)
+    form = {"csrf": token(client, "/rulebooks/leicestershire/evaluate"), "decision": sealed}
     printed = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "print"})
     assert printed.status_code == 200 and "Dear Pat Example," in printed.text
     download = client.post("/rulebooks/leicestershire/documents/person_letter", data={**form, "action": "text"})
@@ -343,3 +343,12 @@ def test_the_worklist_page_shows_what_changes_in_the_next_days(client):
     assert "<h2>Changes in the next 7 days (7)</h2>" in page  # not LCC-PWT-1007, a Duty Point case (#14)
     assert ("<tr><td>LCC-PWT-1002</td><td>Contact overdue</td><td>Yes</td><td>24 November 2026</td>"
             "<td>1</td></tr>") in page
+
+
+def test_a_case_too_long_for_a_link_is_decided_on_the_spot_with_its_print_view_a_form(client):
+    import os
+    fields = {**RED_CASE, "pwt_rationale": os.urandom(4000).hex()}  # does not compress into a link
+    form = boxed({"csrf": token(client, "/rulebooks/leicestershire/evaluate"), **fields})
+    page = client.post("/rulebooks/leicestershire/evaluate", data=form, follow_redirects=False)
+    assert page.status_code == 200 and "<h1>Decision for case L-RED</h1>" in page.text
+    assert 'name="action" value="print"' in page.text and "print-link" not in page.text

@@ -78,8 +78,8 @@ async def evaluate_submit(request: Request, rulebook_id: str):
     if link:
         return RedirectResponse(link, status_code=303)
     previews_until = time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
-    return await site.workers.off_loop(decision_page, site, request, book, raw, _typed(book, raw), as_of,
-                                       previews_until=previews_until, book=book)
+    return await site.workers.off_loop(functools.partial(decision_page, previews_until=previews_until), site,
+                                       request, book, raw, _typed(book, raw), as_of, book=book)
 
 
 def _form(site: Site, request: Request, book: Rulebook, submitted: dict, errors: dict, as_of, status: int = 200):
@@ -192,12 +192,14 @@ async def document(request: Request, rulebook_id: str, document_id: str):
     site = site_of(request)
     book = site.book(rulebook_id)
     form = await checked_form(request, site.max_body)
-    raw = _hidden_case(form.get("case") or "{}")
-    as_of = as_of_from(form.get("as_of"))
+    if form.get("decision"):  # the decision's own link: its case read as that decision read it
+        raw, as_of, via = _opened(site, book, str(form.get("decision")))
+    else:
+        raw, as_of, via = _hidden_case(form.get("case") or "{}"), as_of_from(form.get("as_of")), "evaluate"
     action = str(form.get("action") or "print")
     fmt = action if action in DOWNLOADS else "html"
     letter, body = await site.workers.off_loop(_decide_and_write, book, raw, as_of, document_id,
-                                               time.monotonic() + site.max_seconds, fmt, book=book)
+                                               time.monotonic() + site.max_seconds, fmt, via, book=book)
     if fmt in DOWNLOADS:
         media, extension = DOWNLOADS[fmt]
         name = f"{book.meta.id}-{document_id}-{letter.reference}{'-DRAFT' if letter.draft else ''}.{extension}"
