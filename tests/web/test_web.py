@@ -352,3 +352,15 @@ def test_a_case_too_long_for_a_link_is_decided_on_the_spot_with_its_print_view_a
     page = client.post("/rulebooks/leicestershire/evaluate", data=form, follow_redirects=False)
     assert page.status_code == 200 and "<h1>Decision for case L-RED</h1>" in page.text
     assert 'name="action" value="print"' in page.text and "print-link" not in page.text
+
+
+def test_a_document_posted_with_its_case_is_read_as_the_decision_it_came_from_read_it(client):
+    """The fallback for a case too long for a link: an interview's answers (risk not known) are
+    read as the interview reads them, never as a form missing a required answer."""
+    case = {k: v for k, v in RED_CASE.items() if k not in ("risk", "as_of")}
+    form = {"csrf": token(client, "/rulebooks/leicestershire/evaluate"), "case": json.dumps(case),
+            "as_of": "2026-11-22", "action": "text"}
+    path = "/rulebooks/leicestershire/documents/person_letter"
+    assert client.post(path, data={**form, "via": "interview"}).status_code == 200
+    assert client.post(path, data={**form, "via": "evaluate"}).status_code == 400  # the form requires risk
+    assert client.post(path, data={**form, "via": "elsewhere"}).status_code == 400  # unknown: read as the form

@@ -120,7 +120,7 @@ def _next(site: Site, request: Request, book: Rulebook, state: dict):
         return RedirectResponse(link, status_code=303)
     try:
         return decision_page(site, request, book, answers, answered(book, answers), as_of,
-                             again=f"/rulebooks/{book.meta.id}/interview")
+                             again=f"/rulebooks/{book.meta.id}/interview", via="interview")
     except (CaseError, EvaluationError) as exc:
         raise HTTPException(422, exc.message) from None
 

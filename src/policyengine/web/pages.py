@@ -140,17 +140,18 @@ def _decision_again(site: Site, request: Request, book: Rulebook, raw: dict, as_
                     sealed: str):
     try:
         return decision_page(site, request, book, raw, _case(book, raw, via), as_of,
-                             again=f"/rulebooks/{book.meta.id}/{via}", sealed=sealed)
+                             again=f"/rulebooks/{book.meta.id}/{via}", sealed=sealed, via=via)
     except (CaseError, EvaluationError) as exc:
         raise HTTPException(422, exc.message) from None
 
 
 def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case: dict, as_of: _dt.date, *,
-                  again: str = "", previews_until: float | None = None, sealed: str = ""):
+                  again: str = "", previews_until: float | None = None, sealed: str = "", via: str = "evaluate"):
     """The decision for ``case``: each outcome and why, what is still needed, what
     would change it, what happens next, and a preview of each document. ``raw`` is
     what the page carries on to render a document; ``again`` where to start over;
-    ``sealed`` the case as its link carries it (for the print views' links)."""
+    ``sealed`` the case as its link carries it (for the print views' links); ``via``
+    how ``raw`` is read again for a document (an interview's answers, or a form)."""
     until = previews_until or time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
     decision = book.evaluate(case, as_of, partial=True, alternatives=True)
     previews, problems, held = {}, {}, {}
@@ -165,7 +166,7 @@ def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case:
     return site.page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
                      problems=problems, held=held, rulebook_file=os.path.basename(book.path),
                      case_json=json.dumps(raw), as_of=as_of.isoformat(), sections=sections(decision),
-                     again=again or f"/rulebooks/{book.meta.id}/evaluate", sealed=sealed)
+                     again=again or f"/rulebooks/{book.meta.id}/evaluate", sealed=sealed, via=via)
 
 
 def _held_back(book: Rulebook, document_id: str) -> list[str]:
@@ -195,7 +196,8 @@ async def document(request: Request, rulebook_id: str, document_id: str):
     if form.get("decision"):  # the decision's own link: its case read as that decision read it
         raw, as_of, via = _opened(site, book, str(form.get("decision")))
     else:
-        raw, as_of, via = _hidden_case(form.get("case") or "{}"), as_of_from(form.get("as_of")), "evaluate"
+        raw, as_of = _hidden_case(form.get("case") or "{}"), as_of_from(form.get("as_of"))
+        via = AGAIN.get(str(form.get("via") or ""), "evaluate")
     action = str(form.get("action") or "print")
     fmt = action if action in DOWNLOADS else "html"
     letter, body = await site.workers.off_loop(_decide_and_write, book, raw, as_of, document_id,
