@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from policyengine.web import app as web
-from policyengine.web import pages as web_pages
+from policyengine.web import upload as web_upload
 from policyengine.web import create_app
 
 from ..conftest import ROOT
@@ -99,7 +99,8 @@ def test_a_web_upload_without_a_header_shows_none_of_the_first_persons_cells():
 def test_a_web_upload_with_unknown_columns_points_at_the_pages_box_not_a_command_line_flag():
     page = _upload(EXPORT.read_bytes())
     assert page.status_code == 422
-    assert "rename them or skip on purpose under “Columns to skip”" in page.text
+    assert "rename them or tick “Skip them” below. Then choose the file again" in page.text
+    assert 'name="ignore" type="checkbox" value="worker_name, team, notes"' in page.text
     assert "--ignore-column" not in page.text
 
 
@@ -296,7 +297,7 @@ class Held:
 
 def test_four_slow_uploads_leave_single_case_evaluations_their_own_threads(monkeypatch):
     held = Held()
-    monkeypatch.setattr(web_pages, "build_worklist", held.hold(web_pages.build_worklist))
+    monkeypatch.setattr(web_upload, "build_worklist", held.hold(web_upload.build_worklist))
     app = create_app(str(ROOT / "rulebooks"))
     case = json.loads((ROOT / "examples" / "knowsley" / "straightforward.json").read_text())
     body = f"{HEADER}\nA1,full,low,low,low,2026-11-01\n".encode()

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from policyengine.web import catalogue, pages
+from policyengine.web import upload as web_upload
 from policyengine.web import create_app
 
 from ..conftest import MINIMAL, ROOT
@@ -54,7 +55,7 @@ class Gate:
 
 def test_a_slow_caseload_upload_does_not_stop_another_user_being_answered(monkeypatch):
     gate = Gate()
-    monkeypatch.setattr(pages, "build_worklist", gate.hold(pages.build_worklist))
+    monkeypatch.setattr(web_upload, "build_worklist", gate.hold(web_upload.build_worklist))
     app = create_app(str(ROOT / "rulebooks"))
 
     async def scenario():
@@ -78,7 +79,7 @@ def test_a_slow_caseload_upload_does_not_stop_another_user_being_answered(monkey
 
 def test_a_request_that_works_too_long_is_answered_with_503_and_the_server_carries_on(monkeypatch):
     gate = Gate()
-    monkeypatch.setattr(pages, "build_worklist", gate.hold(pages.build_worklist))
+    monkeypatch.setattr(web_upload, "build_worklist", gate.hold(web_upload.build_worklist))
     client = TestClient(create_app(str(ROOT / "rulebooks"), max_seconds=0.2))
     try:
         page = upload(client, CASELOAD)

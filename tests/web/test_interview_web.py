@@ -11,6 +11,7 @@ from policyengine.web import create_app
 
 from ..conftest import MINIMAL, ROOT
 from ..engine.test_interview import ROUTES
+from .boxes import boxed
 
 LISTS = """
   tasks: {type: list, values: [court, visit], question: 'Which tasks are needed?'}
@@ -35,7 +36,7 @@ def heading(page: str) -> str:
 def send(client, page: str, rulebook: str = "routes", **answers):
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     state = re.search(r'name="state" value="([^"]+)"', page).group(1)
-    return client.post(f"/rulebooks/{rulebook}/interview", data={"csrf": csrf, "state": state, **answers})
+    return client.post(f"/rulebooks/{rulebook}/interview", data=boxed({"csrf": csrf, "state": state, **answers}))
 
 
 def start(client, case_id="R-1"):
@@ -184,8 +185,38 @@ def test_a_document_of_an_interview_decision_renders_from_the_answers_it_carries
             page = send(client, page.text, "knowsley", action="not_known")
     form = re.search(r'<form method="post" action="(/rulebooks/knowsley/documents/[a-z_]+)".*?</form>',
                      page.text, re.S)
-    fields = dict(re.findall(r'name="(csrf|case|as_of)" value="([^"]*)"', form.group(0)))
-    fields["case"] = fields["case"].replace("&#34;", '"').replace("&quot;", '"')
-    shown = client.post(form.group(1), data={**fields, "action": "print"})
+    fields = dict(re.findall(r'name="(csrf|decision)" value="([^"]*)"', form.group(0)))
+    assert set(fields) == {"csrf", "decision"}  # the decision's own sealed link: its answers, read as it read them
+    shown = client.post(form.group(1), data={**fields, "action": "text"})
     assert shown.status_code == 200, shown.text
     assert "Case: K-2" in shown.text
+
+
+def test_the_date_of_the_decision_is_three_boxes_and_a_wrong_one_is_linked_to_its_first_box(client):
+    page = client.get("/rulebooks/routes/interview")
+    assert 'id="as_of-day" name="as_of-day" type="text" inputmode="numeric"' in page.text
+    assert 'type="date"' not in page.text
+    refused = send(client, page.text, case_id="R-9", action="answer",
+                   **{"as_of-day": "29", "as_of-month": "2", "as_of-year": "2026"})
+    assert refused.status_code == 422 and heading(refused.text) == "Case reference?"
+    assert '<li><a href="#as_of-day">The date of the decision must be a real date</a></li>' in refused.text
+    assert 'id="case_id" name="case_id" type="text" value="R-9"' in refused.text  # what was typed is kept
+    assert 'id="as_of-month" name="as_of-month" type="text" inputmode="numeric" value="2"' in refused.text
+
+
+def test_a_radio_questions_error_is_linked_to_its_first_radio(client):
+    nothing = send(client, start(client).text, action="answer")
+    assert '<li><a href="#urgent-yes">Select an answer, or choose “I do not know”</a></li>' in nothing.text
+
+
+def test_the_interviews_decision_is_a_page_of_its_own_that_keeps_what_was_not_known(client):
+    page = send(client, start(client).text, action="not_known")
+    page = send(client, page.text, risk="high", action="answer")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    state = re.search(r'name="state" value="([^"]+)"', page.text).group(1)
+    posted = client.post("/rulebooks/routes/interview", data={"csrf": csrf, "state": state, "support": "none",
+                                                               "action": "answer"}, follow_redirects=False)
+    assert posted.status_code == 303 and posted.headers["location"].startswith("/rulebooks/routes/decision?case=")
+    again = client.get(posted.headers["location"])  # Back, or a reload: the same decision
+    assert re.search(r'id="outcome-route">.*?Not known yet', again.text, re.S)  # "not known" is never "no"
+    assert '<a href="/rulebooks/routes/interview" class="back-link">Decide another case</a>' in again.text

@@ -12,6 +12,7 @@ from policyengine.web import create_app
 
 from ..letters.conftest import CASE, FIXTURES
 from ..letters.conftest import weasyprint  # noqa: F401 - a fixture: skips when PDF cannot be made here
+from .boxes import boxed
 
 FIELDS = {k: v for k, v in CASE.items()} | {"as_of": "2026-11-20"}
 
@@ -30,7 +31,7 @@ def site(tmp_path):
 def decide(client) -> str:
     page = client.get("/rulebooks/letters/evaluate")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    answer = client.post("/rulebooks/letters/evaluate", data={"csrf": csrf, **FIELDS})
+    answer = client.post("/rulebooks/letters/evaluate", data=boxed({"csrf": csrf, **FIELDS}))
     assert answer.status_code == 200, answer.text
     return answer.text
 
@@ -38,8 +39,7 @@ def decide(client) -> str:
 def document(client, page: str, document_id: str, action: str):
     form = re.search(rf'<form method="post" action="/rulebooks/letters/documents/{document_id}".*?</form>', page,
                      re.S).group(0)
-    fields = dict(re.findall(r'name="(csrf|case|as_of)" value="([^"]*)"', form))
-    fields["case"] = fields["case"].replace("&#34;", '"').replace("&quot;", '"')
+    fields = dict(re.findall(r'name="(csrf|decision)" value="([^"]*)"', form))
     return client.post(f"/rulebooks/letters/documents/{document_id}", data={**fields, "action": action})
 
 
@@ -51,7 +51,9 @@ def test_the_preview_is_the_html_letter_not_raw_markdown(site):
     assert '<address class="recipient">' in preview and "<p>Mrs Amina Okafor</p>" in preview
     assert '<link rel="stylesheet" href="/letter.css">' in page
     assert "placeholder" not in preview and "DRAFT" not in preview
-    assert [b for b in re.findall(r'name="action" value="([a-z]+)"', preview)] == ["print", "pdf", "docx", "text"]
+    assert [b for b in re.findall(r'name="action" value="([a-z]+)"', preview)] == ["pdf", "docx", "text"]
+    assert re.search(r'<a href="/rulebooks/letters/documents/waiting_letter\?case=[^"]+" '
+                     r'class="button button-secondary print-link">Print view</a>', preview)  # a page of its own
 
 
 def test_the_letters_styles_are_served_scoped_to_the_letter(site):

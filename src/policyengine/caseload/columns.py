@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Location, suggest
 from .lines import CsvRecords
-from .records import InputError
+from .records import InputError, UnknownColumns
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -69,7 +69,8 @@ def check_columns(header: list[str], book: Rulebook, ignore: frozenset, path: st
         verb = " or ".join(v for v, wanted in (("name", unnamed), ("rename", unknown)) if wanted)
         fix = (f"; {verb} {'them' if len(unknown) + len(unnamed) > 1 else 'it'} or skip on purpose with "
                "--ignore-column" if verb else "")
-        raise InputError("; ".join(problems) + fix, where)
+        skippable = [h for _, h in unknown if _COLUMN_NAME.fullmatch(h) and not suggest(h, book.inputs)]
+        raise UnknownColumns("; ".join(problems) + fix, where, skippable)
 
 
 #: Columns listed when a file's first row names none of them.

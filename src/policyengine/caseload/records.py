@@ -11,6 +11,19 @@ class InputError(CaseError):
     """A caseload file that cannot be read at all (not one bad record)."""
 
 
+class UnknownColumns(InputError):
+    """A header naming columns the rulebook does not know. ``skippable`` are those a
+    user may choose to skip by name (the web's checkbox): each looks like a column
+    name and is no likely misspelling of a field, which is renamed, never skipped."""
+
+    def __init__(self, message: str, location=None, skippable: Iterable[str] = ()) -> None:
+        super().__init__(message, location)
+        self.skippable = tuple(skippable)
+
+    def __reduce__(self):  # pickled by its parts, not its message alone
+        return (type(self), (self.message, self.location, self.skippable))
+
+
 @dataclass
 class Record:
     """One case as read: where it came from and its raw fields."""

@@ -68,9 +68,10 @@ def build_context(book: Rulebook) -> dict:
 DOCUMENT_FORMATS = ("html", "md")
 
 
-def render_docs(book: Rulebook, fmt: str = "html") -> str:
-    """The rulebook as a policy document for sign-off, in ``fmt`` (html or md)."""
+def render_docs(book: Rulebook, fmt: str = "html", *, standalone: bool = True) -> str:
+    """The rulebook as a policy document for sign-off, in ``fmt`` (html or md). HTML not
+    ``standalone`` is the document's content alone, for a page of the web app's own."""
     if fmt not in DOCUMENT_FORMATS:
         raise ValueError(f"a policy document is written as {' or '.join(DOCUMENT_FORMATS)}")
     template = _env().get_template(f"policy.{fmt}.j2")
-    return template.render(build_context(book))
+    return template.render(build_context(book), standalone=standalone)

@@ -5,8 +5,9 @@ rulebooks and functions as the command line. Case data lives only for the
 length of a request: nothing is written to disk or to a log.
 
 ``create_app`` wires the parts together: the rulebooks (``catalogue``), the
-safety layer (``security``), the HTML pages (``pages``, with ``forms`` and
-``decision``; the one-question-a-page ``interview``) and the JSON API
+safety layer (``security``), the HTML pages (``pages``, with ``forms``,
+``date_input`` and ``decision``; a caseload's ``upload``; the
+one-question-a-page ``interview``) and the JSON API
 (``api``), all sharing one ``Site``.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from .._version import __version__
-from . import api, interview, pages
+from . import api, interview, pages, upload
 from .catalogue import load_all
 from .security import MAX_BODY_BYTES, MAX_REQUEST_SECONDS, MAX_UPLOADS, MAX_WORKERS, Limits, Workers
 from .site import Site, site_of
@@ -49,6 +50,7 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
     app.add_middleware(Limits, max_body=max_body, on_crash=functools.partial(crash, site),
                        on_too_large=functools.partial(too_large, site))
     app.include_router(pages.router)
+    app.include_router(upload.router)
     app.include_router(interview.router)
     app.include_router(api.router)
     app.add_exception_handler(api.Unprocessable, api.unprocessable)

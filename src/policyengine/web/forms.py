@@ -3,17 +3,20 @@
 Each input becomes one question, following the GOV.UK Design System: the
 input's plain-English question is the label (or the fieldset legend), enums
 and booleans are radios (a select when there are many options), dates are
-date inputs and lists of enums are checkboxes. Reading a submitted form checks
-every field, so the error summary can list them all at once.
+three boxes (``date_input``) and lists of enums are checkboxes. Reading a
+submitted form checks every field, so the error summary can list them all at
+once, each linked to the control it is about.
 """
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..engine.unknown import UNKNOWN
 from ..engine.values import short_question
 from ..errors import CaseError, Location, PolicyEngineError, problems_of
+from .date_input import Boxes, DateProblem, at_fault, read as read_date
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -32,8 +35,27 @@ class Field:
     required: bool
     hint: str = ""
     options: list = field(default_factory=list)   # (value, label)
-    value: Any = ""                               # what to show as entered or chosen
+    value: Any = ""                               # what to show as entered or chosen (a date: Boxes)
     error: str = ""
+
+    @property
+    def anchor(self) -> str:
+        """The id the error summary links to: the first radio or box of a group (a
+        fieldset cannot take focus), the first date box at fault, or the control."""
+        if self.kind in ("radios", "checkboxes") and self.options:
+            return f"{self.name}-{self.options[0][0]}"
+        if self.kind == "date":
+            return f"{self.name}-{self.error_parts[0]}"
+        return self.name
+
+    @property
+    def error_parts(self) -> tuple[str, ...]:
+        """A date's boxes to mark as wrong (none without an error)."""
+        return at_fault(self.value) if self.kind == "date" and self.error else ()
+
+
+#: A date example in the GOV.UK pattern, for the hint of every date question.
+DATE_EXAMPLE = "For example, 27 3 2026."
 
 
 def fields(book: Rulebook, submitted: dict | None = None, errors: dict | None = None) -> list[Field]:
@@ -47,10 +69,45 @@ def field(book: Rulebook, name: str, entered=None, error: str = "") -> Field:
     default, which the hint names)."""
     spec = book.inputs[name]
     kind = spec.kind
+    widget = kind.widget(spec)
     value = entered if entered is not None else ([] if kind.is_list else "")
-    hint = kind.form_hint(spec) + _if_unanswered(spec) + (f"Guidance: {spec.source}" if spec.source else "")
+    if widget == "date":
+        value = Boxes.of(value)
+    hint = ((DATE_EXAMPLE + " " if widget == "date" else "") + kind.form_hint(spec) + _if_unanswered(spec)
+            + (f"Guidance: {spec.source}" if spec.source else ""))
     options = kind.options(spec) + ([(NONE_OF_THESE, "None of these")] if kind.is_list else [])
-    return Field(name, spec.question, kind.widget(spec), spec.required, hint.strip(), options, value, error)
+    return Field(name, spec.question, widget, spec.required, hint.strip(), options, value, error)
+
+
+#: What the date of a decision is called in a message.
+AS_OF = "The date of the decision"
+
+
+def as_of_field(value: Any, error: str = "", label: str = "Date of the decision",
+                hint: str = "Due dates and overdue flags are worked out as at this date.") -> Field:
+    """The date a decision (or a worklist) is worked out at, as three boxes."""
+    return Field("as_of", label, "date", False, f"{DATE_EXAMPLE} {hint}", value=Boxes.of(value), error=error)
+
+
+def read_as_of(form: Any, what: str = AS_OF) -> tuple[Boxes, _dt.date | None, str]:
+    """The date of a decision a form sent in its three boxes (today when they are
+    empty): (the boxes as typed, the date, "") or, when they are not a date, (the
+    boxes, None, why)."""
+    boxes = Boxes.sent(form, "as_of")
+    try:
+        return boxes, read_date(boxes, what) or _dt.date.today(), ""
+    except DateProblem as problem:
+        return boxes, None, str(problem)
+
+
+def summary(fields: list[Field], errors: dict[str, str]) -> list[tuple[str, str]]:
+    """The error summary: (the id to link to, the message), in the order of the form.
+    A problem naming no question of the form is linked to the first."""
+    by_name = {f.name: f for f in fields}
+    shown = [(f.anchor, f.error) for f in fields if f.error]
+    first = fields[0].anchor if fields else "main"
+    shown += [(first, message) for name, message in errors.items() if name not in by_name]
+    return shown
 
 
 def ticked(chosen: list[str]) -> list[str] | None:
@@ -98,6 +155,14 @@ def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
             if none:
                 raw[name] = []
                 continue
+        elif spec.kind.widget(spec) == "date":
+            submitted[name] = boxes = Boxes.sent(form, name)
+            try:
+                when = read_date(boxes)
+            except DateProblem as problem:
+                errors[name] = str(problem)
+                continue
+            text = when.isoformat() if when else ""
         else:
             text = (form.get(name) or "").strip()
             submitted[name] = text

@@ -11,7 +11,7 @@ import datetime as _dt
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 
 from ..engine.compile import Rulebook
@@ -19,7 +19,8 @@ from ..engine.interview import answered, next_questions
 from ..engine.values import short_question
 from ..errors import CaseError, EvaluationError
 from . import forms
-from .pages import as_of_from, decision_page
+from .date_input import Boxes, DateProblem, read as read_date
+from .pages import decision_link, decision_page
 from .security import checked_form, sign, unsign
 from .site import Site, site_of
 
@@ -47,27 +48,31 @@ async def answer(request: Request, rulebook_id: str):
     if action == "back" and state["asked"]:
         state = _back(state)
         return _question(site, request, book, state)
-    error = _take(book, state, name, form, action)
-    if error:
-        return _question(site, request, book, state, error, _entered(book, name, form), 422)
+    as_of = forms.read_as_of(form) if name == "case_id" and action != "not_known" else None
+    error = as_of[2] if as_of else ""
+    if as_of and not error:
+        state["as_of"] = as_of[1].isoformat()
+    answer_error = _take(book, state, name, form, action) if not error else ""
+    if error or answer_error:
+        shown = as_of[0] if as_of else None
+        return _question(site, request, book, state, answer_error, _entered(book, name, form), 422,
+                         as_of_entered=shown, as_of_error=error)
     return await site.workers.off_loop(_next, site, request, book, state, book=book)
 
 
 def _take(book: Rulebook, state: dict, name: str, form: Any, action: Any) -> str:
     """Record the answer to ``name`` in ``state``; the error message if it does not fit."""
     spec = book.inputs[name]
-    if name == "case_id" and action != "not_known":
-        try:
-            state["as_of"] = as_of_from(str(form.get("as_of") or "")).isoformat()
-        except HTTPException:
-            return "Enter a real date for the decision"
     needed = f"Answer “{short_question(spec.question)}”: it is needed for the record"
     if action == "not_known":
         if name == "case_id":
             return needed
         state["not_known"].append(name)
     else:
-        value: Any = [v for v in form.getlist(name) if v] if spec.kind.is_list else str(form.get(name) or "").strip()
+        try:
+            value = _answer(spec, name, form)
+        except DateProblem as problem:
+            return str(problem)
         try:
             none = spec.kind.is_list and forms.ticked(value) == []
         except ValueError as exc:
@@ -88,6 +93,16 @@ def _take(book: Rulebook, state: dict, name: str, form: Any, action: Any) -> str
     return ""
 
 
+def _answer(spec, name: str, form: Any) -> Any:
+    """The answer a question's page sent, as text (a date's three boxes as ISO text)."""
+    if spec.kind.is_list:
+        return [v for v in form.getlist(name) if v]
+    if spec.kind.widget(spec) == "date":
+        when = read_date(Boxes.sent(form, name))
+        return when.isoformat() if when else ""
+    return str(form.get(name) or "").strip()
+
+
 def _next(site: Site, request: Request, book: Rulebook, state: dict):
     """The next question, or the decision when none is left (in a worker thread)."""
     as_of = _dt.date.fromisoformat(state["as_of"])
@@ -100,27 +115,38 @@ def _next(site: Site, request: Request, book: Rulebook, state: dict):
         state["at"] = left[0]
         return _question(site, request, book, state)
     answers = state["answers"]
-    case = answered(book, answers)
+    link = decision_link(site, book, answers, as_of, "interview")
+    if link:  # the decision is a page of its own (POST, then GET): Back from a print view returns to it
+        return RedirectResponse(link, status_code=303)
     try:
-        return decision_page(site, request, book, answers, case, as_of, again=f"/rulebooks/{book.meta.id}/interview")
+        return decision_page(site, request, book, answers, answered(book, answers), as_of,
+                             again=f"/rulebooks/{book.meta.id}/interview", via="interview")
     except (CaseError, EvaluationError) as exc:
         raise HTTPException(422, exc.message) from None
 
 
 def _question(site: Site, request: Request, book: Rulebook, state: dict, error: str = "", entered: Any = None,
-              status: int = 200):
+              status: int = 200, *, as_of_entered: Any = None, as_of_error: str = ""):
     name = state["at"]
     field = forms.field(book, name, entered, error)
     short = short_question(field.label)  # the question is the page's heading; what follows it, a hint
     field.label, field.hint = short, f"{field.label[len(short):].strip()} {field.hint}".strip()
-    return site.page(request, "interview.html.j2", status, book=book, field=field, error=error,
+    if field.kind == "select":  # one question a page: every option in sight
+        field.kind = "radios"
+    first = name == "case_id"
+    as_of = forms.as_of_field(as_of_entered or state["as_of"], as_of_error) if first else None
+    return site.page(request, "interview.html.j2", status, book=book, field=field, error=error or as_of_error,
+                     summary=forms.summary([field] + ([as_of] if as_of else []), {}),
                      state=sign(site.secret, _purpose(book), state), number=len(state["asked"]) + 1,
-                     can_go_back=bool(state["asked"]), first=name == "case_id", as_of=state["as_of"])
+                     can_go_back=bool(state["asked"]), first=first, as_of=as_of)
 
 
 def _entered(book: Rulebook, name: str, form: Any) -> Any:
     """What was entered, to show again beside its error."""
-    return form.getlist(name) if book.inputs[name].kind.is_list else str(form.get(name) or "")
+    spec = book.inputs[name]
+    if spec.kind.is_list:
+        return form.getlist(name)
+    return Boxes.sent(form, name) if spec.kind.widget(spec) == "date" else str(form.get(name) or "")
 
 
 def _back(state: dict) -> dict:

@@ -1,36 +1,34 @@
 """The HTML pages: the index, a rulebook's policy, the case form and its decision,
-a document, and a caseload upload with its worklist."""
+and a document's print view and downloads (a caseload's upload is ``upload``)."""
 from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import hashlib
-import io
 import json
 import os
 import re
 import time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
-from ..caseload import build_worklist, run_caseload
-from ..caseload.worklist import still_needed
-from ..caseload.template import write_caseload_template
 from ..change.document import render_docs
 from ..engine.compile import Rulebook
+from ..engine.interview import answered
 from ..engine.load import JsonProblem, strict_json
 from ..engine.render import document as find_document, placeholders_used
 from ..engine.unknown import UNKNOWN
-from ..engine.values import short_question
 from ..errors import CaseError, EvaluationError, Location, PolicyEngineError, RenderError
 from ..formats.letters import prepare, write_letter
-from ..formats.letters.html import article, css, html_document
+from ..formats.letters.html import article, css, page_css
 from ..formats.letters.pdf import PdfUnavailable
 from . import forms
 from .decision import sections
-from .security import PREVIEW_SECONDS, SECURITY_HEADERS, checked_form
+from .security import PREVIEW_SECONDS, SECURITY_HEADERS, checked_form, seal, unseal
 from .site import Site, site_of
 
 router = APIRouter()
@@ -45,9 +43,11 @@ def index(request: Request):
 
 @router.get("/rulebooks/{rulebook_id}", response_class=HTMLResponse, include_in_schema=False)
 async def policy(request: Request, rulebook_id: str):
+    """The rulebook's policy document, inside the service's own page."""
     site = site_of(request)
-    html = await site.workers.off_loop(render_docs, site.book(rulebook_id), "html")
-    return _own_styles(HTMLResponse(html))  # the policy document carries its own styles
+    book = site.book(rulebook_id)
+    document = await site.workers.off_loop(functools.partial(render_docs, standalone=False), book, "html")
+    return site.page(request, "policy.html.j2", book=book, document=Markup(document))
 
 
 # -- one case: the form, its decision, and a document ---------------------------------
@@ -55,49 +55,103 @@ async def policy(request: Request, rulebook_id: str):
 def evaluate_form(request: Request, rulebook_id: str):
     site = site_of(request)
     book = site.book(rulebook_id)
-    return site.page(request, "form.html.j2", book=book, fields=forms.fields(book), errors={},
-                     as_of=_dt.date.today().isoformat())
+    return _form(site, request, book, {}, {}, _dt.date.today())
 
 
 @router.post("/rulebooks/{rulebook_id}/evaluate", response_class=HTMLResponse, include_in_schema=False)
 async def evaluate_submit(request: Request, rulebook_id: str):
+    """The form read and checked; its decision is a page of its own (POST, then redirect to
+    GET), so Back from a print view or a download returns to it."""
     site = site_of(request)
     book = site.book(rulebook_id)
     form = await checked_form(request, site.max_body)
     raw, submitted, errors = forms.read(book, form)
-    as_of_text = str(form.get("as_of") or "")
-    try:
-        as_of = as_of_from(as_of_text)
-    except HTTPException:
-        errors["as_of"] = "Enter a real date for the decision"
-        as_of = None
-    if errors:
-        return _form_again(site, request, book, submitted, errors, as_of_text)
+    as_of_boxes, as_of, as_of_error = forms.read_as_of(form)
+    if as_of_error:
+        errors["as_of"] = as_of_error
+    if errors or as_of is None:
+        return _form(site, request, book, submitted, errors, as_of_boxes, 422)
+    refused = await site.workers.off_loop(_refused, book, raw, as_of, book=book)
+    if refused:
+        return _form(site, request, book, submitted, refused, as_of_boxes, 422)
+    link = decision_link(site, book, raw, as_of, "evaluate")
+    if link:
+        return RedirectResponse(link, status_code=303)
     previews_until = time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
-    return await site.workers.off_loop(_decision_page, site, request, book, raw, submitted, as_of, as_of_text,
-                                       previews_until, book=book)
+    return await site.workers.off_loop(functools.partial(decision_page, previews_until=previews_until), site,
+                                       request, book, raw, _typed(book, raw), as_of, book=book)
 
 
-def _form_again(site: Site, request: Request, book: Rulebook, submitted: dict, errors: dict,
-                as_of_text: str):
-    return site.page(request, "form.html.j2", 422, book=book, fields=forms.fields(book, submitted, errors),
-                     errors=errors, as_of=as_of_text)
+def _form(site: Site, request: Request, book: Rulebook, submitted: dict, errors: dict, as_of, status: int = 200):
+    """The case form, showing what was entered and, beside each question, what is wrong."""
+    fields = forms.fields(book, submitted, errors)
+    as_of_field = forms.as_of_field(as_of, errors.get("as_of", ""))
+    return site.page(request, "form.html.j2", status, book=book, fields=fields, errors=errors, as_of=as_of_field,
+                     summary=forms.summary(fields + [as_of_field], errors))
 
 
-def _decision_page(site: Site, request: Request, book: Rulebook, raw: dict, submitted: dict, as_of: _dt.date,
-                   as_of_text: str, previews_until: float):
-    """The form's decision, or the form again with what the case cannot be (in a worker thread)."""
+def _refused(book: Rulebook, raw: dict, as_of: _dt.date) -> dict:
+    """What the case cannot be, by field (nothing if it can be decided), in a worker thread."""
     try:
-        return decision_page(site, request, book, raw, _typed(book, raw), as_of, previews_until=previews_until)
+        book.evaluate(_typed(book, raw), as_of, partial=True)
     except (CaseError, EvaluationError) as exc:
-        return _form_again(site, request, book, submitted, forms.errors_by_field(exc), as_of_text)
+        return forms.errors_by_field(exc)
+    return {}
+
+
+def _decision_purpose(book: Rulebook) -> str:
+    return f"decision:{book.meta.id}:{book.sha256}"
+
+
+#: Where a decision was reached from: where its page offers to start again.
+AGAIN = {"evaluate": "evaluate", "interview": "interview"}
+
+
+def decision_link(site: Site, book: Rulebook, raw: dict, as_of: _dt.date, via: str) -> str | None:
+    """The address of the decision for ``raw``: the case sealed in the link, so the page
+    can be fetched again (Back, reload) with nothing kept on the server. None when the
+    case is too long for a link."""
+    sealed = seal(site.secret, _decision_purpose(book), {"case": raw, "as_of": as_of.isoformat(), "via": via})
+    return f"/rulebooks/{book.meta.id}/decision?case={sealed}" if sealed else None
+
+
+def _opened(site: Site, book: Rulebook, sealed: str) -> tuple[dict, _dt.date, str]:
+    """The case, date and origin a decision link carries; a 400 page if it cannot be read."""
+    data = unseal(site.secret, _decision_purpose(book), sealed)
+    try:
+        raw, as_of, via = data["case"], _dt.date.fromisoformat(data["as_of"]), AGAIN[data["via"]]
+        if isinstance(raw, dict) and all(_text_or_texts(v) for v in raw.values()):
+            return raw, as_of, via
+    except (TypeError, KeyError, ValueError):
+        pass
+    raise HTTPException(400, "This decision's link can no longer be read: the service may have restarted "
+                             "since, or the link was changed. Nothing about the case was kept, so enter it again.")
+
+
+@router.get("/rulebooks/{rulebook_id}/decision", response_class=HTMLResponse, include_in_schema=False)
+async def decision(request: Request, rulebook_id: str, case: str = ""):
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    raw, as_of, via = _opened(site, book, case)
+    return await site.workers.off_loop(_decision_again, site, request, book, raw, as_of, via, case, book=book)
+
+
+def _decision_again(site: Site, request: Request, book: Rulebook, raw: dict, as_of: _dt.date, via: str,
+                    sealed: str):
+    try:
+        return decision_page(site, request, book, raw, _case(book, raw, via), as_of,
+                             again=f"/rulebooks/{book.meta.id}/{via}", sealed=sealed, via=via)
+    except (CaseError, EvaluationError) as exc:
+        raise HTTPException(422, exc.message) from None
 
 
 def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case: dict, as_of: _dt.date, *,
-                  again: str = "", previews_until: float | None = None):
+                  again: str = "", previews_until: float | None = None, sealed: str = "", via: str = "evaluate"):
     """The decision for ``case``: each outcome and why, what is still needed, what
     would change it, what happens next, and a preview of each document. ``raw`` is
-    what the page carries on to render a document; ``again`` where to start over."""
+    what the page carries on to render a document; ``again`` where to start over;
+    ``sealed`` the case as its link carries it (for the print views' links); ``via``
+    how ``raw`` is read again for a document (an interview's answers, or a form)."""
     until = previews_until or time.monotonic() + min(PREVIEW_SECONDS, site.max_seconds / 2)
     decision = book.evaluate(case, as_of, partial=True, alternatives=True)
     previews, problems, held = {}, {}, {}
@@ -112,7 +166,7 @@ def decision_page(site: Site, request: Request, book: Rulebook, raw: dict, case:
     return site.page(request, "decision.html.j2", book=book, decision=decision, previews=previews,
                      problems=problems, held=held, rulebook_file=os.path.basename(book.path),
                      case_json=json.dumps(raw), as_of=as_of.isoformat(), sections=sections(decision),
-                     again=again or f"/rulebooks/{book.meta.id}/evaluate")
+                     again=again or f"/rulebooks/{book.meta.id}/evaluate", sealed=sealed, via=via)
 
 
 def _held_back(book: Rulebook, document_id: str) -> list[str]:
@@ -135,31 +189,56 @@ DOWNLOADS = {"pdf": ("application/pdf", "pdf"),
 
 @router.post("/rulebooks/{rulebook_id}/documents/{document_id}", include_in_schema=False)
 async def document(request: Request, rulebook_id: str, document_id: str):
+    """A document of the case a decision page carries: downloaded, or its print view."""
     site = site_of(request)
     book = site.book(rulebook_id)
     form = await checked_form(request, site.max_body)
-    raw = _hidden_case(form.get("case") or "{}")
-    as_of = as_of_from(form.get("as_of"))
-    until = time.monotonic() + site.max_seconds
+    if form.get("decision"):  # the decision's own link: its case read as that decision read it
+        raw, as_of, via = _opened(site, book, str(form.get("decision")))
+    else:
+        raw, as_of = _hidden_case(form.get("case") or "{}"), as_of_from(form.get("as_of"))
+        via = AGAIN.get(str(form.get("via") or ""), "evaluate")
     action = str(form.get("action") or "print")
     fmt = action if action in DOWNLOADS else "html"
-    letter, body = await site.workers.off_loop(_decide_and_write, book, raw, as_of, document_id, until, fmt,
-                                               book=book)
+    letter, body = await site.workers.off_loop(_decide_and_write, book, raw, as_of, document_id,
+                                               time.monotonic() + site.max_seconds, fmt, via, book=book)
     if fmt in DOWNLOADS:
         media, extension = DOWNLOADS[fmt]
         name = f"{book.meta.id}-{document_id}-{letter.reference}{'-DRAFT' if letter.draft else ''}.{extension}"
-        return Response(body, media_type=media, headers=_attachment(name))
-    return _own_styles(HTMLResponse(body))
+        return Response(body, media_type=media, headers=attachment(name))
+    return _print_view(site, letter, body, f"/rulebooks/{book.meta.id}/evaluate", "Evaluate another case")
 
 
-def _decide_and_write(book: Rulebook, raw: dict, as_of: _dt.date, document_id: str, until: float, fmt: str):
-    """The document laid out, and written in ``fmt`` (in a worker thread: a PDF takes a moment).
-    A letter held back by a placeholder is a DRAFT here: the decision page says why."""
+@router.get("/rulebooks/{rulebook_id}/documents/{document_id}", response_class=HTMLResponse,
+            include_in_schema=False)
+async def print_view(request: Request, rulebook_id: str, document_id: str, case: str = ""):
+    """A document's print view as a page of its own (a GET, with the case sealed in its
+    link as the decision's is): Back returns to the decision page, and it to this."""
+    site = site_of(request)
+    book = site.book(rulebook_id)
+    raw, as_of, via = _opened(site, book, case)
+    letter, body = await site.workers.off_loop(_decide_and_write, book, raw, as_of, document_id,
+                                               time.monotonic() + site.max_seconds, "html", via, book=book)
+    return _print_view(site, letter, body, f"/rulebooks/{book.meta.id}/decision?case={case}", "Back to the decision")
+
+
+def _print_view(site: Site, letter, body: Markup, back: str, back_text: str) -> HTMLResponse:
+    """The print view: the document alone on an A4 sheet, with its own styles (allowed by hash)."""
+    html = site.templates.get_template("print.html.j2").render(letter=letter, article=body, back=back,
+                                                                back_text=back_text, css=Markup(page_css()))
+    return _own_styles(HTMLResponse(html))
+
+
+def _decide_and_write(book: Rulebook, raw: dict, as_of: _dt.date, document_id: str, until: float, fmt: str,
+                      via: str = "evaluate"):
+    """The document laid out, and written in ``fmt`` (html: its ``<article>`` for the print
+    view), in a worker thread: a PDF takes a moment. A letter held back by a placeholder
+    is a DRAFT here: the decision page says why."""
     try:
-        decision = book.evaluate(_typed(book, raw), as_of, partial=True)
+        decision = book.evaluate(_case(book, raw, via), as_of, partial=True)
         letter = prepare(decision, document_id, draft=bool(_held_back(book, document_id)), deadline=until)
-        if fmt == "html":
-            return letter, html_document(letter, back=f"/rulebooks/{book.meta.id}/evaluate")
+        if fmt == "html":  # under the page's h1, a note's title is an h2
+            return letter, article(letter, level=2)
         return letter, write_letter(letter, fmt)
     except PdfUnavailable as exc:
         raise HTTPException(503, exc.message) from None
@@ -177,86 +256,9 @@ def _own_styles(response: HTMLResponse) -> HTMLResponse:
     return response
 
 
-# -- a caseload: the upload and its worklist ---------------------------------------------
-@router.get("/rulebooks/{rulebook_id}/upload", response_class=HTMLResponse, include_in_schema=False)
-def upload_form(request: Request, rulebook_id: str):
-    site = site_of(request)
-    book = site.book(rulebook_id)
-    return site.page(request, "upload.html.j2", book=book, error="", as_of=_dt.date.today().isoformat(),
-                     ignore="")
-
-
-@router.get("/rulebooks/{rulebook_id}/template.xlsx", include_in_schema=False)
-def template_xlsx(request: Request, rulebook_id: str):
-    """The empty caseload to fill in, as ``policyengine template`` writes it."""
-    return _template(request, rulebook_id, "xlsx")
-
-
-@router.get("/rulebooks/{rulebook_id}/template.csv", include_in_schema=False)
-def template_csv(request: Request, rulebook_id: str):
-    return _template(request, rulebook_id, "csv")
-
-
-_TEMPLATE_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                   "csv": "text/csv; charset=utf-8"}
-
-
-def _template(request: Request, rulebook_id: str, fmt: str) -> Response:
-    book = site_of(request).book(rulebook_id)
-    body = io.BytesIO()
-    write_caseload_template(book, fmt, stream=body)
-    return Response(body.getvalue(), media_type=_TEMPLATE_TYPES[fmt],
-                    headers=_attachment(f"{book.meta.id}-caseload-template.{fmt}"))
-
-
-@router.post("/rulebooks/{rulebook_id}/upload", include_in_schema=False)
-async def upload_submit(request: Request, rulebook_id: str):
-    site = site_of(request)
-    book = site.book(rulebook_id)
-    form = await checked_form(request, site.max_body, ("caseload",), max_files=1, max_fields=20,
-                              max_part_size=site.max_body)
-    upload = form.get("caseload")
-    as_of_text = str(form.get("as_of") or "")
-    ignore_text = str(form.get("ignore") or "")
-    ignore = [c.strip() for c in ignore_text.split(",") if c.strip()]
-
-    def again(message: str, status: int = 422):
-        return site.page(request, "upload.html.j2", status, book=book, error=message, as_of=as_of_text,
-                         ignore=ignore_text)
-
-    if upload is None or isinstance(upload, str) or not upload.filename:
-        return again("Choose a CSV or XLSX file to upload")
-    try:
-        as_of = as_of_from(as_of_text)
-    except HTTPException:
-        return again("Enter a real date, written YYYY-MM-DD")
-    raw = await upload.read()  # held in memory for this request only
-    download = form.get("action") == "download"
-    try:
-        return await site.workers.off_loop(caseload_answer, site, request, book, raw, upload.filename, as_of,
-                                           ignore, download, upload=True)
-    except PolicyEngineError as exc:  # the page's box, not the command line's flag, skips a column
-        return again(exc.message.replace("with --ignore-column", "under “Columns to skip”"))
-
-
-def caseload_answer(site: Site, request: Request, book: Rulebook, raw: bytes, filename: str, as_of: _dt.date,
-                    ignore: list[str], download: bool) -> Response:
-    """An uploaded caseload decided: every decision as a CSV to download, or the
-    worklist page. Runs in a worker thread: reading and deciding a caseload takes time."""
-    if download:
-        body = io.StringIO()
-        run_caseload(book, raw, name=filename, as_of=as_of, ignore=ignore, format="csv", output=body)
-        return Response(body.getvalue(), media_type="text/csv; charset=utf-8",
-                        headers=_attachment(f"{book.meta.id}-decisions-{as_of.isoformat()}.csv"))
-    worklist = build_worklist(book, raw, name=filename, as_of=as_of, ignore=ignore)
-    questions = {name: short_question(spec.question or name) for name, spec in book.inputs.items()}
-    return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=worklist.notes,
-                     still_needed=still_needed, questions=questions)
-
-
 # -- reading what a form sent ----------------------------------------------------------
 def as_of_from(text: str | None) -> _dt.date:
-    """The decision date a form sent, or today when it sent none."""
+    """The decision date a decision page carries in its hidden field (ISO), or today when it sent none."""
     if not text:
         return _dt.date.today()
     try:
@@ -281,13 +283,19 @@ def _text_or_texts(value) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
 
 
+def _case(book: Rulebook, raw: dict, via: str) -> dict:
+    """The case a decision link carries, read as where it came from reads it: the
+    interview's answers alone (a question not known stays so), or the whole form."""
+    return answered(book, raw) if via == "interview" else _typed(book, raw)
+
+
 def _typed(book: Rulebook, raw: dict) -> dict:
     """Form and hidden-field values arrive as text; read them as a CSV cell would be."""
     values = book.reader.read(raw, Location("form"), text=True)
     return {k: v for k, v in values.items() if k in book.inputs and v is not UNKNOWN}  # unanswered stays so
 
 
-def _attachment(filename: str) -> dict[str, str]:
+def attachment(filename: str) -> dict[str, str]:
     """The header that makes a response a download named ``filename`` (made safe to quote)."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     return {"Content-Disposition": f'attachment; filename="{safe}"'}

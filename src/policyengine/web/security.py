@@ -10,10 +10,13 @@ import hmac
 import json
 import os
 import sys
+import zlib
 from contextlib import aclosing, nullcontext
 from typing import Any, Callable
 
 import anyio
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -177,6 +180,38 @@ def unsign(secret: bytes, purpose: str, text: str) -> Any:
 
 def _mac(secret: bytes, purpose: str, body: str) -> str:
     return hmac.new(secret, f"{purpose}\n{body}".encode(), hashlib.sha256).hexdigest()
+
+
+#: Longest sealed text a link may carry (a URL much longer than this is refused by some servers).
+MAX_SEALED = 6000
+
+
+def seal(secret: bytes, purpose: str, data: Any) -> str | None:
+    """``data`` as JSON, compressed and encrypted (AES-GCM) for ``purpose``: text a link
+    can carry that the browser's history cannot read (it holds a case), that no one can
+    change, and that this app alone, until it restarts, can open. None if too long for a link."""
+    nonce = os.urandom(12)
+    plain = zlib.compress(json.dumps(data, separators=(",", ":")).encode())
+    sealed = AESGCM(_key(secret)).encrypt(nonce, plain, purpose.encode())
+    text = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+    return text if len(text) <= MAX_SEALED else None
+
+
+def unseal(secret: bytes, purpose: str, text: str) -> Any:
+    """What :func:`seal` sealed for ``purpose``, or None if ``text`` is not exactly what it made."""
+    if not text or len(text) > MAX_SEALED:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        plain = AESGCM(_key(secret)).decrypt(raw[:12], raw[12:], purpose.encode())
+        return json.loads(zlib.decompressobj().decompress(plain, MAX_SEALED * 64))
+    except (ValueError, InvalidTag, zlib.error):
+        return None
+
+
+def _key(secret: bytes) -> bytes:
+    """The sealing key: derived from the app's secret, so it is never the signing key."""
+    return hmac.new(secret, b"seal", hashlib.sha256).digest()
 
 
 class Workers:
