@@ -227,7 +227,7 @@ def _ask(spec, required: bool = False) -> Any:
         for i, (_, label) in enumerate(options, 1):
             click.echo(f"  {i}  {label}")
     how = {"boolean": "yes or no", "list": "numbers, separated by commas; 0 for none of these",
-           "enum": "a number", "date": "YYYY-MM-DD"}.get(spec.type, "")
+           "enum": "a number", "date": "DD/MM/YYYY"}.get(spec.type, "")
     prompt = "Your answer" if options and spec.type != "boolean" else spec.question
     while True:
         text = click.prompt(f"{prompt} ({how})" if how else prompt, default="", show_default=False).strip()
