@@ -38,6 +38,9 @@ class Labels:
     names: dict = field(default_factory=dict)      # name -> label
     values: dict = field(default_factory=dict)     # name -> {value -> label}
     acronyms: frozenset = frozenset()              # lowercase words written in capitals
+    #: name -> the kind of value it holds (boolean, date, count, number, enum, list, string), where known:
+    #: how a condition about it reads ("before" a date, "fewer than" a count).
+    kinds: dict = field(default_factory=dict)
 
     def of(self, name: str) -> str:
         """What people call ``name``: its label, or its humanised name."""
@@ -87,9 +90,11 @@ def acronyms_in(data: Any) -> frozenset:
     return frozenset(found)
 
 
-def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozenset) -> Labels:
+def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozenset,
+                   kinds: dict | None = None) -> Labels:
     """The ``labels:`` section checked against the rulebook: ``named`` maps each
-    input and outcome to its finite values (None where it has none to label)."""
+    input and outcome to its finite values (None where it has none to label);
+    ``kinds`` what each name holds."""
     names: dict[str, str] = {}
     values: dict[str, dict] = {}
     for name, given in spec.items():
@@ -103,7 +108,7 @@ def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozen
         if given.get("label"):
             names[name] = given["label"]
         values[name] = _value_labels(name, given.get("values") or {}, named[name], ctx.at(name, "values"))
-    return Labels(names, values, acronyms)
+    return Labels(names, values, acronyms, dict(kinds or {}))
 
 
 def _value_labels(name: str, given: dict, domain: Any, ctx: Any) -> dict:
