@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from policyengine import load_rulebook
-from policyengine.engine.english import cell, condition, in_sentence, phrase
+from policyengine.engine.constructs.unary import in_words
+from policyengine.engine.english import condition, in_sentence, phrase
 from tests.conftest import EXAMPLES, RULEBOOKS
 
 #: What may never appear in English for people: an identifier, an operator, a quoted value, a bracket.
@@ -91,7 +92,7 @@ def test_a_value_reads_as_a_phrase(labels):
     ("not(low)", "not Low"), ("null", "not recorded"), ("true", "yes"), ("2026-11-22", "22 November 2026"),
 ])
 def test_a_table_cell_reads_as_english(labels, text, english):
-    assert cell(text, "level", labels) == english
+    assert in_words(text, "level", labels) == english
 
 
 @pytest.mark.parametrize("label, shown", [

@@ -5,7 +5,8 @@ a practitioner reads "complex and the worker's role is Assistant Care
 Manager". The expression is parsed with the same parser that compiles it
 (``expressions.parse``: only the whitelisted node kinds get this far) and
 each node kind has one rendering here, the way ``expressions._Compiler`` has
-one translation. Names and values are read through the rulebook's
+one translation (a decision table's cells are read in words by
+``constructs.unary.in_words``). Names and values are read through the rulebook's
 :class:`~.labels.Labels`; what a comparison says ("at least", "before")
 depends on the kind of the name (a date, a count, a number), which the
 labels carry too. Nothing in the result is an identifier, an operator, a
@@ -20,7 +21,6 @@ from typing import Any
 from jinja2 import nodes
 
 from ..errors import Location
-from .constructs.unary import CellError, literal, split_tests
 from .dates import long_date
 from .expressions import parse
 from .labels import Labels
@@ -98,35 +98,6 @@ def either(items: list[str], word: str = "or") -> str:
     if len(items) < 2:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {word} " + items[-1]
-
-
-def cell(text: str, column: str | None, labels: Labels) -> str:
-    """A decision table's cell (a DMN simple test) in words: "from 10 to 13",
-    "at least 18", "Red or Amber", "not Red"; "any" for ``-``."""
-    raw = str(text).strip()
-    if raw in ("-", ""):
-        return "any"
-    if raw.startswith("not(") and raw.endswith(")"):
-        return "not " + cell(raw[4:-1], column, labels)
-    try:
-        parts = split_tests(raw)
-    except CellError:
-        return raw
-    return either([_one_test(p, column, labels) for p in parts])
-
-
-def _one_test(text: str, column: str | None, labels: Labels) -> str:
-    if text[:1] in "[(]" and ".." in text:
-        low, high = (literal(x.strip()) for x in text[1:-1].split("..", 1))
-        left = "from" if text[0] == "[" else "over"
-        right = "to" if text[-1] == "]" else "up to but not"
-        return f"{left} {value(labels, column, low)} {right} {value(labels, column, high)}"
-    for op, words in ((">=", "at least"), ("<=", "at most"), ("!=", "not"), (">", "more than"),
-                      ("<", "less than"), ("=", "")):
-        if text.startswith(op):
-            shown = value(labels, column, literal(text[len(op):].strip()))
-            return f"{words} {shown}".strip()
-    return value(labels, column, literal(text))
 
 
 class _Speaker:
@@ -317,4 +288,4 @@ def _without_the(text: str) -> str:
     return text[4:] if text.startswith("the ") else text
 
 
-__all__ = ["cell", "condition", "either", "in_sentence", "name", "phrase", "value"]
+__all__ = ["condition", "either", "in_sentence", "name", "phrase", "value"]
