@@ -47,7 +47,7 @@ def test_a_fork_inherits_templates_and_letters_render(cli):
     result = cli("render", "-r", FORK, "examples/forks/cases/two-factors.yaml", "-d", "allocation_note",
                  "--as-of", "2026-12-01")
     assert result.exit_code == 0
-    assert "Complex: yes. 2 ≥ 2: in Northfield two or more" in result.output
+    assert "Complex: yes. The factor count is 2, and 2 or more is enough: in Northfield two or more" in result.output
 
 
 @pytest.mark.parametrize("body, check", [

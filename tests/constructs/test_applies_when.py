@@ -62,10 +62,10 @@ def test_where_it_does_not_hold_every_output_is_null_and_says_it_does_not_apply(
     assert d.pending == {}
     steps = {s.outcome: (s.because, s.rule, s.source) for s in d.explanation}
     assert steps == {
-        "interval": ("does not apply to this case (only when on_tray)", "not applicable", "g 1"),
-        "rating": ("does not apply to this case (only when on_tray)", "not applicable", "g 2"),
-        "due": ("does not apply to this case (only when on_tray)", "not applicable", "g 3"),
-        "overdue": ("does not apply to this case (only when on_tray)", "not applicable", "g 3"),
+        "interval": ("it applies only when on tray", "not applicable", "g 1"),
+        "rating": ("it applies only when on tray", "not applicable", "g 2"),
+        "due": ("it applies only when on tray", "not applicable", "g 3"),
+        "overdue": ("it applies only when on tray", "not applicable", "g 3"),
     }
 
 

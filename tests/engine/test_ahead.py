@@ -152,9 +152,9 @@ def test_text_says_what_happens_next_after_the_outcomes(cli, tmp_path):
     result = cli("evaluate", "-r", LEICS, tmp_path / "red.json", "--as-of", "2026-11-22", "--horizon", "29")
     assert result.exit_code == 0
     text = result.stdout
-    assert ("\n\nNext: contact_overdue becomes yes on 29 November 2026\n"
-            "Next: allocation_overdue becomes yes on 20 December 2026\n"
-            "Next: on 29 November 2026, actions gains: The review contact is overdue. Contact the person now and "
+    assert ("\n\nNext: Contact overdue becomes yes on 29 November 2026\n"
+            "Next: Allocation overdue becomes yes on 20 December 2026\n"
+            "Next: on 29 November 2026, Actions gains: The review contact is overdue. Contact the person now and "
             'record it on a "PWT" case note using the RAAN, with a TM/TL notified.\n\nDocuments that apply:') in text
 
 
@@ -319,5 +319,5 @@ def test_a_rule_that_asks_whether_today_is_a_working_day_is_tried_on_every_day()
 def test_a_checklist_that_changes_by_itself_is_told_by_what_it_gains(cli):
     result = cli("evaluate", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/green-month-end.yaml",
                  "--as-of", "2026-11-22")
-    assert ("\nNext: on 29 November 2026, actions gains: The person has waited more than 28 days for allocation. "
+    assert ("\nNext: on 29 November 2026, Actions gains: The person has waited more than 28 days for allocation. "
             "Prioritise allocating a named worker.\n") in result.stdout

@@ -117,7 +117,7 @@ def test_alternatives_are_in_the_json_only_when_asked_for_and_read_in_words(cli)
     asked = json.loads(cli(*args, "--format", "json", "--alternatives").stdout)["alternatives"]
     assert asked[4] == {"outcome": "rag", "becomes": "red", "if": {"support": "none"}}
     text = cli(*args, "--alternatives").stdout
-    assert "\nroute would be duty_point if: Does the person have an immediate and urgent social care need? yes\n" in text
+    assert "\nRoute would be Duty point if: Does the person have an immediate and urgent social care need? yes\n" in text
 
 
 def test_the_api_lists_alternatives_when_asked(leics):

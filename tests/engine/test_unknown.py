@@ -240,10 +240,10 @@ def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, wri
     result = cli("evaluate", "--partial", "--rulebook", "rulebooks/leicestershire.yaml", case,
                  "--as-of", "2026-11-24")
     assert result.exit_code == 0, result.output
-    assert "  route: pwt\n" in result.stdout
-    assert "  rag: not known yet\n" in result.stdout
-    assert f"\nStill needed to decide rag: {SUPPORT}; {RISK}\n" in result.stdout
-    assert f"\nStill needed to decide allocation_target: {ADDED}\n" in result.stdout
+    assert "  Route: PWT\n" in result.stdout
+    assert "  RAG: not known yet\n" in result.stdout
+    assert f"\nStill needed to decide RAG: {SUPPORT}; {RISK}\n" in result.stdout
+    assert f"\nStill needed to decide allocation target: {ADDED}\n" in result.stdout
     assert "Still needed to decide route" not in result.stdout
     data = json.loads(cli("evaluate", "--partial", "-r", "rulebooks/leicestershire.yaml", case,
                           "--as-of", "2026-11-24", "--format", "json").stdout)

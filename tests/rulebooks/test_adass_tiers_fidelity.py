@@ -101,7 +101,7 @@ def test_the_tier_2_note_gives_its_band_and_no_other(cli):
     note = result.output
     assert "| Factor 1 (not named in the surviving article) | 3 |\n" in note
     assert "| **Total** | **11** |" in note
-    assert "Tier 2: score 11 is in \\[10..13\\]: Tier 2 – 10–13 points (article, workload vignette)." in note  # the Markdown escapes a value's [ ] (--format text shows them plain)
+    assert "Tier 2: the score is 11, from 10 to 13: Tier 2 – 10–13 points (article, workload vignette)." in note
     assert "Tier 1 –" not in note and "Tier 3 –" not in note
     assert "the model does not say what each tier means for allocation" in note
     assert "not recorded" not in note

@@ -91,7 +91,7 @@ def test_escalation_and_contact_apply_to_cases_on_the_tray_only(leics, fields, r
     assert {name: d.outcomes[name] for name in TRAY_ONLY} == dict.fromkeys(TRAY_ONLY)
     assert d.pending == {}  # not applicable, which is not the same as not known yet
     steps = {s.outcome: s for s in d.explanation}
-    assert steps["escalate_to_ssm"].because == "does not apply to this case (only when route == 'pwt')"
+    assert steps["escalate_to_ssm"].because == "it applies only when the route is PWT"
     assert "ssm_escalation_note" not in d.documents
     assert not any("Strategic Service Manager" in a or "28 days" in a or "overdue" in a
                    for a in d.outcomes["actions"])

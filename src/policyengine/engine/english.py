@@ -15,6 +15,7 @@ quote or a bracket.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,8 @@ _COUNT_ORDER = {"lt": "fewer than", "lteq": "at most", "gt": "more than", "gteq"
 _NUMBER_ORDER = {"lt": "less than", "lteq": "at most", "gt": "more than", "gteq": "at least"}
 _NEGATED = {"eq": "ne", "ne": "eq", "in": "notin", "notin": "in",
             "lt": "gteq", "gteq": "lt", "gt": "lteq", "lteq": "gt"}
+#: A snake_case word: perhaps a name the rulebook defines.
+_MENTION = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 #: Names every rulebook has, in words.
 _BUILTIN = {"as_of": "the date of the decision"}
 
@@ -79,6 +82,13 @@ def value(labels: Labels, name_: str | None, value_: Any) -> str:
     if isinstance(value_, Decimal):
         return format(value_, "f")
     return str(value_)
+
+
+def mentions(text: str, labels: Labels) -> str:
+    """A rule's own wording with each name of the rulebook it mentions (``see
+    allocation_permitted``) written as its label: identifiers are for policy owners."""
+    return _MENTION.sub(lambda m: in_sentence(labels.of(m.group())) if m.group() in labels.kinds else m.group(),
+                        text) if "_" in text else text
 
 
 def in_sentence(label: str) -> str:
@@ -288,4 +298,4 @@ def _without_the(text: str) -> str:
     return text[4:] if text.startswith("the ") else text
 
 
-__all__ = ["condition", "either", "in_sentence", "name", "phrase", "value"]
+__all__ = ["condition", "either", "in_sentence", "mentions", "name", "phrase", "value"]

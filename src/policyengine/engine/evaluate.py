@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._version import __version__
 from ..errors import CaseError, Location
 from .pending import SAME_WHATEVER, document_probe, failed as _failed, run_units, settle, unknown_inputs
+from .english import mentions
 from .unknown import UNKNOWN
 from .values import for_json, short_question
 
@@ -38,6 +39,8 @@ class Step:
     source: str | None
     rule: str
     location: str
+    #: The rule's expression as written, for policy owners (``--explain``'s technical line; not in JSON).
+    technical: str = ""
 
     def as_dict(self) -> dict:
         return {"outcome": self.outcome, "value": for_json(self.value), "because": self.because,
@@ -147,9 +150,9 @@ def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = Fa
         elif reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps):
             because = reason.because  # the rule's own wording: its details are not all known
         else:
-            because = el.explain(values, reason)
-        steps.append(Step(out, values[out], because, reason.source,
-                          reason.label, f"{reason.loc.file}:{reason.loc.line}"))
+            because = el.explain(values, reason, book.labels)
+        steps.append(Step(out, values[out], mentions(because, book.labels), reason.source,
+                          reason.label, f"{reason.loc.file}:{reason.loc.line}", reason.technical))
     return steps
 
 

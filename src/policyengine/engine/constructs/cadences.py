@@ -39,7 +39,7 @@ def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
             v[overdue_as] = v["as_of"] > due
         return reason
 
-    def describe(v: dict, r: Reason) -> str:
+    def describe(v: dict, r: Reason, labels: Any = None) -> str:
         if r is missing:
             return r.because
         due = v[name]

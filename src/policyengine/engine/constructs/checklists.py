@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from .base import Construct, Context, Element, Point, Reason, element, reason_of, unused
+from ..labels import Labels
+from .base import Construct, Context, Element, Point, Reason, element, not_applicable, reason_of, unused
 
 #: Words left out of an id made from an item's text.
 _SMALL_WORDS = frozenset("a an and are as at be by for from has have in is it its of on or that the their "
@@ -67,10 +68,12 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
         cond = ctx.expr(item["when"], "items", i, "when") if "when" in item else None
         if cond is not None:
             deps |= cond.names
-        reason = Reason(item["item"], item.get("source") or spec.get("source"), ctx.loc("items", i), f"item {i + 1}")
+        reason = Reason(item["item"], item.get("source") or spec.get("source"), ctx.loc("items", i), f"item {i + 1}",
+                        technical=f"when {item['when']}" if "when" in item else "")
         items.append((cond, item["item"], reason, "when" in item))
     loc = ctx.loc(key=True)
-    closed = Reason("does not apply to this case", spec.get("source"), loc, "not applicable")
+    closed = Reason("does not apply to this case", spec.get("source"), loc, "not applicable",
+                    technical=f"only when {spec.get('when')}")
     listed = reason_of(spec, {}, loc, "items")
     broken = (gate is None and "when" in spec) or any(c is None and has for c, _, _, has in items)
 
@@ -81,10 +84,11 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
         v[name] = [text for cond, text, _, _ in items if cond is None or cond.fn(v)]
         return listed
 
-    def describe(v: dict, r: Reason) -> str:
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
         if r is closed:
-            return r.because
-        return f"{len(v[name])} item(s)" + (f": {r.because}" if r.because else "")
+            return not_applicable(spec["when"], labels)
+        count = len(v[name])
+        return f"{count} item{'' if count == 1 else 's'}" + (f": {r.because}" if r.because else "")
 
     ids = item_ids(spec["items"])
     return element("checklists", name, spec, (name,), deps, loc, unused if broken else run,

@@ -54,7 +54,8 @@ def _rules(spec: dict, ctx: Context) -> tuple[list[tuple], list, set]:
         for e in (when, value if is_expr else None):
             if e is not None:
                 deps |= e.names
-        reason = reason_of(rule, spec, here.loc(key=True), "otherwise" if last else f"rule {i + 1}")
+        reason = reason_of(rule, spec, here.loc(key=True), "otherwise" if last else f"rule {i + 1}",
+                           "" if last else f"when {rule['when']}")
         rules.append((when, value, is_expr, reason))
     return rules, literals, deps
 

@@ -15,6 +15,8 @@ import itertools
 import operator
 from typing import Any
 
+from .. import english
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
     reason_reached, unused, word
 
@@ -45,8 +47,12 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
         v[name] = hit[0]
         return hit[1]
 
-    def describe(v: dict, r: Reason) -> str:
-        return f"{r.label.removeprefix('cell ')} → {v[name]}" + (f": {r.because}" if r.because else "")
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if r is missing:
+            return r.because
+        axes = english.either([f"{english.name(labels, a)} is {english.value(labels, a, v[a])}" for a in by], "and")
+        said = f"{axes}, so {english.name(labels, name)} is {english.value(labels, name, v[name])}"
+        return f"{said}: {r.because}" if r.because else said
 
     values = tuple(dict.fromkeys(x[0] for x in table.values()))
     return applies_when(element("matrices", name, spec, (name,), by, ctx.loc(key=True), run if cells.ok else unused,

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .. import english
 from ..expressions import ExprFault
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, unused, word
 from .table_checks import check_table
-from .unary import Cell, CellError, literal, number, parse_cell
+from .unary import Cell, CellError, in_words, literal, number, parse_cell
 
 SINGLE = ("unique", "any", "priority", "first")
 LISTS = ("rule_order", "output_order", "collect")
@@ -211,21 +213,22 @@ def _runner(table: Table):
 
 
 def _describer(table: Table):
-    """Why a row applied, in the values it tested: "score 11 is in [10..13]: Tier 2 – 10–13 points"."""
+    """Why a row applied, in the values it tested: "the score is 11, from 10 to 13: Tier 2 – 10–13 points"."""
     by_reason = {id(row.reason): row for row in table.rows}
 
-    def describe(v: dict, reason: Reason) -> str:
+    def describe(v: dict, reason: Reason, labels: Labels) -> str:
         row = by_reason.get(id(reason))
         if row is None:  # otherwise, or rows that applied together
             return f"{reason.label}: {reason.because}" if reason.because else reason.label
         tested = []
         for (label, expr), cell, text in zip(table.columns, row.cells, row.texts):
             if not cell.any:
-                value = word(expr.fn(v))
-                ranged = text[:1] in "[(]" and ".." in text
-                tested.append(f"{label} {value} is {'in ' if ranged else ''}{text}" if cell.boundaries and
-                              text != value else f"{label} {value}")
-        shown = ", ".join(tested) or "every row's tests hold"
+                got = expr.fn(v)
+                column = label if label in labels.kinds else None
+                said = f"{english.phrase(label, labels)} is {english.value(labels, column, got)}"
+                tested.append(f"{said}, {in_words(text, column, labels)}" if cell.boundaries and text != word(got)
+                              else said)
+        shown = english.either(tested, "and") or "every row's tests hold"
         return f"{shown}: {reason.because}" if reason.because else shown
     return describe
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import english
 from ..expressions import ExprFault
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
 
 
@@ -22,8 +24,9 @@ def compile_threshold(name: str, spec: dict, ctx: Context) -> Element:
 def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
     loc = ctx.loc(key=True)
     limit = spec["at_least"]
-    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}")
-    no = Reason(f"not met: {spec.get('because', '')}".strip(), spec.get("source"), loc, f"{spec['of']} < {limit}")
+    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}", f"{spec['of']} >= {limit}")
+    no = Reason(f"not met: {spec.get('because', '')}".strip(), spec.get("source"), loc, f"{spec['of']} < {limit}",
+                f"{spec['of']} < {limit}")
     missing = Reason("not known: the value it counts is missing", spec.get("source"), loc, "null")
 
     def run(v: dict) -> Reason:
@@ -34,10 +37,15 @@ def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
         v[name] = x >= limit
         return yes if v[name] else no
 
-    def describe(v: dict, r: Reason) -> str:
-        x = of(v)
-        return f"{x} ≥ {limit}: {r.because}" if r is yes else (
-            f"{x} < {limit}, so not met" if r is no else r.because)
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if r is not yes and r is not no:
+            return r.because
+        said = f"{english.phrase(spec['of'], labels)} is {of(v)}"
+        if r is yes:
+            return f"{said}, and {limit} or more is enough: {r.because}" if r.because else \
+                f"{said}, and {limit} or more is enough"
+        fewer = "fewer" if labels.kinds.get(str(spec["of"])) == "count" else "less"
+        return f"{said}, {fewer} than the {limit} needed, so not met"
 
     return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
                    (yes, no), domain=(True, False), describe=describe)
@@ -60,8 +68,14 @@ def _banded(name: str, spec: dict, of: Any, ctx: Context) -> Element:
         # Never the value itself: it is the case's.
         raise ExprFault(f"the value falls outside every band of threshold `{name}`")
 
-    def describe(v: dict, r: Reason) -> str:
-        return f"{of(v)} is in {r.label}: {r.because}" if r is not missing else r.because
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if r is missing:
+            return r.because
+        band = next(f"{'up to' if low is None else f'from {low}'}{'' if high is None else f' to {high}'}"
+                    if low is None or high is not None else f"{low} or more"
+                    for low, high, _, reason in table if reason is r)
+        said = f"{english.phrase(spec['of'], labels)} is {of(v)}, in the band {band}"
+        return f"{said}: {r.because}" if r.because else said
 
     return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
                    tuple(t[3] for t in table), domain=tuple(t[2] for t in table), describe=describe)
