@@ -173,7 +173,7 @@ def test_worklist_text_and_csv(cli):
     text = cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP).stdout
     assert "Overdue, most overdue first (1)\n" in text
     assert "  LCC-PWT-1001  PWT review contact  2026-11-17  6\n" in text
-    assert "  rag: amber 2, none 2, green 1, red 1\n" in text
+    assert "  RAG: Amber 2, none 2, Green 1, Red 1\n" in text
     rows = list(csv.reader(io.StringIO(cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23",
                                            *SKIP, "--format", "csv").stdout)))
     assert rows[0] == ["section", "case_id", "item", "date", "days"]

@@ -83,8 +83,9 @@ def test_not_applying_is_a_point_the_rulebooks_tests_must_reach(book):
 def test_the_policy_document_says_where_each_element_applies(cli, write):
     path = write("c.yaml", HEAD + BODY)
     text = cli("docs", "-r", path).output
-    assert text.count("Applies only when `on_tray`; otherwise not applicable.") == 2  # the decision, the matrix
-    assert "; only when `on_tray`, otherwise not applicable." in text  # the cadence
+    assert text.count("Applies only when on tray; otherwise not applicable.") == 2  # the decision, the matrix
+    assert "; only when on tray, otherwise not applicable." in text  # the cadence
+    assert "| decisions.interval.when | `on_tray` |" in text  # the condition as written, in the appendix
 
 
 def test_a_condition_naming_nothing_the_rulebook_defines_is_refused(write):

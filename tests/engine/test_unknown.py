@@ -196,7 +196,7 @@ def test_the_done_when_example_decides_the_route_and_lists_what_the_rest_need(le
     # target do not apply (null, and not pending); the actions wait on ordinary residence.
     assert data["pending"] == {"actions": ["ordinarily_resident"]}
     assert data["explanation"][1] == {
-        "outcome": "rag", "value": None, "because": "does not apply to this case (only when route == 'pwt')",
+        "outcome": "rag", "value": None, "because": "it applies only when the route is PWT",
         "source": "pwt Recording priority and complexity and the RAG matrix", "rule": "not applicable",
         "location": f"{leics.path}:{rag_matrix_line(leics, 'when:')}"}  # its `when: route == 'pwt'`
     assert data["documents"] == [] and data["warnings"][1:] == []

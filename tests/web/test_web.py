@@ -42,7 +42,7 @@ def test_the_rulebooks_page_lists_every_rulebook_and_flags_review_dates(client):
 def test_a_rulebook_page_is_the_policy_document(client):
     page = client.get("/rulebooks/leicestershire")
     assert page.status_code == 200
-    assert "<tr><th>none</th><td>red</td><td>red</td><td>amber</td></tr>" in page.text
+    assert "<tr><th>None</th><td>Red</td><td>Red</td><td>Amber</td></tr>" in page.text
     assert "'sha256-" in page.headers["content-security-policy"]
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..engine import english
 from ..engine.evaluate import provenance
 from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json, tally_key, words
@@ -21,6 +22,7 @@ from .records import Caseload, Result
 from .run import decide_all
 
 if TYPE_CHECKING:
+    from ..engine.labels import Labels
     from ..engine.compile import Rulebook
 
 
@@ -182,6 +184,7 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.append("")
 
     d = lambda x: x.isoformat() if x else ""  # noqa: E731
+    labels = book.labels
     section("Escalations due", ["case", "escalation", "date"],
             [[c, label, d(date)] for c, label, date in wl.escalations])
     section("Overdue, most overdue first", ["case", "item", "was due", "days overdue"],
@@ -189,7 +192,7 @@ def text(wl: Worklist, book: Rulebook) -> str:
     section(f"Due within {wl.within} days", ["case", "item", "due", "in days"],
             [[c, label, d(date), str(n)] for c, label, date, n in wl.due_soon])
     section(f"Changes in the next {wl.within} days", ["case", "outcome", "becomes", "on", "in days"],
-            [[c, o, words(v), d(date), str(n)] for c, o, date, v, n in wl.changes])
+            [[c, labels.of(o), _said(labels, o, v), d(date), str(n)] for c, o, date, v, n in wl.changes])
     section("Targets breached", ["case", "target", "date"],
             [[c, label, d(date)] for c, label, date in wl.breaches])
     out.append(f"Actions ({len(wl.actions)} case{'s' if len(wl.actions) != 1 else ''})")
@@ -200,13 +203,14 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.extend(f"    - {a}" for a in actions)
     out.append("")
     section("Not decided yet: answers still needed", ["case", "still needed", "to decide"],
-            [[c, " ".join(still_needed(p)), ", ".join(p)] for c, p in wl.undecided])
+            [[c, ", ".join(map(labels.of, still_needed(p))), ", ".join(map(labels.of, p))] for c, p in wl.undecided])
     out.append("Summary")
     decided = wl.cases - len(wl.errors)
     out.append(f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)")
     for name, counts in wl.summary.items():
-        parts = ", ".join(f"{tally_key(v)} {n}" for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], tally_key(kv[0]))))
-        out.append(f"  {name}: {parts or 'none'}")
+        parts = ", ".join(f"{_said(labels, name, v)} {n}"
+                          for v, n in sorted(counts.items(), key=lambda kv: (-kv[1], tally_key(kv[0]))))
+        out.append(f"  {labels.of(name)}: {parts or 'none'}")
     if wl.duplicates:
         out.append("")
         out.append(f"Repeated case ids ({len(wl.duplicates)})")
@@ -216,6 +220,15 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.append(f"Could not be decided ({len(wl.errors)})")
         out.extend(f"  {where}{f' (case {c})' if c else ''}: {e}" for where, c, e in wl.errors)
     return "\n".join(out) + "\n"
+
+
+def _said(labels: Labels, name: str, value: Any) -> str:
+    """An outcome's value in the worklist's text: a named value by its label, else in a few words."""
+    if isinstance(value, str) and value and " " not in value:
+        return english.value(labels, name, value)
+    if isinstance(value, tuple) and all(isinstance(v, str) and " " not in v for v in value):
+        return english.value(labels, name, list(value))
+    return tally_key(value) if not isinstance(value, list) else words(value)
 
 
 def csv_rows(wl: Worklist) -> list[list[str]]:

@@ -73,6 +73,8 @@ def value(labels: Labels, name_: str | None, value_: Any) -> str:
         return "yes" if value_ else "no"
     if isinstance(value_, _dt.date):
         return long_date(value_)
+    if value_ == "":
+        return "nothing"
     if isinstance(value_, str):
         own = labels.values.get(name_, {}).get(value_) if name_ else None
         return own or next((given[value_] for given in labels.values.values() if value_ in given), None) \
@@ -84,11 +86,17 @@ def value(labels: Labels, name_: str | None, value_: Any) -> str:
     return str(value_)
 
 
-def mentions(text: str, labels: Labels) -> str:
+def mentions(text: str, labels: Labels, *, values: bool = False) -> str:
     """A rule's own wording with each name of the rulebook it mentions (``see
-    allocation_permitted``) written as its label: identifiers are for policy owners."""
-    return _MENTION.sub(lambda m: in_sentence(labels.of(m.group())) if m.group() in labels.kinds else m.group(),
-                        text) if "_" in text else text
+    allocation_permitted``) written as its label: identifiers are for policy owners.
+    With ``values``, any other identifier is taken for a value and read as one."""
+    def say(match: re.Match) -> str:
+        word = match.group()
+        if word in labels.kinds:
+            return in_sentence(labels.of(word))
+        return value(labels, None, word) if values else word
+
+    return _MENTION.sub(say, text) if "_" in text else text
 
 
 def in_sentence(label: str) -> str:

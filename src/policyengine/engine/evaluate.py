@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._version import __version__
 from ..errors import CaseError, Location
 from .pending import SAME_WHATEVER, document_probe, failed as _failed, run_units, settle, unknown_inputs
+from .constructs.base import NOT_APPLICABLE
 from .english import mentions
 from .unknown import UNKNOWN
 from .values import for_json, short_question
@@ -147,7 +148,8 @@ def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = Fa
         reason = reasons[el.name]
         if needs and out in needs:
             because = "not known yet: still needed: " + "; ".join(questions(book, needs[out]))
-        elif reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps):
+        elif reason.label != NOT_APPLICABLE and (
+                reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps)):
             because = reason.because  # the rule's own wording: its details are not all known
         else:
             because = el.explain(values, reason, book.labels)

@@ -21,7 +21,8 @@ def decision_text(decision: Decision, *, explain: bool = False) -> str:
     meta = book.meta
     lines = [
         f"{meta.council}: {meta.title}",
-        f"Rulebook {meta.id} {meta.version} · case {decision.case_id} · as of {decision.as_of.isoformat()}",
+        f"Version {meta.version} · case {decision.case_id} · as of {decision.as_of.isoformat()}",
+        *([f"{TECHNICAL.strip()} rulebook {meta.id} {meta.version} ({book.path})"] if explain else []),
         "",
     ]
     labels = book.labels

@@ -139,6 +139,11 @@ class Construct:
     details: Callable[[dict], Any] | None = None  # what the policy document lays out (a matrix's tables)
 
 
+#: The label of the reason an element limited by ``when:`` gives where it does not apply:
+#: its words read no value of the case, so they can be said even while some are not known.
+NOT_APPLICABLE = "not applicable"
+
+
 def reason_of(spec: dict, default: dict, loc: Location, label: str, technical: Any = "") -> Reason:
     return Reason(
         because=spec.get("because") or default.get("because") or "",
@@ -172,7 +177,7 @@ def applies_when(el: Element, spec: dict, ctx: Context) -> Element:
         return el
     gate = ctx.expr(spec["when"], "when")
     closed = Reason(f"does not apply to this case (only when {spec['when']})", spec.get("source"), ctx.loc("when"),
-                    "not applicable", technical=f"only when {spec['when']}")
+                    NOT_APPLICABLE, technical=f"only when {spec['when']}")
     el.reasons = (*el.reasons, closed)
     if gate is None or el.run is unused:
         el.run = unused

@@ -17,7 +17,8 @@ import re
 from typing import Iterable
 
 from ..labels import Labels
-from .base import Construct, Context, Element, Point, Reason, element, not_applicable, reason_of, unused
+from .base import NOT_APPLICABLE, Construct, Context, Element, Point, Reason, element, not_applicable, reason_of, \
+    unused
 
 #: Words left out of an id made from an item's text.
 _SMALL_WORDS = frozenset("a an and are as at be by for from has have in is it its of on or that the their "
@@ -72,7 +73,7 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
                         technical=f"when {item['when']}" if "when" in item else "")
         items.append((cond, item["item"], reason, "when" in item))
     loc = ctx.loc(key=True)
-    closed = Reason("does not apply to this case", spec.get("source"), loc, "not applicable",
+    closed = Reason("does not apply to this case", spec.get("source"), loc, NOT_APPLICABLE,
                     technical=f"only when {spec.get('when')}")
     listed = reason_of(spec, {}, loc, "items")
     broken = (gate is None and "when" in spec) or any(c is None and has for c, _, _, has in items)
@@ -109,12 +110,12 @@ SUMMARY_MD = r'''
 ## Checklists
 
 {% for name, c in data.checklists.items() %}
-### {{ name }}{{ mark("checklists", name) }}
+### {{ name | label }}{{ mark("checklists", name) }}
 
-{% if c.get("when") %}Applies when `{{ c.when }}`. {% endif %}{{ c.get("because", "") }} [{{ c.source }}]
+{% if c.get("when") %}Applies when {{ c.when | english }}. {% endif %}{{ c.get("because", "") | mentions }} [{{ c.source }}]
 
 {% for item in c["items"] %}
-- {{ item["item"] }}{% if item.get("when") %} (when `{{ item.when }}`){% endif %}{% if item.get("source") %} [{{ item.source }}]{% endif %}
+- {{ item["item"] }}{% if item.get("when") %} (when {{ item.when | english }}){% endif %}{% if item.get("source") %} [{{ item.source }}]{% endif %}
 
 {% endfor %}
 
@@ -123,10 +124,10 @@ SUMMARY_MD = r'''
 
 SUMMARY_HTML = r'''<h2>Checklists</h2>
 {% for name, c in data.checklists.items() %}
-<h3>{{ name }}{{ mark("checklists", name) }}</h3>
-<p>{% if c.get("when") %}Applies when <code>{{ c.when }}</code>. {% endif %}{{ c.get("because", "") }}{{ cite(c.source) }}</p>
+<h3>{{ name | label }}{{ mark("checklists", name) }}</h3>
+<p>{% if c.get("when") %}Applies when {{ c.when | english }}. {% endif %}{{ c.get("because", "") | mentions }}{{ cite(c.source) }}</p>
 <ul>
-{% for item in c["items"] %}<li>{{ item["item"] }}{% if item.get("when") %} <span class="cite">(when <code>{{ item.when }}</code>)</span>{% endif %}{{ cite(item.get("source")) }}</li>
+{% for item in c["items"] %}<li>{{ item["item"] }}{% if item.get("when") %} <span class="cite">(when {{ item.when | english }})</span>{% endif %}{{ cite(item.get("source")) }}</li>
 {% endfor %}
 </ul>
 {% endfor %}

@@ -52,14 +52,14 @@ SUMMARY_MD = r'''
 ## Factors
 
 {% for name, f in data.factors.items() %}
-- **{{ name }}**: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {{ f["items"] | join(", ") }}. {{ f.get("because", "") }} [{{ f.source }}]{{ mark("factors", name) }}
+- **{{ name | label }}**: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {% for item in f["items"] %}{{ item | label }}{{ ", " if not loop.last }}{% endfor %}. {{ f.get("because", "") | mentions }} [{{ f.source }}]{{ mark("factors", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Factors</h2>
 <ul>
 {% for name, f in data.factors.items() %}
-<li><strong>{{ name }}</strong>: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {{ f["items"] | join(", ") }}. {{ f.get("because", "") }}{{ cite(f.source) }}{{ mark("factors", name) }}</li>
+<li><strong>{{ name | label }}</strong>: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {% for item in f["items"] %}{{ item | label }}{{ ", " if not loop.last }}{% endfor %}. {{ f.get("because", "") | mentions }}{{ cite(f.source) }}{{ mark("factors", name) }}</li>
 {% endfor %}
 </ul>
 '''

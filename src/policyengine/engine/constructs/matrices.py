@@ -162,7 +162,7 @@ def tables(spec: dict) -> list[dict]:
     by = spec["by"]
     cells = spec["cells"]
     if len(by) == 1:
-        return [{"caption": "", "row_axis": by[0], "col_axis": "", "columns": [""],
+        return [{"caption": "", "given": [], "row_axis": by[0], "col_axis": "", "columns": [""],
                  "rows": [(k, [v]) for k, v in cells.items()]}]
     rest = by[2:]
 
@@ -182,7 +182,8 @@ def tables(spec: dict) -> list[dict]:
     for combo in itertools.product(*rest_values) if rest else [()]:
         caption = " × ".join(f"{axis} {word(k)}" for axis, k in zip(rest, combo))
         rows = [(r, [descend(cells[r][c], combo) for c in columns]) for r in cells]
-        out.append({"caption": caption, "row_axis": by[0], "col_axis": by[1], "columns": columns, "rows": rows})
+        out.append({"caption": caption, "given": list(zip(rest, combo)), "row_axis": by[0], "col_axis": by[1],
+                    "columns": columns, "rows": rows})
     return out
 
 
@@ -197,21 +198,21 @@ SUMMARY_MD = r'''
 ## Matrices
 
 {% for name, m in data.matrices.items() %}
-### {{ name }}{{ mark("matrices", name) }}
+### {{ name | label }}{{ mark("matrices", name) }}
 
-{{ m.get("because", "") }} [{{ m.source }}]{% if m.get("when") %} Applies only when `{{ m.when }}`; otherwise not applicable.{% endif %}
+{{ m.get("because", "") | mentions }} [{{ m.source }}]{% if m.get("when") %} Applies only when {{ m.when | english }}; otherwise not applicable.{% endif %}
 
 
 {% for table in construct.details(m) %}
-{% if table.caption %}*{{ table.caption }}*
+{% if table.given %}*{% for axis, key in table.given %}{{ axis | label }}: {{ key | value(axis) }}{{ ", " if not loop.last }}{% endfor %}*
 
 {% endif %}
-| {{ table.row_axis }} \ {{ table.col_axis }} |{% for c in table.columns %} {{ c | show }} |{% endfor %}
+| {{ table.row_axis | label }}{% if table.col_axis %} \ {{ table.col_axis | label }}{% endif %} |{% for c in table.columns %} {{ c | value(table.col_axis) if table.col_axis else "" }} |{% endfor %}
 
 |---|{% for c in table.columns %}---|{% endfor %}
 
 {% for row, values in table.rows %}
-| **{{ row | show }}** |{% for v in values %} {{ v | show }} |{% endfor %}
+| **{{ row | value(table.row_axis) }}** |{% for v in values %} {{ v | value(name) }} |{% endfor %}
 
 {% endfor %}
 
@@ -221,14 +222,14 @@ SUMMARY_MD = r'''
 
 SUMMARY_HTML = r'''<h2>Matrices</h2>
 {% for name, m in data.matrices.items() %}
-<h3>{{ name }}{{ mark("matrices", name) }}</h3>
-<p>{{ m.get("because", "") }}{{ cite(m.source) }}{% if m.get("when") %} Applies only when <code>{{ m.when }}</code>; otherwise not applicable.{% endif %}</p>
+<h3>{{ name | label }}{{ mark("matrices", name) }}</h3>
+<p>{{ m.get("because", "") | mentions }}{{ cite(m.source) }}{% if m.get("when") %} Applies only when {{ m.when | english }}; otherwise not applicable.{% endif %}</p>
 {% for table in construct.details(m) %}
 <table>
-{% if table.caption %}<caption>{{ table.caption }}</caption>{% endif %}
-<thead><tr><th>{{ table.row_axis }} \ {{ table.col_axis }}</th>{% for c in table.columns %}<th>{{ c | show }}</th>{% endfor %}</tr></thead>
+{% if table.given %}<caption>{% for axis, key in table.given %}{{ axis | label }}: {{ key | value(axis) }}{{ ", " if not loop.last }}{% endfor %}</caption>{% endif %}
+<thead><tr><th>{{ table.row_axis | label }}{% if table.col_axis %} \ {{ table.col_axis | label }}{% endif %}</th>{% for c in table.columns %}<th>{{ c | value(table.col_axis) if table.col_axis else "" }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for row, values in table.rows %}<tr><th>{{ row | show }}</th>{% for v in values %}<td>{{ v | show }}</td>{% endfor %}</tr>
+{% for row, values in table.rows %}<tr><th>{{ row | value(table.row_axis) }}</th>{% for v in values %}<td>{{ v | value(name) }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody>
 </table>

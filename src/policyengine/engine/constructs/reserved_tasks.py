@@ -79,14 +79,14 @@ SUMMARY_MD = r'''
 ## Reserved tasks
 
 {% for name, r in data.reserved_tasks.items() %}
-- **{{ name }}**: only {{ r.roles | join(" or ") }} may hold {{ r.tasks | join(", ") }}. {{ r.get("because", "") }} [{{ r.source }}]{{ mark("reserved_tasks", name) }}
+- **{{ name | label }}**: only a {% for role in r.roles %}{{ role | value(r.get("role_input")) }}{{ " or " if not loop.last }}{% endfor %} may hold {% for task in r.tasks %}{{ task | value(r.tasks_input) }}{{ ", " if not loop.last }}{% endfor %}. {{ r.get("because", "") | mentions }} [{{ r.source }}]{{ mark("reserved_tasks", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Reserved tasks</h2>
 <ul>
 {% for name, r in data.reserved_tasks.items() %}
-<li><strong>{{ name }}</strong>: only {{ r.roles | join(" or ") }} may hold {{ r.tasks | join(", ") }}. {{ r.get("because", "") }}{{ cite(r.source) }}{{ mark("reserved_tasks", name) }}</li>
+<li><strong>{{ name | label }}</strong>: only a {% for role in r.roles %}{{ role | value(r.get("role_input")) }}{{ " or " if not loop.last }}{% endfor %} may hold {% for task in r.tasks %}{{ task | value(r.tasks_input) }}{{ ", " if not loop.last }}{% endfor %}. {{ r.get("because", "") | mentions }}{{ cite(r.source) }}{{ mark("reserved_tasks", name) }}</li>
 {% endfor %}
 </ul>
 '''

@@ -24,9 +24,8 @@ def compile_threshold(name: str, spec: dict, ctx: Context) -> Element:
 def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
     loc = ctx.loc(key=True)
     limit = spec["at_least"]
-    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}", f"{spec['of']} >= {limit}")
-    no = Reason(f"not met: {spec.get('because', '')}".strip(), spec.get("source"), loc, f"{spec['of']} < {limit}",
-                f"{spec['of']} < {limit}")
+    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}")  # the label is the rule as written
+    no = Reason(f"not met: {spec.get('because', '')}".strip(), spec.get("source"), loc, f"{spec['of']} < {limit}")
     missing = Reason("not known: the value it counts is missing", spec.get("source"), loc, "null")
 
     def run(v: dict) -> Reason:
@@ -116,11 +115,11 @@ SUMMARY_MD = r'''
 
 {% for name, t in data.thresholds.items() %}
 {% if "at_least" in t %}
-- **{{ name }}** is yes when `{{ t.of }}` is {{ t.at_least }} or more: {{ t.get("because", "") }} [{{ t.source }}]{{ mark("thresholds", name) }}
+- **{{ name | label }}** is yes when {{ t.of | phrase }} is {{ t.at_least }} or more: {{ t.get("because", "") | mentions }} [{{ t.source }}]{{ mark("thresholds", name) }}
 {% else %}
-- **{{ name }}** from `{{ t.of }}`{{ mark("thresholds", name) }} [{{ t.source }}]:
+- **{{ name | label }}** from {{ t.of | phrase }}{{ mark("thresholds", name) }} [{{ t.source }}]:
 {% for band in t.bands %}
-  - {{ band.get("from", "up") }} to {{ band.get("to", "any") }}: **{{ band.value | show }}**{% if band.get("because") %}, {{ band.because }}{% endif %}
+  - {% if band.get("from") is none %}up to {{ band.to }}{% elif band.get("to") is none %}{{ band["from"] }} or more{% else %}{{ band["from"] }} to {{ band.to }}{% endif %}: **{{ band.value | value(name) }}**{% if band.get("because") %}, {{ band.because | mentions }}{% endif %}
 
 {% endfor %}
 {% endif %}
@@ -131,11 +130,11 @@ SUMMARY_HTML = r'''<h2>Thresholds</h2>
 <ul>
 {% for name, t in data.thresholds.items() %}
 {% if "at_least" in t %}
-<li><strong>{{ name }}</strong> is yes when <code>{{ t.of }}</code> is {{ t.at_least }} or more: {{ t.get("because", "") }}{{ cite(t.source) }}{{ mark("thresholds", name) }}</li>
+<li><strong>{{ name | label }}</strong> is yes when {{ t.of | phrase }} is {{ t.at_least }} or more: {{ t.get("because", "") | mentions }}{{ cite(t.source) }}{{ mark("thresholds", name) }}</li>
 {% else %}
-<li><strong>{{ name }}</strong> from <code>{{ t.of }}</code>{{ cite(t.source) }}{{ mark("thresholds", name) }}
-<table><thead><tr><th>from</th><th>to</th><th>{{ name }}</th><th>why</th></tr></thead><tbody>
-{% for band in t.bands %}<tr><td>{{ band.get("from", "") }}</td><td>{{ band.get("to", "") }}</td><td><strong>{{ band.value | show }}</strong></td><td>{{ band.get("because", "") }}</td></tr>
+<li><strong>{{ name | label }}</strong> from {{ t.of | phrase }}{{ cite(t.source) }}{{ mark("thresholds", name) }}
+<table><thead><tr><th>when it is</th><th>{{ name | label }}</th><th>why</th></tr></thead><tbody>
+{% for band in t.bands %}<tr><td>{% if band.get("from") is none %}up to {{ band.to }}{% elif band.get("to") is none %}{{ band["from"] }} or more{% else %}{{ band["from"] }} to {{ band.to }}{% endif %}</td><td><strong>{{ band.value | value(name) }}</strong></td><td>{{ band.get("because", "") | mentions }}</td></tr>
 {% endfor %}</tbody></table></li>
 {% endif %}
 {% endfor %}
