@@ -180,10 +180,10 @@ def test_impact_shows_the_cases_the_threshold_change_moves(cli):
                  "--as-of", "2026-12-01")
     assert result.exit_code == 0
     assert result.output.startswith("Impact of northfield 1.0.0 against knowsley 1.0.0\n12 cases, as of 2026-12-01\n")
-    assert ("complex: 5 cases change\n  no → yes: 5\n  cases: NF-101, NF-104, NF-106, NF-109, NF-112\n"
+    assert ("Complex: 5 cases change\n  no → yes: 5\n  cases: NF-101, NF-104, NF-106, NF-109, NF-112\n"
             in result.output)
-    assert "recommended_role: 5 cases change\n  assistant_care_manager → social_worker: 5\n" in result.output
-    assert result.output.endswith("unchanged: factor_count, reserved_tasks, reallocation_review\n")
+    assert "Recommended role: 5 cases change\n  Assistant care manager → Social worker: 5\n" in result.output
+    assert result.output.endswith("unchanged: Factor count, Reserved tasks, Reallocation review\n")
 
 
 def test_impact_json_and_csv(cli):

@@ -85,6 +85,7 @@ def _next_line(labels: Labels, before: Any, change: Any) -> str:
 
 def said(labels: Labels, name: str, value: Any) -> str:
     """A value in a sentence: a named value by its label, else in a few words."""
+    value = list(value) if isinstance(value, tuple) else value
     if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return english.value(labels, name, value)
     return words(value)
