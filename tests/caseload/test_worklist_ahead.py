@@ -40,13 +40,14 @@ def test_the_window_is_the_worklists_within(cli):
     assert data["changes_ahead"] == []
 
 
-def test_text_has_a_changes_section_after_the_due_items(cli):
+def test_text_has_a_changes_section_after_the_due_items(cli, books):
+    of = books["leicestershire"].labels.of
     text = worklist(cli).stdout
     section = text[text.index("Changes in the next 7 days (7)\n"):text.index("Targets breached")]
     lines = section.splitlines()
     assert lines[1].split() == ["case", "outcome", "becomes", "on", "in", "days"]
-    assert lines[3].split() == ["LCC-PWT-1002", "Contact", "overdue", "yes", "2026-11-24", "1"]
-    assert lines[5].split() == ["LCC-PWT-1003", "Allocation", "overdue", "yes", "2026-11-29", "6"]
+    assert lines[3].split() == ["LCC-PWT-1002", *of("contact_overdue").split(), "yes", "2026-11-24", "1"]
+    assert lines[5].split() == ["LCC-PWT-1003", *of("allocation_overdue").split(), "yes", "2026-11-29", "6"]
     assert text.index("Due within 7 days") < text.index("Changes in the next 7 days")
 
 
@@ -63,13 +64,14 @@ def test_parallel_workers_find_the_same_changes(cli):
     assert json.loads(worklist(cli, "--format", "json", "--jobs", "2").stdout)["changes_ahead"] == one
 
 
-def test_a_case_waiting_on_answers_is_named_in_the_worklist_with_what_it_needs(cli, tmp_path):
+def test_a_case_waiting_on_answers_is_named_in_the_worklist_with_what_it_needs(cli, tmp_path, books):
+    of = books["leicestershire"].labels.of
     export = tmp_path / "w.csv"
     export.write_text("case_id,support,risk,priority,complexity,date_added\n0012345,full,low,low,low,2026-11-01\n")
     text = cli("worklist", "-r", "rulebooks/leicestershire.yaml", export, "--as-of", "2026-11-23").stdout
     section = text.split("Not decided yet: answers still needed (1)\n", 1)[1].split("\n\n", 1)[0]
-    assert section.splitlines()[2].split()[:5] == ["0012345", "Urgent", "need,", "Ordinarily", "resident"]
-    assert "Route, RAG," in section
+    assert section.splitlines()[2].startswith(f"  0012345  {of('urgent_need')}, {of('ordinarily_resident')}")
+    assert f"{of('route')}, {of('rag')}," in section
     data = json.loads(cli("worklist", "-r", "rulebooks/leicestershire.yaml", export, "--as-of", "2026-11-23",
                           "--format", "json").stdout)
     assert data["not_decided_yet"][0]["case_id"] == "0012345"

@@ -7,6 +7,7 @@ import pytest
 from policyengine import RulebookError
 from policyengine import RulebookInvalid
 from policyengine import load_rulebook
+from policyengine.engine.english import name, value
 
 from ..conftest import ROOT
 
@@ -44,10 +45,12 @@ def test_the_fork_example_treats_two_factors_as_complex_and_reserves_court_of_pr
 
 
 def test_a_fork_inherits_templates_and_letters_render(cli):
+    count = name(load_rulebook(FORK).labels, "factor_count")
     result = cli("render", "-r", FORK, "examples/forks/cases/two-factors.yaml", "-d", "allocation_note",
                  "--as-of", "2026-12-01")
     assert result.exit_code == 0
-    assert "Complex: yes. The factor count is 2, and 2 or more is enough: in Northfield two or more" in result.output
+    assert f"Complex: yes. {count[:1].upper() + count[1:]} is 2, and 2 or more is enough: in Northfield two or more" \
+        in result.output
 
 
 @pytest.mark.parametrize("body, check", [
@@ -182,8 +185,11 @@ def test_impact_shows_the_cases_the_threshold_change_moves(cli):
     assert result.output.startswith("Impact of northfield 1.0.0 against knowsley 1.0.0\n12 cases, as of 2026-12-01\n")
     assert ("Complex: 5 cases change\n  no → yes: 5\n  cases: NF-101, NF-104, NF-106, NF-109, NF-112\n"
             in result.output)
-    assert "Recommended role: 5 cases change\n  Assistant care manager → Social worker: 5\n" in result.output
-    assert result.output.endswith("unchanged: Factor count, Reserved tasks, Reallocation review\n")
+    labels = load_rulebook(FORK).labels
+    moved = " → ".join(value(labels, "recommended_role", v) for v in ("assistant_care_manager", "social_worker"))
+    assert f"{labels.of('recommended_role')}: 5 cases change\n  {moved}: 5\n" in result.output
+    unchanged = ", ".join(map(labels.of, ("factor_count", "reserved_tasks", "reallocation_review")))
+    assert result.output.endswith(f"unchanged: {unchanged}\n")
 
 
 def test_impact_json_and_csv(cli):
@@ -209,6 +215,12 @@ def test_impact_measures_how_far_dates_move(leics_copy, cli):
     assert data["errors"][0]["where"] == "row 6"
 
 
+def rag_row(labels) -> str:
+    """The RAG matrix's first row (no support) as the policy document lays it out, by the labels."""
+    said = [value(labels, "rag", v) for v in ("red", "red", "amber")]
+    return f"<tr><th>{value(labels, 'support', 'none')}</th>" + "".join(f"<td>{v}</td>" for v in said) + "</tr>"
+
+
 def test_docs_html_is_one_self_contained_printable_page(cli, tmp_path):
     out = tmp_path / "policy.html"
     assert cli("docs", "-r", "rulebooks/leicestershire.yaml", "-o", out).exit_code == 0
@@ -216,7 +228,7 @@ def test_docs_html_is_one_self_contained_printable_page(cli, tmp_path):
     assert html.startswith("<!doctype html>")
     assert "<link" not in html and "<script" not in html and "src=" not in html
     assert "@media print" in html
-    assert "<tr><th>None</th><td>Red</td><td>Red</td><td>Amber</td></tr>" in html
+    assert rag_row(load_rulebook(LEICS).labels) in html
     assert "This rulebook is past its review date (2025-03-31)" in html
     assert "What is the risk of harm?" in html
 

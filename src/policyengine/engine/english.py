@@ -303,7 +303,7 @@ class _Speaker:
 
 
 def _without_the(text: str) -> str:
-    return text[4:] if text.startswith("the ") else text
+    return text.removeprefix("the ")
 
 
 __all__ = ["condition", "either", "in_sentence", "mentions", "name", "phrase", "value"]

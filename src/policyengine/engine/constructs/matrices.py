@@ -50,13 +50,21 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
     def describe(v: dict, r: Reason, labels: Labels) -> str:
         if r is missing:
             return r.because
-        axes = english.either([f"{english.name(labels, a)} is {english.value(labels, a, v[a])}" for a in by], "and")
+        axes = english.either([_axis(labels, a, v[a]) for a in by], "and")
         said = f"{axes}, so {english.name(labels, name)} is {english.value(labels, name, v[name])}"
         return f"{said}: {r.because}" if r.because else said
 
     values = tuple(dict.fromkeys(x[0] for x in table.values()))
     return applies_when(element("matrices", name, spec, (name,), by, ctx.loc(key=True), run if cells.ok else unused,
                                 tuple(r for _, r in table.values()), domain=values, describe=describe), spec, ctx)
+
+
+def _axis(labels: Labels, axis: str, value: Any) -> str:
+    """One axis's value in words: "the risk of harm is High", or a yes/no axis by its label."""
+    if isinstance(value, bool):
+        said = english.in_sentence(labels.of(axis))
+        return said if value else f"not {said}"
+    return f"{english.name(labels, axis)} is {english.value(labels, axis, value)}"
 
 
 def _axes(name: str, by: list, ctx: Context) -> list[tuple] | None:
