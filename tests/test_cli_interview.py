@@ -23,7 +23,7 @@ def test_the_interview_asks_until_the_outcome_is_decided_then_prints_the_decisio
     assert result.exit_code == 0, result.output
     prompts = [line.split(":")[0] for line in result.output.splitlines() if "?" in line]
     assert prompts == ["Case reference?", "Urgent? (yes or no)", "Risk?", "Support?"]
-    assert "  route: red\n" in result.output
+    assert "  Route: Red\n" in result.output
     assert yaml.safe_load(out.read_text()) == {"case_id": "R-1", "urgent": False, "risk": "high",
                                                "support": "none"}
     decision = load_rulebook(routes).evaluate(yaml.safe_load(out.read_text()), None)
@@ -34,14 +34,14 @@ def test_an_answer_that_does_not_fit_is_refused_and_asked_again(cli, routes):
     result = cli("interview", "--rulebook", routes, "--as-of", "2026-11-22", input="R-1\nperhaps\nyes\n")
     assert result.exit_code == 0, result.output
     assert "  Select yes or no.\n" in result.output
-    assert "  route: duty\n" in result.output
+    assert "  Route: Duty\n" in result.output
 
 
 def test_a_choice_out_of_range_is_refused_and_asked_again(cli, routes):
     result = cli("interview", "--rulebook", routes, "--as-of", "2026-11-22", input="R-1\nno\n7\n1\n2\n\n")
     assert result.exit_code == 0, result.output
     assert "  Select one of the options.\n" in result.output
-    assert "  route: tray\n" in result.output  # risk low, support never asked, ticked left not known
+    assert "  Route: Tray\n" in result.output  # risk low, support never asked, ticked left not known
 
 
 def test_questions_left_not_known_leave_the_outcome_pending_and_say_what_is_still_needed(cli, routes):

@@ -4,6 +4,7 @@ import io
 import json
 
 import pytest
+from policyengine.engine.english import value
 
 LEICS = "rulebooks/leicestershire.yaml"
 EXPORT = "examples/leicestershire/caseload.csv"
@@ -169,11 +170,13 @@ def test_worklist_within_changes_the_horizon(cli):
     assert [d["case_id"] for d in data["due_soon"]] == ["LCC-PWT-1002"]
 
 
-def test_worklist_text_and_csv(cli):
+def test_worklist_text_and_csv(cli, books):
+    labels = books["leicestershire"].labels
     text = cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP).stdout
     assert "Overdue, most overdue first (1)\n" in text
     assert "  LCC-PWT-1001  PWT review contact  17 November 2026  6\n" in text
-    assert "  rag: amber 2, none 2, green 1, red 1\n" in text
+    rag = {v: value(labels, "rag", v) for v in ("amber", "green", "red")}
+    assert f"  {labels.of('rag')}: {rag['amber']} 2, none 2, {rag['green']} 1, {rag['red']} 1\n" in text
     rows = list(csv.reader(io.StringIO(cli("worklist", "-r", LEICS, EXPORT, "--as-of", "2026-11-23",
                                            *SKIP, "--format", "csv").stdout)))
     assert rows[0] == ["section", "case_id", "item", "date", "days"]

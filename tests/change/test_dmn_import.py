@@ -32,7 +32,7 @@ def test_a_model_becomes_a_rulebook_that_validates_and_decides(cli, tmp_path):
     assert cli("validate", out).exit_code == 0
     case = tmp_path / "case.yaml"
     case.write_text("case_id: D1\nage: 17\nriskcategory: Low\nisaffordable: true\n")
-    assert "  approval_status: Declined\n" in cli("evaluate", "-r", out, case).output
+    assert "  Approval Status: Declined\n" in cli("evaluate", "-r", out, case).output
 
 
 def test_import_never_overwrites_a_file(cli, tmp_path):

@@ -62,10 +62,10 @@ def test_where_it_does_not_hold_every_output_is_null_and_says_it_does_not_apply(
     assert d.pending == {}
     steps = {s.outcome: (s.because, s.rule, s.source) for s in d.explanation}
     assert steps == {
-        "interval": ("does not apply to this case (only when on_tray)", "not applicable", "g 1"),
-        "rating": ("does not apply to this case (only when on_tray)", "not applicable", "g 2"),
-        "due": ("does not apply to this case (only when on_tray)", "not applicable", "g 3"),
-        "overdue": ("does not apply to this case (only when on_tray)", "not applicable", "g 3"),
+        "interval": ("it applies only when on tray", "not applicable", "g 1"),
+        "rating": ("it applies only when on tray", "not applicable", "g 2"),
+        "due": ("it applies only when on tray", "not applicable", "g 3"),
+        "overdue": ("it applies only when on tray", "not applicable", "g 3"),
     }
 
 
@@ -83,8 +83,9 @@ def test_not_applying_is_a_point_the_rulebooks_tests_must_reach(book):
 def test_the_policy_document_says_where_each_element_applies(cli, write):
     path = write("c.yaml", HEAD + BODY)
     text = cli("docs", "-r", path).output
-    assert text.count("Applies only when `on_tray`; otherwise not applicable.") == 2  # the decision, the matrix
-    assert "; only when `on_tray`, otherwise not applicable." in text  # the cadence
+    assert text.count("Applies only when on tray; otherwise not applicable.") == 2  # the decision, the matrix
+    assert "; only when on tray, otherwise not applicable." in text  # the cadence
+    assert "| decisions.interval.when | `on_tray` |" in text  # the condition as written, in the appendix
 
 
 def test_a_condition_naming_nothing_the_rulebook_defines_is_refused(write):

@@ -297,8 +297,8 @@ tests:
 def test_the_policy_document_lays_a_table_out_as_a_table(cli, write):
     path = write("t.yaml", HEAD + "tables:\n" + ESCALATE + "outcomes: [escalate]\n")
     text = cli("docs", "--rulebook", path).output
-    assert "| rag | over | risen | answer | because |" in text
-    assert "| red | yes | - | yes | a red case over a month on the tray |" in text
+    assert "| RAG | Over | Risen | Escalate | because |" in text
+    assert "| Red | Yes | any | Yes | a red case over a month on the tray |" in text
 
 
 def test_diff_names_the_row_that_changed_in_the_policy_owners_words(cli, write):

@@ -147,14 +147,15 @@ def test_json_lists_changes_ahead_before_provenance(cli):
         "RAAN, with a TM/TL notified.")
 
 
-def test_text_says_what_happens_next_after_the_outcomes(cli, tmp_path):
+def test_text_says_what_happens_next_after_the_outcomes(cli, tmp_path, books):
+    of = books["leicestershire"].labels.of
     (tmp_path / "red.json").write_text(json.dumps(RED_ON_TRAY))
     result = cli("evaluate", "-r", LEICS, tmp_path / "red.json", "--as-of", "2026-11-22", "--horizon", "29")
     assert result.exit_code == 0
     text = result.stdout
-    assert ("\n\nNext: contact_overdue becomes yes on 29 November 2026\n"
-            "Next: allocation_overdue becomes yes on 20 December 2026\n"
-            "Next: on 29 November 2026, actions gains: The review contact is overdue. Contact the person now and "
+    assert (f"\n\nNext: {of('contact_overdue')} becomes yes on 29 November 2026\n"
+            f"Next: {of('allocation_overdue')} becomes yes on 20 December 2026\n"
+            f"Next: on 29 November 2026, {of('actions')} gains: The review contact is overdue. Contact the person now and "
             'record it on a "PWT" case note using the RAAN, with a TM/TL notified.\n\nDocuments that apply:') in text
 
 
@@ -316,8 +317,8 @@ def test_a_rule_that_asks_whether_today_is_a_working_day_is_tried_on_every_day()
     check_exact(book, case, dt.date(2026, 12, 26), days=20)
 
 
-def test_a_checklist_that_changes_by_itself_is_told_by_what_it_gains(cli):
+def test_a_checklist_that_changes_by_itself_is_told_by_what_it_gains(cli, books):
     result = cli("evaluate", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/green-month-end.yaml",
                  "--as-of", "2026-11-22")
-    assert ("\nNext: on 29 November 2026, actions gains: The person has waited more than 28 days for allocation. "
+    assert (f"\nNext: on 29 November 2026, {books['leicestershire'].labels.of('actions')} gains: The person has waited more than 28 days for allocation. "
             "Prioritise allocating a named worker.\n") in result.stdout

@@ -13,6 +13,7 @@ from policyengine import PolicyEngineError, load_rulebook
 from policyengine.engine.alternatives import alternatives, inputs_behind
 from policyengine.engine.load import load_case
 from policyengine.engine.unknown import UNKNOWN
+from policyengine.engine.english import value
 
 from ..conftest import EXAMPLES, RULEBOOKS
 
@@ -108,7 +109,7 @@ def test_every_listed_change_gives_the_listed_value_and_a_single_change_the_smal
     check()
 
 
-def test_alternatives_are_in_the_json_only_when_asked_for_and_read_in_words(cli):
+def test_alternatives_are_in_the_json_only_when_asked_for_and_read_in_words(cli, leics):
     args = ("evaluate", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/amber-on-tray.yaml",
             "--as-of", "2026-11-22")
     import json
@@ -117,7 +118,8 @@ def test_alternatives_are_in_the_json_only_when_asked_for_and_read_in_words(cli)
     asked = json.loads(cli(*args, "--format", "json", "--alternatives").stdout)["alternatives"]
     assert asked[4] == {"outcome": "rag", "becomes": "red", "if": {"support": "none"}}
     text = cli(*args, "--alternatives").stdout
-    assert "\nroute would be duty_point if: Does the person have an immediate and urgent social care need? yes\n" in text
+    route = f"{leics.labels.of('route')} would be {value(leics.labels, 'route', 'duty_point')}"
+    assert f"\n{route} if: Does the person have an immediate and urgent social care need? yes\n" in text
 
 
 def test_the_api_lists_alternatives_when_asked(leics):

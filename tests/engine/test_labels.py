@@ -70,3 +70,10 @@ def test_the_rulebooks_prose_says_which_words_are_acronyms(books):
 def test_a_value_another_name_labels_reads_the_same_where_its_own_name_has_none(books):
     labels = books["knowsley"].labels
     assert labels.value("reserved_tasks", "dst_sign_off") == labels.value("tasks", "dst_sign_off") != "DST sign off"
+
+
+def test_a_value_reads_by_its_own_names_label_never_by_another_names_for_the_same_word(books):
+    from policyengine.engine import english
+    labels = books["leicestershire"].labels
+    assert english.value(labels, "risk", "high") == "High risk of harm"
+    assert english.value(labels, "priority", "high") == labels.value("priority", "high") == "High"

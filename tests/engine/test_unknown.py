@@ -10,6 +10,7 @@ import pytest
 from policyengine import CaseError, EvaluationError, load_rulebook
 from policyengine.engine.unknown import UNKNOWN
 from policyengine.engine.values import for_csv, for_json, words
+from policyengine.engine.english import in_sentence, value
 
 from ..conftest import RULEBOOKS
 
@@ -196,7 +197,8 @@ def test_the_done_when_example_decides_the_route_and_lists_what_the_rest_need(le
     # target do not apply (null, and not pending); the actions wait on ordinary residence.
     assert data["pending"] == {"actions": ["ordinarily_resident"]}
     assert data["explanation"][1] == {
-        "outcome": "rag", "value": None, "because": "does not apply to this case (only when route == 'pwt')",
+        "outcome": "rag", "value": None,
+        "because": f"it applies only when the route is {value(leics.labels, 'route', 'pwt')}",
         "source": "pwt Recording priority and complexity and the RAG matrix", "rule": "not applicable",
         "location": f"{leics.path}:{rag_matrix_line(leics, 'when:')}"}  # its `when: route == 'pwt'`
     assert data["documents"] == [] and data["warnings"][1:] == []
@@ -231,7 +233,8 @@ def test_a_complete_case_has_nothing_pending_and_the_same_answer_as_before(leics
     assert decision.outcomes == leics.evaluate(case, AS_OF, partial=True).outcomes
 
 
-def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, write):
+def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, write, leics):
+    labels = leics.labels
     case = write("case.yaml", "case_id: C1\nurgent_need: false\nordinarily_resident: true\n")
     refused = cli("evaluate", "--rulebook", "rulebooks/leicestershire.yaml", case, "--as-of", "2026-11-24")
     assert (refused.exit_code, refused.stderr) == (1, "".join(
@@ -240,10 +243,10 @@ def test_the_cli_evaluates_a_partial_case_and_says_what_is_still_needed(cli, wri
     result = cli("evaluate", "--partial", "--rulebook", "rulebooks/leicestershire.yaml", case,
                  "--as-of", "2026-11-24")
     assert result.exit_code == 0, result.output
-    assert "  route: pwt\n" in result.stdout
-    assert "  rag: not known yet\n" in result.stdout
-    assert f"\nStill needed to decide rag: {SUPPORT}; {RISK}\n" in result.stdout
-    assert f"\nStill needed to decide allocation_target: {ADDED}\n" in result.stdout
+    assert f"  {labels.of('route')}: {value(labels, 'route', 'pwt')}\n" in result.stdout
+    assert f"  {labels.of('rag')}: not known yet\n" in result.stdout
+    assert f"\nStill needed to decide {in_sentence(labels.of('rag'))}: {SUPPORT}; {RISK}\n" in result.stdout
+    assert f"\nStill needed to decide {in_sentence(labels.of('allocation_target'))}: {ADDED}\n" in result.stdout
     assert "Still needed to decide route" not in result.stdout
     data = json.loads(cli("evaluate", "--partial", "-r", "rulebooks/leicestershire.yaml", case,
                           "--as-of", "2026-11-24", "--format", "json").stdout)

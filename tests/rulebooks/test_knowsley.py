@@ -116,13 +116,13 @@ def test_json_contract(cli):
     assert len(data["provenance"]["rulebook_sha256"]) == 64
 
 
-def test_text_output_reads_as_outcome_reason_and_citation(cli):
+def test_text_output_reads_as_outcome_reason_and_citation(cli, books):
     result = cli("evaluate", "-r", "rulebooks/knowsley.yaml", "examples/knowsley/reallocation.yaml",
                  "--as-of", "2026-11-22")
     assert result.exit_code == 0
-    assert "  reallocation_review: yes\n" in result.output
+    assert f"  {books['knowsley'].labels.of('reallocation_review')}: yes\n" in result.output
     assert "[guide §4 (a) and (b)]" in result.output
-    assert "  reallocation_note: Manager's reallocation note (for the responsible manager)" in result.output
+    assert "  Manager's reallocation note (for the responsible manager)\n" in result.output
 
 
 def test_allocation_note_renders_factors_and_reasons(books):

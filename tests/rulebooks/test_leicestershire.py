@@ -48,7 +48,7 @@ def test_a_rulebook_past_its_review_date_warns(cli):
     result = cli("evaluate", "--rulebook", BOOK, "examples/leicestershire/amber-on-tray.yaml",
                  "--as-of", "2026-11-22")
     assert result.exit_code == 0
-    assert ("  ! rulebook `leicestershire` 1.0.0 was due for review by 31 March 2025; check it still "
+    assert ("  ! this rulebook (version 1.0.0) was due for review by 31 March 2025; check it still "
             "matches the council's current guidance before relying on this decision\n") in result.output
 
 

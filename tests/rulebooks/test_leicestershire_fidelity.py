@@ -12,6 +12,7 @@ import pytest
 from policyengine import render
 from policyengine.engine.unknown import UNKNOWN
 from policyengine.errors import RenderError
+from policyengine.engine.english import value
 
 from .letters import laid_out
 
@@ -91,7 +92,7 @@ def test_escalation_and_contact_apply_to_cases_on_the_tray_only(leics, fields, r
     assert {name: d.outcomes[name] for name in TRAY_ONLY} == dict.fromkeys(TRAY_ONLY)
     assert d.pending == {}  # not applicable, which is not the same as not known yet
     steps = {s.outcome: s for s in d.explanation}
-    assert steps["escalate_to_ssm"].because == "does not apply to this case (only when route == 'pwt')"
+    assert steps["escalate_to_ssm"].because == f"it applies only when the route is {value(leics.labels, 'route', 'pwt')}"
     assert "ssm_escalation_note" not in d.documents
     assert not any("Strategic Service Manager" in a or "28 days" in a or "overdue" in a
                    for a in d.outcomes["actions"])

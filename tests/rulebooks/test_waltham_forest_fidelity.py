@@ -252,4 +252,4 @@ def test_s11_1_escalating_risk_is_on_the_worklist_with_its_actions(cli):
     out = cli("worklist", "-r", "rulebooks/waltham_forest.yaml", "examples/waltham_forest", "--as-of", "2026-11-23")
     assert out.exit_code == 0, out.stderr
     assert "LBWF-ACM-2290  Escalating risk: review the level of risk and inform the line manager" in out.stdout
-    assert "  ready_to_close: none 3, yes 1\n" in out.stdout
+    assert "  Ready to close: none 3, yes 1\n" in out.stdout

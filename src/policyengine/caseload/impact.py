@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from ..engine.dates import long_date
 from ..engine.values import for_json
-from ..engine.values import hashable, words
+from ..engine.values import hashable
+from ..formats.decision import said
 from ..formats.spreadsheet import csv_cell
 from .duplicates import Duplicates
 from .readers import open_caseload
@@ -158,13 +159,14 @@ def text(impact: Impact, *, max_ids: int = 20) -> str:
     out = [f"Impact of {v.id} {v.version} against {b.id} {b.version}",
            f"{impact.cases} cases, as of {long_date(impact.as_of)}", ""]
     unchanged = []
+    labels = impact.variant.labels  # the variant names what it decides; a value only the base gives is humanised
     for name, o in impact.outcomes.items():
         if not o.changed:
-            unchanged.append(name)
+            unchanged.append(labels.of(name))
             continue
-        out.append(f"{name}: {o.changed} case{'s change' if o.changed != 1 else ' changes'}")
+        out.append(f"{labels.of(name)}: {o.changed} case{'s change' if o.changed != 1 else ' changes'}")
         for (a, c), n in o.transitions.most_common():
-            out.append(f"  {words(a)} → {words(c)}: {n}")
+            out.append(f"  {said(labels, name, a)} → {said(labels, name, c)}: {n}")
         dist = o.distribution()
         if dist:
             unit = f" {dist['unit']}" if dist["unit"] else ""

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from ..engine import english
 from ..engine.dates import long_date
 from ..engine.evaluate import provenance
 from ..engine.unknown import UNKNOWN
@@ -24,6 +25,7 @@ from .records import Caseload, Result
 from .run import decide_all
 
 if TYPE_CHECKING:
+    from ..engine.labels import Labels
     from ..engine.compile import Rulebook
 
 
@@ -179,7 +181,7 @@ def _days_after(day: _dt.date, days: int) -> _dt.date:
 #: The widest a text line grows (a table's, an action's): longer text wraps onto the lines below.
 LINE = 100
 #: The narrowest a table's column is made to fit ``LINE``.
-NARROWEST = 30
+NARROWEST = 20
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -198,14 +200,19 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _fit(widths: list[int]) -> list[int]:
-    """Column widths narrowed, widest first, until the table fits ``LINE`` (or
-    every column that could be narrowed is at ``NARROWEST``)."""
+    """Column widths narrowed until the table fits ``LINE``: the widest columns
+    first, down to the next widest, so no column is cut far below the others
+    (and none below ``NARROWEST``)."""
     widths = list(widths)
-    for i in sorted(range(len(widths)), key=lambda i: -widths[i]):
-        total = 2 + sum(widths) + 2 * (len(widths) - 1)
-        if total <= LINE or widths[i] <= NARROWEST:
+    while (excess := 2 + sum(widths) + 2 * (len(widths) - 1) - LINE) > 0:
+        widest = max(widths)
+        tied = [i for i, w in enumerate(widths) if w == widest]
+        others = [w for w in widths if w < widest]
+        target = max(NARROWEST, max(others, default=0), widest - -(-excess // len(tied)))
+        if target >= widest:
             break
-        widths[i] = max(widths[i] - (total - LINE), NARROWEST)
+        for i in tied:
+            widths[i] = target
     return widths
 
 
@@ -228,11 +235,6 @@ def _date(day: _dt.date | None) -> str:
     return long_date(day) if day else ""
 
 
-def _tally(value: Any) -> str:
-    """A counted value in the text summary: a date the British way, else as counted."""
-    return long_date(value) if isinstance(value, _dt.date) else tally_key(value)
-
-
 def text(wl: Worklist, book: Rulebook) -> str:
     as_of = as_of_words(wl.as_of, wl.as_of_defaulted)
     out = [f"Worklist: {book.meta.council}: {book.meta.title}",
@@ -245,6 +247,7 @@ def text(wl: Worklist, book: Rulebook) -> str:
         out.append("")
 
     d = _date
+    labels = book.labels
     section("Escalations due", ["case", "escalation", "date"],
             [[c, label, d(date)] for c, label, date in wl.escalations])
     section("Overdue, most overdue first", ["case", "item", "was due", "days overdue"],
@@ -252,14 +255,14 @@ def text(wl: Worklist, book: Rulebook) -> str:
     section(f"Due within {wl.within} days", ["case", "item", "due", "in days"],
             [[c, label, d(date), str(n)] for c, label, date, n in wl.due_soon])
     section(f"Changes in the next {wl.within} days", ["case", "outcome", "on", "in days", "what changes"],
-            [[c, o, d(date), str(n), "\n".join(change_words(was, v))]
+            [[c, labels.of(o), d(date), str(n), "\n".join(change_words(was, v, lambda x, o=o: _said(labels, o, x)))]
              for (c, o, date, v, n), was in zip(wl.changes, wl.changes_from)])
     section("Targets breached", ["case", "target", "date"],
             [[c, label, d(date)] for c, label, date in wl.breaches])
     out.extend(_actions(wl))
     section("Not decided yet: answers still needed", ["case", "still needed", "to decide"],
-            [[c, " ".join(still_needed(p)), ", ".join(p)] for c, p in wl.undecided])
-    out.extend(_summary(wl))
+            [[c, ", ".join(map(labels.of, still_needed(p))), ", ".join(map(labels.of, p))] for c, p in wl.undecided])
+    out.extend(_summary(wl, labels))
     return "\n".join(out) + "\n"
 
 
@@ -274,14 +277,14 @@ def _actions(wl: Worklist) -> list[str]:
     return [*out, ""]
 
 
-def _summary(wl: Worklist) -> list[str]:
+def _summary(wl: Worklist, labels: Labels) -> list[str]:
     """The counts, then repeated case ids and the cases that could not be decided."""
     decided = wl.cases - len(wl.errors)
     out = ["Summary", f"  cases: {wl.cases} ({decided} decided, {len(wl.errors)} could not be decided)"]
     for name, counts in wl.summary.items():
         ordered = sorted(counts.items(), key=lambda kv: (-kv[1], tally_key(kv[0])))
-        parts = ", ".join(f"{_tally(v)} {n}" for v, n in ordered)
-        out.append(f"  {name}: {parts or 'none'}")
+        parts = ", ".join(f"{_said(labels, name, v)} {n}" for v, n in ordered)
+        out.append(f"  {labels.of(name)}: {parts or 'none'}")
     if wl.duplicates:
         out.append("")
         out.append(f"Repeated case ids ({len(wl.duplicates)})")
@@ -291,6 +294,17 @@ def _summary(wl: Worklist) -> list[str]:
         out.append(f"Could not be decided ({len(wl.errors)})")
         out.extend(f"  {where}{f' (case {c})' if c else ''}: {e}" for where, c, e in wl.errors)
     return out
+
+
+def _said(labels: Labels, name: str, value: Any) -> str:
+    """An outcome's value in the worklist's text: a named value by its label, else in a few words."""
+    if isinstance(value, str) and value and " " not in value:
+        return english.value(labels, name, value)
+    if isinstance(value, tuple) and all(isinstance(v, str) and " " not in v for v in value):
+        return english.value(labels, name, list(value))
+    if isinstance(value, _dt.date):
+        return long_date(value)
+    return tally_key(value) if not isinstance(value, list) else words(value)
 
 
 def csv_rows(wl: Worklist) -> list[list[str]]:

@@ -14,8 +14,10 @@ import datetime as _dt
 from jinja2 import ChoiceLoader, DictLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .diff import SECTIONS, diff, with_dates
+from ..engine import english
 from ..engine.compile import Rulebook
 from ..engine.constructs import CONSTRUCTS
+from ..engine.constructs.unary import in_words
 from ..engine.dates import long_date
 from ..engine.values import words
 from ..engine.validate import plain
@@ -73,5 +75,46 @@ def render_docs(book: Rulebook, fmt: str = "html", *, standalone: bool = True) -
     ``standalone`` is the document's content alone, for a page of the web app's own."""
     if fmt not in DOCUMENT_FORMATS:
         raise ValueError(f"a policy document is written as {' or '.join(DOCUMENT_FORMATS)}")
-    template = _env().get_template(f"policy.{fmt}.j2")
-    return template.render(build_context(book), standalone=standalone)
+    env = _env()
+    env.filters.update(_in_words(book))
+    template = env.get_template(f"policy.{fmt}.j2")
+    return template.render(build_context(book) | {"appendix": appendix(book), "glossary": glossary(book)},
+                           standalone=standalone)
+
+
+#: Each input type as the policy document says what answer it takes.
+_ANSWERS = {"boolean": "yes or no", "integer": "a whole number", "string": "text", "date": "a date",
+            "enum": "one of", "list": "any of"}
+
+
+def _in_words(book: Rulebook) -> dict:
+    """The document's filters that name things as people do: every condition in
+    English, every name and value by its label (the expressions themselves are
+    in the technical appendix)."""
+    labels = book.labels
+    return {
+        "label": labels.of,
+        "english": lambda source: english.condition(source, labels),
+        "phrase": lambda source: english.phrase(source, labels),
+        "heading": lambda source: labels.of(source) if source in labels.kinds else english.phrase(source, labels),
+        "value": lambda value, name=None: english.value(labels, name, value),
+        "cell": lambda text, column=None: in_words(text, column if column in labels.kinds else None, labels),
+        "mentions": lambda text, values=False: english.mentions(str(text), labels, values=values),
+        "answer": lambda kind: _ANSWERS.get(kind, kind),
+    }
+
+
+def appendix(book: Rulebook) -> list[tuple[str, str, str]]:
+    """Every expression as the rulebook writes it, for policy owners: (where, expression, file:line)."""
+    return [(str(e.loc.path or ""), " ".join(e.source.split()), f"{e.loc.file}:{e.loc.line}")
+            for e in book.expressions]
+
+
+def glossary(book: Rulebook) -> list[tuple[str, str, str]]:
+    """Each input and outcome's label beside its name (the caseload's column) and its values' labels."""
+    labels = book.labels
+    named = {**{n: i.values for n, i in book.inputs.items()},
+             **{out: el.domain if out == el.name else None for el in book.elements for out in el.outputs}}
+    return [(labels.of(name), name, ", ".join(f"{english.value(labels, name, v)} = {v}"
+                                              for v in values or () if isinstance(v, str)))
+            for name, values in named.items()]

@@ -136,6 +136,8 @@ class Rulebook:
     stages: Stages | None = None
     #: Every (name, constant, membership) an expression compares a name with: candidate values of inputs.
     literals: tuple = ()
+    #: Every expression the rulebook compiled, in the order compiled (each with its source and place).
+    expressions: tuple = ()
     #: The settings whose value is a placeholder a council must replace (``{placeholder: ...}``).
     placeholders: frozenset = frozenset()
     letterhead: Letterhead = Letterhead()
@@ -212,7 +214,7 @@ def compile_rulebook(data: dict, path: str, template_dirs: list[str] | None = No
                     settings, cal, funcs, template_dirs,
                     list(data.get("tests") or []), dict(data.get("worklist") or {}), data,
                     files=list(files or [path]), notes=notes, stages=stages,
-                    literals=tuple(lit for expr in compiled for lit in expr.literals),
+                    literals=tuple(lit for expr in compiled for lit in expr.literals), expressions=tuple(compiled),
                     placeholders=placeholders, letterhead=letterhead, labels=labels)
     if hashed is not None and not errors:
         book.sha256, book.template_hashes = hashed  # checked and hashed when first compiled
@@ -343,7 +345,26 @@ def _labels(data: dict, inputs: dict[str, Input], owner: dict, elements: list[El
     named = {n: (i.values if i.type in ("enum", "list") else None) for n, i in inputs.items()}
     named |= {n: ctx.domains.get(n) for n in owner if n not in inputs and n not in BUILTIN_NAMES}
     values_of = {out: el.values_of for el in elements if el.values_of for out in el.outputs[:1]}
-    return compile_labels(data.get("labels") or {}, named, ctx.at("labels"), acronyms_in(data), values_of)
+    return compile_labels(data.get("labels") or {}, named, ctx.at("labels"), acronyms_in(data), values_of,
+                          _kinds(data, inputs, elements, ctx))
+
+
+def _kinds(data: dict, inputs: dict[str, Input], elements: list[Element], ctx: Context) -> dict[str, str]:
+    """What each name holds, where it is known (for how a condition reads: "before" a date)."""
+    kinds = {n: {"integer": "number"}.get(i.type, i.type) for n, i in inputs.items()}
+    for el in elements:
+        for out in el.outputs:
+            domain = ctx.domains.get(out)
+            if domain is not None and all(isinstance(d, bool) or d is None for d in domain):
+                kinds[out] = "boolean"
+        if el.kind == "cadences":
+            kinds[el.name] = "date"
+        elif el.kind in ("reserved_tasks", "checklists"):
+            kinds[el.name] = "list"
+        elif el.kind == "decisions" and (data.get("decisions") or {}).get(el.name, {}).get("type"):
+            given = data["decisions"][el.name]["type"]
+            kinds[el.name] = {"integer": "number"}.get(given, given)
+    return kinds | ctx.kinds
 
 
 def _word(value: Any) -> str:

@@ -18,6 +18,8 @@ from .._version import __version__
 from ..errors import CaseError, Location
 from .dates import long_date
 from .pending import SAME_WHATEVER, document_probe, failed as _failed, run_units, settle, unknown_inputs
+from .constructs.base import NOT_APPLICABLE
+from .english import mentions
 from .unknown import UNKNOWN
 from .values import for_json, short_question
 
@@ -39,6 +41,8 @@ class Step:
     source: str | None
     rule: str
     location: str
+    #: The rule's expression as written, for policy owners (``--explain``'s technical line; not in JSON).
+    technical: str = ""
 
     def as_dict(self) -> dict:
         return {"outcome": self.outcome, "value": for_json(self.value), "because": self.because,
@@ -145,12 +149,13 @@ def explanation(book: Rulebook, values: dict, reasons: dict, *, every: bool = Fa
         reason = reasons[el.name]
         if needs and out in needs:
             because = "not known yet: still needed: " + "; ".join(questions(book, needs[out]))
-        elif reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps):
+        elif reason.label != NOT_APPLICABLE and (
+                reason.because == SAME_WHATEVER or any(values.get(d) is UNKNOWN for d in el.deps)):
             because = reason.because  # the rule's own wording: its details are not all known
         else:
-            because = el.explain(values, reason)
-        steps.append(Step(out, values[out], because, reason.source,
-                          reason.label, f"{reason.loc.file}:{reason.loc.line}"))
+            because = el.explain(values, reason, book.labels)
+        steps.append(Step(out, values[out], mentions(because, book.labels), reason.source,
+                          reason.label, f"{reason.loc.file}:{reason.loc.line}", reason.technical))
     return steps
 
 
@@ -290,12 +295,12 @@ def warnings(book: Rulebook, as_of: _dt.date) -> list[str]:
     found = []
     if as_of > meta.review_by:
         found.append(
-            f"rulebook `{meta.id}` {meta.version} was due for review by {long_date(meta.review_by)}; "
+            f"this rulebook (version {meta.version}) was due for review by {long_date(meta.review_by)}; "
             "check it still matches the council's current guidance before relying on this decision"
         )
     if as_of < meta.effective_from:
         found.append(
-            f"the evaluation date {long_date(as_of)} is before rulebook `{meta.id}` took effect "
+            f"the evaluation date {long_date(as_of)} is before this rulebook took effect "
             f"({long_date(meta.effective_from)})"
         )
     return found

@@ -40,6 +40,9 @@ class Labels:
     acronyms: frozenset = frozenset()              # lowercase words written in capitals
     #: An outcome whose values are another name's (reserved tasks hold their tasks input's): name -> that name.
     values_of: dict = field(default_factory=dict)
+    #: name -> the kind of value it holds (boolean, date, count, number, enum, list, string), where known:
+    #: how a condition about it reads ("before" a date, "fewer than" a count).
+    kinds: dict = field(default_factory=dict)
 
     def of(self, name: str) -> str:
         """What people call ``name``: its label, or its humanised name."""
@@ -91,10 +94,11 @@ def acronyms_in(data: Any) -> frozenset:
 
 
 def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozenset,
-                   values_of: dict | None = None) -> Labels:
+                   values_of: dict | None = None, kinds: dict | None = None) -> Labels:
     """The ``labels:`` section checked against the rulebook: ``named`` maps each
     input and outcome to its finite values (None where it has none to label);
-    ``values_of`` each outcome whose values are another name's, labelled there."""
+    ``values_of`` each outcome whose values are another name's, labelled there;
+    ``kinds`` what each name holds."""
     names: dict[str, str] = {}
     values: dict[str, dict] = {}
     for name, given in spec.items():
@@ -108,7 +112,7 @@ def compile_labels(spec: dict, named: dict[str, Any], ctx: Any, acronyms: frozen
         if given.get("label"):
             names[name] = given["label"]
         values[name] = _value_labels(name, given.get("values") or {}, named[name], ctx.at(name, "values"))
-    return Labels(names, values, acronyms, dict(values_of or {}))
+    return Labels(names, values, acronyms, dict(values_of or {}), dict(kinds or {}))
 
 
 def _value_labels(name: str, given: dict, domain: Any, ctx: Any) -> dict:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from ...errors import MAX_HINTED_ERRORS, Location, RulebookError, suggest
+from .. import english
 from ..expressions import Expression
+from ..labels import Labels
 from ..load import locate
 
 
@@ -19,6 +21,8 @@ class Reason:
     source: str | None
     loc: Location
     label: str  # e.g. "rule 2", "otherwise", "cell none × high", "band 10–13"
+    #: The rule's expression as the rulebook writes it, for policy owners (``--explain``'s technical line).
+    technical: str = ""
 
 
 @dataclass
@@ -33,7 +37,8 @@ class Element:
     run: Callable[[dict], Reason]
     reasons: tuple = ()  # every rule, cell and band, for coverage
     domain: tuple | None = None  # finite set of values, where known
-    describe: Callable[[dict, Reason], str] | None = None
+    #: Why, for this case, in words: ``describe(values, reason, labels)``.
+    describe: Callable[[dict, Reason, Labels], str] | None = None
     rules: tuple = ()  # a decision's (when, value, is_expr, reason), for the reachability check
     items: tuple = ()  # a checklist's (id, text) per item: one spreadsheet column each
     #: The kind of value its output always holds, where no finite set says it: "count": a whole number, never None.
@@ -41,8 +46,10 @@ class Element:
     #: The input whose values its output holds (a reserved-task list holds its tasks input's), if any.
     values_of: str | None = None
 
-    def explain(self, values: dict, reason: Reason) -> str:
-        return self.describe(values, reason) if self.describe else reason.because
+    def explain(self, values: dict, reason: Reason, labels: Labels | None = None) -> str:
+        """Why this element has its values for this case, named as ``labels`` name things."""
+        labels = Labels() if labels is None else labels
+        return self.describe(values, reason, labels) if self.describe else reason.because
 
 
 class Context:
@@ -134,12 +141,18 @@ class Construct:
     details: Callable[[dict], Any] | None = None  # what the policy document lays out (a matrix's tables)
 
 
-def reason_of(spec: dict, default: dict, loc: Location, label: str) -> Reason:
+#: The label of the reason an element limited by ``when:`` gives where it does not apply:
+#: its words read no value of the case, so they can be said even while some are not known.
+NOT_APPLICABLE = "not applicable"
+
+
+def reason_of(spec: dict, default: dict, loc: Location, label: str, technical: Any = "") -> Reason:
     return Reason(
         because=spec.get("because") or default.get("because") or "",
         source=spec.get("source") or default.get("source"),
         loc=loc,
         label=label,
+        technical=str(technical),
     )
 
 
@@ -166,7 +179,7 @@ def applies_when(el: Element, spec: dict, ctx: Context) -> Element:
         return el
     gate = ctx.expr(spec["when"], "when")
     closed = Reason(f"does not apply to this case (only when {spec['when']})", spec.get("source"), ctx.loc("when"),
-                    "not applicable")
+                    NOT_APPLICABLE, technical=f"only when {spec['when']}")
     el.reasons = (*el.reasons, closed)
     if gate is None or el.run is unused:
         el.run = unused
@@ -182,10 +195,16 @@ def applies_when(el: Element, spec: dict, ctx: Context) -> Element:
 
     el.run = gated
     el.deps = el.deps | gate.names
-    el.describe = lambda v, r: r.because if r is closed else (describe(v, r) if describe else r.because)
+    el.describe = lambda v, r, labels: not_applicable(spec["when"], labels) if r is closed else (
+        describe(v, r, labels) if describe else r.because)
     if el.domain is not None and None not in el.domain:
         el.domain = (*el.domain, None)
     return el
+
+
+def not_applicable(when: Any, labels: Labels) -> str:
+    """Why an element limited by ``when:`` does not apply: "it applies only when the route is Review tray"."""
+    return f"it applies only when {english.condition(when, labels)}"
 
 
 def reason_points(el: Element) -> Iterable[Point]:

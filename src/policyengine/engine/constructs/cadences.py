@@ -39,7 +39,7 @@ def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
             v[overdue_as] = v["as_of"] > due
         return reason
 
-    def describe(v: dict, r: Reason) -> str:
+    def describe(v: dict, r: Reason, labels: Any = None) -> str:
         if r is missing:
             return r.because
         due = v[name]
@@ -93,14 +93,14 @@ SUMMARY_MD = r'''
 ## Due dates
 
 {% for name, c in data.cadences.items() %}
-- **{{ name }}**: due {% if c.every[:1].isdigit() %}{{ c.every }}{% else %}`{{ c.every }}`{% endif %} after `{{ c["from"] }}`{% if c.get("overdue_as") %}; `{{ c.overdue_as }}` is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when `{{ c.when }}`, otherwise not applicable{% endif %}. {{ c.get("because", "") }} [{{ c.source }}]{{ mark("cadences", name) }}
+- **{{ name | label }}**: due {{ c.every if (c.every | string)[:1].isdigit() else (c.every | phrase | replace("the ", "", 1)) }} after {{ c["from"] | phrase }}{% if c.get("overdue_as") %}; {{ c.overdue_as | label }} is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when {{ c.when | english }}, otherwise not applicable{% endif %}. {{ c.get("because", "") | mentions }} [{{ c.source }}]{{ mark("cadences", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Due dates</h2>
 <ul>
 {% for name, c in data.cadences.items() %}
-<li><strong>{{ name }}</strong>: due {% if c.every[:1].isdigit() %}{{ c.every }}{% else %}<code>{{ c.every }}</code>{% endif %} after <code>{{ c["from"] }}</code>{% if c.get("overdue_as") %}; <code>{{ c.overdue_as }}</code> is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when <code>{{ c.when }}</code>, otherwise not applicable{% endif %}. {{ c.get("because", "") }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
+<li><strong>{{ name | label }}</strong>: due {{ c.every if (c.every | string)[:1].isdigit() else (c.every | phrase | replace("the ", "", 1)) }} after {{ c["from"] | phrase }}{% if c.get("overdue_as") %}; {{ c.overdue_as | label }} is yes from the day after it is due{% endif %}{% if c.get("when") %}; only when {{ c.when | english }}, otherwise not applicable{% endif %}. {{ c.get("because", "") | mentions }}{{ cite(c.source) }}{{ mark("cadences", name) }}</li>
 {% endfor %}
 </ul>
 '''

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from .base import Construct, Context, Element, Point, Reason, element, reason_of, unused
+from ..labels import Labels
+from .base import NOT_APPLICABLE, Construct, Context, Element, Point, Reason, element, not_applicable, reason_of, \
+    unused
 
 #: Words left out of an id made from an item's text.
 _SMALL_WORDS = frozenset("a an and are as at be by for from has have in is it its of on or that the their "
@@ -67,10 +69,12 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
         cond = ctx.expr(item["when"], "items", i, "when") if "when" in item else None
         if cond is not None:
             deps |= cond.names
-        reason = Reason(item["item"], item.get("source") or spec.get("source"), ctx.loc("items", i), f"item {i + 1}")
+        reason = Reason(item["item"], item.get("source") or spec.get("source"), ctx.loc("items", i), f"item {i + 1}",
+                        technical=f"when {item['when']}" if "when" in item else "")
         items.append((cond, item["item"], reason, "when" in item))
     loc = ctx.loc(key=True)
-    closed = Reason("does not apply to this case", spec.get("source"), loc, "not applicable")
+    closed = Reason("does not apply to this case", spec.get("source"), loc, NOT_APPLICABLE,
+                    technical=f"only when {spec.get('when')}")
     listed = reason_of(spec, {}, loc, "items")
     broken = (gate is None and "when" in spec) or any(c is None and has for c, _, _, has in items)
 
@@ -81,10 +85,11 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
         v[name] = [text for cond, text, _, _ in items if cond is None or cond.fn(v)]
         return listed
 
-    def describe(v: dict, r: Reason) -> str:
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
         if r is closed:
-            return r.because
-        return f"{len(v[name])} item(s)" + (f": {r.because}" if r.because else "")
+            return not_applicable(spec["when"], labels)
+        count = len(v[name])
+        return f"{count} item{'' if count == 1 else 's'}" + (f": {r.because}" if r.because else "")
 
     ids = item_ids(spec["items"])
     return element("checklists", name, spec, (name,), deps, loc, unused if broken else run,
@@ -105,12 +110,12 @@ SUMMARY_MD = r'''
 ## Checklists
 
 {% for name, c in data.checklists.items() %}
-### {{ name }}{{ mark("checklists", name) }}
+### {{ name | label }}{{ mark("checklists", name) }}
 
-{% if c.get("when") %}Applies when `{{ c.when }}`. {% endif %}{{ c.get("because", "") }} [{{ c.source }}]
+{% if c.get("when") %}Applies when {{ c.when | english }}. {% endif %}{{ c.get("because", "") | mentions }} [{{ c.source }}]
 
 {% for item in c["items"] %}
-- {{ item["item"] }}{% if item.get("when") %} (when `{{ item.when }}`){% endif %}{% if item.get("source") %} [{{ item.source }}]{% endif %}
+- {{ item["item"] }}{% if item.get("when") %} (when {{ item.when | english }}){% endif %}{% if item.get("source") %} [{{ item.source }}]{% endif %}
 
 {% endfor %}
 
@@ -119,10 +124,10 @@ SUMMARY_MD = r'''
 
 SUMMARY_HTML = r'''<h2>Checklists</h2>
 {% for name, c in data.checklists.items() %}
-<h3>{{ name }}{{ mark("checklists", name) }}</h3>
-<p>{% if c.get("when") %}Applies when <code>{{ c.when }}</code>. {% endif %}{{ c.get("because", "") }}{{ cite(c.source) }}</p>
+<h3>{{ name | label }}{{ mark("checklists", name) }}</h3>
+<p>{% if c.get("when") %}Applies when {{ c.when | english }}. {% endif %}{{ c.get("because", "") | mentions }}{{ cite(c.source) }}</p>
 <ul>
-{% for item in c["items"] %}<li>{{ item["item"] }}{% if item.get("when") %} <span class="cite">(when <code>{{ item.when }}</code>)</span>{% endif %}{{ cite(item.get("source")) }}</li>
+{% for item in c["items"] %}<li>{{ item["item"] }}{% if item.get("when") %} <span class="cite">(when {{ item.when | english }})</span>{% endif %}{{ cite(item.get("source")) }}</li>
 {% endfor %}
 </ul>
 {% endfor %}

@@ -54,7 +54,8 @@ def _rules(spec: dict, ctx: Context) -> tuple[list[tuple], list, set]:
         for e in (when, value if is_expr else None):
             if e is not None:
                 deps |= e.names
-        reason = reason_of(rule, spec, here.loc(key=True), "otherwise" if last else f"rule {i + 1}")
+        reason = reason_of(rule, spec, here.loc(key=True), "otherwise" if last else f"rule {i + 1}",
+                           "" if last else f"when {rule['when']}")
         rules.append((when, value, is_expr, reason))
     return rules, literals, deps
 
@@ -124,28 +125,28 @@ SUMMARY_MD = r'''
 ## Decisions
 
 {% for name, d in data.decisions.items() %}
-### {{ name }}{{ mark("decisions", name) }}
+### {{ name | label }}{{ mark("decisions", name) }}
 
-{% if d.get("when") %}Applies only when `{{ d.when }}`; otherwise not applicable.
+{% if d.get("when") %}Applies only when {{ d.when | english }}; otherwise not applicable.
 
 {% endif %}
 {% for r in d.get("rules", []) %}
-{{ loop.index }}. When `{{ r.when }}`: **{{ ("`" ~ r.expr ~ "`") if "expr" in r else (r.value | show) }}**, because {{ r.because }} [{{ r.get("source") or d.source }}]
+{{ loop.index }}. When {{ r.when | english }}: **{{ (r.expr | phrase) if "expr" in r else (r.value | value(name)) }}**, because {{ r.because | mentions }} [{{ r.get("source") or d.source }}]
 {% endfor %}
-{{ (d.get("rules", []) | length) + 1 }}. Otherwise: **{{ ("`" ~ d.otherwise.expr ~ "`") if "expr" in d.otherwise else (d.otherwise.value | show) }}**, because {{ d.otherwise.because }} [{{ d.otherwise.get("source") or d.source }}]
+{{ (d.get("rules", []) | length) + 1 }}. Otherwise: **{{ (d.otherwise.expr | phrase) if "expr" in d.otherwise else (d.otherwise.value | value(name)) }}**, because {{ d.otherwise.because | mentions }} [{{ d.otherwise.get("source") or d.source }}]
 
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Decisions</h2>
 {% for name, d in data.decisions.items() %}
-<h3>{{ name }}{{ mark("decisions", name) }}</h3>
-{% if d.get("when") %}<p>Applies only when <code>{{ d.when }}</code>; otherwise not applicable.</p>{% endif %}
+<h3>{{ name | label }}{{ mark("decisions", name) }}</h3>
+{% if d.get("when") %}<p>Applies only when {{ d.when | english }}; otherwise not applicable.</p>{% endif %}
 <ol>
 {% for r in d.get("rules", []) %}
-<li>When <code>{{ r.when }}</code>: <strong>{% if "expr" in r %}<code>{{ r.expr }}</code>{% else %}{{ r.value | show }}{% endif %}</strong>, because {{ r.because }}{{ cite(r.get("source") or d.source) }}</li>
+<li>When {{ r.when | english }}: <strong>{% if "expr" in r %}{{ r.expr | phrase }}{% else %}{{ r.value | value(name) }}{% endif %}</strong>, because {{ r.because | mentions }}{{ cite(r.get("source") or d.source) }}</li>
 {% endfor %}
-<li>Otherwise: <strong>{% if "expr" in d.otherwise %}<code>{{ d.otherwise.expr }}</code>{% else %}{{ d.otherwise.value | show }}{% endif %}</strong>, because {{ d.otherwise.because }}{{ cite(d.otherwise.get("source") or d.source) }}</li>
+<li>Otherwise: <strong>{% if "expr" in d.otherwise %}{{ d.otherwise.expr | phrase }}{% else %}{{ d.otherwise.value | value(name) }}{% endif %}</strong>, because {{ d.otherwise.because | mentions }}{{ cite(d.otherwise.get("source") or d.source) }}</li>
 </ol>
 {% endfor %}
 '''

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from ..expressions import MAX_NUMBER, ExprFault
+from .. import english
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, reason_of
 
 
@@ -33,11 +35,14 @@ def compile_factor_group(name: str, spec: dict, ctx: Context) -> Element:
             v[name] = total
             return reason
 
-    def describe(v: dict, r: Reason) -> str:
-        present = [i for i in items if v[i]] if measure == "count" else [f"{i} {v[i]}" for i in items]
-        listing = ", ".join(present) if present else "none"
-        word = "present" if measure == "count" else "scored"
-        return f"{r.because} ({word}: {listing})" if r.because else f"{word}: {listing}"
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if measure == "count":
+            present = [labels.of(i) for i in items if v[i]]
+            listing = f"{len(present)} of the {len(items)} present: {english.either(present, 'and')}" if present \
+                else f"none of the {len(items)} present"
+        else:
+            listing = "scored " + english.either([f"{labels.of(i)} {v[i]}" for i in items], "and")
+        return f"{r.because} ({listing})" if r.because else listing
 
     return element("factors", name, spec, (name,), items, reason.loc, run, (reason,), describe=describe,
                    value_kind="count")  # a whole number, never missing
@@ -47,14 +52,14 @@ SUMMARY_MD = r'''
 ## Factors
 
 {% for name, f in data.factors.items() %}
-- **{{ name }}**: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {{ f["items"] | join(", ") }}. {{ f.get("because", "") }} [{{ f.source }}]{{ mark("factors", name) }}
+- **{{ name | label }}**: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {% for item in f["items"] %}{{ item | label }}{{ ", " if not loop.last }}{% endfor %}. {{ f.get("because", "") | mentions }} [{{ f.source }}]{{ mark("factors", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Factors</h2>
 <ul>
 {% for name, f in data.factors.items() %}
-<li><strong>{{ name }}</strong>: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {{ f["items"] | join(", ") }}. {{ f.get("because", "") }}{{ cite(f.source) }}{{ mark("factors", name) }}</li>
+<li><strong>{{ name | label }}</strong>: {{ "the number of these that apply" if f.get("measure", "count") == "count" else "the sum of these scores" }}: {% for item in f["items"] %}{{ item | label }}{{ ", " if not loop.last }}{% endfor %}. {{ f.get("because", "") | mentions }}{{ cite(f.source) }}{{ mark("factors", name) }}</li>
 {% endfor %}
 </ul>
 '''

@@ -15,6 +15,8 @@ import itertools
 import operator
 from typing import Any
 
+from .. import english
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
     reason_reached, unused, word
 
@@ -45,12 +47,24 @@ def compile_matrix(name: str, spec: dict, ctx: Context) -> Element:
         v[name] = hit[0]
         return hit[1]
 
-    def describe(v: dict, r: Reason) -> str:
-        return f"{r.label.removeprefix('cell ')} → {v[name]}" + (f": {r.because}" if r.because else "")
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if r is missing:
+            return r.because
+        axes = english.either([_axis(labels, a, v[a]) for a in by], "and")
+        said = f"{axes}, so {english.name(labels, name)} is {english.value(labels, name, v[name])}"
+        return f"{said}: {r.because}" if r.because else said
 
     values = tuple(dict.fromkeys(x[0] for x in table.values()))
     return applies_when(element("matrices", name, spec, (name,), by, ctx.loc(key=True), run if cells.ok else unused,
                                 tuple(r for _, r in table.values()), domain=values, describe=describe), spec, ctx)
+
+
+def _axis(labels: Labels, axis: str, value: Any) -> str:
+    """One axis's value in words: "the risk of harm is High", or a yes/no axis by its label."""
+    if isinstance(value, bool):
+        said = english.in_sentence(labels.of(axis))
+        return said if value else f"not {said}"
+    return f"{english.name(labels, axis)} is {english.value(labels, axis, value)}"
 
 
 def _axes(name: str, by: list, ctx: Context) -> list[tuple] | None:
@@ -156,7 +170,7 @@ def tables(spec: dict) -> list[dict]:
     by = spec["by"]
     cells = spec["cells"]
     if len(by) == 1:
-        return [{"caption": "", "row_axis": by[0], "col_axis": "", "columns": [""],
+        return [{"caption": "", "given": [], "row_axis": by[0], "col_axis": "", "columns": [""],
                  "rows": [(k, [v]) for k, v in cells.items()]}]
     rest = by[2:]
 
@@ -176,7 +190,8 @@ def tables(spec: dict) -> list[dict]:
     for combo in itertools.product(*rest_values) if rest else [()]:
         caption = " × ".join(f"{axis} {word(k)}" for axis, k in zip(rest, combo))
         rows = [(r, [descend(cells[r][c], combo) for c in columns]) for r in cells]
-        out.append({"caption": caption, "row_axis": by[0], "col_axis": by[1], "columns": columns, "rows": rows})
+        out.append({"caption": caption, "given": list(zip(rest, combo)), "row_axis": by[0], "col_axis": by[1],
+                    "columns": columns, "rows": rows})
     return out
 
 
@@ -191,21 +206,21 @@ SUMMARY_MD = r'''
 ## Matrices
 
 {% for name, m in data.matrices.items() %}
-### {{ name }}{{ mark("matrices", name) }}
+### {{ name | label }}{{ mark("matrices", name) }}
 
-{{ m.get("because", "") }} [{{ m.source }}]{% if m.get("when") %} Applies only when `{{ m.when }}`; otherwise not applicable.{% endif %}
+{{ m.get("because", "") | mentions }} [{{ m.source }}]{% if m.get("when") %} Applies only when {{ m.when | english }}; otherwise not applicable.{% endif %}
 
 
 {% for table in construct.details(m) %}
-{% if table.caption %}*{{ table.caption }}*
+{% if table.given %}*{% for axis, key in table.given %}{{ axis | label }}: {{ key | value(axis) }}{{ ", " if not loop.last }}{% endfor %}*
 
 {% endif %}
-| {{ table.row_axis }} \ {{ table.col_axis }} |{% for c in table.columns %} {{ c | show }} |{% endfor %}
+| {{ table.row_axis | label }}{% if table.col_axis %} \ {{ table.col_axis | label }}{% endif %} |{% for c in table.columns %} {{ c | value(table.col_axis) if table.col_axis else "" }} |{% endfor %}
 
 |---|{% for c in table.columns %}---|{% endfor %}
 
 {% for row, values in table.rows %}
-| **{{ row | show }}** |{% for v in values %} {{ v | show }} |{% endfor %}
+| **{{ row | value(table.row_axis) }}** |{% for v in values %} {{ v | value(name) }} |{% endfor %}
 
 {% endfor %}
 
@@ -215,14 +230,14 @@ SUMMARY_MD = r'''
 
 SUMMARY_HTML = r'''<h2>Matrices</h2>
 {% for name, m in data.matrices.items() %}
-<h3>{{ name }}{{ mark("matrices", name) }}</h3>
-<p>{{ m.get("because", "") }}{{ cite(m.source) }}{% if m.get("when") %} Applies only when <code>{{ m.when }}</code>; otherwise not applicable.{% endif %}</p>
+<h3>{{ name | label }}{{ mark("matrices", name) }}</h3>
+<p>{{ m.get("because", "") | mentions }}{{ cite(m.source) }}{% if m.get("when") %} Applies only when {{ m.when | english }}; otherwise not applicable.{% endif %}</p>
 {% for table in construct.details(m) %}
 <table>
-{% if table.caption %}<caption>{{ table.caption }}</caption>{% endif %}
-<thead><tr><th>{{ table.row_axis }} \ {{ table.col_axis }}</th>{% for c in table.columns %}<th>{{ c | show }}</th>{% endfor %}</tr></thead>
+{% if table.given %}<caption>{% for axis, key in table.given %}{{ axis | label }}: {{ key | value(axis) }}{{ ", " if not loop.last }}{% endfor %}</caption>{% endif %}
+<thead><tr><th>{{ table.row_axis | label }}{% if table.col_axis %} \ {{ table.col_axis | label }}{% endif %}</th>{% for c in table.columns %}<th>{{ c | value(table.col_axis) if table.col_axis else "" }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for row, values in table.rows %}<tr><th>{{ row | show }}</th>{% for v in values %}<td>{{ v | show }}</td>{% endfor %}</tr>
+{% for row, values in table.rows %}<tr><th>{{ row | value(table.row_axis) }}</th>{% for v in values %}<td>{{ v | value(name) }}</td>{% endfor %}</tr>
 {% endfor %}
 </tbody>
 </table>

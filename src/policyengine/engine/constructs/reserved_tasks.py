@@ -10,6 +10,8 @@
 """
 from __future__ import annotations
 
+from .. import english
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached
 
 
@@ -30,13 +32,14 @@ def compile_reserved(name: str, spec: dict, ctx: Context) -> Element:
             v[permitted_as] = None if role is None else (role in roles or not present)
         return some if present else none_
 
-    def describe(v: dict, r: Reason) -> str:
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
         present = v[name]
-        who = " or ".join(spec["roles"])
-        text = (f"{', '.join(present)} may only be held by {who}: {r.because}" if present else r.because)
+        who = english.either([english.value(labels, role_input, role) for role in spec["roles"]])
+        tasks = english.either([english.value(labels, tasks_input, t) for t in present], "and")
+        text = (f"{tasks} may only be held by a {who}: {r.because}" if present else r.because)
         if permitted_as and v[role_input] is not None:
             verdict = "may" if v[permitted_as] else "may not"
-            text += f"; the proposed role ({v[role_input]}) {verdict} hold them"
+            text += f"; the proposed role ({english.value(labels, role_input, v[role_input])}) {verdict} hold them"
         return text
 
     outputs = (name, permitted_as) if permitted_as else (name,)
@@ -77,14 +80,14 @@ SUMMARY_MD = r'''
 ## Reserved tasks
 
 {% for name, r in data.reserved_tasks.items() %}
-- **{{ name }}**: only {{ r.roles | join(" or ") }} may hold {{ r.tasks | join(", ") }}. {{ r.get("because", "") }} [{{ r.source }}]{{ mark("reserved_tasks", name) }}
+- **{{ name | label }}**: only a {% for role in r.roles %}{{ role | value(r.get("role_input")) }}{{ " or " if not loop.last }}{% endfor %} may hold {% for task in r.tasks %}{{ task | value(r.tasks_input) }}{{ ", " if not loop.last }}{% endfor %}. {{ r.get("because", "") | mentions }} [{{ r.source }}]{{ mark("reserved_tasks", name) }}
 {% endfor %}
 '''
 
 SUMMARY_HTML = r'''<h2>Reserved tasks</h2>
 <ul>
 {% for name, r in data.reserved_tasks.items() %}
-<li><strong>{{ name }}</strong>: only {{ r.roles | join(" or ") }} may hold {{ r.tasks | join(", ") }}. {{ r.get("because", "") }}{{ cite(r.source) }}{{ mark("reserved_tasks", name) }}</li>
+<li><strong>{{ name | label }}</strong>: only a {% for role in r.roles %}{{ role | value(r.get("role_input")) }}{{ " or " if not loop.last }}{% endfor %} may hold {% for task in r.tasks %}{{ task | value(r.tasks_input) }}{{ ", " if not loop.last }}{% endfor %}. {{ r.get("because", "") | mentions }}{{ cite(r.source) }}{{ mark("reserved_tasks", name) }}</li>
 {% endfor %}
 </ul>
 '''

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .. import english
 from ..expressions import ExprFault
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, unused, word
 from .table_checks import check_table
-from .unary import Cell, CellError, literal, number, parse_cell
+from .unary import Cell, CellError, in_words, literal, number, parse_cell
 
 SINGLE = ("unique", "any", "priority", "first")
 LISTS = ("rule_order", "output_order", "collect")
@@ -211,21 +213,22 @@ def _runner(table: Table):
 
 
 def _describer(table: Table):
-    """Why a row applied, in the values it tested: "score 11 is in [10..13]: Tier 2 – 10–13 points"."""
+    """Why a row applied, in the values it tested: "the score is 11, from 10 to 13: Tier 2 – 10–13 points"."""
     by_reason = {id(row.reason): row for row in table.rows}
 
-    def describe(v: dict, reason: Reason) -> str:
+    def describe(v: dict, reason: Reason, labels: Labels) -> str:
         row = by_reason.get(id(reason))
         if row is None:  # otherwise, or rows that applied together
             return f"{reason.label}: {reason.because}" if reason.because else reason.label
         tested = []
         for (label, expr), cell, text in zip(table.columns, row.cells, row.texts):
             if not cell.any:
-                value = word(expr.fn(v))
-                ranged = text[:1] in "[(]" and ".." in text
-                tested.append(f"{label} {value} is {'in ' if ranged else ''}{text}" if cell.boundaries and
-                              text != value else f"{label} {value}")
-        shown = ", ".join(tested) or "every row's tests hold"
+                got = expr.fn(v)
+                column = label if label in labels.kinds else None
+                said = f"{english.phrase(label, labels)} is {english.value(labels, column, got)}"
+                tested.append(f"{said}, {in_words(text, column, labels)}" if cell.boundaries and text != word(got)
+                              else said)
+        shown = english.either(tested, "and") or "every row's tests hold"
         return f"{shown}: {reason.because}" if reason.because else shown
     return describe
 
@@ -317,8 +320,19 @@ def details(spec: dict) -> dict:
             (because[i] if isinstance(because, list) and i < len(because) else because if isinstance(because, str)
              else "")
         rows.append({"cells": [word(c) for c in cells], "because": why or ""})
+    hit = spec.get("hit", "unique")
     return {"header": [str(c) for c in spec["inputs"]] + outputs, "rows": rows,
-            "hit": spec.get("hit", "unique"), "otherwise": spec.get("otherwise", "—")}
+            "hit": hit, "otherwise": spec.get("otherwise", "—"),
+            "columns": [str(c) for c in spec["inputs"]], "outputs": list(spec.get("outputs") or []),
+            "hit_words": HIT_WORDS[hit]}
+
+
+#: Each hit policy as the policy document says it.
+HIT_WORDS = {"unique": "At most one row applies", "any": "Rows that apply agree",
+             "priority": "Of the rows that apply, the one whose answer comes first in its values",
+             "first": "The first row that applies", "rule_order": "Every row that applies, in row order",
+             "output_order": "Every row that applies, in the order of their answers' values",
+             "collect": "Every row that applies"}
 
 
 SUMMARY_MD = r'''
@@ -326,14 +340,15 @@ SUMMARY_MD = r'''
 
 {% for name, t in data.tables.items() %}
 {% set d = construct.details(t) %}
-### {{ name }}{{ mark("tables", name) }}
+{% set outs = d.outputs or [name] %}
+### {{ name | label }}{{ mark("tables", name) }}
 
-Hit policy: {{ d.hit }}. [{{ t.source }}]
+{{ d.hit_words }}. [{{ t.source }}]
 
-| {% for h in d.header %}{{ h }} | {% endfor %}because |
+| {% for h in d.columns %}{{ h | heading }} | {% endfor %}{% for h in outs %}{{ h | label }} | {% endfor %}because |
 |{% for h in d.header %}---|{% endfor %}---|
 {% for r in d.rows %}
-| {% for c in r.cells %}{{ c }} | {% endfor %}{{ r.because }} |
+| {% for c in r.cells[:d.columns | length] %}{{ c | cell(d.columns[loop.index0]) }} | {% endfor %}{% for c in r.cells[d.columns | length:] %}{{ c | value(outs[loop.index0]) }} | {% endfor %}{{ r.because | mentions }} |
 {% endfor %}
 
 {% endfor %}
@@ -342,12 +357,13 @@ Hit policy: {{ d.hit }}. [{{ t.source }}]
 SUMMARY_HTML = r'''<h2>Decision tables</h2>
 {% for name, t in data.tables.items() %}
 {% set d = construct.details(t) %}
-<h3>{{ name }}{{ mark("tables", name) }}</h3>
-<p>Hit policy: {{ d.hit }}.{{ cite(t.source) }}</p>
+{% set outs = d.outputs or [name] %}
+<h3>{{ name | label }}{{ mark("tables", name) }}</h3>
+<p>{{ d.hit_words }}.{{ cite(t.source) }}</p>
 <table>
-<thead><tr>{% for h in d.header %}<th>{{ h }}</th>{% endfor %}<th>because</th></tr></thead>
+<thead><tr>{% for h in d.columns %}<th>{{ h | heading }}</th>{% endfor %}{% for h in outs %}<th>{{ h | label }}</th>{% endfor %}<th>because</th></tr></thead>
 <tbody>
-{% for r in d.rows %}<tr>{% for c in r.cells %}<td>{{ c }}</td>{% endfor %}<td>{{ r.because }}</td></tr>
+{% for r in d.rows %}<tr>{% for c in r.cells[:d.columns | length] %}<td>{{ c | cell(d.columns[loop.index0]) }}</td>{% endfor %}{% for c in r.cells[d.columns | length:] %}<td>{{ c | value(outs[loop.index0]) }}</td>{% endfor %}<td>{{ r.because | mentions }}</td></tr>
 {% endfor %}
 </tbody>
 </table>

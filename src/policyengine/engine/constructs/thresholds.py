@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import english
 from ..expressions import ExprFault
+from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
 
 
@@ -22,7 +24,7 @@ def compile_threshold(name: str, spec: dict, ctx: Context) -> Element:
 def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
     loc = ctx.loc(key=True)
     limit = spec["at_least"]
-    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}")
+    yes = reason_of(spec, {}, loc, f"{spec['of']} ≥ {limit}")  # the label is the rule as written
     no = Reason(f"not met: {spec.get('because', '')}".strip(), spec.get("source"), loc, f"{spec['of']} < {limit}")
     missing = Reason("not known: the value it counts is missing", spec.get("source"), loc, "null")
 
@@ -34,10 +36,15 @@ def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
         v[name] = x >= limit
         return yes if v[name] else no
 
-    def describe(v: dict, r: Reason) -> str:
-        x = of(v)
-        return f"{x} ≥ {limit}: {r.because}" if r is yes else (
-            f"{x} < {limit}, so not met" if r is no else r.because)
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if r is not yes and r is not no:
+            return r.because
+        said = f"{english.phrase(spec['of'], labels)} is {of(v)}"
+        if r is yes:
+            return f"{said}, and {limit} or more is enough: {r.because}" if r.because else \
+                f"{said}, and {limit} or more is enough"
+        fewer = "fewer" if labels.kinds.get(str(spec["of"])) == "count" else "less"
+        return f"{said}, {fewer} than the {limit} needed, so not met"
 
     return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
                    (yes, no), domain=(True, False), describe=describe)
@@ -60,8 +67,14 @@ def _banded(name: str, spec: dict, of: Any, ctx: Context) -> Element:
         # Never the value itself: it is the case's.
         raise ExprFault(f"the value falls outside every band of threshold `{name}`")
 
-    def describe(v: dict, r: Reason) -> str:
-        return f"{of(v)} is in {r.label}: {r.because}" if r is not missing else r.because
+    def describe(v: dict, r: Reason, labels: Labels) -> str:
+        if r is missing:
+            return r.because
+        band = next(f"{'up to' if low is None else f'from {low}'}{'' if high is None else f' to {high}'}"
+                    if low is None or high is not None else f"{low} or more"
+                    for low, high, _, reason in table if reason is r)
+        said = f"{english.phrase(spec['of'], labels)} is {of(v)}, in the band {band}"
+        return f"{said}: {r.because}" if r.because else said
 
     return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
                    tuple(t[3] for t in table), domain=tuple(t[2] for t in table), describe=describe)
@@ -102,11 +115,11 @@ SUMMARY_MD = r'''
 
 {% for name, t in data.thresholds.items() %}
 {% if "at_least" in t %}
-- **{{ name }}** is yes when `{{ t.of }}` is {{ t.at_least }} or more: {{ t.get("because", "") }} [{{ t.source }}]{{ mark("thresholds", name) }}
+- **{{ name | label }}** is yes when {{ t.of | phrase }} is {{ t.at_least }} or more: {{ t.get("because", "") | mentions }} [{{ t.source }}]{{ mark("thresholds", name) }}
 {% else %}
-- **{{ name }}** from `{{ t.of }}`{{ mark("thresholds", name) }} [{{ t.source }}]:
+- **{{ name | label }}** from {{ t.of | phrase }}{{ mark("thresholds", name) }} [{{ t.source }}]:
 {% for band in t.bands %}
-  - {{ band.get("from", "up") }} to {{ band.get("to", "any") }}: **{{ band.value | show }}**{% if band.get("because") %}, {{ band.because }}{% endif %}
+  - {% if band.get("from") is none %}up to {{ band.to }}{% elif band.get("to") is none %}{{ band["from"] }} or more{% else %}{{ band["from"] }} to {{ band.to }}{% endif %}: **{{ band.value | value(name) }}**{% if band.get("because") %}, {{ band.because | mentions }}{% endif %}
 
 {% endfor %}
 {% endif %}
@@ -117,11 +130,11 @@ SUMMARY_HTML = r'''<h2>Thresholds</h2>
 <ul>
 {% for name, t in data.thresholds.items() %}
 {% if "at_least" in t %}
-<li><strong>{{ name }}</strong> is yes when <code>{{ t.of }}</code> is {{ t.at_least }} or more: {{ t.get("because", "") }}{{ cite(t.source) }}{{ mark("thresholds", name) }}</li>
+<li><strong>{{ name | label }}</strong> is yes when {{ t.of | phrase }} is {{ t.at_least }} or more: {{ t.get("because", "") | mentions }}{{ cite(t.source) }}{{ mark("thresholds", name) }}</li>
 {% else %}
-<li><strong>{{ name }}</strong> from <code>{{ t.of }}</code>{{ cite(t.source) }}{{ mark("thresholds", name) }}
-<table><thead><tr><th>from</th><th>to</th><th>{{ name }}</th><th>why</th></tr></thead><tbody>
-{% for band in t.bands %}<tr><td>{{ band.get("from", "") }}</td><td>{{ band.get("to", "") }}</td><td><strong>{{ band.value | show }}</strong></td><td>{{ band.get("because", "") }}</td></tr>
+<li><strong>{{ name | label }}</strong> from {{ t.of | phrase }}{{ cite(t.source) }}{{ mark("thresholds", name) }}
+<table><thead><tr><th>when it is</th><th>{{ name | label }}</th><th>why</th></tr></thead><tbody>
+{% for band in t.bands %}<tr><td>{% if band.get("from") is none %}up to {{ band.to }}{% elif band.get("to") is none %}{{ band["from"] }} or more{% else %}{{ band["from"] }} to {{ band.to }}{% endif %}</td><td><strong>{{ band.value | value(name) }}</strong></td><td>{{ band.get("because", "") | mentions }}</td></tr>
 {% endfor %}</tbody></table></li>
 {% endif %}
 {% endfor %}

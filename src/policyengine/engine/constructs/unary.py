@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
+from .. import english
+from ..labels import Labels
+
 #: A test over one value: holds or not.
 Test = Callable[[Any], bool]
 
@@ -192,4 +195,33 @@ def number(value: Any) -> Any:
     return value
 
 
-__all__ = ["ANY", "Cell", "CellError", "literal", "number", "parse_cell", "split_tests"]
+def in_words(text: Any, column: str | None, labels: Labels) -> str:
+    """A decision table's cell (a DMN simple test) in words: "from 10 to 13",
+    "at least 18", "Red or Amber", "not Red"; "any" for ``-``."""
+    raw = str(text).strip()
+    if raw in ("-", ""):
+        return "any"
+    if raw.startswith("not(") and raw.endswith(")"):
+        return "not " + in_words(raw[4:-1], column, labels)
+    try:
+        parts = split_tests(raw)
+    except CellError:
+        return raw
+    return english.either([_one_test(p, column, labels) for p in parts])
+
+
+def _one_test(text: str, column: str | None, labels: Labels) -> str:
+    if text[:1] in "[(]" and ".." in text:
+        low, high = (literal(x.strip()) for x in text[1:-1].split("..", 1))
+        left = "from" if text[0] == "[" else "over"
+        right = "to" if text[-1] == "]" else "up to but not"
+        return f"{left} {english.value(labels, column, low)} {right} {english.value(labels, column, high)}"
+    for op, words in ((">=", "at least"), ("<=", "at most"), ("!=", "not"), (">", "more than"),
+                      ("<", "less than"), ("=", "")):
+        if text.startswith(op):
+            shown = english.value(labels, column, literal(text[len(op):].strip()))
+            return f"{words} {shown}".strip()
+    return english.value(labels, column, literal(text))
+
+
+__all__ = ["ANY", "Cell", "CellError", "in_words", "literal", "number", "parse_cell", "split_tests"]
