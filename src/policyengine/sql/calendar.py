@@ -61,16 +61,24 @@ def calendar_rows(calendar: Calendar, span: Span) -> list[tuple[_dt.date, bool, 
     return rows
 
 
-def calendar_statements(calendar: Calendar, span: Span) -> list[exp.Expression]:
-    """CREATE TABLE pe_calendar and the INSERTs that fill it."""
+def calendar_statements(calendar: Calendar, span: Span, *, indexed: bool = True) -> list[exp.Expression]:
+    """CREATE TABLE pe_calendar, keyed by day, the INSERTs that fill it and
+    (``indexed``: where the database has indexes) an index by ``wdi``."""
+    key = [exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint())]
     schema = exp.Schema(this=exp.to_table(CALENDAR), expressions=[
-        exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build(kind)) for name, kind in CALENDAR_COLUMNS])
+        exp.ColumnDef(this=exp.to_identifier(name), kind=exp.DataType.build(kind),
+                      constraints=key if name == "day" else None) for name, kind in CALENDAR_COLUMNS])
     statements: list[exp.Expression] = [exp.Create(this=schema, kind="TABLE")]
     rows = calendar_rows(calendar, span)
     for i in range(0, len(rows), ROWS_PER_INSERT):
         values = exp.Values(expressions=[exp.Tuple(expressions=[lit(d), lit(w), lit(n)])
                                          for d, w, n in rows[i:i + ROWS_PER_INSERT]])
         statements.append(exp.Insert(this=exp.to_table(CALENDAR), expression=values))
+    if indexed:
+        statements.append(exp.Create(this=exp.Index(this=exp.to_identifier(f"{CALENDAR}_wdi"),
+                                                    table=exp.to_table(CALENDAR),
+                                                    params=exp.IndexParameters(columns=[exp.column("wdi")])),
+                                     kind="INDEX"))
     return statements
 
 
@@ -142,22 +150,31 @@ class DateSql:
 @lru_cache(maxsize=256)
 def _safe(step: Interval) -> tuple[_dt.date, _dt.date]:
     """The first and last day ``step`` (not working days) can be added to without
-    leaving the years 1 to 9999, found as the row engine would fail."""
+    leaving the years 1 to 9999, found as the row engine would fail: from a guess a
+    step away from each end, moved a day at a time to where adding starts to fail."""
     calendar = default_calendar()
-    low, high = _dt.date.min, _dt.date.max
-    while True:
+    back = Interval(-step.count, step.unit)
+
+    def fits(day: _dt.date) -> bool:
         try:
-            calendar.add(high, step)
-            break
+            calendar.add(day, step)
+            return True
         except (OverflowError, ValueError):
-            high -= _dt.timedelta(days=1)
-    while True:
+            return False
+
+    def edge(end: _dt.date, inward: int) -> _dt.date:
         try:
-            calendar.add(low, step)
-            break
+            day = calendar.add(end, back)
         except (OverflowError, ValueError):
-            low += _dt.timedelta(days=1)
-    return low, high
+            day = end
+        day = min(max(day, _dt.date.min), _dt.date.max)
+        while not fits(day):
+            day += _dt.timedelta(days=inward)
+        while _dt.date.min < day < _dt.date.max and fits(day - _dt.timedelta(days=inward)):
+            day -= _dt.timedelta(days=inward)
+        return day
+
+    return edge(_dt.date.min, 1), edge(_dt.date.max, -1)
 
 
 __all__ = ["CALENDAR", "DateSql", "Span", "calendar_rows", "calendar_statements"]
