@@ -59,7 +59,7 @@ def _numbers(book, spec) -> list[int]:
 
 def _texts(book, spec) -> list[str]:
     named = sorted(v for v in _boundaries(book)["named"].get(spec.name, set()) if isinstance(v, str))
-    return [*named, "some text"]
+    return [*named, "some text", "", "  "]
 
 
 def answers(book, name: str) -> st.SearchStrategy:
@@ -109,8 +109,8 @@ def table_rows(book, cases: list[dict]) -> list[tuple]:
 
 
 def _cell(book, case: dict, column: str):
-    if column in case:
-        return case[column]
+    if column in book.inputs:
+        return case.get(column)
     for name, spec in book.inputs.items():
         if spec.type == "list":
             for value in spec.values:

@@ -128,20 +128,22 @@ class DateSql:
         self.uses_calendar = True
         if count == 0:
             return day.copy(), None
-        here = exp.select("c.wdi", "c.working").from_(f"{CALENDAR} AS c").where(exp.column("day", "c").eq(day.copy()))
-        target = exp.column("wdi", "h") + lit(count)
+        # The day is the outer query's (qualified there): these tables' own columns are always qualified.
+        here = (exp.select("pe_c.wdi", "pe_c.working").from_(f"{CALENDAR} AS pe_c")
+                .where(exp.column("day", "pe_c").eq(day.copy())))
+        target = exp.column("wdi", "pe_h") + lit(count)
         if count < 0:
-            target = exp.Add(this=target, expression=case([(exp.column("working", "h"), lit(0))], lit(1)))
-        found = (exp.select("t.day").from_(exp.alias_(exp.paren(here), "h"))
-                 .join(f"{CALENDAR} AS t", on=exp.and_(exp.column("working", "t"),
-                                                        exp.column("wdi", "t").eq(target))))
+            target = exp.Add(this=target, expression=case([(exp.column("working", "pe_h"), lit(0))], lit(1)))
+        found = (exp.select("pe_t.day").from_(exp.alias_(exp.paren(here), "pe_h"))
+                 .join(f"{CALENDAR} AS pe_t", on=exp.and_(exp.column("working", "pe_t"),
+                                                           exp.column("wdi", "pe_t").eq(target))))
         result = exp.Subquery(this=found)
         return result, (exp.Is(this=result.copy(), expression=exp.null()), lit(self.span.outside()))
 
     def is_working_day(self, day: SqlValue) -> SqlValue:
         self.uses_calendar = True
-        found = exp.Subquery(this=exp.select("c.working").from_(f"{CALENDAR} AS c")
-                             .where(exp.column("day", "c").eq(day.sql.copy())))
+        found = exp.Subquery(this=exp.select("pe_c.working").from_(f"{CALENDAR} AS pe_c")
+                             .where(exp.column("day", "pe_c").eq(day.sql.copy())))
         fault = case([(exp.and_(exp.not_(is_null(day)), exp.Is(this=found.copy(), expression=exp.null())),
                        lit(self.span.outside()))])
         return SqlValue("boolean", found, first_fault(day.fault, fault))

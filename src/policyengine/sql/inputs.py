@@ -72,6 +72,8 @@ def answer(spec: Input) -> Answer:
                    for v, c in zip(spec.values, cells)}
         return Answer(SqlValue("list", members=members, nullable=False), given if default is None else None, None)
     column_ = column(name)
+    if spec.type in ("string", "enum"):  # empty text is no answer, as the engine reads a case
+        column_ = exp.Nullif(this=column_, expression=lit(""))
     blank = exp.Is(this=column_.copy(), expression=exp.null())
     problems = []
     if spec.required:

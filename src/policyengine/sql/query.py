@@ -46,6 +46,11 @@ from .text import cell, key
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
+#: The alias of the row each step reads: a rulebook's names are always qualified with it, so a
+#: subquery's own columns (the calendar's ``day``) never hide an input of the same name.
+ROW = "pe_v"
+#: What a rulebook's names may not look like: the query's own columns.
+RESERVED = ("pe_", "__")
 TOO_MANY = (f"the unanswered questions have more than {MAX_COMPLETIONS:,} combinations of answers to try in SQL: "
             "decide this case with the row engine (`policyengine batch`)")
 
@@ -79,6 +84,16 @@ class Builder:
         self.values: dict[str, SqlValue] = {"as_of": SqlValue("date", self.as_of, nullable=False)}
         self.unknowable = [n for n, spec in book.inputs.items() if unknowable(spec)]
         self.steps: list[Step] = []
+        self._check_names()
+
+    def _check_names(self) -> None:
+        """Refuse a name the query's own columns could take (``pe_row``, ``route__fault``)."""
+        named = [(n, spec.loc) for n, spec in self.book.inputs.items()]
+        named += [(out, el.loc) for el in self.book.elements for out in (el.name, *el.outputs)]
+        for name, loc in named:
+            if name.startswith(RESERVED[0]) or RESERVED[1] in name:
+                raise unsupported(f"the name `{name}` starts with `pe_` or holds `__`, as the query's own "
+                                  "columns do: rename it", loc)
 
     # -- 1 and 2: answers, and every combination of the unanswered ---------------------------------
     def answers(self) -> exp.Select:
@@ -147,10 +162,10 @@ class Builder:
         for name, spec in self.book.inputs.items():
             got = answer(spec)
             if got.value.kind == "list":
-                members = {v: col(member_column(name, v)) for v in spec.values}
+                members = {v: col(member_column(name, v), ROW) for v in spec.values}
                 self.values[name] = SqlValue("list", members=members, nullable=False)
             else:
-                self.values[name] = SqlValue(got.value.kind, col(name), nullable=got.value.nullable,
+                self.values[name] = SqlValue(got.value.kind, col(name, ROW), nullable=got.value.nullable,
                                              choices=spec.domain)
 
     def value(self, name: str) -> SqlValue:
@@ -181,11 +196,11 @@ class Builder:
                 cols = {}
                 for i, (member, holds) in enumerate((v.members or {}).items()):
                     items.append(exp.alias_(holds, f"{out}__m{i}", quoted=True))
-                    cols[member] = col(f"{out}__m{i}")
+                    cols[member] = col(f"{out}__m{i}", ROW)
                 self.values[out] = SqlValue("list", members=cols, nullable=False)
             else:
                 items.append(exp.alias_(v.sql, out, quoted=True))
-                self.values[out] = SqlValue(v.kind, col(out), nullable=v.nullable, choices=v.choices)
+                self.values[out] = SqlValue(v.kind, col(out, ROW), nullable=v.nullable, choices=v.choices)
         faults = [outputs[o].fault for o in el.outputs if outputs[o].fault is not None]
         fault = faults[0] if faults else exp.cast(exp.null(), "TEXT")
         items.append(exp.alias_(fault, f"{el.name}__fault", quoted=True))
@@ -233,7 +248,7 @@ class Builder:
             for i, item in enumerate(self._items(out)):
                 items.append(exp.alias_(exp.Max(this=case([(v.members[item], lit("yes"))], lit(""))),
                                         f"{out}__item{i}", quoted=True))
-        return exp.select(*items).from_(source).group_by(col("pe_row"))
+        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).group_by(col("pe_row"))
 
     def _loc(self, out: str) -> Any:
         return self.book.producers[out].loc if out in self.book.producers else self.book.inputs[out].loc
@@ -293,7 +308,7 @@ class Builder:
         self.bind_inputs()
         for i, el in enumerate(self.book.elements):
             step = f"pe_{i + 1}_{el.kind}"
-            ctes.append((step, self.element(el).from_(last)))
+            ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW))))
             last = step
         ctes.append(("pe_decided", self.decided(last)))
         final, headings = self.result("pe_decided")
