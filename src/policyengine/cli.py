@@ -523,8 +523,9 @@ class TableName(click.ParamType):
               help="The first year of the working-day calendar table (default: 25 years before --as-of or today).")
 @click.option("--calendar-to", type=click.IntRange(1900, 2200), default=None,
               help="Its last year (default: 25 years after).")
+@click.option("--create-table", is_flag=True, help="Start with CREATE TABLE for the caseload table, its columns typed.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically).")
-def sql_cmd(rulebook_path, dialect, table, as_of, calendar_from, calendar_to, output):
+def sql_cmd(rulebook_path, dialect, table, as_of, calendar_from, calendar_to, create_table, output):
     """Print the rulebook as one SQL query over a caseload table, with the calendar table it needs."""
     from .sql import Span, to_sql
 
@@ -532,7 +533,8 @@ def sql_cmd(rulebook_path, dialect, table, as_of, calendar_from, calendar_to, ou
     span = Span(calendar_from or year - 25, calendar_to or year + 25)
     if span.first > span.last:
         raise click.BadParameter("the calendar's first year is after its last", param_hint="'--calendar-from'")
-    _emit(to_sql(load_rulebook(rulebook_path), dialect, table=table, as_of=as_of, span=span), output)
+    _emit(to_sql(load_rulebook(rulebook_path), dialect, table=table, as_of=as_of, span=span,
+                 with_table=create_table), output)
 
 
 @main.command()

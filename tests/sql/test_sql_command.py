@@ -4,6 +4,8 @@ SQL Server, Spark and BigQuery are not run here: their scripts are generated and
 parsed back by sqlglot (DuckDB and PostgreSQL run in test_differential.py)."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlglot
 from sqlglot import ErrorLevel
@@ -13,6 +15,8 @@ from policyengine.engine.sqlvalues import SqlUnsupported
 from policyengine.sql import DIALECTS, Span, build_query, to_sql
 
 from ..conftest import MINIMAL, ROOT
+from .conftest import duckdb
+from .differential import engine_rows
 from .test_differential import IDS, PATHS
 
 
@@ -92,3 +96,22 @@ def test_a_name_the_query_uses_for_its_own_columns_is_refused():
     book = load_rulebook_text(MINIMAL.replace("  b: {type: boolean", "  pe_row: {type: boolean"))
     with pytest.raises(SqlUnsupported, match="the name `pe_row` starts with `pe_` or holds `__`"):
         to_sql(book)
+
+
+def test_the_printed_script_runs_as_it_is_with_its_own_caseload_table(cli):
+    result = cli("sql", "-r", str(ROOT / "rulebooks/cambridgeshire.yaml"), "--as-of", "2026-11-24",
+                 "--calendar-from", "2026", "--calendar-to", "2027", "--create-table")
+    assert result.exit_code == 0
+    assert '\nCREATE TABLE caseload (\n  "case_id" TEXT,\n  "child_name" TEXT,\n  "referral_date" DATE,' \
+        in result.output
+    conn = duckdb.connect()
+    setup, query = result.output.rsplit(";\nWITH ", 1)
+    conn.execute(setup)
+    conn.execute("INSERT INTO caseload (case_id, referral_date, allocation_date, date_of_birth) "
+                 "VALUES ('C1', DATE '2026-12-23', DATE '2026-12-24', DATE '2012-02-29')")
+    got = [list(row) for row in conn.execute("WITH " + query).fetchall()]
+    case = {"case_id": "C1", "referral_date": dt.date(2026, 12, 23), "allocation_date": dt.date(2026, 12, 24),
+            "date_of_birth": dt.date(2012, 2, 29)}
+    assert got == engine_rows(load_rulebook(ROOT / "rulebooks/cambridgeshire.yaml"), [case])
+    assert "2026-12-29" in got[0]  # the note is due a working day after Christmas Eve: Boxing Day's substitute is the 28th
+    assert "2037-02-28" in got[0]  # 25 years after 29 February 2012, clamped

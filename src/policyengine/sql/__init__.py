@@ -42,24 +42,34 @@ def header(book: Rulebook, dialect: str, table: str, as_of: _dt.date | None, spa
     return ["-- " + line for line in lines]
 
 
+def create_table(book: Rulebook, table: str) -> exp.Create:
+    """CREATE TABLE for a caseload table with the rulebook's input columns, typed."""
+    return exp.Create(kind="TABLE", this=exp.Schema(this=exp.to_table(table), expressions=[
+        exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=exp.DataType.build(kind))
+        for name, kind in table_columns(book.inputs)]))
+
+
 def script(book: Rulebook, dialect: str = "duckdb", *, table: str = "caseload", as_of: _dt.date | None = None,
-           span: Span | None = None) -> tuple[list[str], list[str]]:
-    """The header's lines and the statements for ``dialect``: the calendar table's (if needed), then the query."""
+           span: Span | None = None, with_table: bool = False) -> tuple[list[str], list[str]]:
+    """The header's lines and the statements for ``dialect``: the caseload table's (``with_table``),
+    the calendar table's (if needed), then the query."""
     name = DIALECTS[dialect]
     year = (as_of or _dt.date.today()).year
     span = span or Span(year - 25, year + 25)
     query = build_query(book, table=table, as_of=as_of, span=span)
     made = calendar_statements(book.calendar, span, indexed=dialect not in NO_INDEXES) if query.uses_calendar else []
-    statements = [s.sql(dialect=name, pretty=True) for s in [*SETTINGS.get(dialect, []), *made]]
+    made = [*SETTINGS.get(dialect, []), *([create_table(book, table)] if with_table else []), *made]
+    statements = [s.sql(dialect=name, pretty=True) for s in made]
     statements.append(query.select.sql(dialect=name, pretty=True))
     return header(book, dialect, table, as_of, span, query.uses_calendar), statements
 
 
 def to_sql(book: Rulebook, dialect: str = "duckdb", *, table: str = "caseload", as_of: _dt.date | None = None,
-           span: Span | None = None) -> str:
-    """The script for ``dialect`` as text: header, calendar table (if needed) and query, each statement ending ``;``."""
-    lines, statements = script(book, dialect, table=table, as_of=as_of, span=span)
+           span: Span | None = None, with_table: bool = False) -> str:
+    """The script for ``dialect`` as text: header, the caseload table (``with_table``), the calendar
+    table (if needed) and the query, each statement ending ``;``."""
+    lines, statements = script(book, dialect, table=table, as_of=as_of, span=span, with_table=with_table)
     return "\n".join(lines) + "\n" + ";\n".join(statements) + ";\n"
 
 
-__all__ = ["DIALECTS", "Query", "Span", "build_query", "script", "table_columns", "to_sql"]
+__all__ = ["DIALECTS", "Query", "Span", "build_query", "create_table", "script", "table_columns", "to_sql"]
