@@ -12,10 +12,11 @@ from sqlglot import ErrorLevel
 
 from policyengine import load_rulebook, load_rulebook_text
 from policyengine.engine.sqlvalues import SqlUnsupported
-from policyengine.sql import DIALECTS, Span, build_query, to_sql
+from policyengine.sql import DIALECTS, Span, build_query, script, to_sql
+from policyengine.sql.query import TOO_MANY
 
 from ..conftest import MINIMAL, ROOT
-from .conftest import duckdb
+from .conftest import duckdb, load_table
 from .differential import engine_rows
 from .test_differential import IDS, PATHS
 
@@ -115,3 +116,33 @@ def test_the_printed_script_runs_as_it_is_with_its_own_caseload_table(cli):
     assert got == engine_rows(load_rulebook(ROOT / "rulebooks/cambridgeshire.yaml"), [case])
     assert "2026-12-29" in got[0]  # the note is due a working day after Christmas Eve: Boxing Day's substitute is the 28th
     assert "2037-02-28" in got[0]  # 25 years after 29 February 2012, clamped
+
+
+MANY = ", ".join(f"v{i}" for i in range(13))
+
+
+def test_a_list_too_long_to_try_every_answer_is_refused_only_when_a_rule_reads_it():
+    listed = MINIMAL.replace("  when: {type: date, question: 'When?'}",
+                             "  when: {type: date, question: 'When?'}\n"
+                             f"  many: {{type: list, values: [{MANY}], question: 'Many?'}}")
+    assert "WITH pe_answers" in to_sql(load_rulebook_text(listed))  # no rule reads `many`
+    read = listed.replace("{when: a, value: yes_a", "{when: \"a or 'v1' in many\", value: yes_a")
+    with pytest.raises(SqlUnsupported) as caught:
+        to_sql(load_rulebook_text(read))
+    assert caught.value.message == ("cannot be compiled to SQL: the list `many` has more than 12 values, too many to "
+                                    "try every answer when it is not known: give it a `default:`")
+
+
+def test_a_case_with_too_many_combinations_of_unanswered_questions_is_refused_in_sql_not_guessed():
+    flags = [f"f{i}" for i in range(13)]
+    text = MINIMAL.replace("  when: {type: date, question: 'When?'}", "\n".join(
+        f"  {f}: {{type: boolean, question: '{f}?'}}" for f in flags)).replace(
+        "{when: a, value: yes_a", "{when: \"" + " or ".join(flags) + "\", value: yes_a")
+    book = load_rulebook_text(text)
+    conn = duckdb.connect()
+    lines, statements = script(book)
+    load_table(lambda sql, p: conn.execute(sql, p) if p is not None else conn.execute(sql), book,
+               [("C1", False, False, "low", *([None] * 13)), ("C2", False, False, "low", True, *([None] * 12))])
+    rows = conn.execute(statements[-1]).fetchall()
+    assert rows[0][:3] == ("C1", "", TOO_MANY)
+    assert rows[1][:3] == ("C2", "yes_a", "")  # one answer settles it: nothing to try

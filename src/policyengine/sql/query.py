@@ -35,6 +35,7 @@ from sqlglot import exp
 
 from .._version import __version__
 from ..engine.constructs import BY_SECTION, Context
+from ..engine.candidates import MAX_LIST_VALUES
 from ..engine.pending import MAX_COMPLETIONS
 from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, unsupported
 from ..engine.sqlvalues import column as col
@@ -82,7 +83,8 @@ class Builder:
         self.as_of = lit(as_of) if as_of is not None else exp.CurrentDate()
         self.dates = DateSql(book.calendar, span)
         self.values: dict[str, SqlValue] = {"as_of": SqlValue("date", self.as_of, nullable=False)}
-        self.unknowable = [n for n, spec in book.inputs.items() if unknowable(spec)]
+        read = set().union(*(el.deps for el in book.elements))  # one no rule reads needs no trying
+        self.unknowable = [n for n, spec in book.inputs.items() if unknowable(spec) and n in read]
         self.steps: list[Step] = []
         self._check_names()
 
@@ -126,6 +128,9 @@ class Builder:
         selected = []
         for k, name in enumerate(self.unknowable):
             spec, alias = self.book.inputs[name], f"pe_try_{k}"
+            if spec.type == "list" and len(spec.values) > MAX_LIST_VALUES:  # the row engine does not try it either
+                raise unsupported(f"the list `{name}` has more than {MAX_LIST_VALUES} values, too many to try every "
+                                  "answer when it is not known: give it a `default:`", spec.loc)
             rows = candidates(spec)
             width = len(rows[0])
             names = ["pe_i", *(f"v{j}" for j in range(width))]
