@@ -163,6 +163,13 @@ def _is(node: exp.Expression, value: bool) -> bool:
     return isinstance(node, exp.Boolean) and node.this is value
 
 
+def negate(condition: exp.Expression) -> exp.Expression:
+    """``NOT condition``, a constant turned over rather than written ``NOT FALSE``."""
+    if isinstance(condition, exp.Boolean):
+        return FALSE if condition.this else TRUE
+    return exp.not_(condition)
+
+
 def any_of(conditions: list[exp.Expression]) -> exp.Expression:
     """``a OR b ...``, leaving out what is surely false."""
     if any(_is(c, True) for c in conditions):
@@ -207,4 +214,4 @@ def is_null(v: SqlValue) -> exp.Expression:
 
 
 __all__ = ["KINDS", "SqlContext", "SqlUnsupported", "SqlValue", "all_of", "any_of", "case", "coalesce_false", "column",
-           "const", "fault_if", "first_fault", "guarded", "is_null", "lit", "total", "truthy", "unsupported"]
+           "const", "fault_if", "first_fault", "guarded", "is_null", "lit", "negate", "total", "truthy", "unsupported"]

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from ..engine.dates import Calendar, Interval, parse_interval
 from ..engine.dates import calendar as default_calendar
-from ..engine.sqlvalues import SqlValue, any_of, case, first_fault, is_null, lit
+from ..engine.sqlvalues import SqlValue, all_of, any_of, case, first_fault, is_null, lit, negate
 
 #: The calendar table's name and columns.
 CALENDAR = "pe_calendar"
@@ -107,9 +107,9 @@ class DateSql:
             value, fault = self._plus(day.sql, Interval(sign * step.count, step.unit))
             whens.append((chosen, value))
             if fault is not None:
-                faults.append((exp.and_(chosen, fault[0]), fault[1]))
+                faults.append((all_of([chosen, fault[0]]), fault[1]))
         missing = any_of([is_null(day), is_null(every)])
-        fault = case([(exp.not_(missing), case(faults))]) if faults else None
+        fault = case([(negate(missing), case(faults))]) if faults else None
         return SqlValue("date", case(whens) if whens else exp.null(), first_fault(day.fault, every.fault, fault))
 
     def _plus(self, day: exp.Expression, step: Interval) -> tuple[exp.Expression, tuple | None]:

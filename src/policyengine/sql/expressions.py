@@ -22,7 +22,7 @@ from sqlglot import exp
 from ..engine.dates import parse_interval
 from ..engine.expressions import FUNCTION_NAMES, MAX_NUMBER, parse
 from ..engine.sqlvalues import (FALSE, TRUE, SqlValue, SqlUnsupported, all_of, any_of, case, coalesce_false,
-                                const, fault_if, first_fault, guarded, is_null, lit, total, truthy, unsupported)
+                                const, fault_if, first_fault, guarded, is_null, lit, negate, total, truthy, unsupported)
 from ..errors import Location
 
 _ORDER = {"lt": (exp.LT, "<"), "lteq": (exp.LTE, "<="), "gt": (exp.GT, ">"), "gteq": (exp.GTE, ">=")}
@@ -96,7 +96,7 @@ class ExpressionSql:
         """Python's ``a and b`` (``a`` if falsy, else ``b``) and ``a or b``, left to right."""
         result = terms[0]
         for term in terms[1:]:
-            go_on = truthy(result) if is_and else exp.not_(truthy(result))
+            go_on = truthy(result) if is_and else negate(truthy(result))
             fault = first_fault(result.fault, guarded(go_on, term.fault))
             if result.kind == term.kind == "boolean" and not result.nullable and not term.nullable:
                 joined = exp.and_(result.sql, term.sql) if is_and else exp.or_(result.sql, term.sql)
@@ -125,7 +125,7 @@ class ExpressionSql:
         if kind is None or kind == "list":
             raise self.refuse(f"`if` giving {yes.kind} or {no.kind} has no SQL form")
         when = truthy(test)
-        fault = first_fault(test.fault, guarded(when, yes.fault), guarded(exp.not_(when), no.fault))
+        fault = first_fault(test.fault, guarded(when, yes.fault), guarded(negate(when), no.fault))
         return SqlValue(kind, case([(when, _scalar(yes))], _scalar(no)), fault,
                         nullable=yes.nullable or no.nullable, choices=_union(yes.choices, no.choices))
 

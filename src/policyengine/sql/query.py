@@ -42,7 +42,7 @@ from ..engine.sqlvalues import column as col
 from .calendar import DateSql, Span
 from .expressions import ExpressionSql
 from .inputs import answer, candidates, known_column, member_column, unknowable
-from .text import cell, key
+from .text import key
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook

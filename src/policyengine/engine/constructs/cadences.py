@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from ..dates import parse_interval
 from ..expressions import Expression
-from ..sqlvalues import SqlValue, any_of, case, const, first_fault, is_null, lit
+from ..sqlvalues import SqlValue, any_of, case, first_fault, guarded, is_null, lit, negate
 from .base import Construct, Context, Element, Point, Reason, applies_when, element, reason_of, sql_applies_when, unused
 
 
@@ -81,7 +81,7 @@ def sql_cadence(name: str, spec: dict, ctx) -> dict:
         raise ctx.refuse(f"a cadence from {start.kind} has no SQL form", "from")
     missing = any_of([is_null(start), is_null(step)])
     due = ctx.add(start, step, "add")
-    fault = first_fault(start.fault, step.fault, case([(missing.not_(), due.fault)]) if due.fault is not None else None)
+    fault = first_fault(start.fault, step.fault, guarded(negate(missing), due.fault))
     out = {name: SqlValue("date", case([(missing, lit(None))], due.sql), fault)}
     if spec.get("overdue_as"):
         late = case([(missing, lit(None))], ctx.as_of.copy() > due.sql.copy())

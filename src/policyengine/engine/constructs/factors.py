@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ..expressions import MAX_NUMBER, ExprFault
-from ..sqlvalues import SqlValue, any_of, total, case, first_fault, fault_if, is_null, lit, truthy
+from ..sqlvalues import SqlValue, any_of, case, fault_if, first_fault, is_null, lit, total, truthy
 from .base import Construct, Context, Element, Reason, element, reason_of
 
 

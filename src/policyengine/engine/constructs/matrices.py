@@ -15,7 +15,7 @@ import itertools
 import operator
 from typing import Any
 
-from ..sqlvalues import SqlValue, all_of, case, const, first_fault, is_null, lit
+from ..sqlvalues import SqlValue, all_of, case, const, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
     reason_reached, sql_applies_when, unused, word
 
@@ -59,7 +59,7 @@ def sql_matrix(name: str, spec: dict, ctx) -> dict:
     axes = [ctx.value(a) for a in spec["by"]]
     whens, kinds, seen = [], set(), []
     for combo, cell in _leaves(spec["cells"], len(axes)):
-        tests = [is_null(axis).not_() if axis.nullable else None for axis in axes]
+        tests = [negate(is_null(axis)) if axis.nullable else None for axis in axes]
         match = [a.sql.copy().eq(lit(k)) for a, k in zip(axes, combo)]
         whens.append((all_of([t for t in tests if t is not None] + match), lit(cell)))
         kinds.add(const(cell).kind)

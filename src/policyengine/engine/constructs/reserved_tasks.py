@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from ..sqlvalues import FALSE, SqlValue, any_of, case, first_fault, is_null, lit
+from ..sqlvalues import FALSE, SqlValue, any_of, case, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached
 
 
@@ -53,7 +53,7 @@ def sql_reserved(name: str, spec: dict, ctx) -> dict:
     if spec.get("permitted_as"):
         role = ctx.value(spec["role_input"])
         allowed = role.sql.copy().isin(*(lit(r) for r in spec["roles"])) if spec["roles"] else FALSE
-        may = any_of([allowed, any_of(list(present.values())).not_()])
+        may = any_of([allowed, negate(any_of(list(present.values())))])
         out[spec["permitted_as"]] = SqlValue("boolean", case([(is_null(role), lit(None))], may),
                                              first_fault(tasks.fault, role.fault), choices=(True, False))
     return out

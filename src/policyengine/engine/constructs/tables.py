@@ -31,7 +31,7 @@ from typing import Any
 from ..expressions import ExprFault
 from .base import Construct, Context, Element, Reason, element, unused, word
 from .table_checks import check_table
-from ..sqlvalues import SqlValue, all_of, any_of, case, const, fault_if, first_fault, lit
+from ..sqlvalues import SqlValue, all_of, any_of, case, const, first_fault, lit, negate
 from .unary import Cell, CellError, literal, number, parse_cell, sql_test
 
 SINGLE = ("unique", "any", "priority", "first")
@@ -113,8 +113,8 @@ def _sql_overlap(hit: str, rows: list) -> Any:
             j, second, out_j = rows[b]
             if hit == "any" and out_i == out_j and all(out == out_i for _, _, out in rows[a:]):
                 continue
-            between = [rows[k][1].not_() for k in range(a + 1, b)]
-            before = [rows[k][1].not_() for k in range(a)]
+            between = [negate(rows[k][1]) for k in range(a + 1, b)]
+            before = [negate(rows[k][1]) for k in range(a)]
             labels = f"row {i + 1} and row {j + 1}"
             message = (f"{labels} both apply, but a `unique` table allows one" if hit == "unique" else
                        f"{labels} both apply and give different answers, which an `any` table forbids")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..expressions import ExprFault
-from ..sqlvalues import TRUE, SqlValue, all_of, case, const, fault_if, first_fault, is_null, lit
+from ..sqlvalues import TRUE, SqlValue, all_of, case, const, fault_if, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
 
 
@@ -111,7 +111,7 @@ def sql_threshold(name: str, spec: dict, ctx) -> dict:
         kinds.add(const(band["value"]).kind)
     if len(kinds - {"null"}) > 1:
         raise ctx.refuse("bands giving values of different kinds have no SQL form", "bands")
-    outside = fault_if(all_of([missing.not_()] + [w.not_() for w, _ in whens]),
+    outside = fault_if(all_of([negate(missing)] + [negate(w) for w, _ in whens]),
                        f"the value falls outside every band of threshold `{name}`")
     kind = (kinds - {"null"} or {"null"}).pop()
     return {name: SqlValue(kind, case([(missing, lit(None)), *whens]), first_fault(of.fault, outside),

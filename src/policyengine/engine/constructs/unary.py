@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from sqlglot import exp
 
-from ..sqlvalues import FALSE, TRUE, all_of, any_of, coalesce_false, is_null, lit
+from ..sqlvalues import FALSE, TRUE, all_of, any_of, coalesce_false, is_null, lit, negate
 
 #: A test over one value: holds or not.
 Test = Callable[[Any], bool]
@@ -208,7 +208,7 @@ def sql_test(raw: Any, value: Any) -> Any:
     if text == "-" or text == "":
         return TRUE
     if text.startswith("not(") and text.endswith(")"):
-        return all_of([is_null(value).not_(), sql_test(text[4:-1], value).not_()])
+        return all_of([negate(is_null(value)), negate(sql_test(text[4:-1], value))])
     parts = split_tests(text)
     return any_of([_sql_single(p, value) for p in parts])
 
@@ -228,7 +228,7 @@ def _sql_single(text: str, value: Any) -> Any:
         op, bound = found.group(1), literal(found.group(2))
         if op in ("=", "!="):
             equal = _sql_equal(bound, value)
-            return equal if op == "=" else all_of([is_null(value).not_(), equal.not_()])
+            return equal if op == "=" else all_of([negate(is_null(value)), negate(equal)])
         if not _sql_kind(value, bound):
             return FALSE
         klass = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
