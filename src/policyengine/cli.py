@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -529,6 +530,45 @@ def export_xlsx_cmd(rulebook_path, output):
     sheets = export_rules_workbook(rulebook_path, output)
     click.echo(f"wrote {output}: {len(sheets)} sheet{'s' if len(sheets) != 1 else ''} to edit; bring the edits "
                f"back with policyengine import xlsx {output} --into {rulebook_path}", err=True)
+
+
+class TableName(click.ParamType):
+    """A table's name, optionally with its schema (``warehouse.caseload``): plain words only."""
+
+    name = "TABLE"
+    pattern = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
+
+    def convert(self, value, param, ctx):
+        if not self.pattern.fullmatch(value):
+            self.fail("a table's name is letters, digits and _ (with its schema before a dot: "
+                      "warehouse.caseload)", param, ctx)
+        return value
+
+
+@main.command(name="sql")
+@RULEBOOK
+@click.option("--dialect", type=click.Choice(["duckdb", "postgres", "tsql", "spark", "bigquery"]), default="duckdb",
+              show_default=True, help="The database the SQL is written for.")
+@click.option("--table", type=TableName(), default="caseload", show_default=True,
+              help="The caseload table the query reads (its columns: see the header the command prints).")
+@click.option("--as-of", type=DATE, default=None,
+              help="The date the cases are decided as of, DD/MM/YYYY or YYYY-MM-DD (default: the day the query runs).")
+@click.option("--calendar-from", type=click.IntRange(1900, 2200), default=None,
+              help="The first year of the working-day calendar table (default: 25 years before --as-of or today).")
+@click.option("--calendar-to", type=click.IntRange(1900, 2200), default=None,
+              help="Its last year (default: 25 years after).")
+@click.option("--create-table", is_flag=True, help="Start with CREATE TABLE for the caseload table, its columns typed.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (atomically).")
+def sql_cmd(rulebook_path, dialect, table, as_of, calendar_from, calendar_to, create_table, output):
+    """Print the rulebook as one SQL query over a caseload table, with the calendar table it needs."""
+    from .sql import Span, to_sql
+
+    year = (as_of or _dt.date.today()).year
+    span = Span(calendar_from or year - 25, calendar_to or year + 25)
+    if span.first > span.last:
+        raise click.BadParameter("the calendar's first year is after its last", param_hint="'--calendar-from'")
+    _emit(to_sql(load_rulebook(rulebook_path), dialect, table=table, as_of=as_of, span=span,
+                 with_table=create_table), output)
 
 
 @main.command()

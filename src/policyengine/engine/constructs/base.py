@@ -11,6 +11,7 @@ from .. import english
 from ..expressions import Expression
 from ..labels import Labels
 from ..load import locate
+from ..sqlvalues import SqlValue, case, first_fault, guarded, truthy
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ class Construct:
     fork_example: Callable[[str, dict], list[str]] | None = None
     guide_rank: int = 0  # where its example stands in a fork's guide: what councils change most first
     details: Callable[[dict], Any] | None = None  # what the policy document lays out (a matrix's tables)
+    #: Its SQL facet: ``sql(name, spec, SqlContext) -> {output: SqlValue}`` (``policyengine.sql``).
+    sql: Callable[[str, dict, Any], dict] | None = None
 
 
 #: The label of the reason an element limited by ``when:`` gives where it does not apply:
@@ -225,3 +228,18 @@ def word(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(word(v) for v in value) + "]"
     return str(value)
+
+
+def sql_applies_when(spec: dict, ctx: Any, outputs: dict) -> dict:
+    """The SQL facet's :func:`applies_when`: each output null where the entry's ``when:`` does not hold."""
+    if "when" not in spec:
+        return outputs
+    gate = ctx.expr(spec["when"], "when")
+    holds = truthy(gate)
+    gated = {}
+    for name, v in outputs.items():
+        if v.kind == "list":
+            raise ctx.refuse("a list that applies only `when:` has no SQL form", "when")
+        gated[name] = SqlValue(v.kind, case([(holds, v.sql)]), first_fault(gate.fault, guarded(holds, v.fault)),
+                               choices=v.choices)
+    return gated

@@ -13,7 +13,8 @@ from typing import Any, Iterable
 
 from ..dates import long_date, parse_interval
 from ..expressions import Expression
-from .base import Construct, Context, Element, Point, Reason, applies_when, element, reason_of, unused
+from ..sqlvalues import SqlValue, any_of, case, first_fault, guarded, is_null, lit, negate
+from .base import Construct, Context, Element, Point, Reason, applies_when, element, reason_of, sql_applies_when, unused
 
 
 def compile_cadence(name: str, spec: dict, ctx: Context) -> Element:
@@ -69,6 +70,27 @@ def _interval_or_expr(source: Any, ctx: Context, *path: Any) -> Expression | Non
     return ctx.expr(source, *path)
 
 
+def sql_cadence(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet: the due date (none without a start), and whether ``as_of`` is past it."""
+    start = ctx.expr(spec["from"], "from")
+    every = spec["every"]
+    if isinstance(every, str) and every.strip()[:1].isdigit():
+        words = str(parse_interval(every))
+        step = SqlValue("interval", lit(words), nullable=False, choices=(words,))
+    else:
+        step = ctx.expr(every, "every")
+    if start.kind not in ("date", "null"):
+        raise ctx.refuse(f"a cadence from {start.kind} has no SQL form", "from")
+    missing = any_of([is_null(start), is_null(step)])
+    due = ctx.add(start, step, "add")
+    fault = first_fault(start.fault, step.fault, guarded(negate(missing), due.fault))
+    out = {name: SqlValue("date", case([(missing, lit(None))], due.sql), fault)}
+    if spec.get("overdue_as"):
+        late = case([(missing, lit(None))], ctx.as_of.copy() > due.sql.copy())
+        out[spec["overdue_as"]] = SqlValue("boolean", late, fault, choices=(True, False))
+    return sql_applies_when(spec, ctx, out)
+
+
 def points(el: Element) -> Iterable[Point]:
     """A due date, and both overdue and not, when the cadence says which."""
     out = [(("due", el.name), "due date", el.loc)]
@@ -106,7 +128,7 @@ SUMMARY_HTML = r'''<h2>Due dates</h2>
 '''
 
 CONSTRUCT = Construct(
-    section="cadences", noun="cadence", schema="#/$defs/cadence", compile=compile_cadence,
+    section="cadences", noun="cadence", schema="#/$defs/cadence", compile=compile_cadence, sql=sql_cadence,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=points, reached=reached,
     also_defines=("overdue_as",), fork_example=fork_example, guide_rank=3,
 )

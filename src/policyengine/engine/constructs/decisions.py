@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 from ..dates import Interval, parse_interval
 from ..expressions import ExprFault
+from ..sqlvalues import TRUE, SqlValue, all_of, case, const, first_fault, guarded, is_null, lit, negate, truthy
 from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
-    reason_reached, unused
+    reason_reached, sql_applies_when, unused
 
 
 def compile_decision(name: str, spec: dict, ctx: Context) -> Element:
@@ -116,6 +117,56 @@ def _converter(kind: str | None) -> Callable[[Any], Any]:
     return lambda x: x
 
 
+def sql_decision(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet: the first rule whose condition holds, else ``otherwise``."""
+    kind = spec.get("type")
+    rules = [*spec.get("rules", ()), spec["otherwise"]]
+    whens, faults, values, taken = [], [], [], []
+    for i, rule in enumerate(rules):
+        path = ("otherwise",) if i == len(rules) - 1 else ("rules", i)
+        value = _sql_value(rule, kind, ctx, *path)
+        if i < len(rules) - 1:
+            cond = ctx.expr(rule["when"], *path, "when")
+            holds = truthy(cond)
+            faults += [guarded(_none(taken), cond.fault), guarded(all_of([_none(taken), holds]), value.fault)]
+            whens.append((holds, value.sql))
+            taken.append(holds)
+        else:
+            faults.append(guarded(_none(taken), value.fault))
+        values.append(value)
+    kinds = {v.kind for v in values} - {"null"}
+    if len(kinds) > 1 or "list" in kinds:
+        raise ctx.refuse(f"a decision giving {' and '.join(sorted(kinds))} has no SQL form")
+    choices = tuple(dict.fromkeys(c for v in values for c in v.choices)) if all(
+        v.choices is not None for v in values) else None
+    out = SqlValue((kinds or {"null"}).pop(), case(whens, values[-1].sql) if whens else values[-1].sql,
+                   first_fault(*faults), choices=choices)
+    return sql_applies_when(spec, ctx, {name: out})
+
+
+def _none(conditions: list):
+    """That none of ``conditions`` held (each never null)."""
+    return all_of([negate(c) for c in conditions]) if conditions else TRUE
+
+
+def _sql_value(rule: dict, kind: str | None, ctx, *path: Any) -> SqlValue:
+    """A rule's value as SQL, converted as :func:`_converter` converts it."""
+    if "expr" not in rule:
+        value = rule["value"]
+        if kind == "interval" and value is not None:
+            value = str(parse_interval(value))
+            return SqlValue("interval", lit(value), nullable=False, choices=(value,))
+        return SqlValue(const(value).kind, lit(value), nullable=value is None, choices=(value,))
+    got = ctx.expr(rule["expr"], *path, "expr")
+    if kind == "interval":
+        if got.kind not in ("string", "interval", "null") or got.choices is None:
+            raise ctx.refuse("an interval worked out from a case's text has no SQL form", *path, "expr")
+        return SqlValue("interval", got.sql, got.fault, choices=got.choices)
+    if kind == "boolean" and got.kind != "boolean":
+        return SqlValue("boolean", case([(is_null(got), lit(None))], truthy(got)), got.fault)
+    return got
+
+
 def fork_example(name: str, spec: dict) -> list[str]:
     return ["decisions:", f"  {name}:",
             "    rules: {1: {when: \"...\"}}      # rule 1's condition (rules change by number)"]
@@ -152,7 +203,7 @@ SUMMARY_HTML = r'''<h2>Decisions</h2>
 '''
 
 CONSTRUCT = Construct(
-    section="decisions", noun="decision", schema="#/$defs/decision", compile=compile_decision,
+    section="decisions", noun="decision", schema="#/$defs/decision", compile=compile_decision, sql=sql_decision,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=reason_points, reached=reason_reached,
     fork_example=fork_example, guide_rank=5,
 )

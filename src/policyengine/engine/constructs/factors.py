@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..expressions import MAX_NUMBER, ExprFault
 from .. import english
 from ..labels import Labels
+from ..sqlvalues import SqlValue, any_of, case, fault_if, first_fault, is_null, lit, total, truthy
 from .base import Construct, Context, Element, Reason, element, reason_of
 
 
@@ -48,6 +49,21 @@ def compile_factor_group(name: str, spec: dict, ctx: Context) -> Element:
                    value_kind="count")  # a whole number, never missing
 
 
+def sql_factor_group(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet: the count of items that hold, or the sum of their scores."""
+    items = [ctx.value(i) for i in spec["items"]]
+    faults = first_fault(*(v.fault for v in items))
+    if spec.get("measure", "count") == "count":
+        terms = [case([(truthy(v), lit(1))], lit(0)) for v in items]
+        return {name: SqlValue("integer", total(terms), faults, nullable=False)}
+    summed = total([v.sql for v in items])
+    missing = any_of([is_null(v) for v in items])
+    outside = fault_if(summed.copy().between(lit(-MAX_NUMBER), lit(MAX_NUMBER)).not_(),
+                       f"the sum is outside the limit of ±{MAX_NUMBER:,}")
+    fault = case([(missing, lit("a value is of the wrong type for this operation"))], outside)
+    return {name: SqlValue("integer", summed, first_fault(faults, fault))}
+
+
 SUMMARY_MD = r'''
 ## Factors
 
@@ -66,5 +82,6 @@ SUMMARY_HTML = r'''<h2>Factors</h2>
 
 CONSTRUCT = Construct(
     section="factors", noun="factor group", schema="#/$defs/factor_group", compile=compile_factor_group,
+    sql=sql_factor_group,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML,
 )

@@ -17,8 +17,9 @@ from typing import Any
 
 from .. import english
 from ..labels import Labels
+from ..sqlvalues import SqlValue, all_of, case, const, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
-    reason_reached, unused, word
+    reason_reached, sql_applies_when, unused, word
 
 #: Most axes a matrix may have (its cells nest one level per axis).
 MAX_MATRIX_AXES = 16
@@ -65,6 +66,30 @@ def _axis(labels: Labels, axis: str, value: Any) -> str:
         said = english.in_sentence(labels.of(axis))
         return said if value else f"not {said}"
     return f"{english.name(labels, axis)} is {english.value(labels, axis, value)}"
+def sql_matrix(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet: the cell the axes' values name, null when an axis is null."""
+    axes = [ctx.value(a) for a in spec["by"]]
+    whens, kinds, seen = [], set(), []
+    for combo, cell in _leaves(spec["cells"], len(axes)):
+        tests = [negate(is_null(axis)) if axis.nullable else None for axis in axes]
+        match = [a.sql.copy().eq(lit(k)) for a, k in zip(axes, combo)]
+        whens.append((all_of([t for t in tests if t is not None] + match), lit(cell)))
+        kinds.add(const(cell).kind)
+        seen.append(cell)
+    if len(kinds - {"null"}) > 1:
+        raise ctx.refuse("cells of different kinds have no SQL form", "cells")
+    kind = (kinds - {"null"} or {"null"}).pop()
+    value = SqlValue(kind, case(whens), first_fault(*(a.fault for a in axes)), choices=tuple(dict.fromkeys(seen)))
+    return sql_applies_when(spec, ctx, {name: value})
+
+
+def _leaves(node: Any, depth: int, combo: tuple = ()):
+    """Each cell as (its combination of axis keys, its value)."""
+    if depth == 0:
+        yield combo, node
+        return
+    for key, below in node.items():
+        yield from _leaves(below, depth - 1, combo + (key,))
 
 
 def _axes(name: str, by: list, ctx: Context) -> list[tuple] | None:
@@ -246,7 +271,7 @@ SUMMARY_HTML = r'''<h2>Matrices</h2>
 '''
 
 CONSTRUCT = Construct(
-    section="matrices", noun="matrix", schema="#/$defs/matrix", compile=compile_matrix,
+    section="matrices", noun="matrix", schema="#/$defs/matrix", compile=compile_matrix, sql=sql_matrix,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=reason_points, reached=reason_reached,
     compiles_late=True, fork_example=fork_example, guide_rank=2, details=tables,
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .. import english
 from ..labels import Labels
+from ..sqlvalues import FALSE, SqlValue, any_of, case, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached
 
 
@@ -46,6 +47,20 @@ def compile_reserved(name: str, spec: dict, ctx: Context) -> Element:
     deps = {tasks_input} | ({role_input} if role_input else set())
     return element("reserved_tasks", name, spec, outputs, deps, loc, run, (some, none_), describe=describe,
                    values_of=tasks_input)
+
+
+def sql_reserved(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet: the reserved tasks present (one boolean per task), and whether the role may hold them."""
+    tasks = ctx.value(spec["tasks_input"])
+    present = {t: m for t, m in (tasks.members or {}).items() if t in spec["tasks"]}
+    out = {name: SqlValue("list", members=present, fault=tasks.fault, nullable=False)}
+    if spec.get("permitted_as"):
+        role = ctx.value(spec["role_input"])
+        allowed = role.sql.copy().isin(*(lit(r) for r in spec["roles"])) if spec["roles"] else FALSE
+        may = any_of([allowed, negate(any_of(list(present.values())))])
+        out[spec["permitted_as"]] = SqlValue("boolean", case([(is_null(role), lit(None))], may),
+                                             first_fault(tasks.fault, role.fault), choices=(True, False))
+    return out
 
 
 def _check_names(spec: dict, ctx: Context) -> None:
@@ -94,6 +109,7 @@ SUMMARY_HTML = r'''<h2>Reserved tasks</h2>
 
 CONSTRUCT = Construct(
     section="reserved_tasks", noun="reserved tasks", schema="#/$defs/reserved", compile=compile_reserved,
+    sql=sql_reserved,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=reason_points, reached=reason_reached,
     also_defines=("permitted_as",), fork_example=fork_example, guide_rank=4,
 )

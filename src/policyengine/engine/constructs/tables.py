@@ -33,7 +33,8 @@ from ..expressions import ExprFault
 from ..labels import Labels
 from .base import Construct, Context, Element, Reason, element, unused, word
 from .table_checks import check_table
-from .unary import Cell, CellError, in_words, literal, number, parse_cell
+from ..sqlvalues import SqlValue, all_of, any_of, case, const, first_fault, lit, negate
+from .unary import Cell, CellError, in_words, literal, number, parse_cell, sql_test
 
 SINGLE = ("unique", "any", "priority", "first")
 LISTS = ("rule_order", "output_order", "collect")
@@ -71,6 +72,60 @@ def compile_table(name: str, spec: dict, ctx: Context) -> Element:
                  describe=_describer(table))
     el.combined = run.combined  # type: ignore[attr-defined]  # coverage of rows that apply together
     return el
+
+
+def sql_table(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet of a single-answer table with one output (``unique``, ``any``,
+    ``priority``, ``first``); a table giving a list or several outputs is refused by name."""
+    hit = spec.get("hit", "unique")
+    if hit not in SINGLE or isinstance(spec.get("outputs"), (dict, list)) and len(spec["outputs"]) > 1:
+        raise ctx.refuse(f"decision table `{name}` gives a list or several outputs (hit policy `{hit}`): only "
+                         "single-answer tables with one output have a SQL form yet", "hit" if "hit" in spec else "rows")
+    columns = [ctx.expr(src, "inputs", i) for i, src in enumerate(spec["inputs"])]
+    width = len(columns)
+    rows = []
+    for i, raw in enumerate(spec["rows"]):
+        cells = raw["row"] if isinstance(raw, dict) else raw
+        applies = all_of([sql_test(cell, column) for cell, column in zip(cells[:width], columns)])
+        out = cells[width:]
+        rows.append((i, applies, _output_value(out[0] if isinstance(out, list) else out)))
+    ranked = rows
+    if hit == "priority":
+        order = [_output_value(a) for a in (spec.get("values") or (spec.get("outputs") or {}).get(name) or ())]
+        ranked = sorted(rows, key=lambda r: (order.index(r[2]) if r[2] in order else len(order), r[0]))
+    otherwise = _output_value(spec["otherwise"]["value"] if isinstance(spec.get("otherwise"), dict)
+                              else spec.get("otherwise"))
+    kinds = {const(r[2]).kind for r in rows} | {const(otherwise).kind}
+    if len(kinds - {"null"}) > 1:
+        raise ctx.refuse(f"decision table `{name}` gives values of different kinds", "rows")
+    value = case([(applies, lit(out)) for _, applies, out in ranked], lit(otherwise))
+    fault = first_fault(*(c.fault for c in columns), _sql_overlap(hit, rows))
+    kind = (kinds - {"null"} or {"null"}).pop()
+    return {name: SqlValue(kind, value, fault, choices=tuple(dict.fromkeys([r[2] for r in rows] + [otherwise])))}
+
+
+def _sql_overlap(hit: str, rows: list) -> Any:
+    """The row engine's fault when a ``unique`` table has two rows that apply, or an
+    ``any`` table two that disagree: named by the first two rows that apply."""
+    if hit not in ("unique", "any"):
+        return None
+    whens = []
+    for a, (i, first, out_i) in enumerate(rows):
+        for b in range(a + 1, len(rows)):
+            j, second, out_j = rows[b]
+            if hit == "any" and out_i == out_j and all(out == out_i for _, _, out in rows[a:]):
+                continue
+            between = [negate(rows[k][1]) for k in range(a + 1, b)]
+            before = [negate(rows[k][1]) for k in range(a)]
+            labels = f"row {i + 1} and row {j + 1}"
+            message = (f"{labels} both apply, but a `unique` table allows one" if hit == "unique" else
+                       f"{labels} both apply and give different answers, which an `any` table forbids")
+            if hit == "any":
+                disagree = [rows[k][1] for k in range(a + 1, len(rows)) if rows[k][2] != out_i]
+                whens.append((all_of([*before, first, *between, second, any_of(disagree)]), lit(message)))
+            else:
+                whens.append((all_of([*before, first, *between, second]), lit(message)))
+    return case(whens) if whens else None
 
 
 def _read(name: str, spec: dict, ctx: Context) -> Table:
@@ -371,7 +426,7 @@ SUMMARY_HTML = r'''<h2>Decision tables</h2>
 '''
 
 CONSTRUCT = Construct(
-    section="tables", noun="table", schema="#/$defs/table", compile=compile_table,
+    section="tables", noun="table", schema="#/$defs/table", compile=compile_table, sql=sql_table,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=points, reached=reached,
     compiles_late=True, fork_example=fork_example, guide_rank=6, details=details,
 )

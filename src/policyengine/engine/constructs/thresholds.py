@@ -11,6 +11,7 @@ from typing import Any
 from .. import english
 from ..expressions import ExprFault
 from ..labels import Labels
+from ..sqlvalues import TRUE, SqlValue, all_of, case, const, fault_if, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
 
 
@@ -105,6 +106,31 @@ def _bands(spec: dict, ctx: Context) -> list[tuple]:
     return table
 
 
+def sql_threshold(name: str, spec: dict, ctx) -> dict:
+    """The SQL facet: null for a missing value, else whether it reaches the limit, or its band."""
+    of = ctx.expr(spec["of"], "of")
+    if of.kind not in ("integer", "number", "null"):
+        raise ctx.refuse(f"a threshold of {of.kind} has no SQL form", "of")
+    missing = is_null(of)
+    if "at_least" in spec:
+        reached = of.sql.copy() >= lit(spec["at_least"])
+        return {name: SqlValue("boolean", case([(missing, lit(None))], reached), of.fault, choices=(True, False))}
+    whens, kinds = [], set()
+    for band in spec["bands"]:
+        low, high = band.get("from"), band.get("to")
+        inside = all_of([of.sql.copy() >= lit(low) if low is not None else TRUE,
+                         of.sql.copy() <= lit(high) if high is not None else TRUE])
+        whens.append((inside, lit(band["value"])))
+        kinds.add(const(band["value"]).kind)
+    if len(kinds - {"null"}) > 1:
+        raise ctx.refuse("bands giving values of different kinds have no SQL form", "bands")
+    outside = fault_if(all_of([negate(missing)] + [negate(w) for w, _ in whens]),
+                       f"the value falls outside every band of threshold `{name}`")
+    kind = (kinds - {"null"} or {"null"}).pop()
+    return {name: SqlValue(kind, case([(missing, lit(None)), *whens]), first_fault(of.fault, outside),
+                           choices=tuple(b["value"] for b in spec["bands"]))}
+
+
 def fork_example(name: str, spec: dict) -> list[str]:
     example = "{at_least: 2}" if "at_least" in spec else "{bands: [...]}"
     return ["thresholds:", f"  {name}: {example}                # a threshold's value"]
@@ -142,7 +168,7 @@ SUMMARY_HTML = r'''<h2>Thresholds</h2>
 '''
 
 CONSTRUCT = Construct(
-    section="thresholds", noun="threshold", schema="#/$defs/threshold", compile=compile_threshold,
+    section="thresholds", noun="threshold", schema="#/$defs/threshold", compile=compile_threshold, sql=sql_threshold,
     summary_md=SUMMARY_MD, summary_html=SUMMARY_HTML, points=reason_points, reached=reason_reached,
     fork_example=fork_example, guide_rank=1,
 )

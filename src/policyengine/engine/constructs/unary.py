@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
+from sqlglot import exp
+
 from .. import english
 from ..labels import Labels
+from ..sqlvalues import FALSE, TRUE, all_of, any_of, coalesce_false, is_null, lit, negate
 
 #: A test over one value: holds or not.
 Test = Callable[[Any], bool]
@@ -224,4 +227,60 @@ def _one_test(text: str, column: str | None, labels: Labels) -> str:
     return english.value(labels, column, literal(text))
 
 
-__all__ = ["ANY", "Cell", "CellError", "in_words", "literal", "number", "parse_cell", "split_tests"]
+def sql_test(raw: Any, value: Any) -> Any:
+    """The SQL facet of :func:`parse_cell`: whether the cell holds for ``value``
+    (a ``SqlValue``), as a SQL boolean that is never NULL, with DMN's meaning:
+    a test holds for no value of another kind, nor for null."""
+    if isinstance(raw, list):
+        return any_of([sql_test(item, value) for item in raw])
+    if not isinstance(raw, str):
+        return _sql_equal(raw, value)
+    text = raw.strip()
+    if text == "-" or text == "":
+        return TRUE
+    if text.startswith("not(") and text.endswith(")"):
+        return all_of([negate(is_null(value)), negate(sql_test(text[4:-1], value))])
+    parts = split_tests(text)
+    return any_of([_sql_single(p, value) for p in parts])
+
+
+def _sql_single(text: str, value: Any) -> Any:
+    found = _RANGE.match(text)
+    if found:
+        open_, low_text, high_text, close = found.groups()
+        low, high = literal(low_text), literal(high_text)
+        if not _sql_kind(value, low):
+            return FALSE
+        low_ok = value.sql.copy() >= lit(low) if open_ == "[" else value.sql.copy() > lit(low)
+        high_ok = value.sql.copy() <= lit(high) if close == "]" else value.sql.copy() < lit(high)
+        return coalesce_false(all_of([low_ok, high_ok]))
+    found = _COMPARE.match(text)
+    if found:
+        op, bound = found.group(1), literal(found.group(2))
+        if op in ("=", "!="):
+            equal = _sql_equal(bound, value)
+            return equal if op == "=" else all_of([negate(is_null(value)), negate(equal)])
+        if not _sql_kind(value, bound):
+            return FALSE
+        klass = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
+        return coalesce_false(klass(this=value.sql.copy(), expression=lit(bound)))
+    return _sql_equal(literal(text), value)
+
+
+def _sql_equal(bound: Any, value: Any) -> Any:
+    if bound is None:
+        return is_null(value)
+    if not _sql_kind(value, bound):
+        return FALSE
+    return coalesce_false(value.sql.copy().eq(lit(bound)))
+
+
+def _sql_kind(value: Any, bound: Any) -> bool:
+    """Whether a column of ``value``'s kind can hold a value of ``bound``'s kind (as :func:`_same_kind`)."""
+    kind = "boolean" if isinstance(bound, bool) else "number" if isinstance(bound, (int, float, Decimal)) else \
+        "date" if isinstance(bound, _dt.date) else "string"
+    have = "number" if value.kind in ("integer", "number") else value.kind
+    return have == kind
+
+
+__all__ = ["ANY", "Cell", "CellError", "in_words", "literal", "number", "parse_cell", "split_tests", "sql_test"]

@@ -1,0 +1,341 @@
+"""A whole rulebook as one SQL query over a caseload table.
+
+The pipeline, one common table expression a step:
+
+1. ``pe_answers``: each row's answers typed (``sql.inputs``), defaults applied,
+   and the row engine's refusal of a bad answer.
+2. ``pe_tries``: each row once for every combination of answers its unanswered
+   questions could have ("not known": a yes/no or list question left blank with
+   no ``default:``). This is the row engine's own rule for not known
+   (``engine.pending``): an output is decided when it is the same in every
+   combination, and pending otherwise. SQL's NULL logic (Kleene's) would be
+   weaker: ``a or not a`` is NULL in SQL but true in the engine, and a decision
+   whose rules all give red is red whatever its unanswered conditions. NULL
+   keeps Python's meaning, None ("not recorded").
+3. One step per element, in the rulebook's order, each from its construct's
+   SQL facet (``engine.constructs``): its outputs and its fault, the row
+   engine's message where Python would raise.
+4. ``pe_decided``: the tries of a row gathered again: each output's value where
+   every try agrees and none faults, pending where they differ or one faults
+   (as the row engine leaves it), and the row's error where an element that
+   does not wait on an unanswered question faults.
+5. The result: the columns ``batch`` writes to CSV, each cell's text as it
+   writes it (checklists one ``yes`` column per item).
+
+A row whose unanswered questions have more than ``MAX_COMPLETIONS`` combinations
+is refused with a message, where the row engine tries cone by cone.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from .._version import __version__
+from ..engine.constructs import BY_SECTION, Context
+from ..engine.candidates import MAX_LIST_VALUES
+from ..engine.pending import MAX_COMPLETIONS
+from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, unsupported
+from ..engine.sqlvalues import column as col
+from .calendar import DateSql, Span
+from .expressions import ExpressionSql
+from .inputs import answer, candidates, known_column, member_column, unknowable
+from .text import key
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
+
+#: The alias of the row each step reads: a rulebook's names are always qualified with it, so a
+#: subquery's own columns (the calendar's ``day``) never hide an input of the same name.
+ROW = "pe_v"
+#: What a rulebook's names may not look like: the query's own columns.
+RESERVED = ("pe_", "__")
+TOO_MANY = (f"the unanswered questions have more than {MAX_COMPLETIONS:,} combinations of answers to try in SQL: "
+            "decide this case with the row engine (`policyengine batch`)")
+
+
+@dataclass
+class Step:
+    """One element in the query: its outputs' values, and what its value depends on."""
+
+    kind: str
+    name: str
+    outputs: dict
+    loc: Any
+    cone: frozenset = frozenset()
+    ancestors: frozenset = frozenset()
+
+
+@dataclass
+class Query:
+    """A rulebook compiled to a query: the tree, and whether it needs the calendar table."""
+
+    select: exp.Select
+    uses_calendar: bool
+    columns: list = field(default_factory=list)
+
+
+class Builder:
+    def __init__(self, book: Rulebook, table: str, as_of: _dt.date | None, span: Span) -> None:
+        self.book, self.table = book, table
+        self.as_of = lit(as_of) if as_of is not None else exp.CurrentDate()
+        self.dates = DateSql(book.calendar, span)
+        self.values: dict[str, SqlValue] = {"as_of": SqlValue("date", self.as_of, nullable=False)}
+        read = set().union(*(el.deps for el in book.elements))  # one no rule reads needs no trying
+        self.unknowable = [n for n, spec in book.inputs.items() if unknowable(spec) and n in read]
+        self.steps: list[Step] = []
+        self._check_names()
+
+    def _check_names(self) -> None:
+        """Refuse a name the query's own columns could take (``pe_row``, ``route__fault``)."""
+        named = [(n, spec.loc) for n, spec in self.book.inputs.items()]
+        named += [(out, el.loc) for el in self.book.elements for out in (el.name, *el.outputs)]
+        for name, loc in named:
+            if name.startswith(RESERVED[0]) or RESERVED[1] in name:
+                raise unsupported(f"the name `{name}` starts with `pe_` or holds `__`, as the query's own "
+                                  "columns do: rename it", loc)
+
+    # -- 1 and 2: answers, and every combination of the unanswered ---------------------------------
+    def answers(self) -> exp.Select:
+        items: list[exp.Expression] = [
+            exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(
+                this=col("case_id"))])), "pe_row", quoted=True),
+            exp.alias_(exp.Coalesce(this=col("case_id"), expressions=[lit("")]), "pe_case_id", quoted=True)]
+        problems = []
+        for name, spec in self.book.inputs.items():
+            got = answer(spec)
+            if got.problem is not None:
+                problems.append(got.problem)
+            if got.value.kind == "list":
+                items += [exp.alias_(m, member_column(name, v), quoted=True) for v, m in got.value.members.items()]
+            else:
+                items.append(exp.alias_(got.value.sql, name, quoted=True))
+            if got.known is not None:
+                items.append(exp.alias_(got.known, known_column(name), quoted=True))
+        problem = problems[0] if len(problems) == 1 else exp.Coalesce(this=problems[0], expressions=problems[1:]) \
+            if problems else exp.null()
+        items.append(exp.alias_(problem, "pe_problem", quoted=True))
+        return exp.select(*items).from_(exp.to_table(self.table))
+
+    def tries(self, source: str) -> exp.Select:
+        """``pe_tries``: a row per combination of the answers its unanswered questions could have."""
+        items: list[exp.Expression] = [exp.Star()]
+        joins, conditions = [], []
+        combos = _product([case([(col(known_column(n), "a"), lit(1))], lit(len(candidates(self.book.inputs[n]))))
+                           for n in self.unknowable])
+        selected = []
+        for k, name in enumerate(self.unknowable):
+            spec, alias = self.book.inputs[name], f"pe_try_{k}"
+            if spec.type == "list" and len(spec.values) > MAX_LIST_VALUES:  # the row engine does not try it either
+                raise unsupported(f"the list `{name}` has more than {MAX_LIST_VALUES} values, too many to try every "
+                                  "answer when it is not known: give it a `default:`", spec.loc)
+            rows = candidates(spec)
+            width = len(rows[0])
+            names = ["pe_i", *(f"v{j}" for j in range(width))]
+            values = exp.Values(expressions=[exp.Tuple(expressions=[lit(i), *(lit(x) for x in row)])
+                                             for i, row in enumerate(rows)],
+                                alias=exp.TableAlias(this=exp.to_identifier(alias),
+                                                     columns=[exp.to_identifier(n) for n in names]))
+            joins.append(values)
+            known = col(known_column(name), "a")
+            conditions.append(exp.or_(exp.column("pe_i", alias).eq(lit(0)),
+                                      exp.and_(exp.not_(known.copy()), combos.copy() <= lit(MAX_COMPLETIONS))))
+            columns = [member_column(name, v) for v in spec.values] if spec.type == "list" else [name]
+            for j, column in enumerate(columns):
+                selected.append(exp.alias_(case([(known.copy(), col(column, "a"))], exp.column(f"v{j}", alias)),
+                                           column, quoted=True))
+        keep = [c for c in self._answer_columns() if c not in {s.alias for s in selected}]
+        items = [col(c, "a") for c in keep] + selected
+        items.append(exp.alias_(combos, "pe_combos", quoted=True))
+        query = exp.select(*items).from_(exp.alias_(exp.to_table(source), "a"))
+        for values in joins:
+            query = query.join(values, join_type="CROSS")
+        return query.where(exp.and_(*conditions) if len(conditions) > 1 else conditions[0])
+
+    def _answer_columns(self) -> list[str]:
+        names = ["pe_row", "pe_case_id", "pe_problem"]
+        for name, spec in self.book.inputs.items():
+            names += [member_column(name, v) for v in spec.values] if spec.type == "list" else [name]
+            if unknowable(spec):
+                names.append(known_column(name))
+        return names
+
+    def bind_inputs(self) -> None:
+        """Each input's value, as the columns of every later step hold it."""
+        for name, spec in self.book.inputs.items():
+            got = answer(spec)
+            if got.value.kind == "list":
+                members = {v: col(member_column(name, v), ROW) for v in spec.values}
+                self.values[name] = SqlValue("list", members=members, nullable=False)
+            else:
+                self.values[name] = SqlValue(got.value.kind, col(name, ROW), nullable=got.value.nullable,
+                                             choices=spec.domain)
+
+    def value(self, name: str) -> SqlValue:
+        return self.values[name]
+
+    # -- 3: the elements ------------------------------------------------------------------------
+    def element(self, el: Any) -> exp.Select:
+        """One element's step: its outputs' columns and its fault's."""
+        spec = self.book.data[el.kind][el.name]
+        construct = BY_SECTION[el.kind]
+        here = Context(self.book.path, self.book.data).at(el.kind, el.name)
+        if construct.sql is None:
+            raise unsupported(f"the {construct.noun} `{el.name}` has no SQL facet", here.loc(key=True))
+
+        def expr(source: Any, *path: Any) -> SqlValue:
+            return ExpressionSql(source, here.loc(*path), self.value, self.dates.add,
+                                 self.dates.is_working_day).run()
+
+        ctx = SqlContext(expr=expr, value=self.value, add=self.dates.add, loc=here.loc, as_of=self.as_of)
+        outputs = construct.sql(el.name, spec, ctx)
+        items: list[exp.Expression] = [exp.Star()]
+        for out in el.outputs:
+            v = outputs[out]
+            if v.truth_only:
+                raise unsupported("a value that is a list or another kind, depending on the case, has no SQL "
+                                  f"form (output `{out}`)", here.loc(key=True))
+            if v.kind == "list":
+                cols = {}
+                for i, (member, holds) in enumerate((v.members or {}).items()):
+                    items.append(exp.alias_(holds, f"{out}__m{i}", quoted=True))
+                    cols[member] = col(f"{out}__m{i}", ROW)
+                self.values[out] = SqlValue("list", members=cols, nullable=False)
+            else:
+                items.append(exp.alias_(v.sql, out, quoted=True))
+                self.values[out] = SqlValue(v.kind, col(out, ROW), nullable=v.nullable, choices=v.choices)
+        faults = [outputs[o].fault for o in el.outputs if outputs[o].fault is not None]
+        fault = faults[0] if faults else exp.cast(exp.null(), "TEXT")
+        items.append(exp.alias_(fault, f"{el.name}__fault", quoted=True))
+        self.steps.append(Step(el.kind, el.name, {o: self.values[o] for o in el.outputs}, here.loc(key=True),
+                               *self._reach(el)))
+        return exp.select(*items)
+
+    def _reach(self, el: Any) -> tuple[frozenset, frozenset]:
+        """The unanswerable inputs ``el`` depends on, and the elements it reads, directly or not."""
+        cone, ancestors = set(), set()
+        by_output = {o: s for s in self.steps for o in s.outputs}
+        for dep in el.deps:
+            if dep in self.unknowable:
+                cone.add(dep)
+            step = by_output.get(dep)
+            if step is not None:
+                cone |= step.cone
+                ancestors |= step.ancestors | {step.name}
+        return frozenset(cone), frozenset(ancestors)
+
+    # -- 4 and 5: gathering the tries, and the result -------------------------------------------
+    def decided(self, source: str) -> exp.Select:
+        items: list[exp.Expression] = [col("pe_row")]
+        for name in ("pe_case_id", "pe_problem", "pe_combos"):
+            items.append(exp.alias_(exp.Min(this=col(name)), name, quoted=True))
+        for step in self.steps:
+            opened = any_of([exp.not_(col(known_column(u))) for u in sorted(step.cone)])
+            items.append(exp.alias_(exp.Max(this=case([(opened, lit(1))], lit(0))), f"{step.name}__open",
+                                    quoted=True))
+            faulted = any_of([exp.not_(exp.Is(this=col(f"{s}__fault"), expression=exp.null()))
+                              for s in sorted(step.ancestors | {step.name})])
+            items.append(exp.alias_(exp.Sum(this=case([(faulted, lit(1))], lit(0))), f"{step.name}__faults",
+                                    quoted=True))
+            items.append(exp.alias_(exp.Min(this=col(f"{step.name}__fault")), f"{step.name}__fault", quoted=True))
+        for out in self.book.outcomes:
+            if out in self.book.inputs:
+                items.append(exp.alias_(exp.Min(this=key(self.values[out], self._loc(out))), f"{out}__key",
+                                        quoted=True))
+                items.append(exp.alias_(exp.Max(this=key(self.values[out], self._loc(out))), f"{out}__key2",
+                                        quoted=True))
+                continue
+            v = self.values[out]
+            items.append(exp.alias_(exp.Min(this=key(v, self._loc(out))), f"{out}__key", quoted=True))
+            items.append(exp.alias_(exp.Max(this=key(v, self._loc(out))), f"{out}__key2", quoted=True))
+            for i, item in enumerate(self._items(out)):
+                items.append(exp.alias_(exp.Max(this=case([(v.members[item], lit("yes"))], lit(""))),
+                                        f"{out}__item{i}", quoted=True))
+        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).group_by(col("pe_row"))
+
+    def _loc(self, out: str) -> Any:
+        return self.book.producers[out].loc if out in self.book.producers else self.book.inputs[out].loc
+
+    def _items(self, out: str) -> list[str]:
+        return [text for _, text in getattr(self.book.producers.get(out), "items", ())]
+
+    def result(self, source: str) -> tuple[exp.Select, list[str]]:
+        errors = [col("pe_problem"), case([(col("pe_combos") > lit(MAX_COMPLETIONS), lit(TOO_MANY))])]
+        for step in self.steps:
+            failed = exp.and_(col(f"{step.name}__open").eq(lit(0)),
+                              exp.not_(exp.Is(this=col(f"{step.name}__fault"), expression=exp.null())))
+            words = lit(f"{step.kind} `{step.name}` could not be evaluated: ")
+            errors.append(case([(failed, exp.Concat(expressions=[words, col(f"{step.name}__fault")]))]))
+        error = exp.Coalesce(this=errors[0], expressions=errors[1:])
+        refused = exp.not_(exp.Is(this=error.copy(), expression=exp.null()))
+        items = [exp.alias_(exp.Coalesce(this=col("pe_case_id"), expressions=[lit("")]), "case_id", quoted=True)]
+        headings = ["case_id"]
+        for out in self.book.outcomes:
+            owner = next((s for s in self.steps if out in s.outputs), None)
+            same = col(f"{out}__key").eq(col(f"{out}__key2"))
+            if owner is not None:
+                same = exp.and_(same, exp.or_(col(f"{owner.name}__open").eq(lit(0)),
+                                              col(f"{owner.name}__faults").eq(lit(0))))
+            shown = exp.and_(exp.not_(refused.copy()), same)
+            ids = [i for i, _ in getattr(self.book.producers.get(out), "items", ())]
+            if ids:
+                for i, item_id in enumerate(ids):
+                    items.append(exp.alias_(case([(shown.copy(), col(f"{out}__item{i}"))], lit("")),
+                                            f"{out}.{item_id}", quoted=True))
+                    headings.append(f"{out}.{item_id}")
+                continue
+            text = exp.Substring(this=col(f"{out}__key"), start=lit(2))
+            items.append(exp.alias_(case([(shown, text)], lit("")), out, quoted=True))
+            headings.append(out)
+        items.append(exp.alias_(exp.Coalesce(this=error, expressions=[lit("")]), "error", quoted=True))
+        headings.append("error")
+        for name, value in self._provenance().items():
+            items.append(exp.alias_(lit(value), name, quoted=True))
+            headings.append(name)
+        return exp.select(*items).from_(source).order_by(col("pe_row")), headings
+
+    def _provenance(self) -> dict:
+        meta = self.book.meta
+        return {"rulebook_id": meta.id, "rulebook_version": meta.version, "rulebook_sha256": self.book.sha256,
+                "engine_version": __version__}
+
+    # -- the whole ------------------------------------------------------------------------------
+    def build(self) -> Query:
+        ctes = [("pe_answers", self.answers())]
+        last = "pe_answers"
+        if self.unknowable:
+            ctes.append(("pe_tries", self.tries(last)))
+            last = "pe_tries"
+        else:
+            ctes[0] = ("pe_answers", ctes[0][1].select(exp.alias_(lit(1), "pe_combos", quoted=True)))
+        self.bind_inputs()
+        for i, el in enumerate(self.book.elements):
+            step = f"pe_{i + 1}_{el.kind}"
+            ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW))))
+            last = step
+        ctes.append(("pe_decided", self.decided(last)))
+        final, headings = self.result("pe_decided")
+        for name, select in ctes:
+            final = final.with_(name, as_=select)
+        return Query(final, self.dates.uses_calendar, headings)
+
+
+def _product(terms: list[exp.Expression]) -> exp.Expression:
+    if not terms:
+        return lit(1)
+    found = terms[0]
+    for term in terms[1:]:
+        found = exp.Mul(this=found, expression=term)
+    return exp.paren(found)
+
+
+def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | None = None,
+                span: Span | None = None) -> Query:
+    """The query deciding every case of ``table`` as ``book`` would (see the module's doc)."""
+    year = (as_of or _dt.date.today()).year
+    return Builder(book, table, as_of, span or Span(year - 25, year + 25)).build()
+
+
+__all__ = ["Query", "TOO_MANY", "build_query"]
