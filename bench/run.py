@@ -404,6 +404,7 @@ def main() -> None:
         zen_pipeline(*args.zen_pipeline)
         return
     smoke = args.smoke
+    load_before = os.getloadavg()
     sizes = [1_000] if smoke else [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_rows]
     lines = []
     say = lambda text="": (print(text, flush=True), lines.append(text))  # noqa: E731
@@ -431,6 +432,10 @@ def main() -> None:
         "",
         f"Produced on {dt.date.today().isoformat()} by `python bench/run.py` "
         "(with `pip install -e '.[bench]'` for zen-engine).",
+        "",
+        f"Load average (1, 5, 15 min) when the run started: {', '.join(f'{x:.1f}' for x in load_before)}; "
+        f"when it ended: {', '.join(f'{x:.1f}' for x in os.getloadavg())}. Other work shared these cores, "
+        "so every time here is an upper bound on what the code does on an idle machine.",
         "",
     ]
     report.write_text("\n".join(head + lines) + "\n", encoding="utf-8")
