@@ -8,9 +8,16 @@ Figures:
   2. the minimal Leicestershire decision in this engine, in GoRules' zen-engine
      (``ZenEngine.evaluate``, its fast path) and as a hand-written Python function,
      with every result checked equal across the three;
-  3. ``policyengine batch`` end to end, CSV in and CSV out, with 1 and 2 jobs,
-     timed with peak memory of the whole process tree, from 10k to 1M rows.
-Timing never runs in the test suite; the smoke run only proves the harness works.
+  3. the public commands end to end on the same generated Leicestershire caseloads
+     (10k, 100k, 1M rows): ``batch`` (CSV in, CSV out, 1 and 2 jobs), ``worklist
+     --format json`` and ``impact --format json`` (against ``bench/leics_variant.yaml``),
+     and beside them, on the same file, a zen-engine pipeline that does only the RAG part
+     (CSV in, the JDM graph per row, CSV out), its RAG checked equal to ``batch``'s on every
+     row that ``batch`` rates; each timed with the peak memory of its whole process tree;
+  4. the full rulebook's cold ``policyengine evaluate`` of one case file.
+Every command runs this checkout's code (``python -m policyengine.cli`` with
+``src/`` first on the path), not whatever copy is installed. Timing never runs in
+the test suite; the smoke run only proves the harness works.
 """
 from __future__ import annotations
 
@@ -152,25 +159,104 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def run_batch(rulebook: str, source: str, jobs: int) -> tuple[float, float]:
-    """Seconds and peak MiB of `policyengine batch` CSV in, CSV out."""
-    exe = Path(sys.executable).with_name("policyengine")
-    out = tempfile.mktemp(suffix=".csv")
-    cmd = [str(exe), "batch", "--rulebook", rulebook, source, "--as-of", AS_OF.isoformat(),
-           "-o", out, "--jobs", str(jobs)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
-        time.sleep(0.05)
-    seconds = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"batch failed with exit {proc.returncode}: {' '.join(cmd)}")
-    with open(out, newline="") as fh:
-        lines = sum(1 for _ in csv.reader(fh)) - 1
-    os.unlink(out)
-    return seconds, peak / 1024, lines
+def measure(args: list[str], stdout: str | None = None) -> tuple[float, float]:
+    """Seconds and peak MiB (the whole process tree) of one command; its
+    standard output goes to the file ``stdout`` (or nowhere)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    with tempfile.TemporaryFile() as err, open(stdout or os.devnull, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, *args], stdout=out, stderr=err, env=env)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss_kb(proc.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        if proc.returncode not in (0, 1):  # 1: some generated rows are incomplete, as real exports are
+            err.seek(0)
+            raise RuntimeError(f"exit {proc.returncode}: {' '.join(args)}\n{err.read().decode()[-2000:]}")
+    return seconds, peak / 1024
+
+
+def cli(*args: str) -> list[str]:
+    return ["-m", "policyengine.cli", *args]
+
+
+LEICS = ROOT / "rulebooks" / "leicestershire.yaml"
+VARIANT = ROOT / "bench" / "leics_variant.yaml"
+
+
+def commands(source: str, tmp: str) -> dict[str, tuple[list[str], str]]:
+    """Each command timed on a caseload, and the file it writes."""
+    day = AS_OF.isoformat()
+    out = {name: os.path.join(tmp, name.replace(" ", "_").replace("-", "") + ext) for name, ext in
+           (("batch", ".csv"), ("batch --jobs 2", ".csv"), ("worklist", ".json"), ("impact", ".json"),
+            ("zen-engine RAG only", ".csv"))}
+    return {
+        "batch": (cli("batch", "-r", str(LEICS), source, "--as-of", day, "-o", out["batch"]), out["batch"]),
+        "batch --jobs 2": (cli("batch", "-r", str(LEICS), source, "--as-of", day, "-o", out["batch --jobs 2"],
+                               "--jobs", "2"), out["batch --jobs 2"]),
+        "worklist": (cli("worklist", "-r", str(LEICS), source, "--as-of", day, "--format", "json", "-o",
+                         out["worklist"]), out["worklist"]),
+        "impact": (cli("impact", "--base", str(LEICS), "--variant", str(VARIANT), source, "--as-of", day,
+                       "--format", "json"), out["impact"]),  # to standard output: impact has no -o
+        "zen-engine RAG only": ([str(Path(__file__).resolve()), "--zen-pipeline", source, out["zen-engine RAG only"]],
+                                out["zen-engine RAG only"]),
+    }
+
+
+# -- the zen-engine pipeline: CSV in, the JDM graph per row, CSV out ---------------------
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if "-" in text else dt.datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
+def zen_pipeline(source: str, output: str) -> None:
+    """The RAG part of Leicestershire's decision through zen-engine, end to end:
+    each row's support, risk and days on the tray (from ``date_added``) through
+    the JDM graph, one CSV row out per row in."""
+    import zen
+
+    engine = zen.ZenEngine({"loader": {"type": "static", "content": {"leics": json.loads(JDM.read_text())}}})
+    with open(source, newline="", encoding="utf-8") as fin, open(output, "w", newline="", encoding="utf-8") as fout:
+        rows, writer = csv.reader(fin), csv.writer(fout)
+        header = next(rows)
+        at = {name: header.index(name) for name in ("case_id", "support", "risk", "date_added")}
+        writer.writerow(["case_id", "rag", "interval", "escalate", "error"])
+        for row in rows:
+            added = _day(row[at["date_added"]])
+            if not row[at["support"]] or not row[at["risk"]] or added is None:
+                writer.writerow([row[at["case_id"]], "", "", "", "incomplete row"])
+                continue
+            case = {"support": row[at["support"]], "risk": row[at["risk"]], "days_on_tray": (AS_OF - added).days}
+            result = engine.evaluate("leics", case)["result"]
+            writer.writerow([row[at["case_id"]], result["rag"], result["interval"], result["escalate"], ""])
+
+
+def rag_agreement(batch_csv: str, zen_csv: str) -> tuple[int, int]:
+    """(rows compared, rows that agree): every row ``batch`` gives a RAG rating
+    (a case on the PWT route) against zen-engine's rating of the same row."""
+    compared = agreed = 0
+    with open(batch_csv, newline="", encoding="utf-8-sig") as a, open(zen_csv, newline="", encoding="utf-8") as b:
+        for ours, theirs in zip(csv.DictReader(a), csv.DictReader(b), strict=True):
+            assert ours["case_id"] == theirs["case_id"], (ours["case_id"], theirs["case_id"])
+            if ours["rag"]:
+                compared += 1
+                agreed += ours["rag"] == theirs["rag"].lower()
+    return compared, agreed
+
+
+def count_rows(path: str) -> int:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        return sum(1 for _ in csv.reader(fh)) - 1
+
+
+def cold_evaluate(repeat: int) -> float:
+    """The best of ``repeat`` cold runs of ``policyengine evaluate`` on one case file (full Leicestershire)."""
+    case = ROOT / "examples" / "leicestershire" / "amber-on-tray.yaml"
+    return min(measure(cli("evaluate", "-r", str(LEICS), str(case), "--as-of", AS_OF.isoformat()))[0]
+               for _ in range(repeat))
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -193,19 +279,9 @@ def machine() -> str:
             f"Python {platform.python_version()}, zen-engine {zen_version}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="policyengine benchmarks")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no RESULTS.md")
-    parser.add_argument("--max-rows", type=int, default=1_000_000)
-    args = parser.parse_args()
-    smoke = args.smoke
-    n_eval = 2_000 if smoke else 50_000
-    n_side = 2_000 if smoke else 300_000
-    sizes = [1_000] if smoke else [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_rows]
-
-    lines = []
-    say = lambda text="": (print(text), lines.append(text))  # noqa: E731
-
+def in_process(say, smoke: bool) -> dict:
+    """Figures 1 and 2: the public API in one process, and beside zen-engine."""
+    n_eval, n_side = (2_000, 2_000) if smoke else (50_000, 300_000)
     say("## 1. In-process evaluation through the public API (`book.evaluate`), compiled once, the explanation not read")
     say()
     say("| rulebook | cases/s |")
@@ -213,8 +289,7 @@ def main() -> None:
     rates = {}
     for path in sorted((ROOT / "rulebooks").glob("*.yaml")):
         book = load_rulebook(path)
-        cases = typed_cases(book, n_eval)
-        rates[book.meta.id] = throughput(book, cases)
+        rates[book.meta.id] = throughput(book, typed_cases(book, n_eval))
         say(f"| {book.meta.id} | {rates[book.meta.id]:,.0f} |")
     say()
     say("## 2. The minimal Leicestershire decision, side by side (same cases, results checked equal)")
@@ -228,46 +303,124 @@ def main() -> None:
         say()
         say(f"policyengine / zen-engine: {figures['policyengine (minimal rulebook)'] / figures['zen-engine']:.2f}×")
     say()
-    say("## 3. `policyengine batch`, CSV in and CSV out (full Leicestershire rulebook)")
+    return figures
+
+
+def end_to_end(say, sizes: list[int], zen_ok: bool) -> dict:
+    """Figure 3: every command on the same generated files, RAG agreement checked."""
+    say("## 3. End to end on the same generated Leicestershire caseloads (CSV in; full rulebook)")
     say()
-    say("| rows | jobs | seconds | rows/s | peak MiB (process tree) | rows out |")
-    say("|---:|---:|---:|---:|---:|---:|")
-    leics = str(ROOT / "rulebooks" / "leicestershire.yaml")
-    book = load_rulebook(leics)
+    say("Each command is a fresh process (`python -m policyengine.cli ...`, exact commands below the table); "
+        "peak memory is the resident memory of its whole process tree, sampled every 50 ms.")
+    say()
+    say("| rows | command | seconds | rows/s | peak MiB | checked |")
+    say("|---:|---|---:|---:|---:|---|")
+    book = load_rulebook(LEICS)
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             source = os.path.join(tmp, f"caseload-{size}.csv")
             write_csv(book, size, source)
-            for jobs in (1, 2):
-                seconds, peak, out_rows = run_batch(leics, source, jobs)
-                assert out_rows == size, f"{out_rows} rows out for {size} in"
-                runs[size, jobs] = (seconds, peak)
-                say(f"| {size:,} | {jobs} | {seconds:.2f} | {size / seconds:,.0f} | {peak:.0f} | {out_rows:,} |")
+            todo = commands(source, tmp)
+            if not zen_ok:
+                todo.pop("zen-engine RAG only")
+            for name, (args, out) in todo.items():
+                seconds, peak = measure(args, stdout=out if name == "impact" else None)
+                runs[size, name] = (seconds, peak)
+                if name.startswith("batch") or name.startswith("zen"):
+                    rows = count_rows(out)
+                    assert rows == size, f"{name}: {rows} rows out for {size} in"
+                    checked = f"{rows:,} rows out"
+                else:
+                    checked = f"{json.loads(Path(out).read_text())['cases']:,} cases"
+                if name == "batch --jobs 2":
+                    assert Path(out).read_bytes() == Path(todo["batch"][1]).read_bytes(), "2 jobs wrote other bytes"
+                    checked += ", the same bytes as 1 job"
+                if name.startswith("zen"):
+                    compared, agreed = rag_agreement(todo["batch"][1], out)
+                    assert compared == agreed, f"zen-engine and batch disagree on {compared - agreed} rows"
+                    checked += f"; RAG equal to batch's on all {compared:,} rows batch rates"
+                say(f"| {size:,} | {name} | {seconds:.2f} | {size / seconds:,.0f} | {peak:.0f} | {checked} |")
+            for _, out in todo.values():
+                os.unlink(out)
             os.unlink(source)
-    if len(sizes) > 1:
         say()
-        say("Slope, 1 job (linear time means about 10× the time for 10× the rows; a fixed start-up "
-            "of about half a second makes small runs look dearer):")
+        say("Commands (`CASELOAD` is the generated file: `python bench/generate.py rulebooks/leicestershire.yaml N "
+            "-o CASELOAD`):")
         say()
-        for small, large in zip(sizes, sizes[1:]):
-            say(f"- {small:,} → {large:,} rows ({large // small}×): {runs[large, 1][0] / runs[small, 1][0]:.1f}× "
-                f"the time, {runs[large, 1][1] / runs[small, 1][1]:.2f}× the peak memory")
+        for name, (args, _) in commands("CASELOAD", "OUT").items():
+            shown = " ".join(args).replace(str(ROOT) + "/", "")
+            say(f"- {name}: `python {shown}{' > OUT/impact.json' if name == 'impact' else ''}`")
     say()
-    say("## Targets (issue #5)")
+    return runs
+
+
+def slopes(say, sizes: list[int], runs: dict) -> None:
+    say("Scaling (10× the rows each step; linear time is about 10×, flat memory about 1×):")
+    say()
+    for name in ("batch", "batch --jobs 2", "worklist", "impact", "zen-engine RAG only"):
+        steps = [f"{small:,} → {large:,}: {runs[large, name][0] / runs[small, name][0]:.1f}× the time, "
+                 f"{runs[large, name][1] / runs[small, name][1]:.2f}× the memory"
+                 for small, large in zip(sizes, sizes[1:]) if (large, name) in runs]
+        if steps:
+            say(f"- {name}: " + "; ".join(steps))
+    say()
+
+
+def targets(say, runs: dict, figures: dict, cold: float) -> None:
+    say("## Targets (issue #19), through the public path only")
     say()
     say("| target | measured | met |")
     say("|---|---|---|")
-    zen_rate = figures.get("zen-engine")
-    ours = figures["policyengine (minimal rulebook)"]
-    if zen_rate:
-        say(f"| minimal rulebook ≥ 2× zen-engine | {ours / zen_rate:.2f}× | {'yes' if ours >= 2 * zen_rate else 'NO'} |")
-    leics_rate = rates.get("leicestershire", 0)
-    say(f"| full Leicestershire ≥ 20,000 cases/s in one process | {leics_rate:,.0f} | {'yes' if leics_rate >= 20_000 else 'NO'} |")
-    if (1_000_000, 2) in runs:
-        seconds, peak = runs[1_000_000, 2]
-        say(f"| batch of 1,000,000 rows with --jobs 2 under 60 s | {seconds:.1f} s | {'yes' if seconds < 60 else 'NO'} |")
-        say(f"| ... under 200 MB peak memory | {peak:.0f} MiB (process tree) | {'yes' if peak * 1.048576 < 200 else 'NO'} |")
+    met = lambda ok: "yes" if ok else "NO"  # noqa: E731
+    top = max(size for size, _ in runs)
+    batch = runs[top, "batch"]
+    if (top, "zen-engine RAG only") in runs:
+        ratio = runs[top, "zen-engine RAG only"][0] / batch[0]
+        say(f"| full Leicestershire end to end ≥ 3× the zen-engine RAG-only pipeline ({top:,} rows) | "
+            f"{ratio:.2f}× | {met(ratio >= 3)} |")
+    if top == 1_000_000:
+        best = min(runs[top, "batch"][0], runs[top, "batch --jobs 2"][0])
+        say(f"| 1,000,000 rows end to end in under 5 s | {best:.1f} s (the faster of 1 and 2 jobs) | {met(best < 5)} |")
+        say(f"| ... peak memory under 300 MB | {batch[1] * 1.048576:.0f} MB (1 job), "
+            f"{runs[top, 'batch --jobs 2'][1] * 1.048576:.0f} MB (2 jobs) | {met(batch[1] * 1.048576 < 300)} |")
+    for name in ("worklist", "impact"):
+        ratio = runs[top, name][0] / batch[0]
+        say(f"| `{name}` within 1.5× of `batch` ({top:,} rows) | {ratio:.2f}× | {met(ratio <= 1.5)} |")
+    if figures.get("zen-engine"):
+        ratio = figures["policyengine (minimal rulebook)"] / figures["zen-engine"]
+        say(f"| public `evaluate()` on the minimal rulebook ≥ 2× zen-engine in process | {ratio:.2f}× | {met(ratio >= 2)} |")
+    say(f"| full rulebook's cold CLI `evaluate` (was 0.31 s) | {cold:.2f} s (best of 3) | - |")
+    say()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="policyengine benchmarks")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no RESULTS.md")
+    parser.add_argument("--max-rows", type=int, default=1_000_000)
+    parser.add_argument("--zen-pipeline", nargs=2, metavar=("CASELOAD", "OUTPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.zen_pipeline:
+        zen_pipeline(*args.zen_pipeline)
+        return
+    smoke = args.smoke
+    load_before = os.getloadavg()
+    sizes = [1_000] if smoke else [s for s in (10_000, 100_000, 1_000_000) if s <= args.max_rows]
+    lines = []
+    say = lambda text="": (print(text, flush=True), lines.append(text))  # noqa: E731
+
+    figures = in_process(say, smoke)
+    runs = end_to_end(say, sizes, zen_ok=figures.get("zen-engine") is not None)
+    if len(sizes) > 1:
+        slopes(say, sizes, runs)
+    say("## 4. Cold start")
+    say()
+    cold = cold_evaluate(1 if smoke else 3)
+    say(f"`python -m policyengine.cli evaluate -r rulebooks/leicestershire.yaml "
+        f"examples/leicestershire/amber-on-tray.yaml --as-of {AS_OF.isoformat()}`: {cold:.2f} s (best of 3, "
+        "process start to exit)")
+    say()
+    targets(say, runs, figures, cold)
     if smoke:
         print("smoke run: ok (nothing written)")
         return
@@ -279,6 +432,10 @@ def main() -> None:
         "",
         f"Produced on {dt.date.today().isoformat()} by `python bench/run.py` "
         "(with `pip install -e '.[bench]'` for zen-engine).",
+        "",
+        f"Load average (1, 5, 15 min) when the run started: {', '.join(f'{x:.1f}' for x in load_before)}; "
+        f"when it ended: {', '.join(f'{x:.1f}' for x in os.getloadavg())}. Other work shared these cores, "
+        "so every time here is an upper bound on what the code does on an idle machine.",
         "",
     ]
     report.write_text("\n".join(head + lines) + "\n", encoding="utf-8")

@@ -10,7 +10,7 @@ import io
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import click
 
@@ -290,6 +290,23 @@ def _emit(text: str | bytes, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
+def _emit_chunks(chunks: Iterable[str], output: str | None) -> None:
+    """Write text a piece at a time, atomically to ``output``, or to stdout when there is none."""
+    if not output:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    out = AtomicOutput(output)
+    try:
+        for chunk in chunks:
+            out.write(chunk)
+        out.commit()
+    except BaseException:
+        out.abort()
+        raise
+    click.echo(f"wrote {output}", err=True)
+
+
 def _print(report: Report, fmt: str) -> None:
     """Print a report in a format of ``formats``. A CSV is data, written as it
     is (``click.echo`` would take escape sequences out of a cell)."""
@@ -447,6 +464,8 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, shee
 
         write_workbook(output, [("Worklist", sheet_rows(wl)), ("About", about_rows(wl))])
         click.echo(f"wrote {output}", err=True)
+    elif fmt == "json":
+        _emit_chunks(wl.json_chunks(), output)  # a piece at a time: never the whole report as one string
     elif output:
         _emit(("\ufeff" if fmt == "csv" else "") + write(wl, fmt), output)  # a CSV file opens in Excel as UTF-8
     else:

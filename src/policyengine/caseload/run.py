@@ -66,7 +66,7 @@ def decide_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, *, jo
         for record in records:
             yield decide(book, record, as_of, keep, looking)
         return
-    for results in _parallel(book, records, jobs, _decide_chunk, (as_of, keep, ahead)):
+    for results in _parallel(book, records, jobs, _decide_chunk, (as_of, keep, ahead), _results):
         yield from results
 
 
@@ -77,7 +77,7 @@ def format_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, forma
         for chunk in _chunks(records, CHUNK):
             yield formatter.chunk([decide(book, r, as_of) for r in chunk])
         return
-    yield from _parallel(book, records, jobs, _format_chunk, (as_of,), formatter)
+    yield from _parallel(book, records, jobs, _format_chunk, (as_of,), _chunk, formatter)
 
 
 def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *, as_of: _dt.date,
@@ -222,18 +222,52 @@ def _die_with(parent: int | None) -> None:
         os._exit(1)
 
 
-def _decide_chunk(records: list[Record], as_of: _dt.date, keep: tuple, ahead: int = 0) -> list[Result]:
+# What passes to and from a worker is kept to what the other side lacks: a chunk
+# of records goes as its rows' cells under one header (not a dict and a Record
+# per row), and comes back without the places the parent already holds.
+def _pack(records: list[Record]) -> tuple:
+    """A chunk of records to send: the header of the first CSV-like row, and each
+    record as (where, raw, text, problem), its raw cells as a tuple under that header."""
+    keys = next((tuple(r.raw) for r in records if r.text and isinstance(r.raw, dict) and len(r.raw) > 1), ())
+    rows = []
+    for r in records:
+        raw = r.raw
+        if keys and isinstance(raw, dict) and len(raw) == len(keys) and tuple(raw) == keys:
+            raw = tuple(raw.values())  # a tuple is never a raw record: JSON reads lists
+        rows.append((r.where, raw, r.text, r.problem))
+    return keys, rows
+
+
+def _unpack(packed: tuple) -> list[Record]:
+    keys, rows = packed
+    return [Record(where, dict(zip(keys, raw)) if type(raw) is tuple else raw, text, problem)
+            for where, raw, text, problem in rows]
+
+
+def _decide_chunk(packed: tuple, as_of: _dt.date, keep: tuple, ahead: int = 0) -> list[tuple]:
     looking = (ahead, plan(_BOOK)) if ahead else None
-    return [decide(_BOOK, r, as_of, keep, looking) for r in records]
+    results = [decide(_BOOK, r, as_of, keep, looking) for r in _unpack(packed)]
+    return [(r.case_id, r.values, r.error, r.field, r.changes, r.pending) for r in results]
 
 
-def _format_chunk(records: list[Record], as_of: _dt.date) -> Chunk:
-    return _FORMATTER.chunk([decide(_BOOK, r, as_of) for r in records])
+def _results(sent: list[tuple], wheres: list[str]) -> list[Result]:
+    return [Result(where, *fields) for where, fields in zip(wheres, sent)]
+
+
+def _format_chunk(packed: tuple, as_of: _dt.date) -> tuple:
+    chunk = _FORMATTER.chunk([decide(_BOOK, r, as_of) for r in _unpack(packed)])
+    return chunk.text, chunk.decided, chunk.errors, [case_id for case_id, _ in chunk.ids], chunk.rows
+
+
+def _chunk(sent: tuple, wheres: list[str]) -> Chunk:
+    text, decided, errors, case_ids, rows = sent
+    return Chunk(text, decided, errors, list(zip(case_ids, wheres)), rows)
 
 
 def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callable, args: tuple,
-              formatter: Formatter | None = None) -> Iterator[Any]:
-    """Apply ``work`` to chunks of records in ``jobs`` processes, in order.
+              receive: Callable[[Any, list[str]], Any], formatter: Formatter | None = None) -> Iterator[Any]:
+    """Apply ``work`` to chunks of records in ``jobs`` processes, in order;
+    ``receive`` makes what a worker sent back whole again with the chunk's places.
 
     At most ``jobs * IN_FLIGHT`` chunks are in flight, so memory stays flat
     however long the input is.
@@ -241,11 +275,13 @@ def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callab
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(blueprint(book), formatter, os.getpid())) as pool:
         window: deque = deque()
         for chunk in _chunks(records, CHUNK):
-            window.append(pool.submit(work, chunk, *args))
+            window.append((pool.submit(work, _pack(chunk), *args), [r.where for r in chunk]))
             if len(window) >= jobs * IN_FLIGHT:
-                yield window.popleft().result()
+                future, wheres = window.popleft()
+                yield receive(future.result(), wheres)
         while window:
-            yield window.popleft().result()
+            future, wheres = window.popleft()
+            yield receive(future.result(), wheres)
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

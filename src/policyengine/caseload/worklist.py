@@ -19,6 +19,7 @@ from ..engine.unknown import UNKNOWN
 from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
 from ..formats.decision import as_of_words, list_change
+from ..formats.writers import json_chunks
 from .duplicates import Duplicates
 from .readers import open_caseload
 from .records import Caseload, Result
@@ -39,7 +40,7 @@ class Worklist:
     changes: list = field(default_factory=list)       # (case_id, outcome, date, becomes, days until)
     changes_from: list = field(default_factory=list)  # each change's outcome before it, in the order of changes
     breaches: list = field(default_factory=list)      # (case_id, label, date or None)
-    actions: list = field(default_factory=list)       # (case_id, [action, ...])
+    actions: list = field(default_factory=list)       # (case_id, (action, ...))
     undecided: list = field(default_factory=list)     # (case_id, {pending outcome: [inputs it waits for]})
     summary: dict = field(default_factory=dict)       # outcome -> Counter of values
     errors: list = field(default_factory=list)        # (where, case_id, message)
@@ -56,21 +57,30 @@ class Worklist:
         return csv_rows(self)
 
     def as_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, Iterator) else v for k, v in self._sections().items()}
+
+    def json_chunks(self) -> Iterator[str]:
+        """The JSON of ``as_dict()`` a piece at a time, each section's entries
+        made as they are written (never the whole report in memory twice)."""
+        return json_chunks(self._sections())
+
+    def _sections(self) -> dict[str, Any]:
+        """``as_dict()``, with each per-case section an iterator of its entries."""
         return {
             "as_of": self.as_of.isoformat(), "within_days": self.within, "cases": self.cases,
-            "escalations": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.escalations],
-            "overdue": [{"case_id": c, "item": label, "due": d.isoformat(), "days_overdue": n}
-                        for c, label, d, n in self.overdue],
-            "due_soon": [{"case_id": c, "item": label, "due": d.isoformat(), "days_until_due": n}
-                         for c, label, d, n in self.due_soon],
-            "changes_ahead": [{"case_id": c, "outcome": o, "on": d.isoformat(), "becomes": for_json(v),
-                               "days_until": n} for c, o, d, v, n in self.changes],
-            "breaches": [{"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.breaches],
-            "actions": [{"case_id": c, "actions": a} for c, a in self.actions],
-            "not_decided_yet": [{"case_id": c, "pending": p} for c, p in self.undecided],
+            "escalations": ({"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.escalations),
+            "overdue": ({"case_id": c, "item": label, "due": d.isoformat(), "days_overdue": n}
+                        for c, label, d, n in self.overdue),
+            "due_soon": ({"case_id": c, "item": label, "due": d.isoformat(), "days_until_due": n}
+                         for c, label, d, n in self.due_soon),
+            "changes_ahead": ({"case_id": c, "outcome": o, "on": d.isoformat(), "becomes": for_json(v),
+                               "days_until": n} for c, o, d, v, n in self.changes),
+            "breaches": ({"case_id": c, "item": label, "date": for_json(d)} for c, label, d in self.breaches),
+            "actions": ({"case_id": c, "actions": list(a)} for c, a in self.actions),
+            "not_decided_yet": ({"case_id": c, "pending": p} for c, p in self.undecided),
             "summary": {k: {tally_key(v): n for v, n in counts.most_common()} for k, counts in self.summary.items()},
-            "errors": [{"where": w, "case_id": c, "error": e} for w, c, e in self.errors],
-            "duplicates": list(self.duplicates),
+            "errors": ({"where": w, "case_id": c, "error": e} for w, c, e in self.errors),
+            "duplicates": iter(self.duplicates),
         }
 
 
@@ -120,6 +130,7 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     wl.summary = {n: Counter() for n in summary_names}
     repeats = Duplicates()
     changes = []  # (case_id, outcome, date, becomes, days until, the value before)
+    shared = _Shared()
     for result in results:
         wl.cases += 1
         repeats.add(result.case_id, result.where)
@@ -128,7 +139,7 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
             continue
         v, cid = result.values, result.case_id
         if result.pending:  # never silently off the list: a case waiting on answers is named with them
-            wl.undecided.append((cid, dict(result.pending)))
+            wl.undecided.append((cid, shared.pending(result.pending)))
         changes.extend((cid, c.outcome, c.on, c.becomes, (c.on - as_of).days, v.get(c.outcome))
                        for c in result.changes or ())
         for item in spec.get("escalations", []):
@@ -146,7 +157,7 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
             if _yes(v[item["flag"]]):
                 wl.breaches.append((cid, item["label"], v.get(item.get("date"))))
         if spec.get("actions") and _yes(v[spec["actions"]]):
-            wl.actions.append((cid, list(v[spec["actions"]])))
+            wl.actions.append((cid, shared.actions(v[spec["actions"]])))
         for name in summary_names:
             value = v[name]
             wl.summary[name][tuple(value) if isinstance(value, list) else value] += 1
@@ -157,6 +168,28 @@ def build(book: Rulebook, results: Iterable[Result], as_of: _dt.date, within: in
     changes.sort(key=lambda r: (r[2], r[0], order[r[1]]))
     wl.changes, wl.changes_from = [r[:5] for r in changes], [r[5] for r in changes]
     return wl
+
+
+class _Shared:
+    """One object for each distinct list of actions and each distinct set of
+    pending outcomes: most cases share a few, so the worklist holds a
+    reference per case, not a copy (a case's entry arrives anew from a
+    ``--jobs`` worker). The shared pending dicts are read, never changed."""
+
+    def __init__(self) -> None:
+        self._actions: dict[tuple, tuple] = {}
+        self._pending: dict[tuple, dict] = {}
+
+    def actions(self, items: Iterable[str]) -> tuple:
+        items = tuple(items)
+        return self._actions.setdefault(items, items)
+
+    def pending(self, pending: dict) -> dict:
+        key = tuple((outcome, tuple(names)) for outcome, names in pending.items())
+        found = self._pending.get(key)
+        if found is None:
+            found = self._pending[key] = {outcome: list(names) for outcome, names in key}
+        return found
 
 
 def still_needed(pending: dict) -> list[str]:

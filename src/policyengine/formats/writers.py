@@ -8,7 +8,7 @@ here and one entry in ``WRITERS``.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from .spreadsheet import csv_text
 
@@ -24,6 +24,38 @@ class Report(Protocol):
 def json_text(data: Any) -> str:
     """Strict JSON (never NaN), indented, ending in a line break."""
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def json_chunks(data: dict[str, Any]) -> Iterator[str]:
+    """``json_text(data)`` a piece at a time, where a top-level value may be an
+    iterator: a list produced as it is written, never held whole (a worklist of
+    a million cases). The text is exactly ``json_text`` of the same data with
+    each iterator as a list."""
+    if not data:
+        yield "{}\n"
+        return
+    yield "{"
+    for n, (key, value) in enumerate(data.items()):
+        yield f'{"," if n else ""}\n  {json.dumps(key, ensure_ascii=False)}: '
+        if isinstance(value, (list, dict)) or not isinstance(value, Iterable) or isinstance(value, str):
+            yield _nested(value)
+        else:
+            yield from _list_chunks(value)
+    yield "\n}\n"
+
+
+def _list_chunks(items: Iterable[Any]) -> Iterator[str]:
+    """A list at the second level of indentation, an item at a time."""
+    empty = True
+    for item in items:
+        yield f'{"[" if empty else ","}\n    {_nested(item, 4)}'
+        empty = False
+    yield "[]" if empty else "\n  ]"
+
+
+def _nested(value: Any, depth: int = 2) -> str:
+    """``value`` as indented JSON ``depth`` spaces in (JSON text never holds a raw line break)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False).replace("\n", "\n" + " " * depth)
 
 
 def json_line(data: Any) -> str:
