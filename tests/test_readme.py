@@ -10,17 +10,20 @@ from policyengine.cli import main
 from .conftest import ROOT
 
 
-def readme_commands():
-    """(command, expected exit code): a comment saying "exits 1" above a command expects 1.
-    A command may take its input from ``printf '...' |``, as the interview's example does."""
+def readme_blocks():
+    """Each ``sh`` block of the README as its commands, in order: (command, expected
+    exit code). A comment saying "exits 1" above a command expects 1. A command may
+    take its input from ``printf '...' |``, as the interview's example does."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
-        comment = ""
+        commands, comment = [], ""
         for line in block.splitlines():
             if line.startswith("#"):
                 comment = line
             elif line.startswith(("policyengine ", "printf ")):
-                yield pytest.param(line, 1 if "exits 1" in comment else 0, id=line[:90])
+                commands.append((line, 1 if "exits 1" in comment else 0))
+        if commands:
+            yield pytest.param(commands, id=commands[0][0][:90])
 
 
 @pytest.fixture
@@ -33,19 +36,22 @@ def workdir(tmp_path, monkeypatch):
 
 
 def test_the_readme_has_commands():
-    assert len(list(readme_commands())) >= 10
+    assert sum(len(block.values[0]) for block in readme_blocks()) >= 10
 
 
-@pytest.mark.parametrize("line, code", list(readme_commands()))
-def test_readme_command_works_as_printed(runner, workdir, line, code):
-    given = None
-    if line.startswith("printf "):
-        printf, line = line.split(" | ", 1)
-        given = shlex.split(printf)[1].encode().decode("unicode_escape")
-    args = shlex.split(line)[1:]
-    result = runner.invoke(main, args, input=given, catch_exceptions=False)
-    assert result.exit_code == code, f"{line}\n{result.output}\n{result.stderr}"
-    assert "Traceback" not in result.output
+@pytest.mark.parametrize("commands", list(readme_blocks()))
+def test_readme_commands_work_as_printed(runner, workdir, commands):
+    # A block runs as a reader would type it: in order, in one folder, so a
+    # command can read the file the one before it wrote.
+    for line, code in commands:
+        given = None
+        if line.startswith("printf "):
+            printf, line = line.split(" | ", 1)
+            given = shlex.split(printf)[1].encode().decode("unicode_escape")
+        args = shlex.split(line)[1:]
+        result = runner.invoke(main, args, input=given, catch_exceptions=False)
+        assert result.exit_code == code, f"{line}\n{result.output}\n{result.stderr}"
+        assert "Traceback" not in result.output
 
 
 def readme_yaml_blocks():

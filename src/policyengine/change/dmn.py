@@ -140,7 +140,7 @@ class _Model:
     def _input(self, data: Any) -> dict:
         variable = self._one("variable", data)
         type_ref = variable.get("typeRef") if variable is not None else None
-        spec: dict[str, Any] = {"question": f"{data.get('name')}?"}
+        spec: dict[str, Any] = {"question": f"{data.get('label') or data.get('name')}?"}
         allowed = self._allowed(type_ref)
         if allowed is not None:
             spec.update(type="enum", values=allowed)
