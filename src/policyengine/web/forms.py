@@ -13,6 +13,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..engine.dates import long_date
 from ..engine.unknown import UNKNOWN
 from ..engine.values import short_question
 from ..errors import CaseError, Location, PolicyEngineError, problems_of
@@ -44,8 +45,8 @@ class Field:
         fieldset cannot take focus), the first date box at fault, or the control."""
         if self.kind in ("radios", "checkboxes") and self.options:
             return f"{self.name}-{self.options[0][0]}"
-        if self.kind == "date":
-            return f"{self.name}-{self.error_parts[0]}"
+        if self.kind == "date":  # with no error (a summary's first field), the day box
+            return f"{self.name}-{(self.error_parts or ('day',))[0]}"
         return self.name
 
     @property
@@ -73,9 +74,9 @@ def field(book: Rulebook, name: str, entered=None, error: str = "") -> Field:
     value = entered if entered is not None else ([] if kind.is_list else "")
     if widget == "date":
         value = Boxes.of(value)
-    hint = ((DATE_EXAMPLE + " " if widget == "date" else "") + kind.form_hint(spec) + _if_unanswered(spec)
+    options = kind.options(spec, book.labels) + ([(NONE_OF_THESE, "None of these")] if kind.is_list else [])
+    hint = ((DATE_EXAMPLE + " " if widget == "date" else "") + kind.form_hint(spec) + _if_unanswered(spec, options)
             + (f"Guidance: {spec.source}" if spec.source else ""))
-    options = kind.options(spec) + ([(NONE_OF_THESE, "None of these")] if kind.is_list else [])
     return Field(name, spec.question, widget, spec.required, hint.strip(), options, value, error)
 
 
@@ -121,16 +122,21 @@ def ticked(chosen: list[str]) -> list[str] | None:
     return []
 
 
-def _if_unanswered(spec) -> str:
-    """What a question left unanswered counts as, when the rulebook gives it a value."""
+def _if_unanswered(spec, options: list[tuple[str, str]]) -> str:
+    """What a question left unanswered counts as, when the rulebook gives it a value
+    (a choice by its label among ``options``)."""
     default = spec.default
     if spec.required or default is None or default is UNKNOWN or (spec.kind.is_list and not default):
         return ""
-    shown = spec.kind.form_default(default)
+    said = dict(options)
     if spec.type == "boolean":
         shown = "Yes" if default else "No"
-    elif spec.type == "enum":
-        shown = dict(spec.kind.options(spec)).get(default, shown)
+    elif isinstance(default, _dt.date):
+        shown = long_date(default)
+    elif isinstance(default, (list, tuple)):
+        shown = ", ".join(said.get(v, str(v)) for v in default)
+    else:
+        shown = said.get(default, str(spec.kind.form_default(default)))
     return f"If you leave this unanswered, the rulebook takes “{shown}”. "
 
 
