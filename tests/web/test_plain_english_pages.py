@@ -19,6 +19,7 @@ from policyengine.web.pages import decision_link
 from ..conftest import EXAMPLES, RULEBOOKS
 from ..formats.test_plain_english import code_in
 from .boxes import boxed
+from .test_web import RED_CASE
 
 AS_OF = "2026-11-22"
 ISO_DATE = re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b")
@@ -99,6 +100,15 @@ def test_the_form_and_the_form_with_errors_read_without_code(client, book):
     assert (form.status_code, refused.status_code) == (200, 422)
     assert "There is a problem" in refused.text
     assert not_for_people(form.text) == []
+    assert not_for_people(refused.text) == []
+
+
+def test_a_field_the_engine_refuses_is_named_by_its_label(client):
+    form = {"csrf": token(client, "/rulebooks/leicestershire/evaluate"), **RED_CASE, "case_id": "L-1\tL-2"}
+    refused = client.post("/rulebooks/leicestershire/evaluate", data=boxed(form))
+    assert refused.status_code == 422
+    assert ("<span class=\"visually-hidden\">Error:</span> “Case ID” holds a control character (such as a line "
+            "break or a tab)") in refused.text
     assert not_for_people(refused.text) == []
 
 

@@ -10,6 +10,7 @@ once, each linked to the control it is about.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from .date_input import Boxes, DateProblem, at_fault, read as read_date
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
+    from ..engine.labels import Labels
 
 
 #: The value of a list question's "None of these" box: a list answered with no item
@@ -186,14 +188,29 @@ def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
         try:
             book.reader.read(raw, Location("form"), text=True)
         except CaseError as exc:  # anything the field-by-field check could not see
-            errors = errors_by_field(exc)
+            errors = errors_by_field(exc, book.labels)
     return raw, submitted, errors
 
 
-def errors_by_field(exc: PolicyEngineError) -> dict[str, str]:
+def errors_by_field(exc: PolicyEngineError, labels: Labels | None = None) -> dict[str, str]:
     """Each problem of a refused case by the field it names (the first for a
-    field; one naming no field is put at the case reference)."""
+    field; one naming no field is put at the case reference), with ``labels``
+    each name it mentions by its label, as a page says it."""
     errors: dict[str, str] = {}
     for problem in problems_of(exc):
-        errors.setdefault(problem.path or "case_id", problem.message)
+        errors.setdefault(problem.path or "case_id", in_words(problem.message, labels) if labels else problem.message)
     return errors
+
+
+#: A name as the engine's messages quote it, perhaps after "field" ("field `case_id` holds ...").
+_QUOTED = re.compile(r"(?:field )?`([a-z][a-z0-9_]*)`")
+
+
+def in_words(message: str, labels: Labels) -> str:
+    """An engine message as a page shows it: each quoted input or outcome by its label
+    in quotation marks ("“Case ID” holds a control character"), not as the id."""
+    def say(match: re.Match) -> str:
+        name = match.group(1)
+        return f"“{labels.of(name)}”" if name in labels.kinds else match.group(0)
+
+    return _QUOTED.sub(say, message)
