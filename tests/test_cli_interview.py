@@ -62,3 +62,10 @@ def test_every_shipped_rulebook_can_be_interviewed_leaving_everything_not_known(
                  input="X-1\n" + "\n" * 60)
     assert result.exit_code == 0, result.output
     assert "case X-1 · as of 22 November 2026" in result.output
+
+
+def test_choices_are_listed_by_their_labels_as_on_the_web_form(cli):
+    result = cli("interview", "--rulebook", RULEBOOKS / "leicestershire.yaml", "--as-of", "2026-11-22",
+                 input="L-1\nno\nyes\nno\n1\n1\n" + "\n" * 30)
+    assert result.exit_code == 0, result.output
+    assert "  1  High risk of harm\n  2  Moderate risk of harm\n  3  Low risk of harm\n" in result.output

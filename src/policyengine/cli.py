@@ -203,10 +203,10 @@ def interview(rulebook_path, as_of, output):
     click.echo(f"{book.meta.council}: {book.meta.title}\n"
                "Press Enter to leave a question not known; only questions that can still change "
                "the decision are asked.\n")
-    answers: dict[str, Any] = {"case_id": _ask(book.inputs["case_id"], required=True)}
+    answers: dict[str, Any] = {"case_id": _ask(book.inputs["case_id"], book.labels, required=True)}
     not_known: list[str] = []
     while questions := next_questions(book, answers, as_of, not_known=not_known):
-        answer = _ask(book.inputs[questions[0]])
+        answer = _ask(book.inputs[questions[0]], book.labels)
         if answer is None:
             not_known.append(questions[0])
         else:
@@ -220,9 +220,10 @@ def interview(rulebook_path, as_of, output):
         click.echo(f"wrote {output}", err=True)
 
 
-def _ask(spec, required: bool = False) -> Any:
-    """One question on the terminal, asked again until the answer fits; None for not known."""
-    options = spec.kind.options(spec)
+def _ask(spec, labels, required: bool = False) -> Any:
+    """One question on the terminal, asked again until the answer fits; None for not known.
+    Its choices are read by their labels, as on the web form, and picked by number or id."""
+    options = spec.kind.options(spec, labels)
     if options and spec.type != "boolean":
         click.echo(spec.question)
         for i, (_, label) in enumerate(options, 1):

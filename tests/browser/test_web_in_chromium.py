@@ -132,7 +132,7 @@ def test_the_letter_to_the_person_has_the_phone_number_and_a_british_date(page, 
     preview = letter.locator(".letter-preview article.letter").inner_text()
     # Dated the day it is produced (today), as a British date; a DRAFT while the phone number is a placeholder.
     assert "0116 000 0000" in preview and long_date(dt.date.today()) in preview
-    assert "DRAFT – not to be sent: settings team_phone, urgent_help_line are still placeholders" in preview
+    assert "DRAFT – not to be sent: the team phone and the urgent help line are still placeholders" in preview
     letter.locator("a.print-link").click()
     page.wait_for_selector("article.letter")
     assert "Dear Pat Example," in page.locator("article.letter").inner_text()

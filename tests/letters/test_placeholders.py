@@ -77,7 +77,7 @@ def test_a_draft_is_marked_draft_on_every_pdf_page(copy, weasyprint, tmp_path):
                               capture_output=True, text=True, check=True).stdout \
             if shutil.which("pdftotext") else pages[number - 1].extract_text()
         assert "DRAFT – not to be sent" in [line.strip() for line in text.splitlines()], number
-    assert "DRAFT – not to be sent: setting team_phone is still a placeholder" in pages[0].extract_text()
+    assert "DRAFT – not to be sent: the team phone is still a placeholder" in pages[0].extract_text()
 
 
 def test_a_draft_is_marked_in_html_and_in_every_word_page_s_header(copy, tmp_path):
@@ -85,13 +85,13 @@ def test_a_draft_is_marked_in_html_and_in_every_word_page_s_header(copy, tmp_pat
     letter = prepare(book.evaluate(CASE, AS_OF), "waiting_letter", draft=True)
     html = write_letter(letter, "html")
     assert '<div class="draft-mark" aria-hidden="true">DRAFT</div>' in html
-    assert '<p class="draft-banner" role="note">DRAFT – not to be sent: setting team_phone is still a ' \
+    assert '<p class="draft-banner" role="note">DRAFT – not to be sent: the team phone is still a ' \
            'placeholder</p>' in html
     path = tmp_path / "draft.docx"
     path.write_bytes(write_letter(letter, "docx"))
     headers = [s.header.paragraphs[0].text for s in Document(path).sections]
-    assert headers == ["DRAFT – not to be sent: setting team_phone is still a placeholder"]
-    assert write_letter(letter, "text").startswith("DRAFT – not to be sent: setting team_phone is still a "
+    assert headers == ["DRAFT – not to be sent: the team phone is still a placeholder"]
+    assert write_letter(letter, "text").startswith("DRAFT – not to be sent: the team phone is still a "
                                                    "placeholder\n\n")
 
 

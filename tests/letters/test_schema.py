@@ -60,7 +60,7 @@ def test_a_word_letter_is_written_into_the_council_s_own_letterhead(copy, tmp_pa
     letter = prepare(book.evaluate(CASE, AS_OF), "waiting_letter", draft=True)
     doc = Document(io.BytesIO(write_letter(letter, "docx")))
     assert [p.text for p in doc.sections[0].header.paragraphs] == [
-        "DRAFT – not to be sent: setting team_phone is still a placeholder", "NORTHFIELD BOROUGH COUNCIL – letterhead"]
+        "DRAFT – not to be sent: the team phone is still a placeholder", "NORTHFIELD BOROUGH COUNCIL – letterhead"]
     texts = [p.text for p in doc.paragraphs if p.text]
     assert texts[0] == "Mrs Amina Okafor\n12 Elm Road\nWestfield\nNorthfield\nNF2 3BB"  # its header is the letterhead
     assert "Dear Mrs Amina Okafor," in texts and doc.styles["Normal"].font.name == "Georgia"

@@ -88,15 +88,17 @@ def test_a_letter_held_back_by_a_placeholder_is_previewed_as_a_draft_with_the_se
     client = site("{placeholder: 01234 000000}")
     page = decide(client)
     section = page.split('id="document-waiting_letter"')[1].split("</section>")[0]
-    assert ("This letter cannot be sent yet: setting <code>team_phone</code> is still a placeholder. Set it under "
-            "<code>settings:</code> in <code>letters.yaml</code>.") in section
+    assert ("This letter cannot be sent yet: the team phone is still a placeholder. Until it is set, the preview, "
+            "the print view and the downloads are marked DRAFT.") in section
+    assert ('For whoever keeps the rulebook: set <code class="technical">team_phone</code> under '
+            '<code class="technical">settings:</code> in <code class="technical">letters.yaml</code>.') in section
     assert '<div class="draft-mark" aria-hidden="true">DRAFT</div>' in section
     note = page.split('id="document-waiting_note"')[1].split("</section>")[0]
     assert "cannot be sent" not in note and "DRAFT" not in note
     pdf = document(client, page, "waiting_letter", "pdf")
     assert pdf.headers["content-disposition"] == 'attachment; filename="letters-waiting_letter-NB-1042-DRAFT.pdf"'
     printed = document(client, page, "waiting_letter", "print")
-    assert "DRAFT – not to be sent: setting team_phone is still a placeholder" in printed.text
+    assert "DRAFT – not to be sent: the team phone is still a placeholder" in printed.text
 
 
 def test_the_api_refuses_a_letter_held_back_by_a_placeholder_unless_asked_for_a_draft(site):

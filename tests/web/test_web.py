@@ -175,7 +175,7 @@ def test_documents_print_and_download(client):
     # The phone number and the urgent-help line are still placeholders: the letter is held back as a DRAFT.
     assert download.headers["content-disposition"] == \
         'attachment; filename="leicestershire-person_letter-L-RED-DRAFT.txt"'
-    assert download.text.startswith("DRAFT – not to be sent: settings team_phone, urgent_help_line are still "
+    assert download.text.startswith("DRAFT – not to be sent: the team phone and the urgent help line are still "
                                     "placeholders\n")
     assert "Phone: 0116 000 0000" in download.text
 
@@ -228,10 +228,13 @@ def test_a_misspelt_column_is_never_offered_to_be_skipped(client):
 
 def test_the_upload_page_lists_the_columns_with_their_questions_and_allowed_values(client):
     page = client.get("/rulebooks/leicestershire/upload").text
-    assert ("<tr><td><code>support</code></td><td>What support does the person have? (none: no formal or informal "
-            "support, or about to lose it; moderate: support that does not meet their eligible needs; full: "
-            "eligible needs are met) (required)</td><td>one of: none, moderate, full</td></tr>") in page
-    assert "<tr><td><code>urgent_need</code></td>" in page and "<td>yes or no</td>" in page
+    assert ('<tr><td><code class="cell">support</code> Support</td><td>What support does the person have? (none: no '
+            "formal or informal support, or about to lose it; moderate: support that does not meet their eligible "
+            'needs; full: eligible needs are met) (required)</td><td>one of: <code class="cell">none</code> (No '
+            'support), <code class="cell">moderate</code> (Moderate support), <code class="cell">full</code> (Full '
+            "support)</td></tr>") in page
+    assert ('<tr><td><code class="cell">urgent_need</code> Immediate and urgent social care need</td>' in page
+            and "<td>yes or no</td>" in page)
     assert '<a href="/rulebooks/leicestershire/template.xlsx" download>' in page
     assert '<a href="/rulebooks/leicestershire/template.csv" download>' in page
 
@@ -343,7 +346,7 @@ def test_the_policy_page_is_styled_by_the_services_stylesheet_and_allows_no_inli
 def test_the_worklist_page_shows_what_changes_in_the_next_days(client):
     page = upload(client, EXPORT, "worklist", ignore="worker_name, team, notes").text
     assert "<h2>Changes in the next 7 days (7)</h2>" in page  # not LCC-PWT-1007, a Duty Point case (#14)
-    assert ("<tr><td>LCC-PWT-1002</td><td>Contact overdue</td><td>Yes</td><td>24 November 2026</td>"
+    assert ("<tr><td>LCC-PWT-1002</td><td>Review contact overdue</td><td>becomes yes</td><td>24 November 2026</td>"
             "<td>1</td></tr>") in page
 
 

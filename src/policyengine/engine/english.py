@@ -24,7 +24,7 @@ from jinja2 import nodes
 from ..errors import Location
 from .dates import long_date
 from .expressions import parse
-from .labels import Labels
+from .labels import Labels, humanise
 
 #: What a comparison says, by the kind of what it compares.
 _DATE_ORDER = {"lt": "before", "lteq": "on or before", "gt": "after", "gteq": "on or after"}
@@ -108,6 +108,12 @@ def in_sentence(label: str) -> str:
     if sum(1 for w in words if w[:1].isupper() and not w.isupper()) > 1:
         return label
     return label[:1].lower() + label[1:]
+
+
+def settings(names: list[str]) -> str:
+    """Settings (a letter's placeholders) as people say them: "the team phone and the
+    urgent help line", not `team_phone`."""
+    return either([f"the {in_sentence(humanise(n))}" for n in names], "and")
 
 
 def either(items: list[str], word: str = "or") -> str:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from .dates import ShortYear, TimeOfDay, parse_date
 from ..errors import (CONTROL_CHARACTER, MAX_CASE_PROBLEMS, CaseError, CaseInvalid, Location, closest, hint,
                       looks_like_a_name)
+from .labels import Labels, humanise
 from .load import SURROGATE_PROBLEM, YMap, has_lone_surrogate, loc_of
 from .unknown import UNKNOWN
 
@@ -70,8 +71,9 @@ class InputType:
         """The form's control: radios, select, checkboxes, date, number or text."""
         return "text"
 
-    def options(self, spec: Input) -> list[tuple[str, str]]:
-        """The form's choices, as (value, label)."""
+    def options(self, spec: Input, labels: Labels | None = None) -> list[tuple[str, str]]:
+        """The form's choices, as (value, label): each value by the rulebook's label for it
+        (``labels``; else humanised), while the value sent stays the id."""
         return []
 
     def form_default(self, default: Any) -> Any:
@@ -87,8 +89,9 @@ class InputType:
         return f"Check this answer: it {problem}"
 
 
-def _label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+def _choices(spec: Input, labels: Labels | None) -> list[tuple[str, str]]:
+    """An enum's or a list's values as (value, what people call it)."""
+    return [(v, labels.value(spec.name, v) if labels else humanise(v)) for v in spec.values]
 
 
 class Boolean(InputType):
@@ -130,7 +133,7 @@ class Boolean(InputType):
     def widget(self, spec):
         return "radios"
 
-    def options(self, spec):
+    def options(self, spec, labels=None):
         return [("yes", "Yes"), ("no", "No")]
 
     def form_default(self, default):
@@ -308,8 +311,8 @@ class Enum(InputType):
     def widget(self, spec):
         return "radios" if len(spec.values) <= MAX_RADIOS else "select"
 
-    def options(self, spec):
-        return [(v, _label(v)) for v in spec.values]
+    def options(self, spec, labels=None):
+        return _choices(spec, labels)
 
     def form_error(self, spec, problem):
         return "Select one of the options"
@@ -342,8 +345,8 @@ class List(InputType):
     def widget(self, spec):
         return "checkboxes"
 
-    def options(self, spec):
-        return [(v, _label(v)) for v in spec.values]
+    def options(self, spec, labels=None):
+        return _choices(spec, labels)
 
     def form_default(self, default):
         return list(default)

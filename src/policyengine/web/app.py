@@ -60,8 +60,12 @@ def create_app(rulebooks_dir: str = "rulebooks", *, max_body: int = MAX_BODY_BYT
 async def http_error(request: Request, exc: HTTPException) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-    return site_of(request).page(request, "error.html.j2", exc.status_code, status=exc.status_code,
-                                 message=exc.detail)
+    message = NOT_FOUND if exc.status_code == 404 else exc.detail  # a page never repeats the address's id
+    return site_of(request).page(request, "error.html.j2", exc.status_code, status=exc.status_code, message=message)
+
+
+#: What a page that is not there says (the API's error names what it could not find, for a program).
+NOT_FOUND = "There is no page at this address. Check the address, or choose a rulebook from the list."
 
 
 async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

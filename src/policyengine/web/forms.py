@@ -10,9 +10,11 @@ once, each linked to the control it is about.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..engine.dates import long_date
 from ..engine.unknown import UNKNOWN
 from ..engine.values import short_question
 from ..errors import CaseError, Location, PolicyEngineError, problems_of
@@ -20,6 +22,7 @@ from .date_input import Boxes, DateProblem, at_fault, read as read_date
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
+    from ..engine.labels import Labels
 
 
 #: The value of a list question's "None of these" box: a list answered with no item
@@ -44,8 +47,8 @@ class Field:
         fieldset cannot take focus), the first date box at fault, or the control."""
         if self.kind in ("radios", "checkboxes") and self.options:
             return f"{self.name}-{self.options[0][0]}"
-        if self.kind == "date":
-            return f"{self.name}-{self.error_parts[0]}"
+        if self.kind == "date":  # with no error (a summary's first field), the day box
+            return f"{self.name}-{(self.error_parts or ('day',))[0]}"
         return self.name
 
     @property
@@ -73,9 +76,9 @@ def field(book: Rulebook, name: str, entered=None, error: str = "") -> Field:
     value = entered if entered is not None else ([] if kind.is_list else "")
     if widget == "date":
         value = Boxes.of(value)
-    hint = ((DATE_EXAMPLE + " " if widget == "date" else "") + kind.form_hint(spec) + _if_unanswered(spec)
+    options = kind.options(spec, book.labels) + ([(NONE_OF_THESE, "None of these")] if kind.is_list else [])
+    hint = ((DATE_EXAMPLE + " " if widget == "date" else "") + kind.form_hint(spec) + _if_unanswered(spec, options)
             + (f"Guidance: {spec.source}" if spec.source else ""))
-    options = kind.options(spec) + ([(NONE_OF_THESE, "None of these")] if kind.is_list else [])
     return Field(name, spec.question, widget, spec.required, hint.strip(), options, value, error)
 
 
@@ -121,16 +124,21 @@ def ticked(chosen: list[str]) -> list[str] | None:
     return []
 
 
-def _if_unanswered(spec) -> str:
-    """What a question left unanswered counts as, when the rulebook gives it a value."""
+def _if_unanswered(spec, options: list[tuple[str, str]]) -> str:
+    """What a question left unanswered counts as, when the rulebook gives it a value
+    (a choice by its label among ``options``)."""
     default = spec.default
     if spec.required or default is None or default is UNKNOWN or (spec.kind.is_list and not default):
         return ""
-    shown = spec.kind.form_default(default)
+    said = dict(options)
     if spec.type == "boolean":
         shown = "Yes" if default else "No"
-    elif spec.type == "enum":
-        shown = dict(spec.kind.options(spec)).get(default, shown)
+    elif isinstance(default, _dt.date):
+        shown = long_date(default)
+    elif isinstance(default, (list, tuple)):
+        shown = ", ".join(said.get(v, str(v)) for v in default)
+    else:
+        shown = said.get(default, str(spec.kind.form_default(default)))
     return f"If you leave this unanswered, the rulebook takes “{shown}”. "
 
 
@@ -180,14 +188,29 @@ def read(book: Rulebook, form: Any) -> tuple[dict, dict, dict]:
         try:
             book.reader.read(raw, Location("form"), text=True)
         except CaseError as exc:  # anything the field-by-field check could not see
-            errors = errors_by_field(exc)
+            errors = errors_by_field(exc, book.labels)
     return raw, submitted, errors
 
 
-def errors_by_field(exc: PolicyEngineError) -> dict[str, str]:
+def errors_by_field(exc: PolicyEngineError, labels: Labels | None = None) -> dict[str, str]:
     """Each problem of a refused case by the field it names (the first for a
-    field; one naming no field is put at the case reference)."""
+    field; one naming no field is put at the case reference), with ``labels``
+    each name it mentions by its label, as a page says it."""
     errors: dict[str, str] = {}
     for problem in problems_of(exc):
-        errors.setdefault(problem.path or "case_id", problem.message)
+        errors.setdefault(problem.path or "case_id", in_words(problem.message, labels) if labels else problem.message)
     return errors
+
+
+#: A name as the engine's messages quote it, perhaps after "field" ("field `case_id` holds ...").
+_QUOTED = re.compile(r"(?:field )?`([a-z][a-z0-9_]*)`")
+
+
+def in_words(message: str, labels: Labels) -> str:
+    """An engine message as a page shows it: each quoted input or outcome by its label
+    in quotation marks ("“Case ID” holds a control character"), not as the id."""
+    def say(match: re.Match) -> str:
+        name = match.group(1)
+        return f"“{labels.of(name)}”" if name in labels.kinds else match.group(0)
+
+    return _QUOTED.sub(say, message)

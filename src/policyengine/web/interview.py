@@ -110,7 +110,7 @@ def _next(site: Site, request: Request, book: Rulebook, state: dict):
         left = next_questions(book, state["answers"], as_of, not_known=state["not_known"])
     except CaseError as exc:  # an answer the whole case refuses: ask the last question again
         state = _back(state)
-        return _question(site, request, book, state, exc.message, status=422)
+        return _question(site, request, book, state, forms.in_words(exc.message, book.labels), status=422)
     if left:
         state["at"] = left[0]
         return _question(site, request, book, state)

@@ -95,7 +95,7 @@ def _refused(book: Rulebook, raw: dict, as_of: _dt.date) -> dict:
     try:
         book.evaluate(_typed(book, raw), as_of, partial=True)
     except (CaseError, EvaluationError) as exc:
-        return forms.errors_by_field(exc)
+        return forms.errors_by_field(exc, book.labels)
     return {}
 
 

@@ -11,8 +11,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.exceptions import HTTPException
 
 from ..engine.compile import Rulebook
+from ..engine import english
 from ..engine.dates import long_date
-from ..engine.values import for_page
+from .decision import page_value
 from .security import CSRF_COOKIE, Workers
 
 
@@ -20,10 +21,17 @@ def page_templates() -> Environment:
     """The web app's own page templates (not a rulebook's: those run in the render sandbox)."""
     pages = Environment(loader=PackageLoader("policyengine.web", "templates"), undefined=StrictUndefined,
                         autoescape=select_autoescape(["html.j2"]), trim_blocks=True, lstrip_blocks=True)
-    pages.filters["display"] = for_page
     pages.filters["long_date"] = long_date
+    pages.filters["cell"] = _cell
+    pages.globals["placeholders"] = english.settings  # a letter's placeholder settings in words
+    pages.globals["said"] = page_value  # said(labels, name, value): a value by the rulebook's labels
     pages.globals["today"] = _dt.date.today
     return pages
+
+
+def _cell(value) -> str:
+    """A table cell of a page: a date the British way, nothing for no value."""
+    return long_date(value) if isinstance(value, _dt.date) else "" if value is None else str(value)
 
 
 @dataclass

@@ -16,11 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 from ..caseload import build_worklist, run_caseload
 from ..caseload.records import UnknownColumns
 from ..caseload.template import write_caseload_template
-from ..caseload.worklist import still_needed
+from ..caseload.worklist import Worklist, change_words, still_needed
 from ..engine.compile import Rulebook
 from ..engine.values import short_question
 from ..errors import PolicyEngineError
 from . import forms
+from .decision import in_sentence
 from .pages import attachment
 from .security import checked_form
 from .site import Site, site_of
@@ -44,21 +45,24 @@ def _page(site: Site, request: Request, book: Rulebook, as_of: forms.Field, erro
                      as_of=as_of, summary=summary, skippable=", ".join(skippable), columns=columns(book))
 
 
-def columns(book: Rulebook) -> list[tuple[str, str, str]]:
-    """Each column the rulebook reads: (its name, its question, what it may hold)."""
-    return [(name, spec.question + (" (required)" if spec.required else ""), _allowed(spec))
+def columns(book: Rulebook) -> list[tuple]:
+    """Each column the rulebook reads: (its name, what people call it, its question,
+    what it may hold, and the values a cell may hold, each with its label)."""
+    return [(name, book.labels.of(name), spec.question + (" (required)" if spec.required else ""),
+             _allowed(spec), spec.kind.options(spec, book.labels) if spec.type in ("enum", "list") else [])
             for name, spec in book.inputs.items()]
 
 
 def _allowed(spec) -> str:
+    """What a cell may hold, in words (an enum's or a list's values follow it, as written in the file)."""
     if spec.type == "boolean":
         return "yes or no"
     if spec.type == "enum":
-        return "one of: " + ", ".join(spec.values)
+        return "one of"
     if spec.type == "list":
-        return "any of: " + ", ".join(spec.values) + ", separated by ;"
+        return "any of these, separated by ;"
     if spec.type == "date":
-        return "a date, as 22/11/2026 or 2026-11-22"
+        return "a date, as 22/11/2026"
     if spec.type == "integer":
         bounds = spec.minimum is not None and spec.maximum is not None
         return f"a whole number from {spec.minimum} to {spec.maximum}" if bounds else "a whole number"
@@ -134,4 +138,12 @@ def caseload_answer(site: Site, request: Request, book: Rulebook, raw: bytes, fi
     worklist = build_worklist(book, raw, name=filename, as_of=as_of, ignore=ignore)
     questions = {name: short_question(spec.question or name) for name, spec in book.inputs.items()}
     return site.page(request, "worklist.html.j2", book=book, wl=worklist, filename=filename, notes=worklist.notes,
-                     still_needed=still_needed, questions=questions)
+                     still_needed=still_needed, questions=questions, changes=changes(book, worklist))
+
+
+def changes(book: Rulebook, wl: Worklist) -> list[tuple]:
+    """Each change ahead as the page lists it: (case, the outcome's label, what changes, a
+    line each, as the text worklist says it: a list by what it gains and loses, on, in days)."""
+    labels = book.labels
+    return [(case_id, labels.of(outcome), change_words(was, becomes, lambda v, o=outcome: in_sentence(labels, o, v)),
+             on, days) for (case_id, outcome, on, becomes, days), was in zip(wl.changes, wl.changes_from)]

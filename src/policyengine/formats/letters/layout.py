@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from jinja2 import TemplateError
 
+from ...engine import english
 from ...engine.dates import long_date
 from ...engine.render import document, placeholders_used, render
 from ...engine.templates import HTML_SUFFIXES, is_markdown, plain_as_markdown, read_letterhead, template_path
@@ -49,9 +50,10 @@ class Letter:
         """What the DRAFT mark says."""
         if not self.placeholders:
             return "DRAFT – not to be sent"
+        held = english.settings(self.placeholders)
         if len(self.placeholders) == 1:
-            return f"DRAFT – not to be sent: setting {self.placeholders[0]} is still a placeholder"
-        return f"DRAFT – not to be sent: settings {', '.join(self.placeholders)} are still placeholders"
+            return f"DRAFT – not to be sent: {held} is still a placeholder"
+        return f"DRAFT – not to be sent: {held} are still placeholders"
 
 
 def prepare(decision, document_id: str, *, draft: bool = False, letter_date: _dt.date | None = None,
