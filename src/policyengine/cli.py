@@ -584,7 +584,9 @@ def sql_cmd(rulebook_path, dialect, table, as_of, calendar_from, calendar_to, cr
     from .sql import Span, to_sql
 
     year = (as_of or _dt.date.today()).year
-    span = Span(calendar_from or year - 25, calendar_to or year + 25)
+    # The default span kept within the years the options take (a date of year 1 or 9999 had none:
+    # an internal error); a case outside it is refused by the query, never guessed.
+    span = Span(calendar_from or min(max(year - 25, 1900), 2200), calendar_to or max(min(year + 25, 2200), 1900))
     if span.first > span.last:
         raise click.BadParameter("the calendar's first year is after its last", param_hint="'--calendar-from'")
     _emit(to_sql(load_rulebook(rulebook_path), dialect, table=table, as_of=as_of, span=span,

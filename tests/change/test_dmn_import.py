@@ -63,6 +63,21 @@ def test_a_decision_that_is_not_a_table_is_refused_and_nothing_is_written(cli, t
                                      "(at `Total Vacation Days`)")
 
 
+@pytest.mark.parametrize("extra, named", [
+    ('<inputData name="AGE" id="x1"><variable typeRef="number" name="AGE"/></inputData>', "`AGE` and `Age`"),
+    ('<decision name="age" id="x2"><decisionTable><output id="o"/></decisionTable></decision>', "`age` and `Age`"),
+])
+def test_two_names_of_a_model_that_read_as_one_rulebook_name_are_refused(cli, tmp_path, extra, named):
+    # Merged, a table's column for one would silently read the other's answer
+    model = tmp_path / "model.dmn"
+    model.write_text(MODEL.read_text().replace("</definitions>", extra + "</definitions>"))
+    out = tmp_path / "model.yaml"
+    result = cli("import", "dmn", model, "-o", out)
+    assert result.exit_code == 1 and not out.exists()
+    assert result.stderr.strip() == (f"{model}: the model's names {named} both read as the rulebook's name `age`: "
+                                     f"rename one in the model (at `{named[1:4]}`)")
+
+
 @pytest.mark.parametrize("rulebook, grid", [
     ("adass_tiers", {"score": list(range(0, 21))}),
     ("leicestershire", {"route": ["pwt", "duty_point", "review_tray"], "support": ["none", "moderate", "full"],

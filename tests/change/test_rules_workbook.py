@@ -235,7 +235,11 @@ def test_a_file_that_is_not_a_workbook_and_a_missing_option_are_refused(cli, cop
     ("k: red\n", False, "amber, green", "amber, green"),     # but not in a block
     ("k: '<= 9'\n", False, "it's", "'it''s'"),             # single quotes stay single
     ('k: "true"\n', False, "false", '"false"'),            # quoted text stays text
-    ("k: red\n", False, "two\nlines", '"two\\nlines"'),
+    ("k: red\n", False, "two\nlines", '"two\\nlines"'),    ("k: red\n", False, "null", '"null"'),                # a plain word stays text, never no value,
+    ("k: red\n", False, "true", '"true"'),                #   a yes/no or a date
+    ("k: [red]\n", True, "2026-01-01", '"2026-01-01"'),
+    ("k: red\n", False, "3", '"3"'),
+    ("k: 3\n", False, "null", "null"),                     # a number's cell reads as YAML reads it
 ])
 def test_a_new_value_is_quoted_only_when_yaml_needs_it(source, flow, text, written):
     root = compose_yaml(source)
@@ -395,8 +399,7 @@ def test_any_text_typed_in_a_cell_lands_as_that_value_and_changes_nothing_else(t
     new = compose_yaml(out)
     written = new.value[0][1].value[0]
     assert written.value == text and parse_yaml(out)["z"] == 1 and len(new.value[0][1].value) == 2
-    if node.style is not None:  # quoted text stays text
-        assert parse_yaml(out)["k"][0] == text
+    assert parse_yaml(out)["k"][0] == text  # text stays text, quoted or plain
 
 
 def test_a_workbook_from_another_rulebook_is_refused_naming_the_one_it_came_from(cli, copy, tmp_path):

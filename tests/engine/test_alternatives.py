@@ -134,3 +134,15 @@ def test_the_api_lists_alternatives_when_asked(leics):
     asked = client.post("/api/rulebooks/leicestershire/evaluate?as_of=2026-11-22&alternatives=true", json=case).json()
     assert plain["alternatives"] is None
     assert {"outcome": "rag", "becomes": "green", "if": {"risk": "low"}} in asked["alternatives"]
+
+
+def test_a_rulebook_whose_prose_writes_a_superscript_number_still_offers_alternatives(leics):
+    # "10²" is str.isdigit() but int() cannot read it: the candidate numbers were read with int()
+    from policyengine.engine.pipeline import load_rulebook_text
+
+    text = (RULEBOOKS / "leicestershire.yaml").read_text().replace("because: ", "because: over 10² cases, ", 1)
+    book = load_rulebook_text(text, name="leicestershire.yaml", base_dir=str(RULEBOOKS))
+    decision = book.evaluate(load_case(str(EXAMPLES / "leicestershire" / "amber-on-tray.yaml")), AS_OF)
+    assert [a for a in alternatives(decision) if a["outcome"] == "rag"] == [
+        a for a in alternatives(leics.evaluate(load_case(str(EXAMPLES / "leicestershire" / "amber-on-tray.yaml")),
+                                               AS_OF)) if a["outcome"] == "rag"]

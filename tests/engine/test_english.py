@@ -38,7 +38,9 @@ def labels(minimal):
         "  when: {type: date, question: 'When?'}\n"
         "  count: {type: integer, question: 'How many?'}\n"
         "  worker_role: {type: enum, values: [social_worker, assistant_care_manager], question: 'Role?'}\n"
-        "  tasks: {type: list, values: [review, court_work], default: [], question: 'Tasks?'}\n"})).labels
+        "  tasks: {type: list, values: [review, court_work], default: [], question: 'Tasks?'}\n"
+        "  roles: {type: list, values: [social_worker, assistant_care_manager], default: [], question: 'Roles?'}\n"
+        })).labels
 
 
 @pytest.mark.parametrize("source, english", [
@@ -52,7 +54,15 @@ def labels(minimal):
     ("a == false", "not worker is skilled"),
     ("a and not (a and b)", "worker is skilled and not both worker is skilled and worker consents"),
     ("not (a or b)", "neither worker is skilled nor worker consents"),
-    ("(a or b) and level == 'low'", "either worker is skilled or worker consents and the level of need is Low"),
+    ("(a or b) and level == 'low'", "either worker is skilled or worker consents, and the level of need is Low"),
+    ("(a and b) or level == 'low'", "both worker is skilled and worker consents, or the level of need is Low"),
+    ("not (a or b) and level == 'low'", "neither worker is skilled nor worker consents, and the level of need is Low"),
+    ("level == 'low' and (a or b) and count > 1",
+     "the level of need is Low, either worker is skilled or worker consents, and the count is more than 1"),
+    ("not (1 < count < 5)", "not both 1 is less than the count and the count is less than 5"),
+    ("worker_role in roles", "the roles include the worker role"),
+    ("worker_role not in roles", "the roles do not include the worker role"),
+    ("tasks == []", "the tasks is none"),
     ("a or b and level == 'low'", "worker is skilled or both worker consents and the level of need is Low"),
     ("count >= 3", "the count is at least 3"),
     ("count < 3", "the count is less than 3"),
@@ -89,7 +99,7 @@ def test_a_value_reads_as_a_phrase(labels):
 @pytest.mark.parametrize("text, english", [
     ("-", "any"), ("[10..13]", "from 10 to 13"), ("(10..13)", "over 10 up to but not 13"), (">= 18", "at least 18"),
     ("< 12", "less than 12"), ("high", "High need"), ('"low","high"', "Low or High need"),
-    ("not(low)", "not Low"), ("null", "not recorded"), ("true", "yes"), ("2026-11-22", "22 November 2026"),
+    ("not(low)", "not Low"), ("not(low, high)", "neither Low nor High need"), ("null", "not recorded"), ("true", "yes"), ("2026-11-22", "22 November 2026"),
 ])
 def test_a_table_cell_reads_as_english(labels, text, english):
     assert in_words(text, "level", labels) == english

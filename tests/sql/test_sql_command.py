@@ -52,6 +52,13 @@ def test_the_table_may_be_named_with_its_schema(cli):
     assert "FROM warehouse.caseload" in result.output
 
 
+@pytest.mark.parametrize("as_of, year", [("01/01/0001", 1900), ("31/12/9999", 2200)])
+def test_a_date_far_from_today_gives_a_calendar_within_the_years_it_may_span(cli, as_of, year):
+    result = cli("sql", "-r", str(ROOT / "rulebooks/cambridgeshire.yaml"), "--as-of", as_of)
+    assert result.exit_code == 0, result.output
+    assert f"CAST('{year}-01-01' AS DATE)" in result.output and f"CAST('{year - 1}-12-31' AS DATE)" not in result.output
+
+
 def test_a_table_name_that_is_not_a_plain_name_is_refused_with_exit_code_2(cli):
     result = cli("sql", "-r", str(ROOT / "bench/leics_minimal.yaml"), "--table", "caseload; DROP TABLE x")
     assert result.exit_code == 2

@@ -37,6 +37,8 @@ def test_boxes_are_a_date_exactly_when_the_calendar_has_that_day(day, month, yea
     (Boxes("20", "10", "26"), "The year must include 4 numbers", ("year",)),
     (Boxes("twenty", "10", "2026"), "The date must be a real date, in numbers", ("day",)),
     (Boxes("-1", "10", "2026"), "The date must be a real date, in numbers", ("day",)),
+    (Boxes("²", "10", "2026"), "The date must be a real date, in numbers", ("day",)),  # a digit int() cannot read
+    (Boxes("1", "1", "0000"), "The date must be a real date", ("year",)),  # there is no year 0: the year is wrong
 ])
 def test_boxes_that_are_not_a_date_say_why_and_which(boxes, message, parts):
     with pytest.raises(DateProblem) as refused:

@@ -226,6 +226,14 @@ def test_a_misspelt_column_is_never_offered_to_be_skipped(client):
     assert 'value="worker_name, team, notes"' in page.text  # only the columns that are no field's misspelling
 
 
+@pytest.mark.parametrize("column", ["last_contact_date", "date_of_last_contact", "LAST_CONTACT"])
+def test_a_column_that_names_a_field_in_other_words_is_never_offered_to_be_skipped(client, column):
+    # Skipping it would decide every case with the field not recorded (no contact yet, not overdue)
+    page = upload(client, EXPORT.replace(b"last_contact", column.encode(), 1), "worklist")
+    assert page.status_code == 422 and f"`{column}`" in page.text
+    assert 'value="worker_name, team, notes"' in page.text
+
+
 def test_the_upload_page_lists_the_columns_with_their_questions_and_allowed_values(client):
     page = client.get("/rulebooks/leicestershire/upload").text
     assert ('<tr><td><code class="cell">support</code> Support</td><td>What support does the person have? (none: no '

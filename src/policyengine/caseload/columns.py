@@ -69,8 +69,16 @@ def check_columns(header: list[str], book: Rulebook, ignore: frozenset, path: st
         verb = " or ".join(v for v, wanted in (("name", unnamed), ("rename", unknown)) if wanted)
         fix = (f"; {verb} {'them' if len(unknown) + len(unnamed) > 1 else 'it'} or skip on purpose with "
                "--ignore-column" if verb else "")
-        skippable = [h for _, h in unknown if _COLUMN_NAME.fullmatch(h) and not suggest(h, book.inputs)]
+        skippable = [h for _, h in unknown if _COLUMN_NAME.fullmatch(h) and not suggest(h, book.inputs)
+                     and not _names_a_field(h, book.inputs)]
         raise UnknownColumns("; ".join(problems) + fix, where, skippable)
+
+
+def _names_a_field(header: str, fields) -> bool:
+    """Whether a column names a field in other words (``LAST_CONTACT``, ``date_of_last_contact``):
+    skipped, every case would be decided with that field not recorded."""
+    words = "_" + re.sub(r"[^0-9a-z]+", "_", header.casefold()).strip("_") + "_"
+    return any(f"_{name.casefold()}_" in words for name in fields)
 
 
 #: Columns listed when a file's first row names none of them.

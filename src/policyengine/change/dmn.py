@@ -105,6 +105,17 @@ class _Model:
         found = self._one(tag, under) if under is not None else None
         return None if found is None or found.text is None else found.text.strip()
 
+    def _named(self, element: Any, taken: dict[str, str]) -> str:
+        """The rulebook's name for ``element``, refused if another of the model's names reads as it
+        too (``Age`` and ``AGE``): merged, one table column would silently read the other's answer."""
+        model_name = element.get("name") or ""
+        name = snake(model_name)
+        if name in taken:
+            raise self._fail(f"the model's names `{model_name}` and `{taken[name]}` both read as the rulebook's "
+                             f"name `{name}`: rename one in the model", element)
+        taken[name] = model_name
+        return name
+
     def _fail(self, message: str, element: Any) -> DmnError:
         where = element.get("name") or element.get("id") or element.tag.split("}")[-1]
         return DmnError(f"{message} (at `{where}`)", Location(self.path, None, None, where))
@@ -114,15 +125,16 @@ class _Model:
         inputs: dict[str, Any] = {"case_id": {"type": "string", "required": True,
                                               "question": "What is the case reference?"}}
         labels: dict[str, str] = {}
+        taken: dict[str, str] = {}
         for data in self._all("inputData"):
-            inputs[snake(data.get("name"))] = self._input(data)
+            inputs[self._named(data, taken)] = self._input(data)
             labels[snake(data.get("name"))] = data.get("label") or data.get("name")
         tables: dict[str, Any] = {}
         for decision in self._all("decision"):
             table = self._one("decisionTable", decision)
             if table is None:
                 raise self._fail("only decisions whose logic is a decision table can be imported", decision)
-            tables[snake(decision.get("name"))] = self._table(decision, table, inputs)
+            tables[self._named(decision, taken)] = self._table(decision, table, inputs)
             labels[snake(decision.get("name"))] = decision.get("label") or decision.get("name")
         today = _dt.date.today()
         return {

@@ -4,8 +4,9 @@ Each edited scalar's own span of text (from its composed node's start and end
 marks) is replaced; comments, order, layout, quoting and every other value
 stay byte for byte. A value keeps its quoting: a quoted one is quoted the same
 way again (so text stays text), and a plain one stays plain when YAML reads
-the new text back as that same plain scalar, and is put in double quotes when
-it would not (``>= 18``, ``amber, green`` in a flow list, ``red # x``).
+the new text back as that same plain scalar (and, for text, as text), and is put
+in double quotes when it would not (``>= 18``, ``amber, green`` in a flow list,
+``red # x``, ``null`` over a word).
 :func:`splice` then checks the result: the file's node tree must be the old
 one with only the edited scalars changed, to the values intended.
 """
@@ -51,7 +52,9 @@ def replacement(node: ScalarNode, text: str, flow: bool) -> tuple[str, str, str]
         return "'" + text.replace("'", "''") + "'", STR, text
     if node.style is None:
         plain = _plain(text, flow)
-        if plain is not None:
+        # Text stays text: ``null``, ``true`` or ``2026-01-01`` typed over a plain word
+        # would otherwise be read back as no value, a yes/no or a date.
+        if plain is not None and (node.tag != STR or plain[0] == STR):
             return text, *plain
     return double_quoted(text), STR, text
 

@@ -87,7 +87,7 @@ def _boundaries(book: Rulebook) -> dict:
             found["dates"].add(value)
         elif isinstance(value, str):
             found["integers"].update(int(w) for w in value.replace("(", " ").replace(")", " ").split()
-                                     if w.lstrip("-").isdigit() and len(w) < 13)
+                                     if w.lstrip("-").isdecimal() and len(w) < 13)
             try:
                 found["intervals"].add(parse_interval(value.strip()))
             except ValueError:

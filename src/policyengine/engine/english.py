@@ -117,10 +117,24 @@ def settings(names: list[str]) -> str:
 
 
 def either(items: list[str], word: str = "or") -> str:
-    """``a, b or c``."""
+    """``a, b or c``; a comma closes a group before ``word`` (``either a or b, and c``)."""
     if len(items) < 2:
         return "".join(items)
-    return ", ".join(items[:-1]) + f" {word} " + items[-1]
+    return ", ".join(items[:-1]) + _after(items[-2], word) + items[-1]
+
+
+class _Group(str):
+    """A condition said as a group ("both a and b", "either a or b", "neither a nor b"): what
+    follows it is set off by a comma, so "both a and b, or c" is never read "both a and (b or c)"."""
+
+
+def _after(item: str, word: str) -> str:
+    return f", {word} " if isinstance(item, _Group) else f" {word} "
+
+
+def _joined(items: list[str], word: str) -> str:
+    """``a word b word c``, a comma after each group."""
+    return "".join(item + (_after(item, word) if i < len(items) - 1 else "") for i, item in enumerate(items))
 
 
 class _Speaker:
@@ -172,7 +186,7 @@ class _Speaker:
         return value(self.labels, about, node.value)
 
     def say_List(self, node: nodes.List, about: str | None = None) -> str:
-        return either([self.operand(i, about) for i in node.items])
+        return either([self.operand(i, about) for i in node.items]) or "none"
 
     say_Tuple = say_List
 
@@ -201,27 +215,29 @@ class _Speaker:
         """An `and` inside an `or` (and the reverse) is said as "both ... and" / "either ... or",
         so the grouping the brackets gave is not lost."""
         if isinstance(node, nodes.And) and within is nodes.Or:
-            return "both " + " and ".join(self._chain(node, "and"))
+            return _Group("both " + _joined(self._chain(node, "and"), "and"))
         if isinstance(node, nodes.Or) and within is nodes.And:
-            return "either " + " or ".join(self._chain(node, "or"))
+            return _Group("either " + _joined(self._chain(node, "or"), "or"))
         return self.test(node)
 
     def say_And(self, node: nodes.And) -> str:
         return either(self._chain(node, "and"), "and")
 
     def say_Or(self, node: nodes.Or) -> str:
-        return " or ".join(self._chain(node, "or"))
+        return _joined(self._chain(node, "or"), "or")
 
     def say_Not(self, node: nodes.Not) -> str:
         inner = node.node
         if isinstance(inner, nodes.Not):
             return self.say(inner.node)
         if isinstance(inner, nodes.And):
-            return "not both " + " and ".join(self._chain(inner, "and"))
+            return _Group("not both " + _joined(self._chain(inner, "and"), "and"))
         if isinstance(inner, nodes.Or):
-            return "neither " + " nor ".join(self._chain(inner, "or"))
+            return _Group("neither " + _joined(self._chain(inner, "or"), "nor"))
         if isinstance(inner, nodes.Compare) and len(inner.ops) == 1:
             return self._compare(inner.expr, _NEGATED[inner.ops[0].op], inner.ops[0].expr)
+        if isinstance(inner, nodes.Compare):  # not (1 < count < 5): not both, never (not 1 < count) and ...
+            return _Group("not both " + _joined(self._comparisons(inner), "and"))
         if isinstance(inner, nodes.Test):
             return self.say_Test(inner, negated=True)
         if isinstance(inner, nodes.Name) and self.kind(inner) == "list":
@@ -232,11 +248,14 @@ class _Speaker:
 
     # comparisons
     def say_Compare(self, node: nodes.Compare) -> str:
+        return " and ".join(self._comparisons(node))
+
+    def _comparisons(self, node: nodes.Compare) -> list[str]:
         parts, left = [], node.expr
         for op in node.ops:
             parts.append(self._compare(left, op.op, op.expr))
             left = op.expr
-        return " and ".join(parts)
+        return parts
 
     def _compare(self, left: nodes.Node, op: str, right: nodes.Node) -> str:
         if isinstance(left, nodes.Const) and not isinstance(right, nodes.Const) and op in ("eq", "ne"):
@@ -249,7 +268,7 @@ class _Speaker:
             if self.kind(left) == "boolean" or isinstance(left, nodes.Name):
                 shown = in_sentence(self.labels.of(left.name)) if isinstance(left, nodes.Name) else self.say(left)
                 return shown if holds else "not " + shown
-        if op in ("in", "notin") and isinstance(right, nodes.Name) and not isinstance(left, nodes.Name):
+        if op in ("in", "notin") and isinstance(right, nodes.Name):  # role in roles: the roles include the role
             items = self.operand(left, right.name)
             return f"{name(self.labels, right.name)} {'include' if op == 'in' else 'do not include'} {items}"
         subject, thing = self.operand(left), self.operand(right, about)

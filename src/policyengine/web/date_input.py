@@ -71,7 +71,8 @@ def read(boxes: Boxes, what: str = "The date") -> _dt.date | None:
     missing = tuple(part for part in PARTS if not getattr(boxes, part))
     if missing:
         raise DateProblem(f"{what} must include a {_words(missing)}", missing)
-    not_numbers = tuple(part for part in PARTS if not getattr(boxes, part).isdigit())
+    # isdecimal, not isdigit: a superscript ² is a digit that int() cannot read
+    not_numbers = tuple(part for part in PARTS if not getattr(boxes, part).isdecimal())
     if not_numbers:
         raise DateProblem(f"{what} must be a real date, in numbers", not_numbers)
     if len(boxes.year) != 4:
@@ -79,6 +80,8 @@ def read(boxes: Boxes, what: str = "The date") -> _dt.date | None:
     day, month, year = int(boxes.day), int(boxes.month), int(boxes.year)
     if not 1 <= month <= 12:
         raise DateProblem(f"{what} must be a real date", ("month",))
+    if year < 1:
+        raise DateProblem(f"{what} must be a real date", ("year",))
     try:
         return _dt.date(year, month, day)
     except ValueError:  # 31 in a 30-day month, or 29 February outside a leap year

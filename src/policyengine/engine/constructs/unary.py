@@ -205,6 +205,12 @@ def in_words(text: Any, column: str | None, labels: Labels) -> str:
     if raw in ("-", ""):
         return "any"
     if raw.startswith("not(") and raw.endswith(")"):
+        try:  # not(red, amber) holds for neither: "not Red or Amber" could be read (not Red) or Amber
+            parts = split_tests(raw[4:-1].strip())
+        except CellError:
+            parts = []
+        if len(parts) > 1:
+            return "neither " + english.either([_one_test(p, column, labels) for p in parts], "nor")
         return "not " + in_words(raw[4:-1], column, labels)
     try:
         parts = split_tests(raw)
