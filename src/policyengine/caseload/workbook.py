@@ -10,7 +10,6 @@ a whole number is written without ``.0``; TRUE and FALSE are true and false.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import itertools
 import re
@@ -19,6 +18,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..errors import Location
+from ..formats.spreadsheet import cell_text
 from .blanks import BlankRows, is_blank
 from .columns import and_list, check_columns, check_dates
 from .records import Caseload, InputError, Record
@@ -51,7 +51,7 @@ def read_xlsx(source: str | bytes, name: str, book: Rulebook, ignore: Iterable[s
     rows = _sheet_rows(opened, name)
     errors = unreadable_cells(source, index, Location(name))
     first = next(rows(), None)
-    header = [_text(cell).strip() for cell in first] if first is not None else []
+    header = [cell_text(cell).strip() for cell in first] if first is not None else []
     if first is None:
         raise InputError("the sheet is empty: a caseload needs a header row", Location(name, 1))
     if is_blank(header):
@@ -207,7 +207,7 @@ def _used_columns(header: list[str], rows: Callable[[], Iterator[list[Any]]]) ->
         if not unnamed:
             break
         for i in list(unnamed):
-            if i < len(cells) and _text(cells[i]).strip():
+            if i < len(cells) and cell_text(cells[i]).strip():
                 used.add(i)
                 unnamed.remove(i)
     return sorted(used)
@@ -220,7 +220,7 @@ def _body(rows: Callable[[], Iterator[list[Any]]], keep: list[int], errors: dict
     for number, cells in enumerate(itertools.islice(rows(), 1, None), start=2):
         bad = errors.get(number)
         columns = sorted(bad.keys() & read.keys()) if bad else ()
-        yield number, number, [_text(cells[i]) if i < len(cells) else "" for i in keep], \
+        yield number, number, [cell_text(cells[i]) if i < len(cells) else "" for i in keep], \
             _unreadable([read[i] for i in columns], {bad[i] for i in columns}) if columns else None
 
 
@@ -233,20 +233,3 @@ def _unreadable(columns: list[str], kinds: set[str]) -> str:
            UNCALCULATED: "open the workbook in a spreadsheet and save it, so its formulas are calculated"}
     return (f"column{'s' if len(columns) > 1 else ''} {named} {verb} " + " or ".join(what[k] for k in sorted(kinds))
             + ", not an answer: " + "; ".join(fix[k] for k in sorted(kinds)))
-
-
-def _text(cell: Any) -> str:
-    """A cell as the text a CSV export of it would hold (see the module's note)."""
-    if isinstance(cell, str):
-        return cell
-    if isinstance(cell, bool):
-        return "true" if cell else "false"
-    if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() else repr(cell)
-    if isinstance(cell, _dt.datetime):
-        if cell.time() == _dt.time(0):
-            return cell.date().isoformat()
-        return cell.isoformat(sep=" ")
-    if isinstance(cell, _dt.date):
-        return cell.isoformat()
-    return "" if cell is None else str(cell)

@@ -28,6 +28,7 @@ from ..engine.load import MAX_RULEBOOK_BYTES, compose_yaml, decode, open_regular
 from ..engine.pipeline import load_rulebook_text
 from ..errors import Location, PolicyEngineError, RulebookInvalid, problems_of
 from ..formats import AtomicOutput
+from ..formats.spreadsheet import cell_text
 from ..formats.workbook import WorkbookOutput
 from .rules_sheets import READ_ME, SheetPlan, plan, reference
 from .yaml_edit import Edit, splice
@@ -330,25 +331,8 @@ def _read_workbook(path: str) -> dict[str, dict[tuple[int, int], str]]:
     for name in book.sheet_names:
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         out[name] = {(r, c): text for r, cells in enumerate(rows) for c, value in enumerate(cells)
-                     if (text := _text(value))}
+                     if (text := cell_text(value))}
     return out
-
-
-def _text(cell: Any) -> str:
-    """A cell as text: as written for text; a whole number without ``.0``; TRUE as true."""
-    import datetime as _dt
-
-    if isinstance(cell, str):
-        return cell
-    if isinstance(cell, bool):
-        return "true" if cell else "false"
-    if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() else repr(cell)
-    if isinstance(cell, _dt.datetime) and cell.time() == _dt.time(0):
-        return cell.date().isoformat()
-    if isinstance(cell, (_dt.date, _dt.datetime)):
-        return cell.isoformat()
-    return "" if cell is None else str(cell)
 
 
 __all__ = ["Change", "Imported", "RulesWorkbookError", "export_rules_workbook", "import_rules_workbook"]
