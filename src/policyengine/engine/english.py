@@ -23,7 +23,7 @@ from jinja2 import nodes
 
 from ..errors import Location
 from .dates import long_date
-from .expressions import parse
+from .expressions import chain, parse
 from .labels import Labels, humanise
 
 #: What a comparison says, by the kind of what it compares.
@@ -202,14 +202,7 @@ class _Speaker:
 
     # logic
     def _chain(self, node: nodes.Node, word: str) -> list[str]:
-        kind, terms, stack = type(node), [], [node]
-        while stack:
-            item = stack.pop()
-            if type(item) is kind:
-                stack += [item.right, item.left]
-            else:
-                terms.append(self.grouped(item, kind))
-        return terms
+        return [self.grouped(item, type(node)) for item in chain(node)]
 
     def grouped(self, node: nodes.Node, within: type) -> str:
         """An `and` inside an `or` (and the reverse) is said as "both ... and" / "either ... or",

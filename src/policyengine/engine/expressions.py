@@ -208,6 +208,20 @@ FILTERS = {"length": _length}
 TESTS = {"none": "is None"}
 
 
+
+def chain(node: nodes.Node) -> list[nodes.Node]:
+    """The terms of a chain of one kind of binary node, in order: ``a and b and c``
+    parses as And(And(a, b), c), and its terms are [a, b, c]. Walked without
+    recursion, so a chain of any length is safe."""
+    kind, terms, stack = type(node), [], [node]
+    while stack:
+        item = stack.pop()
+        if type(item) is kind:
+            stack += [item.right, item.left]
+        else:
+            terms.append(item)
+    return terms
+
 class _Compiler:
     def __init__(self, source: str, loc: Location, known: Iterable[str], hints: bool = True,
                  types: dict | None = None) -> None:
@@ -254,16 +268,8 @@ class _Compiler:
         return f"v[{node.name!r}]"
 
     def _chain(self, node, word: str) -> str:
-        # ``a and b and c`` parses as And(And(a, b), c): compile it flat, so a
-        # long chain nests no parentheses (Python allows only 200).
-        kind, terms, stack = type(node), [], [node]
-        while stack:
-            item = stack.pop()
-            if type(item) is kind:
-                stack += [item.right, item.left]
-            else:
-                terms.append(self.visit(item))
-        return "(" + f" {word} ".join(terms) + ")"
+        # Flat, so a long chain nests no parentheses (Python allows only 200).
+        return "(" + f" {word} ".join(self.visit(item) for item in chain(node)) + ")"
 
     def visit_And(self, node):
         return self._chain(node, "and")

@@ -20,7 +20,7 @@ from jinja2 import nodes
 from sqlglot import exp
 
 from ..engine.dates import parse_interval
-from ..engine.expressions import FUNCTION_NAMES, MAX_NUMBER, parse
+from ..engine.expressions import FUNCTION_NAMES, MAX_NUMBER, chain, parse
 from ..engine.sqlvalues import (FALSE, TRUE, SqlValue, SqlUnsupported, all_of, any_of, case, coalesce_false,
                                 const, fault_if, first_fault, guarded, is_null, lit, negate, total, truthy, unsupported)
 from ..errors import Location
@@ -77,14 +77,7 @@ class ExpressionSql:
 
     # -- logic ----------------------------------------------------------------------------------
     def _chain(self, node: nodes.Node) -> list[SqlValue]:
-        kind, terms, stack = type(node), [], [node]
-        while stack:
-            item = stack.pop()
-            if type(item) is kind:
-                stack += [item.right, item.left]
-            else:
-                terms.append(self.visit(item))
-        return terms
+        return [self.visit(item) for item in chain(node)]
 
     def visit_And(self, node: nodes.And) -> SqlValue:
         return self._fold(self._chain(node), is_and=True)
