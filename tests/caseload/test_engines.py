@@ -222,3 +222,17 @@ def test_batch_on_duckdb_writes_the_file_the_row_engine_writes_and_notes_the_res
     assert ("examples/leicestershire/caseload.csv: --engine duckdb: 1 of 7 cases were decided by the row engine"
             in written["duckdb"][1])
     assert "--engine duckdb" not in written["python"][1]
+
+
+def test_a_block_duckdb_fails_on_is_decided_by_the_row_engine_and_said_on_stderr():
+    import duckdb
+
+    book = book_of(MINIMAL)
+    data = b"case_id,support,risk,days_on_tray\r\nB1,none,high,31\r\nB2,full,low,3\r\n"
+    python, _ = run(book, data, "csv", "python", name="cases.csv")
+    with mock.patch.object(columnar.DuckEngine, "decide", side_effect=duckdb.IOException("disk full")):
+        duck, notes = run(book, data, "csv", "duckdb", name="cases.csv")
+    assert duck == python
+    assert notes == ["--engine duckdb: DuckDB failed on a block of cases (IOException), which the row engine decided",
+                     "--engine duckdb: 2 of 2 cases were decided by the row engine (records that could not be read, "
+                     "refused or unanswered answers, errors)"]

@@ -226,25 +226,32 @@ def format_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
     """Formatted output in input order, deciding on DuckDB what it decides exactly (see the module's
     doc) and with ``decide`` (the row engine) the rest."""
     engine = engine_for(book, as_of, on_note)
-    counts = [0, 0]  # cases decided on DuckDB, by the row engine
+    counts: list = [0, 0]  # cases decided on DuckDB, by the row engine, then any block DuckDB failed on
     with tempfile.TemporaryDirectory(prefix="policyengine-duckdb-") as folder:
         for block in _blocks(records, BLOCK):
             results = _decide_block(engine, block, decide, folder, counts)
             for start in range(0, len(results), CHUNK):
                 yield formatter.chunk(results[start:start + CHUNK])
+    for failure in counts[2:]:
+        if on_note:
+            on_note(f"--engine duckdb: {failure}")
     if engine is not None and counts[1] and on_note:
-        on_note(f"--engine duckdb: {counts[1]:,} of {sum(counts):,} cases were decided by the row engine "
+        on_note(f"--engine duckdb: {counts[1]:,} of {counts[0] + counts[1]:,} cases were decided by the row engine "
                 "(records that could not be read, refused or unanswered answers, errors)")
 
 
 def _decide_block(engine: DuckEngine | None, block: list[Record], decide: Callable[[Record], Result],
-                  folder: str, counts: list[int]) -> list[Result]:
+                  folder: str, counts: list) -> list[Result]:
     if engine is None:
         counts[1] += len(block)
         return [decide(r) for r in block]
     read = [(i, engine.values(r)) for i, r in enumerate(block)]
     cases = [(i, v) for i, v in read if v is not None]
-    decided = engine.decide(cases, folder) if cases else {}
+    try:
+        decided = engine.decide(cases, folder) if cases else {}
+    except engine.duckdb.Error as exc:  # never expected: the row engine decides the block, and it is said
+        decided = {}
+        counts.append(f"DuckDB failed on a block of cases ({type(exc).__name__}), which the row engine decided")
     results = []
     for i, record in enumerate(block):
         found = decided.get(i)
