@@ -408,7 +408,11 @@ def _count_records(source: str) -> int | None:
 @IGNORE
 @SHEET
 @JOBS
-def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs):
+@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
+              help="python: the row engine (the default today). duckdb: the rulebook compiled to SQL, run on "
+                   "DuckDB, with the row engine for the cases the SQL does not decide exactly (said on stderr); "
+                   "the output is the same, and --jobs is not used.")
+def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs, engine):
     """Evaluate a caseload: CSV, XLSX, JSONL, a folder of case files, or - (JSONL on stdin)."""
     from .caseload.output import FORMATS
     from .caseload.run import run_caseload, writes_over_input
@@ -423,7 +427,7 @@ def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs):
     summary = run_caseload(book, input_path, as_of=as_of, output=output or sys.stdout, format=fmt,
                            ignore=ignore, sheet=sheet, jobs=jobs, on_note=_noter(input_path),
                            on_error=lambda result: click.echo(error_line(input_path, result), err=True),
-                           progress=lambda chunks: _progress(chunks, input_path))
+                           progress=lambda chunks: _progress(chunks, input_path), engine=engine)
     for line in summary.closing_lines():
         click.echo(line, err=True)
     sys.exit(1 if summary.failed else 0)

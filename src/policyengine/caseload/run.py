@@ -22,6 +22,7 @@ from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
 from ..formats.workbook import WorkbookOutput
+from .columnar import ENGINES, format_columnar
 from .output import Chunk, Formatter
 from .readers import open_caseload
 from .records import Caseload, InputError, Record, Result
@@ -86,7 +87,8 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
                  sheet: str | None = None, max_errors: int = MAX_ERRORS,
                  on_note: Callable[[str], None] | None = None,
                  on_error: Callable[[Result], None] | None = None,
-                 progress: Callable[[Iterator[Chunk]], Iterable[Chunk]] | None = None) -> CaseloadSummary:
+                 progress: Callable[[Iterator[Chunk]], Iterable[Chunk]] | None = None,
+                 engine: str = "python") -> CaseloadSummary:
     """Decide every case of a caseload and write one result per case, in order.
 
     ``source`` is a path (a CSV, XLSX or JSONL file, a folder of case files,
@@ -99,9 +101,14 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     binary stream). ``on_note`` hears how the caseload is read before any case is
     decided, ``on_error`` each of the first ``max_errors`` records that could
     not be decided as it comes, and ``progress`` may wrap the stream of
-    finished chunks (to show a bar). A caseload that cannot be read at all
-    raises an ``InputError`` before anything is written.
+    finished chunks (to show a bar). ``engine`` is ``python`` (the row
+    engine, the default) or ``duckdb`` (the rulebook's SQL on DuckDB, the row
+    engine for the cases it does not decide exactly: ``caseload.columnar``;
+    the output is the same, and ``jobs`` is not used). A caseload that cannot
+    be read at all raises an ``InputError`` before anything is written.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"a caseload is decided by engine {' or '.join(ENGINES)}, not {engine!r}")
     path = os.fspath(output) if isinstance(output, (str, os.PathLike)) else None
     if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
         raise InputError("the output is the caseload itself: the results would replace it; write them "
@@ -112,7 +119,10 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
         if on_note:
             on_note(note)
     formatter = Formatter(book, as_of, format)
-    chunks = format_all(book, records, as_of, formatter, jobs=jobs)
+    if engine == "duckdb":
+        chunks = format_columnar(book, records, as_of, formatter, lambda r: decide(book, r, as_of), on_note)
+    else:
+        chunks = format_all(book, records, as_of, formatter, jobs=jobs)
     out = _Workbook(formatter, path, output) if format == "xlsx" else AtomicOutput(path, stream=_stream(output))
     try:
         out.write(formatter.header())

@@ -75,11 +75,14 @@ class Query:
     select: exp.Select
     uses_calendar: bool
     columns: list = field(default_factory=list)
+    #: Each outcome's SqlValue (its kind and choices), for reading the value back from its key.
+    outcomes: dict = field(default_factory=dict)
 
 
 class Builder:
-    def __init__(self, book: Rulebook, table: str, as_of: _dt.date | None, span: Span) -> None:
-        self.book, self.table = book, table
+    def __init__(self, book: Rulebook, table: str, as_of: _dt.date | None, span: Span,
+                 order: str = "case_id") -> None:
+        self.book, self.table, self.order = book, table, order
         self.as_of = lit(as_of) if as_of is not None else exp.CurrentDate()
         self.dates = DateSql(book.calendar, span)
         self.values: dict[str, SqlValue] = {"as_of": SqlValue("date", self.as_of, nullable=False)}
@@ -101,7 +104,7 @@ class Builder:
     def answers(self) -> exp.Select:
         items: list[exp.Expression] = [
             exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[exp.Ordered(
-                this=col("case_id"))])), "pe_row", quoted=True),
+                this=col(self.order))])), "pe_row", quoted=True),
             exp.alias_(exp.Coalesce(this=col("case_id"), expressions=[lit("")]), "pe_case_id", quoted=True)]
         problems = []
         for name, spec in self.book.inputs.items():
@@ -318,8 +321,8 @@ class Builder:
         ctes.append(("pe_decided", self.decided(last)))
         final, headings = self.result("pe_decided")
         for name, select in ctes:
-            final = final.with_(name, as_=select)
-        return Query(final, self.dates.uses_calendar, headings)
+            final = final.with_(name, as_=select, copy=False)  # copying the growing tree each time took seconds
+        return Query(final, self.dates.uses_calendar, headings, {o: self.values[o] for o in self.book.outcomes})
 
 
 def _product(terms: list[exp.Expression]) -> exp.Expression:
@@ -332,10 +335,11 @@ def _product(terms: list[exp.Expression]) -> exp.Expression:
 
 
 def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | None = None,
-                span: Span | None = None) -> Query:
-    """The query deciding every case of ``table`` as ``book`` would (see the module's doc)."""
+                span: Span | None = None, order: str = "case_id") -> Query:
+    """The query deciding every case of ``table`` as ``book`` would (see the module's doc), its
+    rows in the order of column ``order`` (``batch --engine duckdb`` numbers the rows as read)."""
     year = (as_of or _dt.date.today()).year
-    return Builder(book, table, as_of, span or Span(year - 25, year + 25)).build()
+    return Builder(book, table, as_of, span or Span(year - 25, year + 25), order).build()
 
 
 __all__ = ["Query", "TOO_MANY", "build_query"]

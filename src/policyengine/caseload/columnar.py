@@ -1,0 +1,278 @@
+"""Deciding a caseload on DuckDB (``batch --engine duckdb``): the rulebook compiled to SQL
+(``policyengine.sql``) over each block of cases, the row engine for every case the SQL does not
+decide exactly, and the results written by the same ``Formatter``, so the output is byte for byte
+``--engine python``'s.
+
+The pipeline, a block of ``BLOCK`` records at a time:
+
+1. The records come from the same readers (``readers.open_caseload``): their pre-scan finds the
+   broken quotes, short rows, bad bytes and blank rows, and a record it refuses goes to the row
+   engine, which reports it as it always has.
+2. Each cell is coerced by the engine's own coercers (``CaseReader``'s fast path), each distinct
+   cell of a column once. A case with a cell they refuse, a required answer missing, or a question
+   left unanswered that the rules must then try every answer to (``pending``), goes to the row
+   engine: its result, error record or pending column is the row engine's own.
+3. The other cases' coerced values are loaded into DuckDB (as typed JSON lines it reads back, so
+   no text is reinterpreted) and the rulebook's query decides them; a case the query gives an
+   error for is decided again by the row engine, so the error record is worded and placed as it is.
+4. Each outcome is read back from its key (its cell's text, or ``N`` for none) as the engine's
+   value, and the results of both engines go, in input order, through the same ``Formatter``.
+
+A rulebook the SQL cannot express exactly runs wholly on the row engine. Either way the user is
+told on stderr (``on_note``), never in the output.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from ..engine.dates import parse_interval
+from ..engine.unknown import UNKNOWN
+from ..errors import Location, PolicyEngineError
+from ..sql.calendar import Span, calendar_statements
+from ..sql.inputs import member_column, table_columns
+from ..sql.query import build_query
+from .output import Chunk, Formatter
+from .records import Record, Result
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
+
+#: The engines ``batch`` decides a caseload with; python (the row engine) is the default.
+ENGINES = ("python", "duckdb")
+#: Records loaded into DuckDB at a time: memory is bounded by about this many records and results.
+BLOCK = 20_000
+#: Results formatted at a time (as the row path's chunks, for the progress bar and the summary).
+CHUNK = 500
+#: Distinct cells of one column kept coerced; past it (a column of ids) cells are coerced each time.
+MAX_CACHED = 50_000
+TABLE, SEQ = "pe_caseload", "pe_seq"
+_REFUSED, _BLANK = object(), object()  # a cell the engine refuses; one that answers nothing
+_NOWHERE = Location(None, None, None, None)  # a refused cell's place is named by the row engine
+_SQL_TYPES = {"BOOLEAN": "BOOLEAN", "BIGINT": "BIGINT", "TEXT": "VARCHAR", "DATE": "DATE"}
+
+
+class Unsupported(Exception):
+    """The rulebook cannot run on DuckDB: the reason, for a note."""
+
+
+class DuckEngine:
+    """A rulebook's query on an in-memory DuckDB, deciding blocks of coerced cases."""
+
+    def __init__(self, book: Rulebook, as_of: _dt.date) -> None:
+        try:
+            import duckdb
+        except ImportError:  # a dependency, but say so rather than fail if it is missing
+            raise Unsupported("DuckDB is not installed (pip install duckdb)") from None
+        self.book, self.reader, self.duckdb = book, book.reader, duckdb
+        span = Span(as_of.year - 25, as_of.year + 25)
+        try:
+            query = build_query(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
+        except PolicyEngineError as exc:
+            raise Unsupported(exc.message) from None
+        self.outcomes = query.outcomes
+        self.items = {o: [text for _, text in getattr(book.producers.get(o), "items", ())] for o in book.outcomes}
+        select = query.select.copy()
+        for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
+            select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
+        self.sql = select.sql(dialect="duckdb")
+        self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
+        self.con = duckdb.connect(":memory:")
+        if query.uses_calendar:
+            for statement in calendar_statements(book.calendar, span):
+                self.con.execute(statement.sql(dialect="duckdb"))
+        self.cache: dict[str, dict] = {name: {} for name in book.inputs}
+        self.unknowable = [n for n, v in self.reader.defaults.items() if v is UNKNOWN]
+
+    # -- 2: coercion --------------------------------------------------------------------------
+    def values(self, record: Record) -> dict | None:
+        """The case's values as the row engine reads them (``CaseReader.read``: its fast path, else
+        its careful one), or None for the row engine to decide."""
+        if record.problem or not isinstance(record.raw, dict):
+            return None
+        values = self._read(record, careful=False)
+        if values is None or not self.reader._settled(values, False):
+            values = self._read(record, careful=True)
+            if values is None or any(values[n] is None for n in self.reader.required):
+                return None
+        if any(values[n] is UNKNOWN for n in self.unknowable):
+            return None  # not known: the row engine gives the pending column
+        return values
+
+    def _read(self, record: Record, careful: bool) -> dict | None:
+        values = self.reader._fresh()
+        for name, raw in record.raw.items():
+            if raw is None or raw == "":
+                continue
+            value = self._coerce(name, raw, record.text, careful)
+            if value is _REFUSED or value is UNKNOWN:
+                return None
+            if value is not _BLANK:
+                values[name] = value
+        return values
+
+    def _coerce(self, name: str, raw: Any, text: bool, careful: bool) -> Any:
+        """One cell's value, each distinct cell of a column coerced once."""
+        cache = self.cache.get(name)
+        if cache is None:  # not a field of the rulebook: the row engine names it
+            return _REFUSED
+        key = (careful, text, type(raw), raw)
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable cell (a JSON list): coerced each time
+            return self._fresh_coerce(name, raw, text, careful)
+        value = self._fresh_coerce(name, raw, text, careful)
+        if len(cache) < MAX_CACHED:
+            cache[key] = value
+        return value
+
+    def _fresh_coerce(self, name: str, raw: Any, text: bool, careful: bool) -> Any:
+        if careful:  # the careful path's own reading of one field (spaces, control characters, ...)
+            got: dict = {}
+            problem = self.reader._field({name: raw}, name, raw, got, _NOWHERE, text, frozenset(), False)
+            return _REFUSED if problem is not None else got.get(name, _BLANK)
+        try:
+            return (self.reader.text_fast if text else self.reader.fast)[name](raw)
+        except (ValueError, TypeError, KeyError):
+            return _REFUSED
+
+    # -- 3 and 4: the query, and its values back --------------------------------------------------
+    def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, dict | None]:
+        """Each case's outcomes by its index, or None where the row engine must decide it."""
+        path = os.path.join(folder, "block.jsonl")
+        with open(path, "w", encoding="utf-8") as fh:
+            for seq, values in cases:
+                fh.write(json.dumps(self._row(seq, values), ensure_ascii=False, default=_iso) + "\n")
+        types = ", ".join(f"'{name}': '{kind}'" for name, kind in [(SEQ, "BIGINT"), *self.columns])
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM read_json('{path}', "
+                         f"format = 'newline_delimited', columns = {{{types}}})")
+        rows = self.con.execute(self.sql).fetchall()
+        names = [d[0] for d in self.con.description]
+        error = names.index("error")
+        decided: dict[int, dict | None] = {}
+        for (seq, values), row in zip(cases, rows):
+            decided[seq] = None if row[error] else self._outcomes(dict(zip(names, row)), values)
+        return decided
+
+    def _row(self, seq: int, values: dict) -> dict:
+        row: dict[str, Any] = {SEQ: seq}
+        for name, spec in self.book.inputs.items():
+            value = values[name]
+            if spec.type == "list":
+                held = set(value)
+                row.update((member_column(name, v), v in held) for v in spec.values)
+            else:
+                row[name] = value
+        return row
+
+    def _outcomes(self, row: dict, values: dict) -> dict:
+        found = {"case_id": values["case_id"]}
+        for out in self.book.outcomes:
+            if self.items[out]:
+                found[out] = [t for i, t in enumerate(self.items[out]) if row[f"{out}__item{i}"] == "yes"]
+            else:
+                found[out] = self._value(out, row[f"{out}__key"])
+        return found
+
+    def _value(self, out: str, key: str) -> Any:
+        """The engine's value from its key: ``N`` for None, else ``V`` and the cell's text."""
+        if key == "N":
+            return None
+        text, v = key[1:], self.outcomes[out]
+        if v.kind == "boolean":
+            return text == "true"
+        if v.kind == "integer":
+            return int(text)
+        if v.kind == "date":
+            return _dt.date.fromisoformat(text)
+        if v.kind == "interval":
+            return next(i for i in map(parse_interval, map(str, v.choices or ())) if str(i) == text)
+        if v.kind == "list":
+            return text.split(";") if text else []
+        return text
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for a {type(value).__name__}")
+
+
+def engine_for(book: Rulebook, as_of: _dt.date, on_note: Callable[[str], None] | None) -> DuckEngine | None:
+    """The DuckDB engine for ``book``, or None (with a note) when it cannot run there."""
+    try:
+        engine = DuckEngine(book, as_of)
+    except Unsupported as exc:
+        if on_note:
+            on_note(f"--engine duckdb: {exc}; every case is decided by the row engine instead")
+        return None
+    if any(";" in str(v) for o, sv in engine.outcomes.items() if sv.kind == "list" and not engine.items[o]
+           for v in (sv.members or {})):
+        if on_note:
+            on_note("--engine duckdb: a list outcome holds a value with `;`; every case is decided by the row "
+                    "engine instead")
+        return None
+    return engine
+
+
+def format_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, formatter: Formatter,
+                    decide: Callable[[Record], Result],
+                    on_note: Callable[[str], None] | None = None) -> Iterator[Chunk]:
+    """Formatted output in input order, deciding on DuckDB what it decides exactly (see the module's
+    doc) and with ``decide`` (the row engine) the rest."""
+    engine = engine_for(book, as_of, on_note)
+    counts: list = [0, 0]  # cases decided on DuckDB, by the row engine, then any block DuckDB failed on
+    with tempfile.TemporaryDirectory(prefix="policyengine-duckdb-") as folder:
+        for block in _blocks(records, BLOCK):
+            results = _decide_block(engine, block, decide, folder, counts)
+            for start in range(0, len(results), CHUNK):
+                yield formatter.chunk(results[start:start + CHUNK])
+    for failure in counts[2:]:
+        if on_note:
+            on_note(f"--engine duckdb: {failure}")
+    if engine is not None and counts[1] and on_note:
+        on_note(f"--engine duckdb: {counts[1]:,} of {counts[0] + counts[1]:,} cases were decided by the row engine "
+                "(records that could not be read, refused or unanswered answers, errors)")
+
+
+def _decide_block(engine: DuckEngine | None, block: list[Record], decide: Callable[[Record], Result],
+                  folder: str, counts: list) -> list[Result]:
+    if engine is None:
+        counts[1] += len(block)
+        return [decide(r) for r in block]
+    read = [(i, engine.values(r)) for i, r in enumerate(block)]
+    cases = [(i, v) for i, v in read if v is not None]
+    try:
+        decided = engine.decide(cases, folder) if cases else {}
+    except engine.duckdb.Error as exc:  # never expected: the row engine decides the block, and it is said
+        decided = {}
+        counts.append(f"DuckDB failed on a block of cases ({type(exc).__name__}), which the row engine decided")
+    results = []
+    for i, record in enumerate(block):
+        found = decided.get(i)
+        if found is None:
+            counts[1] += 1
+            results.append(decide(record))
+        else:
+            counts[0] += 1
+            results.append(Result(record.where, found["case_id"], found))
+    return results
+
+
+def _blocks(items: Iterable, size: int) -> Iterator[list]:
+    block = []
+    for item in items:
+        block.append(item)
+        if len(block) >= size:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+__all__ = ["BLOCK", "ENGINES", "DuckEngine", "engine_for", "format_columnar"]
