@@ -220,3 +220,14 @@ def test_a_terminal_gets_a_progress_bar_over_the_file_and_a_pipe_gets_none(capsy
     monkeypatch.setattr(click, "progressbar", fake_bar)
     assert list(_progress(iter(chunks), EXPORT, tty=True)) == chunks
     assert seen == {"length": 7, "done": 7}
+
+
+@pytest.mark.parametrize("command", ["batch", "worklist"])
+def test_skipping_a_column_the_rulebook_asks_about_is_refused_before_any_case_is_decided(cli, command):
+    # Skipped, `last_contact` would leave every case never contacted: every review overdue.
+    result = cli(command, "-r", LEICS, EXPORT, "--as-of", "2026-11-23", *SKIP, "--ignore-column", "last_contact")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (f"{EXPORT}: `last_contact` is a question the rules read, not a column to skip: "
+                             "ignoring it would decide every case without its answer; take it out of the columns "
+                             "to skip (a column to skip is one the rulebook does not read)\n")

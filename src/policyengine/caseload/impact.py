@@ -105,7 +105,7 @@ def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os
 def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
             ignore: Iterable[str] = ()) -> Impact:
     shared = [o for o in base.outcomes if o in variant.outcomes]
-    union = SimpleNamespace(inputs={**base.inputs, **variant.inputs})
+    union = SimpleNamespace(inputs={**base.inputs, **variant.inputs}, elements=[*base.elements, *variant.elements])
     result = Impact(base, variant, as_of, outcomes={o: OutcomeImpact(o) for o in shared})
     repeats = Duplicates()
     names = [f"<caseload {i}>" if isinstance(s, (bytes, bytearray)) else os.fspath(s)

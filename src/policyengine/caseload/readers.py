@@ -39,6 +39,7 @@ def open_caseload(book: Rulebook, source: str | bytes | Caseload, *, ignore: Ite
     (default: the first)."""
     if isinstance(source, Caseload):
         return source
+    _check_ignored(book, ignore, name or (source if isinstance(source, str) else "<upload>"))
     if sheet is not None and not (is_workbook(name or "") if isinstance(source, (bytes, bytearray))
                                   else is_workbook(os.fspath(source))):
         raise InputError("a sheet is named only for an XLSX caseload", Location(name or os.fspath(source)))
@@ -47,6 +48,20 @@ def open_caseload(book: Rulebook, source: str | bytes | Caseload, *, ignore: Ite
             return read_xlsx(bytes(source), name, book, ignore, sheet)
         return read_csv_bytes(bytes(source), name or "<upload>", book, ignore)
     return read_records(os.fspath(source), book, ignore, sheet)
+
+
+def _check_ignored(book: Rulebook, ignore: Iterable[str], where: str) -> None:
+    """A column skipped on purpose is one the rulebook's rules do not read:
+    skipping a question they read would decide every case as if nobody had
+    answered it. (A question only letters use, such as a name, may be skipped.)"""
+    ignore = [name for name in ignore if name in book.inputs]
+    read = {dep for el in book.elements for dep in el.deps} if ignore else set()
+    asked = [name for name in ignore if name in read]
+    if asked:
+        what = "are questions" if len(asked) > 1 else "is a question"
+        raise InputError(f"{and_list([f'`{n}`' for n in asked])} {what} the rules read, not a column to skip: "
+                         "ignoring it would decide every case without its answer; take it out of the columns to "
+                         "skip (a column to skip is one the rulebook does not read)", Location(os.fspath(where)))
 
 
 def read_records(path: str, book: Rulebook, ignore: Iterable[str] = (), sheet: str | None = None) -> Caseload:
