@@ -231,3 +231,14 @@ def test_skipping_a_column_the_rulebook_asks_about_is_refused_before_any_case_is
     assert result.stderr == (f"{EXPORT}: `last_contact` is a question the rules read, not a column to skip: "
                              "ignoring it would decide every case without its answer; take it out of the columns "
                              "to skip (a column to skip is one the rulebook does not read)\n")
+
+
+def test_a_text_cell_reads_the_same_whatever_else_the_row_holds(cli, tmp_path):
+    # A row with a blank-looking cell goes the careful way; one without, the fast way: both trim a cell.
+    export = tmp_path / "spaces.csv"
+    export.write_text("case_id,support,risk,priority,complexity,date_added,urgent_need,ordinarily_resident\n"
+                      " A1 ,none,high,high,medium,2026-11-01,no,yes\n"
+                      " A2 ,none,high,high,medium,2026-11-01,no,yes \n"
+                      " A3 ,none,high,high,medium,2026-11-01,no,   \n")
+    records = [json.loads(line) for line in cli("batch", "-r", LEICS, export, "--as-of", "2026-11-23").stdout.splitlines()]
+    assert [r["case_id"] for r in records] == ["A1", "A2", "A3"]

@@ -214,6 +214,7 @@ class String(InputType):
 
     def text_fast(self, spec):
         def coerce(x):
+            x = x.strip()  # as the careful path reads a cell (from_text): the same answer either way
             if len(x) <= MAX_STRING and (x.isascii() or not has_lone_surrogate(x)):
                 return x
             raise ValueError
