@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import multiprocessing
 import os
 import sys
 from collections import deque
@@ -282,7 +283,11 @@ def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callab
     At most ``jobs * IN_FLIGHT`` chunks are in flight, so memory stays flat
     however long the input is.
     """
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(blueprint(book), formatter, os.getpid())) as pool:
+    # Workers are spawned, not forked: a fork copies the host's threads' locks
+    # mid-use (DuckDB's, a web server's), and a forked worker then crashed in
+    # garbage collection. Each worker rebuilds the rules from the blueprint.
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                             initargs=(blueprint(book), formatter, os.getpid())) as pool:
         window: deque = deque()
         for chunk in _chunks(records, CHUNK):
             window.append((pool.submit(work, _pack(chunk), *args), [r.where for r in chunk]))
