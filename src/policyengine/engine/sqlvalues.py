@@ -192,11 +192,20 @@ def all_of(conditions: list[exp.Expression]) -> exp.Expression:
 
 def total(terms: list[exp.Expression]) -> exp.Expression:
     """The sum of ``terms`` (0 for none), bracketed."""
+    return _folded(exp.Add, terms, 0)
+
+
+def product(terms: list[exp.Expression]) -> exp.Expression:
+    """The product of ``terms`` (1 for none), bracketed."""
+    return _folded(exp.Mul, terms, 1)
+
+
+def _folded(kind: type, terms: list[exp.Expression], empty: int) -> exp.Expression:
     if not terms:
-        return lit(0)
+        return lit(empty)
     found = terms[0]
     for term in terms[1:]:
-        found = exp.Add(this=found, expression=term)
+        found = kind(this=found, expression=term)
     return exp.paren(found)
 
 

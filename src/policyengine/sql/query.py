@@ -37,7 +37,7 @@ from .._version import __version__
 from ..engine.constructs import BY_SECTION, Context
 from ..engine.candidates import MAX_LIST_VALUES
 from ..engine.pending import MAX_COMPLETIONS
-from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, unsupported
+from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, product, unsupported
 from ..engine.sqlvalues import column as col
 from .calendar import DateSql, Span
 from .expressions import ExpressionSql
@@ -126,7 +126,7 @@ class Builder:
         """``pe_tries``: a row per combination of the answers its unanswered questions could have."""
         items: list[exp.Expression] = [exp.Star()]
         joins, conditions = [], []
-        combos = _product([case([(col(known_column(n), "a"), lit(1))], lit(len(candidates(self.book.inputs[n]))))
+        combos = product([case([(col(known_column(n), "a"), lit(1))], lit(len(candidates(self.book.inputs[n]))))
                            for n in self.unknowable])
         selected = []
         for k, name in enumerate(self.unknowable):
@@ -323,15 +323,6 @@ class Builder:
         for name, select in ctes:
             final = final.with_(name, as_=select, copy=False)  # copying the growing tree each time took seconds
         return Query(final, self.dates.uses_calendar, headings, {o: self.values[o] for o in self.book.outcomes})
-
-
-def _product(terms: list[exp.Expression]) -> exp.Expression:
-    if not terms:
-        return lit(1)
-    found = terms[0]
-    for term in terms[1:]:
-        found = exp.Mul(this=found, expression=term)
-    return exp.paren(found)
 
 
 def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | None = None,
