@@ -225,13 +225,20 @@ def format_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
                     on_note: Callable[[str], None] | None = None) -> Iterator[Chunk]:
     """Formatted output in input order, deciding on DuckDB what it decides exactly (see the module's
     doc) and with ``decide`` (the row engine) the rest."""
+    results = decide_columnar(book, records, as_of, decide, on_note)
+    for chunk in _blocks(results, CHUNK):
+        yield formatter.chunk(chunk)
+
+
+def decide_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, decide: Callable[[Record], Result],
+                    on_note: Callable[[str], None] | None = None) -> Iterator[Result]:
+    """Each record's result in input order: on DuckDB where it decides exactly, else by ``decide``
+    (the row engine). The notes say how many the row engine decided, once every record is read."""
     engine = engine_for(book, as_of, on_note)
     counts: list = [0, 0]  # cases decided on DuckDB, by the row engine, then any block DuckDB failed on
     with tempfile.TemporaryDirectory(prefix="policyengine-duckdb-") as folder:
         for block in _blocks(records, BLOCK):
-            results = _decide_block(engine, block, decide, folder, counts)
-            for start in range(0, len(results), CHUNK):
-                yield formatter.chunk(results[start:start + CHUNK])
+            yield from _decide_block(engine, block, decide, folder, counts)
     for failure in counts[2:]:
         if on_note:
             on_note(f"--engine duckdb: {failure}")
@@ -275,4 +282,4 @@ def _blocks(items: Iterable, size: int) -> Iterator[list]:
         yield block
 
 
-__all__ = ["BLOCK", "ENGINES", "DuckEngine", "engine_for", "format_columnar"]
+__all__ = ["BLOCK", "ENGINES", "DuckEngine", "decide_columnar", "engine_for", "format_columnar"]
