@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import operator
+from decimal import Decimal
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -23,7 +24,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .dates import Calendar, Interval, parse_interval
 from ..errors import Location, RulebookError, closest, hint
+from . import numbers
 from .inputs import MAX_INTEGER
+from .numbers import is_number
 
 _ENV = ImmutableSandboxedEnvironment()
 
@@ -64,7 +67,7 @@ class Expression:
 
 
 _ORDERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-_ORDERABLE = frozenset({int, float, str, _dt.date})
+_ORDERABLE = frozenset({int, float, Decimal, str, _dt.date})
 
 
 def _check_order(op: str) -> Callable[[Any, Any], bool]:
@@ -76,9 +79,8 @@ def _check_order(op: str) -> Callable[[Any, Any], bool]:
             return compare_(a, b)
         if a is None or b is None:
             raise ExprFault(f"cannot compare a missing (null) value with `{op}`")
-        numbers = (int, float)
-        if type(a) in numbers and type(b) in numbers:
-            return compare_(a, b)
+        if is_number(a) and is_number(b):  # 0.3 written and 0.1 * 3 worked out compare as equals
+            return numbers.compare(op, a, b)
         raise ExprFault(f"cannot compare {type(a).__name__} with {type(b).__name__} using `{op}`")
 
     return compare
@@ -89,6 +91,8 @@ def _contains(item, container):
         return False
     if not isinstance(container, (list, tuple, str)):
         raise ExprFault(f"`in` needs a list on its right, got {type(container).__name__}")
+    if is_number(item):
+        return any(numbers.equal(item, x) for x in container)
     return item in container
 
 
@@ -100,22 +104,26 @@ def _length(value):
     return len(value)
 
 
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-
-
 def _arith(op):
-    apply = _ARITH[op]
-
     def run(a, b):
         for x in (a, b):
-            if isinstance(x, bool) or not isinstance(x, (int, float)):
+            if not is_number(x):
                 raise ExprFault(f"`{op}` needs numbers, got {type(x).__name__}")
-        result = apply(a, b)
+        try:
+            result = numbers.arithmetic(op, a, b)
+        except numbers.Inexact:
+            raise ExprFault(f"`{op}` gives a number with more digits than can be held exactly") from None
         if not -MAX_NUMBER <= result <= MAX_NUMBER:  # also false for NaN and infinity
             raise ExprFault(f"`{op}` gives a number outside the limit of ±{MAX_NUMBER:,}")
         return result
 
     return run
+
+
+def _not_numeric(*operands: nodes.Expr) -> bool:
+    """Whether `==` here surely compares no two numbers (one side is text, true/false or none), so
+    Python's own `==` is exact; else ``numbers.equal``, since 0.3 == 0.1 * 3 is false in floats."""
+    return any(isinstance(o, nodes.Const) and not is_number(o.value) for o in operands)
 
 
 def _need_date(name: str, value) -> None:
@@ -316,9 +324,10 @@ class _Compiler:
             right = self.visit(operand.expr)
             op = operand.op
             self._note_literals(left_node, op, operand.expr)
-            left_node = operand.expr
-            if op in _COMPARE:
+            if op in _COMPARE and _not_numeric(left_node, operand.expr):
                 parts.append(f"({left} {_COMPARE[op]} {right})")
+            elif op in _COMPARE:  # numbers: by their written decimal values
+                parts.append(f"{'' if op == 'eq' else 'not '}f['eq']({left}, {right})")
             elif op in _ORDER:
                 parts.append(f"f[{_ORDER[op]!r}]({left}, {right})")
             elif op == "in":
@@ -327,7 +336,7 @@ class _Compiler:
                 parts.append(f"(not f['in']({left}, {right}))")
             else:  # pragma: no cover - Jinja has no other comparison
                 raise self.fail(f"the comparison `{op}` is not allowed", operand)
-            left = right
+            left, left_node = right, operand.expr
         return "(" + " and ".join(parts) + ")"
 
     def visit_List(self, node):
@@ -501,7 +510,7 @@ def compile_expression(
     comp = _Compiler(text, loc, known, hints, types)
     body = comp.visit(tree)
     table = dict(funcs)
-    table.update({"in": _contains, "+": _arith("+"), "-": _arith("-"), "*": _arith("*")})
+    table.update({"in": _contains, "eq": numbers.equal, "+": _arith("+"), "-": _arith("-"), "*": _arith("*")})
     table.update({op: _check_order(op) for op in _ORDERS})
     table.update({"|" + k: v for k, v in FILTERS.items()})
     code = compile(f"lambda v: {body}", f"<expression {loc}>", "eval")

@@ -8,9 +8,11 @@ or None. The decision's text report is presentation: it is in
 from __future__ import annotations
 
 import datetime as _dt
+from decimal import Decimal
 from typing import Any
 
 from .dates import Interval, long_date
+from .numbers import for_output
 from .unknown import UNKNOWN
 
 
@@ -24,6 +26,8 @@ def for_json(value: Any) -> Any:
         return str(value)
     if isinstance(value, (list, tuple)):
         return [for_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return for_output(value)
     return value
 
 

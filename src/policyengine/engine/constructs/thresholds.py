@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import english
+from .. import english, numbers
 from ..expressions import ExprFault
 from ..labels import Labels
 from ..sqlvalues import TRUE, SqlValue, all_of, case, const, fault_if, first_fault, is_null, lit, negate
@@ -34,7 +34,7 @@ def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
         if x is None:
             v[name] = None
             return missing
-        v[name] = x >= limit
+        v[name] = numbers.compare(">=", x, limit)  # 0.1 * 3 reaches 0.3
         return yes if v[name] else no
 
     def describe(v: dict, r: Reason, labels: Labels) -> str:
@@ -62,7 +62,8 @@ def _banded(name: str, spec: dict, of: Any, ctx: Context) -> Element:
             v[name] = None
             return missing
         for low, high, value, reason in table:
-            if (low is None or x >= low) and (high is None or x <= high):
+            if (low is None or numbers.compare(">=", x, low)) and \
+                    (high is None or numbers.compare("<=", x, high)):
                 v[name] = value
                 return reason
         # Never the value itself: it is the case's.
