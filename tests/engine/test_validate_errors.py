@@ -241,3 +241,18 @@ def test_a_test_expecting_an_outcome_the_rulebook_never_works_out_is_refused_at_
     assert (result.exit_code, result.stderr) == (1, (
         f"{path}:25:14: test `a typo` expects `oot`, which this rulebook does not work out (did you mean `out`?)\n"
         f"{path}:28:14: test `an input` expects `level`, which is an input, not an outcome\n"))
+
+
+def test_a_table_row_written_as_an_unknown_mapping_says_it_lacks_row_and_names_the_strange_keys(cli, tmp_path):
+    text = open("bench/leics_minimal.yaml").read().split("matrices:")[0] + """tables:
+  w:
+    source: jdm rag_table
+    inputs: [days_on_tray]
+    rows:
+      - {when: {days_on_tray: "<= 3"}, then: {weight: 0.5}}
+      - ["> 3", 1]
+outcomes: [w]
+"""
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    assert errors_of(cli, str(path)) == ["29:9: tables.w.rows[0] is missing `row` (unknown keys `when`, `then`)"]

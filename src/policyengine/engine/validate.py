@@ -138,7 +138,16 @@ def _one_of(error: ValidationError, path: list, where: str, root: Any, file: str
     if not isinstance(error.instance, dict):
         yield RulebookError(f"{where}: {error.message}", locate(root, path, file))
         return
-    options = [s.get("required", [None])[0] for s in error.validator_value]
+    forms = [s for s in error.validator_value if s.get("required")]
+    if len(forms) == 1:  # the one form that is a mapping (the other a list): say what this one lacks
+        known = forms[0].get("properties", {})
+        extra = [k for k in error.instance if k not in known]
+        yield RulebookError(f"{where} is missing `{forms[0]['required'][0]}`"
+                            + (f" (unknown key{'s' if len(extra) > 1 else ''} "
+                               f"{', '.join(f'`{k}`' for k in extra)})" if extra else ""),
+                            locate(root, path, file, key=True))
+        return
+    options = [s["required"][0] for s in forms]
     given = [o for o in options if o in error.instance]
     yield RulebookError(
         f"{where} needs exactly one of {', '.join(f'`{o}`' for o in options)}"
