@@ -160,9 +160,21 @@ def test_diff_names_changes_as_a_policy_owner_would(cli):
     result = cli("diff", KNOWSLEY, FORK)
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == "knowsley 1.0.0 → northfield 1.0.0: 12 changes"
+    assert lines[0] == "knowsley 1.0.0 → northfield 1.0.0: 13 changes"
+    assert "  added    label of tasks value court_of_protection: Court of Protection work" in lines
     assert "  changed  threshold complex: 3 or more → 2 or more  [local §1 (varies guide §3)]" in lines
     assert "  changed  reserved tasks reserved_tasks: tasks: added court_of_protection  [guide §5; local §2]" in lines
+
+
+def test_diff_says_what_people_will_read_differently_a_label_changed_added_or_taken_away(leics_copy, cli):
+    path = child(leics_copy, "labels:\n  urgent_need: Urgent need today\n  risk: {values: {high: Very high}}\n")
+    result = cli("diff", str(leics_copy / "leicestershire.yaml"), str(path))
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1:] == [
+        "  changed  metadata: id: leicestershire → child",
+        "  changed  metadata: version: 1.0.0 → 2",
+        "  changed  label of urgent_need: Immediate and urgent social care need → Urgent need today",
+        "  changed  label of risk value high: High risk of harm → Very high"]
 
 
 def test_diff_of_matrix_cells_cadences_and_rules(leics_copy, cli):

@@ -68,6 +68,7 @@ def diff(a: dict, b: dict) -> list[Change]:
             if old.get(name) != new.get(name):
                 changes.append(_changed(key.rstrip("s") if key == "settings" else key, name,
                                         old.get(name), new.get(name), None))
+    changes.extend(_label_changes(a.get("labels") or {}, b.get("labels") or {}))
     if a.get("outcomes") != b.get("outcomes"):
         changes.extend(_list_change("outcomes", "", a.get("outcomes") or [], b.get("outcomes") or [], None))
     if a.get("worklist") != b.get("worklist"):
@@ -116,6 +117,23 @@ def _whole(label, name, old, new, changes) -> None:
         changes.append(Change("removed", f"{label} {name}", "", None))
     else:
         changes.append(Change("changed", f"{label} {name}", f"{show(old)} → {show(new)}", None))
+
+
+def _label_changes(old: dict, new: dict) -> list[Change]:
+    """What people will read differently: a name's label, or one of its values' labels."""
+    changes: list[Change] = []
+    for name in _keys(old, new):
+        was, now = _label_entry(old.get(name)), _label_entry(new.get(name))
+        _whole("label of", name, was.get("label"), now.get("label"), changes)
+        values_was, values_now = was.get("values") or {}, now.get("values") or {}
+        for value in _keys(values_was, values_now):
+            _whole("label of", f"{name} value {value}", values_was.get(value), values_now.get(value), changes)
+    return changes
+
+
+def _label_entry(entry: Any) -> dict:
+    """A labels entry in its long form: ``Route`` is ``{label: Route}``."""
+    return {"label": entry} if isinstance(entry, str) else entry or {}
 
 
 def _summary(section: str, spec: dict) -> str:
