@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from policyengine import load_rulebook_text, run_caseload
 from policyengine.engine.dates import calendar
-from policyengine.engine.expressions import ExprFault, compile_expression, functions
+from policyengine.engine.expressions import compile_expression, functions
 from policyengine.engine.values import for_csv, for_json
 from policyengine.errors import Location
 
@@ -55,9 +55,9 @@ def test_a_whole_result_is_a_whole_number_and_a_fraction_is_written_with_its_own
     assert for_csv(run("n * 12.55", n=3)) == "37.65"
 
 
-def test_a_result_with_more_digits_than_can_be_held_exactly_is_refused_not_rounded():
-    with pytest.raises(ExprFault, match="more digits than can be held exactly"):
-        run("x * x * x", x=Decimal("0.1234567890123"))
+def test_a_result_is_held_to_34_significant_digits():
+    assert run("x * x * x", x=Decimal("0.1234567890123")) == Decimal("0.001881676372351569116835132557725291")
+    assert run("x * x", x=Decimal("0.1234567890123")) == Decimal("0.01524157875322755800955129")
 
 
 @given(st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False, allow_infinity=False),

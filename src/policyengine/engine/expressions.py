@@ -112,7 +112,7 @@ def _arith(op):
         try:
             result = numbers.arithmetic(op, a, b)
         except numbers.Inexact:
-            raise ExprFault(f"`{op}` gives a number with more digits than can be held exactly") from None
+            raise ExprFault(f"`{op}` gives a number outside the limit of ±{MAX_NUMBER:,}") from None
         if not -MAX_NUMBER <= result <= MAX_NUMBER:  # also false for NaN and infinity
             raise ExprFault(f"`{op}` gives a number outside the limit of ±{MAX_NUMBER:,}")
         return result

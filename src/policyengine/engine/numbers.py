@@ -7,6 +7,7 @@ on the decimals as written (``exact``: a float by its shortest repr, which is
 the text it was read from), so an answer never turns on binary rounding. Whole
 results are ints; others are Decimals (decision tables already give Decimals),
 shown and written as their digits ("0.3"), never as a binary approximation.
+A result is held to 34 significant digits, far beyond any rulebook's need.
 """
 from __future__ import annotations
 
@@ -15,16 +16,18 @@ import operator
 from decimal import Decimal
 from typing import Any, Callable
 
-#: Enough digits for any number within the engine's limits (±10^15) to three
-#: more places than a penny; a result that needs more is refused, never rounded.
-_CONTEXT = decimal.Context(prec=34, traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow])
+#: 34 significant digits (IEEE decimal128): every number within the engine's limit (±10^12) is held
+#: to 10^-21 or better, so a sum or product of numbers as a rulebook writes them is exact; only a
+#: long chain of many-digit fractions is rounded, at the 34th digit, half to even.
+_CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN,
+                           traps=[decimal.InvalidOperation, decimal.Overflow])
 _OPERATIONS = {"+": _CONTEXT.add, "-": _CONTEXT.subtract, "*": _CONTEXT.multiply}
 ORDERS: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
                                                   ">=": operator.ge}
 
 
 class Inexact(ArithmeticError):
-    """A calculation that cannot be held exactly (more than 34 significant digits)."""
+    """A calculation decimal arithmetic cannot do (an overflow of its exponent)."""
 
 
 def is_number(value: Any) -> bool:
@@ -49,7 +52,7 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
         return _OPERATIONS_INT[op](a, b)
     try:
         return plain(_OPERATIONS[op](exact(a), exact(b)))
-    except (decimal.Inexact, decimal.Overflow, decimal.InvalidOperation):
+    except (decimal.Overflow, decimal.InvalidOperation):
         raise Inexact(op) from None
 
 
