@@ -256,3 +256,16 @@ outcomes: [w]
     path = tmp_path / "r.yaml"
     path.write_text(text)
     assert errors_of(cli, str(path)) == ["29:9: tables.w.rows[0] is missing `row` (unknown keys `when`, `then`)"]
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("{label: Skilled, values: {}}", "31:44: labels.worker_skilled.values must not be empty"),
+    ("{label: Skilled, wording: x}", "31:36: unknown key `wording` in labels.worker_skilled"),
+    ('""', "31:19: labels.worker_skilled must not be empty"),
+])
+def test_a_label_written_wrongly_is_explained_in_the_form_it_was_written_in(cli, tmp_path, written, expected):
+    text = open("rulebooks/knowsley.yaml").read().replace("  worker_skilled: Appropriately skilled",
+                                                           f"  worker_skilled: {written}")
+    path = tmp_path / "knowsley.yaml"
+    path.write_text(text)
+    assert errors_of(cli, str(path)) == [expected]

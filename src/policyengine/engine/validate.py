@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any, Iterator
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from jsonschema.exceptions import best_match
 
 from ..errors import Location, RulebookError, suggest
 from .inputs import MAX_INTEGER
@@ -113,6 +114,8 @@ def _message(error: ValidationError, where: str) -> str:
     kind = error.validator
     if kind == "format":
         return f"{where} must be a real date written YYYY-MM-DD"
+    if kind in ("minProperties", "minItems", "minLength") and error.validator_value == 1:
+        return f"{where} must not be empty"
     if kind == "enum":
         return f"{where} must be one of {', '.join(map(str, error.validator_value))}"
     if kind == "type":
@@ -163,8 +166,19 @@ def _bad_name(error: ValidationError, path: list, where: str, root: Any, file: s
 
 
 #: Schema keywords whose errors are worded (and located) their own way.
+def _any_of(error: ValidationError, path: list, where: str, root: Any, file: str) -> Iterator[RulebookError]:
+    """Of the forms a value may take, what is wrong with it as the likeliest one (jsonschema's
+    ``best_match``), rather than "is not valid under any of the given schemas" and the value."""
+    formed = [e for e in error.context if not (e.validator == "type" and e.absolute_path == error.absolute_path)]
+    best = best_match(formed or error.context) if error.context else None  # the form of the value's own type
+    if best is None:
+        yield RulebookError(f"{where} is not written in any of the forms it may take", locate(root, path, file))
+        return
+    yield from _explain(best, root, file)
+
+
 _BY_KEYWORD = {"additionalProperties": _unknown_keys, "required": _missing, "oneOf": _one_of,
-               "propertyNames": _bad_name}
+               "propertyNames": _bad_name, "anyOf": _any_of}
 
 
 def _is_name(key: Any) -> bool:
