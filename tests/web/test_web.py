@@ -377,3 +377,13 @@ def test_a_document_posted_with_its_case_is_read_as_the_decision_it_came_from_re
     assert client.post(path, data={**form, "via": "interview"}).status_code == 200
     assert client.post(path, data={**form, "via": "evaluate"}).status_code == 400  # the form requires risk
     assert client.post(path, data={**form, "via": "elsewhere"}).status_code == 400  # unknown: read as the form
+
+
+def test_the_guidance_column_names_the_place_in_the_guidance_and_the_page_names_the_guidance_once(client):
+    page = submit(client, "leicestershire", RED_CASE).text
+    row = page.split('<tr id="outcome-rag">')[1].split("</tr>")[0]
+    assert '<td class="cite">Recording priority and complexity and the RAG matrix</td>' in row  # not "pwt Rec..."
+    assert ('<p class="cite" id="guidance">Guidance: Adults and Communities Care Pathway Managers Guidance – '
+            "Managing Planned Work Trays in Leicestershire ASC (March 2023 (agreed by DMT; review date March 2025))"
+            "</p>") in page
+    assert page.count("Managing Planned Work Trays in Leicestershire ASC (March 2023") == 1

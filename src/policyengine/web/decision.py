@@ -43,6 +43,29 @@ def sections(decision: Decision) -> Sections:
     return Sections(needed, would, ahead)
 
 
+def citation(sources: dict, source: str | None) -> str:
+    """Where in the guidance an answer comes from, as a practitioner reads it: the place
+    ("Reviewing the PWT"), with the source's key only when the rulebook cites several
+    (the page lists each source's title once, under the table)."""
+    if not source:
+        return ""
+    key, _, place = source.partition(" ")
+    if key.rstrip(",;:.") not in sources or len(sources) > 1:
+        return source
+    return place.lstrip(",;: ") or source
+
+
+def cited_sources(book: Any, steps: list) -> list[tuple[str, str]]:
+    """Each source the page's answers cite, once, as (key, its title and date)."""
+    cited = {str(step.source).split()[0].rstrip(",;:.") for step in steps if step.source}
+    shown = []
+    for key, spec in book.meta.sources.items():
+        if key in cited:
+            title = spec.get("title", key)
+            shown.append((key, f"{title} ({spec['date']})" if spec.get("date") else title))
+    return shown
+
+
 def in_sentence(labels: Labels, name: str, value: Any) -> str:
     """A value inside a sentence ("becomes yes"): as a page shows it, but yes and no in lower case."""
     return english.value(labels, name, value) if isinstance(value, bool) else page_value(labels, name, value)

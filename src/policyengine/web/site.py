@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from ..engine.compile import Rulebook
 from ..engine import english
 from ..engine.dates import long_date
-from .decision import page_value
+from .decision import citation, cited_sources, page_value
 from .security import CSRF_COOKIE, Workers
 
 
@@ -26,6 +26,8 @@ def page_templates() -> Environment:
     pages.globals["placeholders"] = english.settings  # a letter's placeholder settings in words
     pages.globals["said"] = page_value  # said(labels, name, value): a value by the rulebook's labels
     pages.globals["today"] = _dt.date.today
+    pages.globals["citation"] = citation  # citation(sources, source): the place in the guidance
+    pages.globals["cited_sources"] = cited_sources
     return pages
 
 
