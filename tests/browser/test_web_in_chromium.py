@@ -121,7 +121,8 @@ def test_no_support_and_high_risk_is_red_with_the_contact_date_and_escalation(pa
     assert page.locator("#outcome-rag .answer").inner_text() == "Red"
     assert page.locator("#outcome-next_contact_due .answer").inner_text() == "27 October 2026"
     assert page.locator("#outcome-escalate_to_ssm .answer").inner_text() == "Yes"
-    assert "pwt When to escalate" in page.locator("#outcome-escalate_to_ssm").inner_text()
+    assert page.locator("#outcome-escalate_to_ssm .cite").inner_text() == \
+        "When to escalate to Strategic Service Manager / Head of Service"  # the place, not the key "pwt"
     shot(page, "decision")
 
 
