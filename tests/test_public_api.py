@@ -57,3 +57,19 @@ def test_a_fork_starts_from_a_loaded_rulebook_or_its_path_and_docs_name_their_fo
     text_book = policyengine.load_rulebook_text((RULEBOOKS / "knowsley.yaml").read_text(), base_dir=RULEBOOKS)
     with pytest.raises(ValueError, match="was not loaded from one"):
         policyengine.fork_rulebook(text_book, "elsewhere", output=tmp_path / "elsewhere.yaml")
+
+
+def test_deciding_one_case_does_not_load_sql_caseloads_change_control_letters_or_the_web():
+    """Each costs start-up time on every command: they load when first used, not with the package."""
+    import subprocess
+    import sys
+
+    code = ("import sys, policyengine, policyengine.cli\n"
+            "heavy = ('sqlglot', 'duckdb', 'policyengine.caseload', 'policyengine.change', "
+            "'policyengine.formats.letters', 'policyengine.web', 'fastapi')\n"
+            "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded == "[]\n"
+    code = "import policyengine\nprint(policyengine.run_caseload.__module__, policyengine.prepare_letter.__name__)\n"
+    used = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert used == "policyengine.caseload.run prepare\n"

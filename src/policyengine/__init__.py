@@ -31,28 +31,6 @@ from .engine.evaluate import Decision as Decision
 from .engine.evaluate import evaluate as evaluate
 from .engine.render import render as render
 
-# Caseloads: a council's export decided row by row, the manager's worklist, a change's impact.
-from .caseload import CaseloadSummary as CaseloadSummary
-from .caseload import Impact as Impact
-from .caseload import Worklist as Worklist
-from .caseload import build_worklist as build_worklist
-from .caseload import measure_impact as measure_impact
-from .caseload import run_caseload as run_caseload
-
-# Change control for policy owners: tests, diff, forks, the policy document.
-from .change.diff import RulebookDiff as RulebookDiff
-from .change.diff import diff_rulebooks as diff_rulebooks
-from .change.document import render_docs as render_docs
-from .change.fork import effective_text as effective_text
-from .change.fork import fork_rulebook as fork_rulebook
-from .change.testing import RulebookTestRun as RulebookTestRun
-from .change.testing import run_rulebook_tests as run_rulebook_tests
-
-# Letters and case notes laid out as a council sends them: md, text, html, pdf, docx.
-from .formats.letters import Letter as Letter
-from .formats.letters import prepare as prepare_letter
-from .formats.letters import write_letter as write_letter
-
 # Any report above in any format: text, json, yaml, csv, jsonl.
 from .formats import DecisionReport as DecisionReport
 from .formats import Report as Report
@@ -68,20 +46,60 @@ from .errors import RenderError as RenderError
 from .errors import RulebookError as RulebookError
 from .errors import RulebookInvalid as RulebookInvalid
 from .errors import YamlError as YamlError
-from .caseload import InputError as InputError
 from .formats import OutputError as OutputError
 
-# The web app: imported on first use, so embedding the engine does not load the web framework.
+# Imported on first use, so a command or a system that only decides cases does not load the
+# caseload readers, change control, the letter layout or the web framework (a fifth of a second).
 if TYPE_CHECKING:
+    # Caseloads: a council's export decided row by row, the manager's worklist, a change's impact.
+    from .caseload import CaseloadSummary as CaseloadSummary
+    from .caseload import Impact as Impact
+    from .caseload import Worklist as Worklist
+    from .caseload import build_worklist as build_worklist
+    from .caseload import measure_impact as measure_impact
+    from .caseload import run_caseload as run_caseload
+
+    # Change control for policy owners: tests, diff, forks, the policy document.
+    from .change.diff import RulebookDiff as RulebookDiff
+    from .change.diff import diff_rulebooks as diff_rulebooks
+    from .change.document import render_docs as render_docs
+    from .change.fork import effective_text as effective_text
+    from .change.fork import fork_rulebook as fork_rulebook
+    from .change.testing import RulebookTestRun as RulebookTestRun
+    from .change.testing import run_rulebook_tests as run_rulebook_tests
+
+    # Letters and case notes laid out as a council sends them: md, text, html, pdf, docx.
+    from .formats.letters import Letter as Letter
+    from .formats.letters import prepare as prepare_letter
+    from .formats.letters import write_letter as write_letter
+
+    from .caseload import InputError as InputError
+
+    # The web app.
     from .web import create_app as create_app
+
+#: Each name imported on first use, by the module that holds it.
+_LAZY = {
+    **dict.fromkeys(["CaseloadSummary", "Impact", "Worklist", "build_worklist", "measure_impact", "run_caseload",
+                     "InputError"], ".caseload"),
+    "RulebookDiff": ".change.diff", "diff_rulebooks": ".change.diff", "render_docs": ".change.document",
+    "effective_text": ".change.fork", "fork_rulebook": ".change.fork", "RulebookTestRun": ".change.testing",
+    "run_rulebook_tests": ".change.testing",
+    "Letter": ".formats.letters", "prepare_letter": ".formats.letters", "write_letter": ".formats.letters",
+    "create_app": ".web",
+}
+_RENAMED = {"prepare_letter": "prepare"}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "create_app":
-        from .web import create_app
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'policyengine' has no attribute {name!r}")
+    import importlib
 
-        return create_app
-    raise AttributeError(f"module 'policyengine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where, __name__), _RENAMED.get(name, name))
+    globals()[name] = value  # once found, an attribute like any other
+    return value
 
 
 __all__ = [

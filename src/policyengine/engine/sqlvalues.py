@@ -19,11 +19,26 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable
-
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from ..errors import Location, RulebookError
+
+
+class _Expressions:
+    """sqlglot's ``exp``, imported the first time SQL is built: only `policyengine sql` and the DuckDB
+    engine build SQL, and importing sqlglot would cost every other command about a tenth of a second."""
+
+    def __getattr__(self, name: str) -> Any:
+        from sqlglot import exp as module
+
+        globals()["exp"] = module  # every later use goes straight to the module
+        return getattr(module, name)
+
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+else:
+    exp = _Expressions()
 
 #: The kinds of value: scalars, and "list" (``members``) and "null" (a None constant).
 KINDS = ("boolean", "integer", "number", "string", "date", "interval", "list", "null")
@@ -68,8 +83,19 @@ class SqlContext:
         return unsupported(message, self.loc(*path))
 
 
-TRUE, FALSE = exp.true(), exp.false()
-NULL = exp.null()
+def true() -> exp.Expression:
+    return exp.true()
+
+
+def false() -> exp.Expression:
+    return exp.false()
+
+
+def __getattr__(name: str) -> Any:
+    """``TRUE``, ``FALSE`` and ``NULL``, made when first imported (by the SQL compiler), not with this module."""
+    if name not in ("TRUE", "FALSE", "NULL"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(exp, name.lower())()
 
 
 def lit(value: Any) -> exp.Expression:
@@ -138,19 +164,19 @@ def case(whens: Iterable[tuple[exp.Expression, exp.Expression]], default: exp.Ex
 def coalesce_false(condition: exp.Expression) -> exp.Expression:
     if isinstance(condition, exp.Boolean):
         return condition
-    return exp.Coalesce(this=exp.paren(condition), expressions=[FALSE])
+    return exp.Coalesce(this=exp.paren(condition), expressions=[false()])
 
 
 def truthy(v: SqlValue) -> exp.Expression:
     """Python's ``bool(v)`` as a SQL boolean that is never NULL (None is falsy)."""
     if v.kind == "null":
-        return FALSE
+        return false()
     if v.truth_only:
         return v.sql
     if v.kind == "list":
         return any_of(list((v.members or {}).values()))
     if v.kind in ("date", "interval"):
-        return exp.not_(exp.Is(this=v.sql, expression=exp.null())) if v.nullable else TRUE
+        return exp.not_(exp.Is(this=v.sql, expression=exp.null())) if v.nullable else true()
     if v.kind == "boolean":
         return coalesce_false(v.sql) if v.nullable else v.sql
     zero = exp.Literal.string("") if v.kind == "string" else exp.Literal.number(0)
@@ -166,27 +192,27 @@ def _is(node: exp.Expression, value: bool) -> bool:
 def negate(condition: exp.Expression) -> exp.Expression:
     """``NOT condition``, a constant turned over rather than written ``NOT FALSE``."""
     if isinstance(condition, exp.Boolean):
-        return FALSE if condition.this else TRUE
+        return false() if condition.this else true()
     return exp.not_(condition)
 
 
 def any_of(conditions: list[exp.Expression]) -> exp.Expression:
     """``a OR b ...``, leaving out what is surely false."""
     if any(_is(c, True) for c in conditions):
-        return TRUE
+        return true()
     conditions = [c for c in conditions if not _is(c, False)]
     if not conditions:
-        return FALSE
+        return false()
     return exp.or_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
 def all_of(conditions: list[exp.Expression]) -> exp.Expression:
     """``a AND b ...``, leaving out what is surely true."""
     if any(_is(c, False) for c in conditions):
-        return FALSE
+        return false()
     conditions = [c for c in conditions if not _is(c, True)]
     if not conditions:
-        return TRUE
+        return true()
     return exp.and_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
@@ -216,9 +242,9 @@ def column(name: str, table: str | None = None) -> exp.Column:
 
 def is_null(v: SqlValue) -> exp.Expression:
     if v.kind == "null":
-        return TRUE
+        return true()
     if v.kind == "list" or not v.nullable:
-        return FALSE
+        return false()
     return exp.Is(this=v.sql, expression=exp.null())
 
 

@@ -17,7 +17,7 @@ import re
 from typing import Iterable
 
 from ..labels import Labels
-from ..sqlvalues import TRUE, SqlValue, all_of, any_of, first_fault, guarded, truthy
+from ..sqlvalues import SqlValue, all_of, any_of, first_fault, guarded, true, truthy
 from .base import NOT_APPLICABLE, Construct, Context, Element, Point, Reason, element, not_applicable, reason_of, \
     unused
 
@@ -101,13 +101,13 @@ def compile_checklist(name: str, spec: dict, ctx: Context) -> Element:
 def sql_checklist(name: str, spec: dict, ctx) -> dict:
     """The SQL facet: one boolean per item (keyed by its text), none where the checklist's ``when:`` does not hold."""
     gate = ctx.expr(spec["when"], "when") if "when" in spec else None
-    opened = truthy(gate) if gate is not None else TRUE
+    opened = truthy(gate) if gate is not None else true()
     members, faults = {}, [gate.fault if gate is not None else None]
     for i, item in enumerate(spec["items"]):
         cond = ctx.expr(item["when"], "items", i, "when") if "when" in item else None
         if cond is not None:
             faults.append(guarded(opened, cond.fault))
-        holds = all_of([opened, truthy(cond) if cond is not None else TRUE])
+        holds = all_of([opened, truthy(cond) if cond is not None else true()])
         text = item["item"]  # two items of one text are one entry of the list, as in the row engine
         members[text] = any_of([members[text], holds]) if text in members else holds
     return {name: SqlValue("list", members=members, fault=first_fault(*faults), nullable=False)}

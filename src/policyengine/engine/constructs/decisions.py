@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ..dates import Interval, parse_interval
 from ..expressions import ExprFault
-from ..sqlvalues import TRUE, SqlValue, all_of, case, const, first_fault, guarded, is_null, lit, negate, truthy
+from ..sqlvalues import SqlValue, all_of, case, const, first_fault, guarded, is_null, lit, negate, true, truthy
 from .base import Construct, Context, Element, Reason, applies_when, element, reason_of, reason_points, \
     reason_reached, sql_applies_when, unused
 
@@ -146,7 +146,7 @@ def sql_decision(name: str, spec: dict, ctx) -> dict:
 
 def _none(conditions: list):
     """That none of ``conditions`` held (each never null)."""
-    return all_of([negate(c) for c in conditions]) if conditions else TRUE
+    return all_of([negate(c) for c in conditions]) if conditions else true()
 
 
 def _sql_value(rule: dict, kind: str | None, ctx, *path: Any) -> SqlValue:

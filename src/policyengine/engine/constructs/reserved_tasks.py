@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import english
 from ..labels import Labels
-from ..sqlvalues import FALSE, SqlValue, any_of, case, first_fault, is_null, lit, negate
+from ..sqlvalues import SqlValue, any_of, case, false, first_fault, is_null, lit, negate
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached
 
 
@@ -56,7 +56,7 @@ def sql_reserved(name: str, spec: dict, ctx) -> dict:
     out = {name: SqlValue("list", members=present, fault=tasks.fault, nullable=False)}
     if spec.get("permitted_as"):
         role = ctx.value(spec["role_input"])
-        allowed = role.sql.copy().isin(*(lit(r) for r in spec["roles"])) if spec["roles"] else FALSE
+        allowed = role.sql.copy().isin(*(lit(r) for r in spec["roles"])) if spec["roles"] else false()
         may = any_of([allowed, negate(any_of(list(present.values())))])
         out[spec["permitted_as"]] = SqlValue("boolean", case([(is_null(role), lit(None))], may),
                                              first_fault(tasks.fault, role.fault), choices=(True, False))

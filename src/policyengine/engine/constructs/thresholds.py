@@ -11,7 +11,7 @@ from typing import Any
 from .. import english, numbers
 from ..expressions import ExprFault
 from ..labels import Labels
-from ..sqlvalues import TRUE, SqlValue, all_of, case, const, fault_if, first_fault, is_null, lit, negate
+from ..sqlvalues import SqlValue, all_of, case, const, fault_if, first_fault, is_null, lit, negate, true
 from .base import Construct, Context, Element, Reason, element, reason_of, reason_points, reason_reached, unused
 
 
@@ -119,8 +119,8 @@ def sql_threshold(name: str, spec: dict, ctx) -> dict:
     whens, kinds = [], set()
     for band in spec["bands"]:
         low, high = band.get("from"), band.get("to")
-        inside = all_of([of.sql.copy() >= lit(low) if low is not None else TRUE,
-                         of.sql.copy() <= lit(high) if high is not None else TRUE])
+        inside = all_of([of.sql.copy() >= lit(low) if low is not None else true(),
+                         of.sql.copy() <= lit(high) if high is not None else true()])
         whens.append((inside, lit(band["value"])))
         kinds.add(const(band["value"]).kind)
     if len(kinds - {"null"}) > 1:

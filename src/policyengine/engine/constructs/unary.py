@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from sqlglot import exp
 
 from .. import english
 from ..labels import Labels
-from ..sqlvalues import FALSE, TRUE, all_of, any_of, coalesce_false, is_null, lit, negate
+from ..sqlvalues import all_of, any_of, coalesce_false, exp, false, is_null, lit, negate, true
 
 #: A test over one value: holds or not.
 Test = Callable[[Any], bool]
@@ -243,7 +242,7 @@ def sql_test(raw: Any, value: Any) -> Any:
         return _sql_equal(raw, value)
     text = raw.strip()
     if text == "-" or text == "":
-        return TRUE
+        return true()
     if text.startswith("not(") and text.endswith(")"):
         return all_of([negate(is_null(value)), negate(sql_test(text[4:-1], value))])
     parts = split_tests(text)
@@ -256,7 +255,7 @@ def _sql_single(text: str, value: Any) -> Any:
         open_, low_text, high_text, close = found.groups()
         low, high = literal(low_text), literal(high_text)
         if not _sql_kind(value, low):
-            return FALSE
+            return false()
         low_ok = value.sql.copy() >= lit(low) if open_ == "[" else value.sql.copy() > lit(low)
         high_ok = value.sql.copy() <= lit(high) if close == "]" else value.sql.copy() < lit(high)
         return coalesce_false(all_of([low_ok, high_ok]))
@@ -267,7 +266,7 @@ def _sql_single(text: str, value: Any) -> Any:
             equal = _sql_equal(bound, value)
             return equal if op == "=" else all_of([negate(is_null(value)), negate(equal)])
         if not _sql_kind(value, bound):
-            return FALSE
+            return false()
         klass = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[op]
         return coalesce_false(klass(this=value.sql.copy(), expression=lit(bound)))
     return _sql_equal(literal(text), value)
@@ -277,7 +276,7 @@ def _sql_equal(bound: Any, value: Any) -> Any:
     if bound is None:
         return is_null(value)
     if not _sql_kind(value, bound):
-        return FALSE
+        return false()
     return coalesce_false(value.sql.copy().eq(lit(bound)))
 
 
