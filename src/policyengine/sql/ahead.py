@@ -83,6 +83,7 @@ def scan_query(book: Rulebook, *, table: str, as_of: _dt.date, span: Span, order
     items = {o: len(getattr(book.producers.get(o), "items", ())) for o in book.outcomes}
     compared = {n: [f"{n}__key", *(f"{n}__item{i}" for i in range(items.get(n, 0)))] for n in names}
     per_day = query.select
+    per_day.set("order", None)  # no need to sort every day: the outer query orders the cases
     per_day.select(col("pe_row"), *(col(c) for cs in compared.values() for c in cs),
                    *(col(f"{n}__key2") for n in names), col("pe_unanswered"), copy=False)
     row = exp.Paren(this=exp.Sub(this=col("pe_row"), expression=lit(1)))
