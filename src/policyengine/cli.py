@@ -451,7 +451,12 @@ def _noter(source: str):
 @IGNORE
 @SHEET
 @JOBS
-def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, sheet, jobs):
+@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
+              help="python: the row engine (the default today). duckdb: the rulebook compiled to SQL, run on "
+                   "DuckDB, each case decided as of every day up to --within (at most 31) to find its changes "
+                   "ahead, with the row engine for the cases the SQL does not decide exactly (said on stderr); "
+                   "the worklist is the same, and --jobs is not used.")
+def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, sheet, jobs, engine):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
     from .caseload.run import writes_over_input
     from .caseload.worklist import about_rows, build_worklist, sheet_rows
@@ -463,7 +468,8 @@ def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, shee
                                "to another file")
     book = load_rulebook(rulebook_path)
     wl = build_worklist(book, input_path, as_of=as_of, within=within, ignore=ignore, sheet=sheet, jobs=jobs,
-                        on_note=_noter(input_path), progress=lambda results: _progress(results, input_path))
+                        on_note=_noter(input_path), progress=lambda results: _progress(results, input_path),
+                        engine=engine)
     if fmt == "xlsx":
         from .formats.workbook import write_workbook
 

@@ -34,7 +34,7 @@ from ..engine.unknown import UNKNOWN
 from ..errors import Location, PolicyEngineError
 from ..sql.calendar import Span, calendar_statements
 from ..sql.inputs import member_column, table_columns
-from ..sql.query import build_query
+from ..sql.query import Query, build_query
 from .output import Chunk, Formatter
 from .records import Record, Result
 
@@ -62,7 +62,8 @@ class Unsupported(Exception):
 class DuckEngine:
     """A rulebook's query on an in-memory DuckDB, deciding blocks of coerced cases."""
 
-    def __init__(self, book: Rulebook, as_of: _dt.date) -> None:
+    def __init__(self, book: Rulebook, as_of: _dt.date, build: Callable[..., Query] | None = None) -> None:
+        """``build`` makes the query, with ``build_query``'s keywords (the worklist's scans the days ahead)."""
         try:
             import duckdb
         except ImportError:  # a dependency, but say so rather than fail if it is missing
@@ -70,7 +71,7 @@ class DuckEngine:
         self.book, self.reader, self.duckdb = book, book.reader, duckdb
         span = Span(as_of.year - 25, as_of.year + 25)
         try:
-            query = build_query(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
+            query = (build or build_query)(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
         except PolicyEngineError as exc:
             raise Unsupported(exc.message) from None
         self.outcomes = query.outcomes
@@ -144,13 +145,7 @@ class DuckEngine:
     # -- 3 and 4: the query, and its values back --------------------------------------------------
     def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, dict | None]:
         """Each case's outcomes by its index, or None where the row engine must decide it."""
-        path = os.path.join(folder, "block.jsonl")
-        with open(path, "w", encoding="utf-8") as fh:
-            for seq, values in cases:
-                fh.write(json.dumps(self._row(seq, values), ensure_ascii=False, default=_iso) + "\n")
-        types = ", ".join(f"'{name}': '{kind}'" for name, kind in [(SEQ, "BIGINT"), *self.columns])
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM read_json('{path}', "
-                         f"format = 'newline_delimited', columns = {{{types}}})")
+        self.load(cases, folder)
         rows = self.con.execute(self.sql).fetchall()
         names = [d[0] for d in self.con.description]
         error = names.index("error")
@@ -158,6 +153,16 @@ class DuckEngine:
         for (seq, values), row in zip(cases, rows):
             decided[seq] = None if row[error] else self._outcomes(dict(zip(names, row)), values)
         return decided
+
+    def load(self, cases: list[tuple[int, dict]], folder: str) -> None:
+        """The cases' values as the table the query reads, replacing the last block's."""
+        path = os.path.join(folder, "block.jsonl")
+        with open(path, "w", encoding="utf-8") as fh:
+            for seq, values in cases:
+                fh.write(json.dumps(self._row(seq, values), ensure_ascii=False, default=_iso) + "\n")
+        types = ", ".join(f"'{name}': '{kind}'" for name, kind in [(SEQ, "BIGINT"), *self.columns])
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM read_json('{path}', "
+                         f"format = 'newline_delimited', columns = {{{types}}})")
 
     def _row(self, seq: int, values: dict) -> dict:
         row: dict[str, Any] = {SEQ: seq}

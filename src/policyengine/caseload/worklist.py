@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..engine import english
+from ..engine.ahead import plan
 from ..engine.dates import long_date
 from ..engine.evaluate import provenance
 from ..engine.unknown import UNKNOWN
@@ -20,10 +21,12 @@ from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
 from ..formats.decision import as_of_words, list_change
 from ..formats.writers import json_chunks
+from .columnar import ENGINES
 from .duplicates import Duplicates
 from .readers import open_caseload
 from .records import Caseload, Result
-from .run import decide_all
+from .run import decide, decide_all
+from .worklist_sql import decide_worklist
 
 if TYPE_CHECKING:
     from ..engine.labels import Labels
@@ -103,12 +106,19 @@ def names_used(book: Rulebook) -> tuple:
 def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt.date | None = None, within: int = 7,
                    ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
                    sheet: str | None = None, on_note: Callable[[str], None] | None = None,
-                   progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None) -> Worklist:
+                   progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None,
+                   engine: str = "python") -> Worklist:
     """The worklist of a caseload (a path, the bytes of a CSV upload named
     ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares,
     as of ``as_of`` (left out, today, and the worklist says so).
-    ``on_note`` hears how the caseload is read before any case is decided;
-    ``progress`` may wrap the stream of results (to show a bar)."""
+    ``on_note`` hears how the caseload is read before any case is decided
+    (and, with DuckDB, how many cases the row engine decided, once all are);
+    ``progress`` may wrap the stream of results (to show a bar). ``engine`` is
+    ``python`` (the row engine, the default) or ``duckdb`` (the rulebook's SQL,
+    the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``;
+    the worklist is the same, and ``jobs`` is not used)."""
+    if engine not in ENGINES:
+        raise ValueError(f"a caseload is decided by engine {' or '.join(ENGINES)}, not {engine!r}")
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
     defaulted, as_of = as_of is None, as_of or _dt.date.today()
@@ -116,7 +126,13 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     for note in records.notes:  # before any case is decided
         if on_note:
             on_note(note)
-    results = decide_all(book, records, as_of, jobs=jobs, keep=names_used(book), ahead=within)
+    keep = names_used(book)
+    if engine == "duckdb":
+        looking = (within, plan(book)) if within else None
+        results = decide_worklist(book, records, as_of, within, keep,
+                                  lambda record: decide(book, record, as_of, keep, looking), on_note)
+    else:
+        results = decide_all(book, records, as_of, jobs=jobs, keep=keep, ahead=within)
     wl = build(book, progress(results) if progress else results, as_of, within)
     wl.notes, wl.as_of_defaulted = list(records.notes), defaulted
     return wl

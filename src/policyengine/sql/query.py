@@ -77,12 +77,15 @@ class Query:
     columns: list = field(default_factory=list)
     #: Each outcome's SqlValue (its kind and choices), for reading the value back from its key.
     outcomes: dict = field(default_factory=dict)
+    #: Each other name asked for with ``reported=``: its SqlValue (``pe_decided`` holds its keys).
+    reported: dict = field(default_factory=dict)
 
 
 class Builder:
     def __init__(self, book: Rulebook, table: str, as_of: _dt.date | None, span: Span,
-                 order: str = "case_id") -> None:
+                 order: str = "case_id", reported: tuple = ()) -> None:
         self.book, self.table, self.order = book, table, order
+        self.reported = tuple(n for n in reported if n not in book.outcomes and n not in book.inputs)
         self.as_of = lit(as_of) if as_of is not None else exp.CurrentDate()
         self.dates = DateSql(book.calendar, span)
         self.values: dict[str, SqlValue] = {"as_of": SqlValue("date", self.as_of, nullable=False)}
@@ -258,6 +261,18 @@ class Builder:
                                         f"{out}__item{i}", quoted=True))
         return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).group_by(col("pe_row"))
 
+    def report(self, decided: exp.Select) -> exp.Select:
+        """``pe_decided`` with the keys of each ``reported`` name too (a flag or date the worklist
+        reads that is not an outcome): ``name__key`` and ``name__key2``, which differ where it is pending."""
+        for name in self.reported:
+            if self.values[name].kind == "list":
+                raise unsupported(f"`{name}` is a list, and only outcomes' lists are read back from SQL",
+                                  self._loc(name))
+            held = key(self.values[name], self._loc(name))
+            decided.select(exp.alias_(exp.Min(this=held), f"{name}__key", quoted=True),
+                           exp.alias_(exp.Max(this=held.copy()), f"{name}__key2", quoted=True), copy=False)
+        return decided
+
     def _loc(self, out: str) -> Any:
         return self.book.producers[out].loc if out in self.book.producers else self.book.inputs[out].loc
 
@@ -318,19 +333,22 @@ class Builder:
             step = f"pe_{i + 1}_{el.kind}"
             ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW))))
             last = step
-        ctes.append(("pe_decided", self.decided(last)))
+        ctes.append(("pe_decided", self.report(self.decided(last))))
         final, headings = self.result("pe_decided")
         for name, select in ctes:
             final = final.with_(name, as_=select, copy=False)  # copying the growing tree each time took seconds
-        return Query(final, self.dates.uses_calendar, headings, {o: self.values[o] for o in self.book.outcomes})
+        return Query(final, self.dates.uses_calendar, headings, {o: self.values[o] for o in self.book.outcomes},
+                     {n: self.values[n] for n in self.reported})
 
 
 def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | None = None,
-                span: Span | None = None, order: str = "case_id") -> Query:
+                span: Span | None = None, order: str = "case_id", reported: tuple = ()) -> Query:
     """The query deciding every case of ``table`` as ``book`` would (see the module's doc), its
-    rows in the order of column ``order`` (``batch --engine duckdb`` numbers the rows as read)."""
+    rows in the order of column ``order`` (``batch --engine duckdb`` numbers the rows as read).
+    ``reported`` names other elements' outputs whose keys ``pe_decided`` holds too (the worklist's flags
+    and dates): the final select may add ``name__key`` (and ``name__key2``) for each."""
     year = (as_of or _dt.date.today()).year
-    return Builder(book, table, as_of, span or Span(year - 25, year + 25), order).build()
+    return Builder(book, table, as_of, span or Span(year - 25, year + 25), order, reported).build()
 
 
 __all__ = ["Query", "TOO_MANY", "build_query"]

@@ -1,0 +1,175 @@
+"""`worklist --engine duckdb` against `--engine python`: the same worklist, byte for byte, in text,
+JSON, CSV and XLSX rows, on every shipped caseload at dates that put due dates, month ends and
+bank holidays inside `--within`, and on generated caseloads full of hostile cells."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from contextlib import contextmanager
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from policyengine.caseload import worklist_sql
+from policyengine.caseload.worklist import about_rows, build_worklist, names_used, sheet_rows
+from policyengine.sql.ahead import MAX_WITHIN
+from policyengine import load_rulebook_text
+from tests.caseload.test_engines import FORK, MINIMAL, RULEBOOKS, SHIPPED, book_of, hostile_caseloads
+from tests.sql.differential import AS_OF
+
+#: Dates whose next days hold due dates of the example, month ends (30 November, 31 December,
+#: 28 February) and bank holidays (Christmas, Boxing Day, New Year's Day, the August bank holiday).
+DAYS = [dt.date(2026, 11, 23), dt.date(2026, 11, 28), dt.date(2026, 12, 22), dt.date(2027, 2, 25),
+        dt.date(2027, 8, 27)]
+WITHIN = [0, 7, MAX_WITHIN, MAX_WITHIN + 9]  # the last past the SQL's bound: the row engine's
+ROW_ENGINE = re.compile(r"--engine duckdb: ([\d,]+) of ([\d,]+) cases were decided by the row engine")
+_ENGINES: dict = {}
+
+
+def worklist(book, source, engine: str, as_of: dt.date, within: int, **kw):
+    """The worklist in every form it is written in, and the notes."""
+    notes: list[str] = []
+    wl = build_worklist(book, source, as_of=as_of, within=within, engine=engine, on_note=notes.append, **kw)
+    return (wl.text(), "".join(wl.json_chunks()), wl.rows(), sheet_rows(wl), about_rows(wl)), notes
+
+
+@contextmanager
+def compiled_once(book, as_of: dt.date, within: int):
+    """The worklist's DuckDB engine made once for every generated caseload (it takes about a second)."""
+    key = (id(book), as_of, within)
+    if key not in _ENGINES:
+        _ENGINES[key] = worklist_sql.engine_for(book, as_of, within, names_used(book), None)
+    with mock.patch.object(worklist_sql, "engine_for", lambda *args: _ENGINES[key]):
+        yield
+
+
+@pytest.mark.parametrize("rulebook,caseload,skip", SHIPPED, ids=lambda p: getattr(p, "name", "-"))
+@pytest.mark.parametrize("as_of", DAYS, ids=str)
+def test_every_shipped_caseload_gives_the_same_worklist_on_duckdb_as_on_the_row_engine(rulebook, caseload, skip,
+                                                                                       as_of):
+    book = book_of(rulebook)
+    for within in WITHIN:
+        python, _ = worklist(book, str(caseload), "python", as_of, within, ignore=skip)
+        duck, notes = worklist(book, str(caseload), "duckdb", as_of, within, ignore=skip)
+        assert duck == python, within
+
+
+def test_duckdb_decides_most_of_the_example_and_finds_its_changes_ahead():
+    book = book_of(SHIPPED[0][0])
+    found = []
+    decide = worklist_sql.WorklistEngine.decide
+
+    def spy(engine, cases, folder):
+        got = decide(engine, cases, folder)
+        found.extend(v for v in got.values() if v is not None)
+        return got
+
+    with mock.patch.object(worklist_sql.WorklistEngine, "decide", spy):
+        duck, notes = worklist(book, str(SHIPPED[0][1]), "duckdb", dt.date(2026, 11, 23), MAX_WITHIN,
+                               ignore=SHIPPED[0][2])
+    assert len(found) == 6  # of 7: one row of the example cannot be decided
+    changes = sorted((c.on.isoformat(), c.outcome) for _, ahead in found for c in ahead)
+    assert changes == [("2026-11-24", "actions"), ("2026-11-24", "contact_overdue"),
+                       ("2026-11-29", "actions"), ("2026-11-29", "allocation_overdue"),
+                       ("2026-11-30", "actions"), ("2026-11-30", "allocation_overdue"),
+                       ("2026-11-30", "contact_overdue"), ("2026-12-01", "allocation_overdue"),
+                       ("2026-12-01", "contact_overdue")]
+    python, _ = worklist(book, str(SHIPPED[0][1]), "python", dt.date(2026, 11, 23), MAX_WITHIN, ignore=SHIPPED[0][2])
+    assert duck == python
+    assert notes == ["--engine duckdb: 1 of 7 cases were decided by the row engine (records that could not be read, "
+                     "refused or unanswered answers, errors today or on a day ahead)"]
+
+
+def test_past_the_bound_the_row_engine_finds_the_changes_and_a_note_says_so():
+    book = book_of(SHIPPED[0][0])
+    duck, notes = worklist(book, str(SHIPPED[0][1]), "duckdb", DAYS[0], MAX_WITHIN + 1, ignore=SHIPPED[0][2])
+    python, _ = worklist(book, str(SHIPPED[0][1]), "python", DAYS[0], MAX_WITHIN + 1, ignore=SHIPPED[0][2])
+    assert duck == python
+    assert notes == [f"--engine duckdb: the SQL looks at most {MAX_WITHIN} days ahead, and --within is "
+                     f"{MAX_WITHIN + 1}; every case is decided by the row engine instead"]
+
+
+def test_a_case_with_an_error_only_on_a_day_ahead_is_decided_by_the_row_engine_so_its_record_is_the_same():
+    text = MINIMAL.read_text().replace(
+        "days_on_tray: {type: integer, minimum: 0, required: true,",
+        "tray_since: {type: date, question: 'On the tray since?'}\n  days_on_tray: {type: integer, minimum: 0,")
+    text = text.replace("when: \"rag == 'Red' and days_on_tray > 30\"",
+                        "when: \"rag == 'Red' and days_between(tray_since, as_of) > 3 and days_on_tray > 30\"")
+    text = text.replace("outcomes: [rag, interval, escalate]", "outcomes: [rag, interval, escalate]\n\n"
+                        "worklist:\n  escalations: [{flag: escalate, label: Escalate}]\n  summary: [rag]")
+    book = load_rulebook_text(text.split("\ntests:")[0])
+    # B1 cannot be compared with 30 from 27 November, four days after it went on the tray
+    data = b"case_id,support,risk,tray_since,days_on_tray\r\nB1,none,high,2026-11-23,\r\nB2,none,high,2026-11-23,31\r\n"
+    python, _ = worklist(book, data, "python", dt.date(2026, 11, 24), 7, name="cases.csv")
+    duck, notes = worklist(book, data, "duckdb", dt.date(2026, 11, 24), 7, name="cases.csv")
+    assert duck == python
+    assert "decisions `escalate` could not be evaluated: cannot compare a missing (null) value with `>`" in duck[0]
+    assert notes == ["--engine duckdb: 1 of 2 cases were decided by the row engine (records that could not be read, "
+                     "refused or unanswered answers, errors today or on a day ahead)"]
+
+
+def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():
+    with pytest.raises(ValueError, match="a caseload is decided by engine python or duckdb, not 'spark'"):
+        build_worklist(book_of(SHIPPED[0][0]), b"case_id\nA\n", name="c.csv", engine="spark")
+
+
+# -- generated caseloads: hostile cells ---------------------------------------------------------
+WORKLISTS = [p for p in [*RULEBOOKS, FORK] if book_of(p).worklist]
+
+
+@pytest.mark.parametrize("rulebook", WORKLISTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("within", [7, MAX_WITHIN])
+def test_hostile_generated_caseloads_give_the_same_worklist_on_both_engines(rulebook, within):
+    book = book_of(rulebook)
+
+    @settings(max_examples=8, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(hostile_caseloads(book), st.sampled_from([AS_OF, AS_OF + dt.timedelta(days=27)]))
+    def check(data, as_of):
+        with compiled_once(book, as_of, within):
+            duck, notes = worklist(book, data, "duckdb", as_of, within, name="cases.csv")
+        python, _ = worklist(book, data, "python", as_of, within, name="cases.csv")
+        assert duck == python, data.decode()
+        assert not [n for n in notes if "DuckDB failed" in n]
+        for m in map(ROW_ENGINE.match, notes):
+            if m:
+                counted[1] += int(m.group(1).replace(",", ""))
+        counted[0] += data.count(b"\n") - 1
+
+    counted = [0, 0]  # rows generated, rows the row engine decided
+    check()
+    assert counted[1] < counted[0], "DuckDB decided none of the generated rows"
+
+
+# -- the command --------------------------------------------------------------------------------
+def test_worklist_help_offers_both_engines_and_says_python_is_the_default_today(cli):
+    result = cli("worklist", "--help")
+    assert "--engine [python|duckdb]" in result.output
+    assert "python: the row engine (the default today)" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "csv", "xlsx"])
+def test_worklist_on_duckdb_writes_the_file_the_row_engine_writes_and_notes_the_rest_on_stderr(cli, tmp_path, fmt):
+    written = {}
+    for engine in ("python", "duckdb"):
+        out = tmp_path / f"{engine}.{fmt}"
+        result = cli("worklist", "-r", "rulebooks/leicestershire.yaml", "examples/leicestershire/caseload.csv",
+                     "--as-of", "2026-11-23", "--within", "14", "--ignore-column", "worker_name", "--ignore-column",
+                     "team", "--ignore-column", "notes", "--format", fmt, "-o", out, "--engine", engine)
+        assert result.exit_code == 1  # one case in the example is refused, on both engines
+        written[engine] = (out.read_bytes(), result.output)
+    if fmt == "xlsx":  # a workbook's bytes may hold the time it was written: compare its cells
+        assert cells(tmp_path / "duckdb.xlsx") == cells(tmp_path / "python.xlsx")
+    else:
+        assert written["duckdb"][0] == written["python"][0]
+    assert ("examples/leicestershire/caseload.csv: --engine duckdb: 1 of 7 cases were decided by the row engine"
+            in written["duckdb"][1])
+    assert "--engine duckdb" not in written["python"][1]
+
+
+def cells(path) -> list:
+    book = CalamineWorkbook.from_path(str(path))
+    return [book.get_sheet_by_name(name).to_python() for name in book.sheet_names]
