@@ -67,7 +67,7 @@ class RowEngineCount:
 def on_both_engines(base, variant, sources, **kw) -> tuple[dict, dict, int, list]:
     python, _ = report(base, variant, sources, "python", **kw)
     counted = RowEngineCount()
-    with mock.patch.object(columnar, "engine_for", engine_once), mock.patch.object(pairs, "decide", counted):
+    with mock.patch.object(pairs, "engine_for", engine_once), mock.patch.object(pairs, "decide", counted):
         duck, notes = report(base, variant, sources, "duckdb", **kw)
     return python, duck, counted.count, notes
 
@@ -167,3 +167,53 @@ def test_impact_on_duckdb_prints_the_report_the_row_engine_prints_and_notes_on_s
         printed[engine] = (result.exit_code, result.stdout, result.stderr)
     assert printed["duckdb"][:2] == printed["python"][:2]
     assert "--engine duckdb" not in printed["python"][2]
+
+
+def test_a_variant_the_sql_cannot_express_is_decided_by_the_row_engine_while_the_base_stays_on_duckdb():
+    base, variant = book_of(KNOWSLEY), book_of(FORK)
+    build = columnar.build_query
+
+    def only_the_base(book, **kw):
+        if book is variant:
+            raise columnar.PolicyEngineError("no SQL for this")
+        return build(book, **kw)
+
+    source = [str(ROOT / "examples" / "forks" / "caseload.csv")]
+    python, _ = report(base, variant, source, "python")
+    counted = RowEngineCount()
+    with mock.patch.object(columnar, "build_query", only_the_base), mock.patch.object(pairs, "decide", counted):
+        duck, notes = report(base, variant, source, "duckdb")
+    assert duck == python
+    assert [note for _, note in notes] == [
+        "the variant rulebook (northfield): --engine duckdb: no SQL for this; every case is decided by the row "
+        "engine instead"]
+    cases = json.loads(python["json"])["cases"]
+    assert cases <= counted.count < 2 * cases  # the variant's every case, and not all of the base's
+
+
+def test_when_no_outcome_can_be_compared_in_sql_every_case_comes_back_and_the_report_is_the_same(tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    caseload = [str(generated(base, 200, tmp_path / "generated.csv"))]
+    python, _ = report(base, variant, caseload, "python")
+    with mock.patch.object(pairs, "_comparable", lambda *engines: None):
+        duck, _ = report(base, variant, caseload, "duckdb")
+    assert duck == python
+    assert "  Amber → Red: " in python["text"]
+
+
+def test_a_block_duckdb_fails_on_is_decided_by_the_row_engine_under_both_rulebooks_and_said():
+    import duckdb
+
+    base, variant = book_of(KNOWSLEY), book_of(FORK)
+    source = [str(ROOT / "examples" / "forks" / "caseload.csv")]
+    python, _ = report(base, variant, source, "python")
+    with mock.patch.object(columnar.DuckEngine, "load", side_effect=duckdb.IOException("disk full")):
+        duck, notes = report(base, variant, source, "duckdb")
+    assert duck == python
+    cases = json.loads(python["json"])["cases"]
+    assert [note for _, note in notes] == [
+        "--engine duckdb: DuckDB failed on a block of cases (IOException), which the row engine decided",
+        f"the base rulebook (knowsley): --engine duckdb: {cases} of {cases} cases were decided by the row engine "
+        "(records that could not be read, refused or unanswered answers, errors)",
+        f"the variant rulebook (northfield): --engine duckdb: {cases} of {cases} cases were decided by the row "
+        "engine (records that could not be read, refused or unanswered answers, errors)"]

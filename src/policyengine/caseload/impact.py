@@ -24,7 +24,7 @@ from ..formats.decision import said
 from ..formats.spreadsheet import csv_cell
 from .columnar import ENGINES
 from .duplicates import Duplicates
-from .pairs import decided_pairs
+from .pairs import Alike, decided_pairs
 from .readers import open_caseload
 from .records import Record, Result
 
@@ -130,11 +130,14 @@ def _note(notes: list, source: str, note: str) -> None:
     notes.append((source, note))
 
 
-def compare(result: Impact, shared: list[str], record: Record, a: Result, b: Result, repeats: Duplicates,
-            label: str) -> None:
+def compare(result: Impact, shared: list[str], record: Record, a: Result | Alike, b: Result | None,
+            repeats: Duplicates, label: str) -> None:
     """Count one case, decided as ``a`` under the base and ``b`` under the variant: its errors
     (one, under both, where both rulebooks refuse it alike), else each shared outcome it moves."""
     result.cases += 1
+    if isinstance(a, Alike):  # decided alike under both rulebooks, found so in SQL: only counted
+        repeats.add(a.case_id, record.where, label)
+        return
     repeats.add(a.case_id if a.case_id is not None else b.case_id, record.where, label)
     failed = [(which, r) for which, r in (("base", a), ("variant", b)) if r.values is None]
     if len(failed) == 2 and (a.error, a.field) == (b.error, b.field):
