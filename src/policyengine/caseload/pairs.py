@@ -153,7 +153,11 @@ class _Pair:
 
 def _keys(engine: DuckEngine) -> list[str]:
     """The columns its outcomes are read back from: each one's key, and a checklist's items."""
-    return [n for o in engine.book.outcomes for n in (f"{o}__key", *(f"{o}__item{i}" for i in range(len(engine.items[o]))))]
+    return [n for out in engine.book.outcomes for n in _columns(engine, out)]
+
+
+def _columns(engine: DuckEngine, out: str) -> list[str]:
+    return [f"{out}__key", *(f"{out}__item{i}" for i in range(len(engine.items[out])))]
 
 
 def _comparable(base: DuckEngine, variant: DuckEngine) -> list[str] | None:
@@ -168,7 +172,7 @@ def _comparable(base: DuckEngine, variant: DuckEngine) -> list[str] | None:
         if (a.kind, base.items[out]) != (b.kind, variant.items[out]) or \
                 (a.kind == "interval" and list(map(str, a.choices or ())) != list(map(str, b.choices or ()))):
             return None
-        columns.extend([f"{out}__key", *(f"{out}__item{i}" for i in range(len(base.items[out])))])
+        columns.extend(_columns(base, out))
     return columns
 
 
