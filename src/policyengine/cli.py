@@ -651,12 +651,16 @@ def diff_cmd(a, b, fmt):
 @AS_OF
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @IGNORE
-def impact(base_path, variant_path, cases, as_of, fmt, ignore):
+@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
+              help="python: the row engine (the default today). duckdb: each rulebook compiled to SQL, run on "
+                   "DuckDB, with the row engine for the cases the SQL does not decide exactly (said on stderr); "
+                   "the report is the same.")
+def impact(base_path, variant_path, cases, as_of, fmt, ignore, engine):
     """What a rulebook change does to a caseload: cases moved, per outcome."""
     from .caseload.impact import measure_impact
 
     base, variant = load_rulebook(base_path), load_rulebook(variant_path)
-    result = measure_impact(base, variant, cases, as_of=as_of or _dt.date.today(), ignore=ignore)
+    result = measure_impact(base, variant, cases, as_of=as_of or _dt.date.today(), ignore=ignore, engine=engine)
     for source, note in result.notes:
         click.echo(f"{source}: {note}", err=True)
     _print(result, fmt)

@@ -79,6 +79,7 @@ class DuckEngine:
         select = query.select.copy()
         for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
+        select.select('"pe_row"', copy=False)  # the case's place among the block's (impact joins two engines' rows)
         self.sql = select.sql(dialect="duckdb")
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
@@ -154,12 +155,14 @@ class DuckEngine:
             decided[seq] = None if row[error] else self._outcomes(dict(zip(names, row)), values)
         return decided
 
-    def load(self, cases: list[tuple[int, dict]], folder: str) -> None:
-        """The cases' values as the table the query reads, replacing the last block's."""
+    def load(self, cases: list[tuple[int, dict]], folder: str, *, written: bool = False) -> None:
+        """The cases as the table the query reads, each with its index as ``SEQ``. ``written``: the
+        file of them is in ``folder`` already (written by an engine for the same inputs)."""
         path = os.path.join(folder, "block.jsonl")
-        with open(path, "w", encoding="utf-8") as fh:
-            for seq, values in cases:
-                fh.write(json.dumps(self._row(seq, values), ensure_ascii=False, default=_iso) + "\n")
+        if not written:
+            with open(path, "w", encoding="utf-8") as fh:
+                for seq, values in cases:
+                    fh.write(json.dumps(self._row(seq, values), ensure_ascii=False, default=_iso) + "\n")
         types = ", ".join(f"'{name}': '{kind}'" for name, kind in [(SEQ, "BIGINT"), *self.columns])
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM read_json('{path}', "
                          f"format = 'newline_delimited', columns = {{{types}}})")

@@ -9,6 +9,7 @@ only with the number of changed cases, for their ids.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import statistics
 from collections import Counter
@@ -21,10 +22,11 @@ from ..engine.values import for_json
 from ..engine.values import hashable
 from ..formats.decision import said
 from ..formats.spreadsheet import csv_cell
+from .columnar import ENGINES
 from .duplicates import Duplicates
+from .pairs import Alike, decided_pairs
 from .readers import open_caseload
-from .records import Record
-from .run import decide
+from .records import Record, Result
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -93,17 +95,21 @@ def _labels(sources: list[str]) -> list[str]:
 
 
 def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os.PathLike | bytes], *,
-                   as_of: _dt.date, ignore: Iterable[str] = ()) -> Impact:
+                   as_of: _dt.date, ignore: Iterable[str] = (), engine: str = "python") -> Impact:
     """What changing rulebook ``base`` to ``variant`` does to the caseloads in
     ``sources`` (each a path or a CSV file's bytes, as ``run_caseload`` reads
-    them), case by case."""
+    them), case by case. ``engine`` is ``python`` (the row engine, the default)
+    or ``duckdb`` (each rulebook's SQL on DuckDB, the row engine for the cases
+    it does not decide exactly: ``caseload.pairs``); the report is the same."""
     if isinstance(sources, (str, bytes, bytearray, os.PathLike)):
         raise TypeError("measure_impact takes a list of caseloads, even of one")
-    return measure(base, variant, list(sources), as_of, ignore)
+    if engine not in ENGINES:
+        raise ValueError(f"a caseload is decided by engine {' or '.join(ENGINES)}, not {engine!r}")
+    return measure(base, variant, list(sources), as_of, ignore, engine)
 
 
 def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
-            ignore: Iterable[str] = ()) -> Impact:
+            ignore: Iterable[str] = (), engine: str = "python") -> Impact:
     shared = [o for o in base.outcomes if o in variant.outcomes]
     union = SimpleNamespace(inputs={**base.inputs, **variant.inputs}, elements=[*base.elements, *variant.elements])
     result = Impact(base, variant, as_of, outcomes={o: OutcomeImpact(o) for o in shared})
@@ -113,23 +119,25 @@ def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
     for source, name, label in zip(sources, names, _labels(names)):
         records = open_caseload(union, source, ignore=ignore, name=name)
         result.notes.extend((label or name, note) for note in records.notes)
-        for record in records:
-            _measure_one(result, base, variant, shared, record, as_of, repeats, label)
+        noted = functools.partial(_note, result.notes, label or name)
+        for record, a, b in decided_pairs(base, variant, records, as_of, label, engine=engine, on_note=noted):
+            compare(result, shared, record, a, b, repeats, label)
     result.duplicates = repeats.report()
     return result
 
 
-def _measure_one(result: Impact, base, variant, shared, record: Record, as_of, repeats: Duplicates,
-                 label: str) -> None:
+def _note(notes: list, source: str, note: str) -> None:
+    notes.append((source, note))
+
+
+def compare(result: Impact, shared: list[str], record: Record, a: Result | Alike, b: Result | None,
+            repeats: Duplicates, label: str) -> None:
+    """Count one case, decided as ``a`` under the base and ``b`` under the variant: its errors
+    (one, under both, where both rulebooks refuse it alike), else each shared outcome it moves."""
     result.cases += 1
-    where = f"{label} {record.where}" if label else record.where
-    outs = []
-    for book in (base, variant):
-        raw = record.raw
-        if isinstance(raw, dict):  # a field only the other rulebook declares is not this one's
-            raw = {k: v for k, v in raw.items() if k in book.inputs}
-        outs.append(decide(book, Record(where, raw, record.text, record.problem), as_of))
-    a, b = outs
+    if isinstance(a, Alike):  # decided alike under both rulebooks, found so in SQL: only counted
+        repeats.add(a.case_id, record.where, label)
+        return
     repeats.add(a.case_id if a.case_id is not None else b.case_id, record.where, label)
     failed = [(which, r) for which, r in (("base", a), ("variant", b)) if r.values is None]
     if len(failed) == 2 and (a.error, a.field) == (b.error, b.field):

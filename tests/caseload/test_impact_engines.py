@@ -1,0 +1,219 @@
+"""`impact --engine duckdb` against `--engine python`: the same report, byte for byte, as text, JSON
+and CSV, on every shipped caseload with the shipped variants and on generated hostile caseloads;
+and DuckDB, not the row engine, decides most of their cases."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import re
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from policyengine.caseload import columnar, pairs
+from policyengine.caseload.impact import measure_impact
+from policyengine.caseload.records import InputError
+from policyengine.caseload.run import decide
+from tests.caseload.test_engines import book_of, hostile_caseloads
+from tests.sql.differential import AS_OF
+
+ROOT = Path(__file__).resolve().parents[2]
+LEICS, VARIANT = ROOT / "rulebooks" / "leicestershire.yaml", ROOT / "bench" / "leics_variant.yaml"
+KNOWSLEY, FORK = ROOT / "rulebooks" / "knowsley.yaml", ROOT / "examples" / "forks" / "northfield.yaml"
+LEICS_SKIP = ("worker_name", "team", "notes")
+#: Each shipped rulebook change: its base, its variant, and the shipped caseloads it is measured on.
+CHANGES = [
+    (LEICS, VARIANT, [ROOT / "examples" / "leicestershire" / "caseload.csv",
+                      ROOT / "examples" / "leicestershire" / "caseload.xlsx"], LEICS_SKIP),
+    (KNOWSLEY, FORK, [ROOT / "examples" / "forks" / "caseload.csv"], ()),
+]
+_ENGINES: dict = {}
+
+
+def report(base, variant, sources, engine: str, **kw) -> tuple[dict, list]:
+    """The report as text, JSON and CSV, and the notes, or the refusal of a whole file."""
+    try:
+        impact = measure_impact(base, variant, sources, as_of=AS_OF, engine=engine, **kw)
+    except InputError as exc:
+        return {"refused": f"{exc.message} at {exc.location}"}, []
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(impact.rows())
+    return {"text": impact.text(), "json": json.dumps(impact.as_dict(), ensure_ascii=False, indent=2),
+            "csv": out.getvalue(), "undecided": impact.undecided}, impact.notes
+
+
+def engine_once(book, as_of, on_note):
+    """Each rulebook's DuckDB engine made once for every example (making one takes about a second)."""
+    if id(book) not in _ENGINES:
+        _ENGINES[id(book)] = (book, columnar.DuckEngine(book, as_of))
+    return _ENGINES[id(book)][1]
+
+
+class RowEngineCount:
+    """How many cases (of either rulebook) the row engine decided on the duckdb path."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args, **kw):
+        self.count += 1
+        return decide(*args, **kw)
+
+
+def on_both_engines(base, variant, sources, **kw) -> tuple[dict, dict, int, list]:
+    python, _ = report(base, variant, sources, "python", **kw)
+    counted = RowEngineCount()
+    with mock.patch.object(pairs, "engine_for", engine_once), mock.patch.object(pairs, "decide", counted):
+        duck, notes = report(base, variant, sources, "duckdb", **kw)
+    return python, duck, counted.count, notes
+
+
+def generated(book, rows: int, path: Path) -> Path:
+    """The benchmark's seeded caseload (bench/generate.py), ``rows`` long."""
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_csv(book, rows, str(path))
+    return path
+
+
+@pytest.mark.parametrize("base,variant,caseloads,skip", CHANGES, ids=["leicestershire", "northfield"])
+@pytest.mark.parametrize("turned", [False, True], ids=["forward", "back"])
+def test_every_shipped_change_on_its_shipped_caseloads_gives_the_same_report_on_duckdb_as_on_the_row_engine(
+        base, variant, caseloads, skip, turned):
+    base, variant = (book_of(variant), book_of(base)) if turned else (book_of(base), book_of(variant))
+    for sources in [*([str(c)] for c in caseloads), [str(c) for c in caseloads]]:
+        python, duck, by_rows, _ = on_both_engines(base, variant, sources, ignore=skip)
+        assert duck == python
+        assert "refused" not in python
+        assert by_rows < sum(1 for c in sources for _ in open_rows(c)), "the row engine decided most cases"
+
+
+def open_rows(source: str):
+    from policyengine.caseload.readers import open_caseload
+
+    return open_caseload(book_of(LEICS) if "leicestershire" in source else book_of(KNOWSLEY), source,
+                         ignore=LEICS_SKIP if "leicestershire" in source else ())
+
+
+def test_the_benchmark_variant_on_a_generated_caseload_moves_cases_and_both_engines_report_them_alike(tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    caseload = str(generated(base, 600, tmp_path / "generated.csv"))
+    python, duck, by_rows, notes = on_both_engines(base, variant, [caseload, caseload])
+    assert duck == python
+    # cases really moved (a rating, an interval, dates by days): not a test of nothing
+    assert "  Amber → Red: " in python["text"] and "14 days → 7 days" in python["text"]
+    assert "  change: min -7 days" in python["text"]
+    assert python["undecided"] > 0  # and some rows are refused (the generator leaves out required fields)
+    assert by_rows < 2 * 600, "the row engine decided most cases"
+    assert all(re.fullmatch(r"the (base|variant) rulebook \(leicestershire(_variant)?\): --engine duckdb: "
+                            r"[\d,]+ of 600 cases were decided by the row engine \(.*\)", note)
+               for _, note in notes), notes
+
+
+@pytest.mark.parametrize("base,variant", [(LEICS, VARIANT), (KNOWSLEY, FORK)], ids=["leicestershire", "northfield"])
+def test_hostile_generated_caseloads_give_the_same_report_on_both_engines(base, variant):
+    base, variant = book_of(base), book_of(variant)
+
+    @settings(max_examples=10, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(hostile_caseloads(base))
+    def check(data):
+        python, duck, by_rows, _ = on_both_engines(base, variant, [data])
+        assert duck == python, data.decode()
+        counted[0] += 2 * (data.count(b"\n") - 1)
+        counted[1] += by_rows
+
+    counted = [0, 0]  # cases decided (two per row), cases the row engine decided
+    check()
+    assert counted[1] < counted[0] / 2, "DuckDB decided less than half of the generated cases"
+
+
+def test_a_rulebook_the_sql_cannot_express_is_measured_wholly_on_the_row_engine_with_a_note_for_each():
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    source = [str(ROOT / "examples" / "leicestershire" / "caseload.csv")]
+    python, _ = report(base, variant, source, "python", ignore=LEICS_SKIP)
+    with mock.patch.object(columnar, "build_query", side_effect=columnar.PolicyEngineError("no SQL for this")):
+        duck, notes = report(base, variant, source, "duckdb", ignore=LEICS_SKIP)
+    assert duck == python
+    assert [note for _, note in notes] == [
+        "the base rulebook (leicestershire): --engine duckdb: no SQL for this; every case is decided by the row "
+        "engine instead",
+        "the variant rulebook (leicestershire_variant): --engine duckdb: no SQL for this; every case is decided by "
+        "the row engine instead"]
+
+
+def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():
+    with pytest.raises(ValueError, match="a caseload is decided by engine python or duckdb, not 'spark'"):
+        measure_impact(book_of(LEICS), book_of(VARIANT), [b"case_id\nA\n"], as_of=AS_OF, engine="spark")
+
+
+def test_impact_help_offers_both_engines_and_says_python_is_the_default_today(cli):
+    result = cli("impact", "--help")
+    assert "--engine [python|duckdb]" in result.output
+    assert "python: the row engine (the default today)" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "csv"])
+def test_impact_on_duckdb_prints_the_report_the_row_engine_prints_and_notes_on_stderr(cli, fmt):
+    printed = {}
+    for engine in ("python", "duckdb"):
+        result = cli("impact", "--base", KNOWSLEY, "--variant", FORK, "examples/forks/caseload.csv",
+                     "--as-of", "2026-12-01", "--format", fmt, "--engine", engine)
+        printed[engine] = (result.exit_code, result.stdout, result.stderr)
+    assert printed["duckdb"][:2] == printed["python"][:2]
+    assert "--engine duckdb" not in printed["python"][2]
+
+
+def test_a_variant_the_sql_cannot_express_is_decided_by_the_row_engine_while_the_base_stays_on_duckdb():
+    base, variant = book_of(KNOWSLEY), book_of(FORK)
+    build = columnar.build_query
+
+    def only_the_base(book, **kw):
+        if book is variant:
+            raise columnar.PolicyEngineError("no SQL for this")
+        return build(book, **kw)
+
+    source = [str(ROOT / "examples" / "forks" / "caseload.csv")]
+    python, _ = report(base, variant, source, "python")
+    counted = RowEngineCount()
+    with mock.patch.object(columnar, "build_query", only_the_base), mock.patch.object(pairs, "decide", counted):
+        duck, notes = report(base, variant, source, "duckdb")
+    assert duck == python
+    assert [note for _, note in notes] == [
+        "the variant rulebook (northfield): --engine duckdb: no SQL for this; every case is decided by the row "
+        "engine instead"]
+    cases = json.loads(python["json"])["cases"]
+    assert cases <= counted.count < 2 * cases  # the variant's every case, and not all of the base's
+
+
+def test_when_no_outcome_can_be_compared_in_sql_every_case_comes_back_and_the_report_is_the_same(tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    caseload = [str(generated(base, 200, tmp_path / "generated.csv"))]
+    python, _ = report(base, variant, caseload, "python")
+    with mock.patch.object(pairs, "_comparable", lambda *engines: None):
+        duck, _ = report(base, variant, caseload, "duckdb")
+    assert duck == python
+    assert "  Amber → Red: " in python["text"]
+
+
+def test_a_block_duckdb_fails_on_is_decided_by_the_row_engine_under_both_rulebooks_and_said():
+    import duckdb
+
+    base, variant = book_of(KNOWSLEY), book_of(FORK)
+    source = [str(ROOT / "examples" / "forks" / "caseload.csv")]
+    python, _ = report(base, variant, source, "python")
+    with mock.patch.object(columnar.DuckEngine, "load", side_effect=duckdb.IOException("disk full")):
+        duck, notes = report(base, variant, source, "duckdb")
+    assert duck == python
+    cases = json.loads(python["json"])["cases"]
+    assert [note for _, note in notes] == [
+        "--engine duckdb: DuckDB failed on a block of cases (IOException), which the row engine decided",
+        f"the base rulebook (knowsley): --engine duckdb: {cases} of {cases} cases were decided by the row engine "
+        "(records that could not be read, refused or unanswered answers, errors)",
+        f"the variant rulebook (northfield): --engine duckdb: {cases} of {cases} cases were decided by the row "
+        "engine (records that could not be read, refused or unanswered answers, errors)"]
