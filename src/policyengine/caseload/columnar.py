@@ -79,7 +79,8 @@ class DuckEngine:
         select = query.select.copy()
         for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
-        select.select('"pe_row"', copy=False)  # the case's place among the block's (impact joins two engines' rows)
+        if build is None:  # the case's place among the block's (impact joins two engines' rows)
+            select.select('"pe_row"', copy=False)
         self.sql = select.sql(dialect="duckdb")
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
