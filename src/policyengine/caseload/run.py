@@ -25,6 +25,7 @@ from ..formats.atomic import AtomicOutput
 from ..formats.workbook import WorkbookOutput
 from .columnar import ENGINES, format_columnar
 from .output import Chunk, Formatter
+from .plain_csv import plain_lane
 from .readers import open_caseload
 from .records import Caseload, InputError, Record, Result
 from .summary import MAX_ERRORS, CaseloadSummary
@@ -114,16 +115,32 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
         raise InputError("the output is the caseload itself: the results would replace it; write them "
                          "to another file", Location(path))
-    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
+    ignore = tuple(ignore)
+    formatter = Formatter(book, as_of, format)
+    lane = plain_lane(book, source, formatter, as_of=as_of, ignore=frozenset(ignore), sheet=sheet) \
+        if engine == "duckdb" and format == "csv" else None  # a plain CSV file read by DuckDB itself
+    records = lane or open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
     for note in summary.notes:  # before any case is decided
         if on_note:
             on_note(note)
-    formatter = Formatter(book, as_of, format)
-    if engine == "duckdb":
+    if lane is not None:
+        chunks = lane.chunks(lambda r: decide(book, r, as_of), on_note)
+    elif engine == "duckdb":
         chunks = format_columnar(book, records, as_of, formatter, lambda r: decide(book, r, as_of), on_note)
     else:
         chunks = format_all(book, records, as_of, formatter, jobs=jobs)
+    try:
+        _write(formatter, path, output, format, chunks, summary, progress, on_error)
+    finally:
+        if lane is not None:
+            lane.close()
+    summary.finish()
+    return summary
+
+
+def _write(formatter: Formatter, path: str | None, output: Any, format: str, chunks: Iterator[Chunk],
+           summary: CaseloadSummary, progress: Callable | None, on_error: Callable | None) -> None:
     out = _Workbook(formatter, path, output) if format == "xlsx" else AtomicOutput(path, stream=_stream(output))
     try:
         out.write(formatter.header())
@@ -134,8 +151,6 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     except BaseException:
         out.abort()
         raise
-    summary.finish()
-    return summary
 
 
 class _Workbook:

@@ -1,0 +1,428 @@
+"""The plain-CSV lane of ``batch --engine duckdb --format csv``: DuckDB reads the file, decides it
+and writes each output line, with no Python per row.
+
+It runs when the caseload is a path to a *plain* CSV file (``plain_scan``: every record one line,
+its cells the line split on the separator, so DuckDB's reader and the row path read the same
+cells by construction). Any other file, or anything unexpected while the lane is prepared (an
+error from DuckDB's strict reader included), goes to ``columnar.format_columnar`` unchanged, and
+the user is told nothing different. The steps, all inside DuckDB but the per-value ones:
+
+1. The file is loaded as text cells (``pe_raw``); the header is checked as the row path checks it,
+   and each date column's DISTINCT cells by ``columns.check_dates``' rule: a refusal sends the
+   whole file to the row path, so its message (naming the first row) is the row path's.
+2. Each column's DISTINCT cells are coerced once by the engine's own fast coercers
+   (``CaseReader.text_fast``) into a mapping table, joined to every row. A text cell of printable
+   ASCII with no space at either end is its own value and is not sent to Python (an id column).
+   A row goes to the row engine (``decide``) when a cell is refused, would read differently on
+   the reader's careful path (a cell of spaces, a blank required text, a case_id with a control
+   character), a required answer is missing, a question that may not be skipped is blank (the
+   pending column: see ``PENDING_IN_SQL``), or the rulebook's query gives it an error: its result
+   or error record is then the row engine's own.
+3. The query (``sql.query``) decides the other rows; each output line is made in SQL (cells made
+   spreadsheet-safe and quoted as ``formats.spreadsheet.csv_text`` does, CRLF ends), gathered in
+   SQL into one string per run of consecutive lines, and merged in input order with the row
+   engine's lines, as ``Chunk`` s for the progress bar and the summary.
+4. Repeated case ids: SQL finds the rows whose id may repeat (a key at least as coarse as
+   ``Duplicates``' ``strip().casefold()``); only those rows' ids reach the summary, which
+   confirms them as it always does, so the report is the row path's.
+
+Memory: DuckDB is held to ``MEMORY_LIMIT`` and spills to a folder of our own (removed after);
+Python holds at most ``BLOCK`` output lines and rows for the row engine, and the rows
+whose ids may repeat. Measured: under 300 MB peak at 1,000,000 Leicestershire rows (notes/lane.md).
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import json
+import os
+import shutil
+import stat
+import tempfile
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from sqlglot import exp
+
+from ..engine.dates import parse_interval
+from ..engine.inputs import MAX_STRING
+from ..engine.unknown import UNKNOWN
+from ..errors import CONTROL_CHARACTER
+from ..formats.spreadsheet import csv_text
+from ..sql.calendar import Span, calendar_statements
+from ..sql.inputs import COLUMN_TYPES, member_column, unknowable
+from .columnar import SEQ, TABLE, engine_for
+from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
+from .plain_scan import PlainFile, distinct_dates_refused, scan
+from .records import Record, Result
+
+if TYPE_CHECKING:
+    from ..engine.compile import Rulebook
+
+#: DuckDB's memory limit for the lane; past it, it spills to the lane's own temporary folder.
+MEMORY_LIMIT = "200MB"
+#: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
+BLOCK = 20_000
+#: Whether the query gives the ``pending`` column (``output.pending_cell``) itself: then a blank
+#: answer to a question that may not be skipped stays in SQL. Until it does, such rows go to the
+#: row engine. Switching is this flag (see ``_ok`` and ``_line``).
+PENDING_IN_SQL = False
+#: Printable ASCII with no space at either end: a text cell that is its own value (``text_fast``).
+_PLAIN_TEXT = "[!-~]([ -~]*[!-~])?"
+#: The characters that make a cell formula-like (``spreadsheet.safe_cell``) or need quotes.
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.date, ignore: frozenset,
+               sheet: str | None) -> "Lane | None":
+    """The lane ready to stream its output, or None when the file is not plain (or anything else
+    is not as the lane expects): the caller then reads it the usual way."""
+    if sheet is not None or not isinstance(source, (str, os.PathLike)):
+        return None
+    path = os.fspath(source)
+    if not path.lower().endswith(".csv"):
+        return None
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as fh:
+            plain = scan(fh, book, ignore, path)
+    except OSError:
+        return None
+    if plain is None:
+        return None
+    engine = engine_for(book, as_of, None)  # None: the usual path says why, once
+    if engine is None:
+        return None
+    lane = Lane(book, engine, path, plain, ignore, formatter, as_of)
+    try:
+        ready = lane.prepare()
+    except engine.duckdb.Error:  # a row DuckDB's strict reader refuses: the row path reads it
+        ready = False
+    except BaseException:
+        lane.close()
+        raise
+    if not ready:
+        lane.close()
+        return None
+    return lane
+
+
+def single_try(select: exp.Select) -> exp.Select:
+    """The query with its gathering step (``pe_decided``) as a plain projection: exact when every row
+    has one try, that is when every question that may not be skipped is answered (which the lane
+    requires of the rows it gives SQL, unless ``PENDING_IN_SQL``). The GROUP BY over each row's tries
+    was four fifths of the query's time (notes/lane.md); over one row, MIN, MAX and SUM of a value
+    are the value."""
+    for cte in select.find_all(exp.CTE):
+        if cte.alias != "pe_decided":
+            continue
+        step = cte.this
+        if [g.sql() for g in step.args["group"].expressions] != ['"pe_row"']:
+            raise ValueError("pe_decided is not grouped by the row alone")  # never expected
+        step.set("group", None)
+        for item in step.expressions:
+            inner = item.this if isinstance(item, exp.Alias) else None
+            if isinstance(inner, (exp.Min, exp.Max, exp.Sum)):
+                item.set("this", inner.this)
+    return select
+
+
+def streaming(select: exp.Select) -> exp.Select:
+    """The query with each row numbered by its line (``pe_seq``, the file's row number) rather than
+    by a window over the whole table, and its rows in no particular order: so DuckDB streams it
+    instead of holding every row at once. The lane orders the lines itself, by line."""
+    for cte in select.find_all(exp.CTE):
+        if cte.alias != "pe_answers":
+            continue
+        rows = [item for item in cte.this.expressions if isinstance(item, exp.Alias) and item.alias == "pe_row"]
+        if len(rows) != 1 or not isinstance(rows[0].this, exp.Window):
+            raise ValueError("pe_answers does not number its rows as expected")  # never expected
+        rows[0].set("this", exp.column(SEQ, quoted=True))
+    select.set("order", None)
+    return select
+
+
+def _plain_sql(column: str) -> str:
+    """Whether a text cell is its own value: printable ASCII, no space at either end, not too long."""
+    return f"(regexp_full_match({column}, '{_PLAIN_TEXT}') AND length({column}) <= {MAX_STRING})"
+
+
+def _plain_text(text: str) -> bool:
+    """Whether ``csv_text`` writes this text as it is."""
+    return not text.startswith(_TRIGGERS) and not any(c in text for c in ',"\r\n')
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cell_sql(expr: str) -> str:
+    """A text cell as ``csv_text`` writes it: a formula-like cell prefixed with ``'``, a cell with a
+    comma, quote or line break quoted (its quotes doubled; the prefix is none of those)."""
+    x = f"coalesce({expr}, '')"
+    triggers = ", ".join(_quote_literal(t) for t in _TRIGGERS)
+    safe = f"(CASE WHEN left({x}, 1) IN ({triggers}) THEN '''' || {x} ELSE {x} END)"
+    special = " OR ".join(f"contains({x}, {c})" for c in ("','", "'\"'", "chr(13)", "chr(10)"))
+    return (f"(CASE WHEN {special} THEN '\"' || replace({safe}, '\"', '\"\"') || '\"' "
+            f"ELSE {safe} END)")
+
+
+class Lane:
+    """One plain CSV file on DuckDB: ``prepare`` loads and decides it, ``chunks`` streams the output."""
+
+    def __init__(self, book: Rulebook, engine: Any, path: str, plain: PlainFile, ignore: frozenset,
+                 formatter: Formatter, as_of: _dt.date) -> None:
+        self.book, self.engine, self.path, self.plain, self.formatter = book, engine, path, plain, formatter
+        self.name = path  # as the summary names the caseload
+        self.as_of, self.con = as_of, None
+        self.folder = tempfile.mkdtemp(prefix="policyengine-lane-")
+        #: The columns read: (position in the file, header name), ignored columns left out.
+        self.kept = [(i, h) for i, h in enumerate(plain.header) if h not in ignore]
+        self.notes = [note for note in (_separator_note(plain.sep),) if note]
+        self.counts = [0, 0]  # rows decided in SQL, by the row engine
+
+    def close(self) -> None:
+        try:
+            if self.con is not None:
+                self.con.close()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- preparing: load, check, coerce, decide --------------------------------------------------
+    def prepare(self) -> bool:
+        # a connection of its own (the engine's may be kept for other runs), with the calendar the query reads
+        con = self.con = self.engine.duckdb.connect(":memory:")
+        if self.engine.query.uses_calendar:
+            year = self.as_of.year
+            for statement in calendar_statements(self.book.calendar, Span(year - 25, year + 25)):
+                con.execute(statement.sql(dialect="duckdb"))
+        con.execute(f"SET memory_limit = {_quote_literal(MEMORY_LIMIT)}")
+        con.execute(f"SET temp_directory = {_quote_literal(os.path.join(self.folder, 'spill'))}")
+        con.execute("SET preserve_insertion_order = true")
+        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
+        kept = ", ".join(f"c{i}" for i, _ in self.kept)
+        con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({_quote_literal(self.path)}, "
+                    f"delim = {_quote_literal(self.plain.sep)}, header = false, skip = 1, columns = {{{columns}}}, "
+                    "quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false, "
+                    "encoding = 'utf-8')")
+        if con.execute("SELECT count(*) FROM pe_raw").fetchone()[0] != self.plain.rows:
+            return False
+        inputs = self.book.inputs
+        present = {h for _, h in self.kept}
+        must = [n for n in inputs if inputs[n].required or (unknowable(inputs[n]) and not PENDING_IN_SQL)]
+        if "case_id" not in present or any(n not in present for n in must):
+            return False  # every row would go to the row engine
+        for i, name in self.kept:
+            if inputs[name].type == "date":
+                cells = [c for (c,) in con.execute(f"SELECT DISTINCT c{i} FROM pe_raw WHERE c{i} LIKE '%/%'")
+                         .fetchall()]
+                if distinct_dates_refused(cells):
+                    return False  # the row path refuses the file, naming the first row
+        for i, name in self.kept:
+            self._mapping(i, name)
+        self._read_table()
+        return self._decide()
+
+    def _mapping(self, i: int, name: str) -> None:
+        """``pe_m{i}``: each distinct cell of column ``i`` (but plain text) coerced once: raw, ok, value."""
+        spec = self.book.inputs[name]
+        where = f"c{i} IS NOT NULL"
+        if spec.type == "string":
+            where += f" AND NOT {_plain_sql(f'c{i}')}"
+        coerce = self.book.reader.text_fast[name]
+        path = os.path.join(self.folder, f"m{i}.jsonl")
+        cursor = self.con.execute(f"SELECT DISTINCT c{i} FROM pe_raw WHERE {where}")
+        with open(path, "w", encoding="utf-8") as fh:
+            while True:
+                batch = cursor.fetchmany(10_000)
+                if not batch:
+                    break
+                for (raw,) in batch:
+                    fh.write(json.dumps(self._mapped(spec, name, coerce, raw), ensure_ascii=False,
+                                        default=_iso) + "\n")
+        types = {"raw": "VARCHAR", "ok": "BOOLEAN", "k": "VARCHAR"}
+        if spec.type == "list":
+            types.update((f"m{j}", "BOOLEAN") for j in range(len(spec.values)))
+        else:
+            types["v"] = COLUMN_TYPES[spec.type]
+        listed = ", ".join(f"'{k}': '{t}'" for k, t in types.items())
+        self.con.execute(f"CREATE TABLE pe_m{i} AS SELECT * FROM read_json({_quote_literal(path)}, "
+                         f"format = 'newline_delimited', columns = {{{listed}}})")
+
+    def _mapped(self, spec: Any, name: str, coerce: Callable, raw: str) -> dict:
+        row: dict[str, Any] = {"raw": raw, "ok": False, "k": raw.strip().casefold() if name == "case_id" else None}
+        try:
+            value = coerce(raw)
+        except (KeyError, ValueError, TypeError):
+            return row  # refused: the row engine names it
+        if value is UNKNOWN or value is None:
+            return row
+        if isinstance(value, str) and not value.strip():
+            return row  # spaces: the careful path reads them as no answer, the fast one as ""
+        if name == "case_id" and CONTROL_CHARACTER.search(value):
+            return row
+        if spec.type == "list":
+            held = set(value)
+            row.update((f"m{j}", v in held) for j, v in enumerate(spec.values))
+        else:
+            row["v"] = value
+        row["ok"] = True
+        return row
+
+    def _read_table(self) -> None:
+        """``pe_read``: every row typed, whether SQL may decide it, and its id's key for repeats."""
+        inputs, at = self.book.inputs, {h: i for i, h in self.kept}
+        selected, ok, joins = [], [], []
+        for name, spec in inputs.items():
+            i = at.get(name)
+            if i is None:
+                if spec.type == "list":
+                    selected += [f"CAST(NULL AS BOOLEAN) AS {_ident(member_column(name, v))}" for v in spec.values]
+                else:
+                    selected.append(f"CAST(NULL AS {COLUMN_TYPES[spec.type]}) AS {_ident(name)}")
+                continue
+            joins.append(f"LEFT JOIN pe_m{i} m{i} ON r.c{i} = m{i}.raw")
+            plain = _plain_sql(f"r.c{i}") if spec.type == "string" else "false"
+            if spec.type == "list":
+                selected += [f"m{i}.m{j} AS {_ident(member_column(name, v))}" for j, v in enumerate(spec.values)]
+            elif spec.type == "string":
+                selected.append(f"CASE WHEN {plain} THEN r.c{i} ELSE m{i}.v END AS {_ident(name)}")
+            else:
+                selected.append(f"m{i}.v AS {_ident(name)}")
+            must = spec.required or (unknowable(spec) and not PENDING_IN_SQL)
+            ok.append(f"(r.c{i} IS NOT NULL AND ({plain} OR coalesce(m{i}.ok, false)))" if must else
+                      f"(r.c{i} IS NULL OR {plain} OR coalesce(m{i}.ok, false))")
+        i = at["case_id"]
+        key = f"CASE WHEN {_plain_sql(f'r.c{i}')} THEN lower(r.c{i}) ELSE m{i}.k END"
+        self.typed = [s.rsplit(" AS ", 1)[1] for s in selected]
+        self.con.execute(f"CREATE TABLE pe_read AS SELECT r.rowid + 2 AS pe_line, r.c{i} AS pe_id, {key} AS pe_key, "
+                         f"{' AND '.join(ok)} AS pe_ok, {', '.join(selected)} FROM pe_raw r {' '.join(joins)}")
+
+    def _decide(self) -> bool:
+        """``pe_out``: each row SQL decides, its output line and whether the query gave it an error."""
+        query = self.engine.query
+        formatter = self.formatter
+        heads = formatter.columns()
+        cells = heads[1:len(heads) - len(TRAILING) - len(formatter.tail)]
+        if query.columns[:1 + len(cells)] != ["case_id", *cells] or query.columns[1 + len(cells)] != "error":
+            return False  # not the shape this lane writes: the usual path runs
+        if PENDING_IN_SQL and "pending" not in query.columns:
+            return False
+        select = query.select.copy().select('"pe_row"', copy=False)
+        try:
+            select = streaming(select if PENDING_IN_SQL else single_try(select))
+        except ValueError:
+            return False
+        self.con.execute(f"CREATE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {', '.join(self.typed)} "
+                         "FROM pe_read WHERE pe_ok")
+        self.con.execute(f"CREATE TABLE pe_out AS SELECT q.pe_row AS pe_line, q.error <> '' AS pe_bad, "
+                         f"{self._line(cells)} AS pe_text FROM ({select.sql(dialect='duckdb')}) q")
+        self.con.execute("CREATE TABLE pe_fall AS SELECT pe_line FROM pe_read WHERE NOT pe_ok "
+                         "UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad")
+        return True
+
+    def _line(self, cells: list[str]) -> str:
+        """The SQL of one output line: the cells, pending, error, where and the provenance."""
+        plain = self._plain_cells()
+        parts = [_cell_sql("q.case_id"),  # (concat reads NULL as '')
+                 *(f"q.{_ident(c)}" if c in plain else _cell_sql(f"q.{_ident(c)}") for c in cells),
+                 _cell_sql("q.pending") if PENDING_IN_SQL else "''", "''", "'row ' || q.pe_row",
+                 _quote_literal(csv_text([self.formatter.tail], line_end=CSV_LINE_END))]  # the provenance
+        return "concat(" + ", ',', ".join(parts) + ")"  # one string made once, not one per `||`
+
+    def _plain_cells(self) -> set[str]:
+        """The outcome columns whose every possible text is written as it is (no quotes, no prefix):
+        yes/no, dates, a checklist's "yes", a list or an interval whose every value is plain."""
+        plain = set()
+        for out in self.book.outcomes:
+            items = getattr(self.book.producers.get(out), "items", ())
+            if items:
+                plain.update(f"{out}.{item_id}" for item_id, _ in items)
+                continue
+            v = self.engine.query.outcomes.get(out)
+            if v is None:
+                continue
+            if v.kind in ("boolean", "date") or (v.kind == "list" and v.members is not None and all(
+                    _plain_text(str(m)) for m in v.members)):
+                plain.add(out)
+            elif v.kind == "interval" and v.choices and all(  # its cell is one of these (``sql.text.cell``)
+                    _plain_text(str(parse_interval(str(c)))) for c in v.choices if c is not None):
+                plain.add(out)
+        return plain
+
+    # -- streaming the output --------------------------------------------------------------------
+    def chunks(self, decide: Callable[[Record], Result],
+               on_note: Callable[[str], None] | None = None) -> Iterator[Chunk]:
+        """The output in input order: runs of lines made in SQL, and the row engine's chunks between."""
+        try:
+            yield from self._merged(self.formatter, decide)
+        finally:
+            self.close()
+        done, by_row = self.counts
+        if by_row and on_note:
+            on_note(f"--engine duckdb: {by_row:,} of {done + by_row:,} cases were decided by the row engine "
+                    "(records that could not be read, refused or unanswered answers, errors)")
+
+    def _merged(self, formatter: Formatter, decide: Callable[[Record], Result]) -> Iterator[Chunk]:
+        self.repeats = self.con.execute(
+            "SELECT pe_line, pe_id FROM pe_read WHERE pe_key IN (SELECT pe_key FROM pe_read WHERE pe_key IS NOT NULL "
+            "GROUP BY pe_key HAVING count(*) > 1) ORDER BY pe_line").fetchall()
+        self.repeat_lines = [line for line, _ in self.repeats]
+        names = [h for _, h in self.kept]
+        cells = ", ".join(f"r.c{i}" for i, _ in self.kept)
+        for start in range(2, self.plain.rows + 2, BLOCK):  # a block of lines at a time: memory stays flat
+            span = {"start": start, "stop": start + BLOCK}
+            lines = self.con.execute("SELECT pe_line, pe_text FROM pe_out WHERE NOT pe_bad AND pe_line >= $start "
+                                     "AND pe_line < $stop ORDER BY pe_line", span).fetchall()
+            rows = self.con.execute(
+                f"SELECT f.pe_line, {cells} FROM pe_fall f JOIN pe_raw r ON r.rowid + 2 = f.pe_line "
+                "WHERE f.pe_line >= $start AND f.pe_line < $stop ORDER BY f.pe_line", span).fetchall()
+            yield self._block(start, lines, rows, names, formatter, decide)
+
+    def _block(self, start: int, lines: list, rows: list, names: list[str], formatter: Formatter,
+               decide: Callable[[Record], Result]) -> Chunk:
+        """One block's chunk: the lines SQL wrote, and between them the row engine's lines."""
+        fallback = {row[0] for row in rows}  # a row the row engine decided is named by its result
+        ids: list[tuple[int, Any, str]] = [(line, case_id, f"row {line}") for line, case_id
+                                           in self._repeats_in(start, start + BLOCK) if line not in fallback]
+        errors = []
+        if rows:
+            lines = list(lines)
+            for row in rows:
+                record = Record(f"row {row[0]}", {n: c if c is not None else "" for n, c in zip(names, row[1:])}, True)
+                result = decide(record)
+                lines.append((row[0], csv_text([formatter.row(result)], line_end=CSV_LINE_END)))
+                if result.values is None:
+                    errors.append(result)
+                ids.append((row[0], result.case_id, result.where))
+            lines.sort(key=lambda line: line[0])
+            ids.sort(key=lambda found: found[0])
+        self.counts[0] += len(lines) - len(rows)
+        self.counts[1] += len(rows)
+        return Chunk("".join(text for _, text in lines), len(lines) - len(errors), errors,
+                     [(case_id, where) for _, case_id, where in ids])
+
+    def _repeats_in(self, start: int, stop: int) -> list:
+        """(line, case_id) of the rows in [start, stop) whose id may repeat another's."""
+        lo = bisect.bisect_left(self.repeat_lines, start)
+        hi = bisect.bisect_left(self.repeat_lines, stop)
+        return self.repeats[lo:hi]
+
+
+def _separator_note(sep: str) -> str | None:
+    from .readers import _separator_note as note
+
+    return note(sep)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    raise TypeError(f"no JSON form for a {type(value).__name__}")
+
+
+__all__ = ["BLOCK", "MEMORY_LIMIT", "PENDING_IN_SQL", "Lane", "plain_lane"]
