@@ -164,6 +164,7 @@ NOT_PLAIN = {
     "a sep= line": lambda lines: ["sep=,", *lines],
     "a bare carriage return": lambda lines: [*lines[:3], lines[3].replace("Person 3", "Person\r3"), *lines[4:]],
     "a NUL byte": lambda lines: [*lines[:3], lines[3].replace("Person 3", "Person\x003"), *lines[4:]],
+    "mixed line ends": lambda lines: [*lines[:3], lines[3] + "\n" + lines[4], *lines[5:]],
     "an unknown column": lambda lines: [lines[0] + ",colour", *(line + ",red" for line in lines[1:])],
 }
 
@@ -269,3 +270,17 @@ def test_generated_plain_files_give_the_row_engines_bytes_notes_and_summary(rule
 
     check()
     assert ran and all(ran)
+
+
+def test_a_file_ending_in_a_bare_carriage_return_goes_the_usual_way(tmp_path):
+    path = tmp_path / "cases.csv"
+    path.write_bytes(("\r\n".join([HEADER, *ROWS[:3]]) + "\r").encode())
+    assert not same_as_row_engine(book_of(LEICS), path)
+
+
+def test_every_distinct_cell_of_a_wide_column_is_coerced_through_a_joined_table_as_through_an_inline_one(tmp_path):
+    dates = [f"2026-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15, 28)]  # more than INLINE
+    rows = [f"D{k},none,high,,high,low,{day},,yes,no,no,P" for k, day in enumerate(dates)]
+    path = write(tmp_path, [HEADER, *rows, ROWS[6]])
+    assert len(set(dates)) > plain_csv.INLINE
+    assert same_as_row_engine(book_of(LEICS), path)

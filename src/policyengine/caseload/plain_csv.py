@@ -60,14 +60,14 @@ if TYPE_CHECKING:
 
 #: DuckDB's memory limit for the lane; past it, it spills to the lane's own temporary folder.
 MEMORY_LIMIT = "200MB"
+#: A column with at most this many distinct cells has its mapping written into the SQL, not joined.
+INLINE = 32
 #: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
 BLOCK = 20_000
 #: Whether the query gives the ``pending`` column (``output.pending_cell``) itself: then a blank
 #: answer to a question that may not be skipped stays in SQL. Until it does, such rows go to the
 #: row engine. Switching is this flag (see ``_ok`` and ``_line``).
 PENDING_IN_SQL = False
-#: Printable ASCII with no space at either end: a text cell that is its own value (``text_fast``).
-_PLAIN_TEXT = "[!-~]([ -~]*[!-~])?"
 #: The characters that make a cell formula-like (``spreadsheet.safe_cell``) or need quotes.
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -142,9 +142,12 @@ def streaming(select: exp.Select) -> exp.Select:
     return select
 
 
-def _plain_sql(column: str) -> str:
-    """Whether a text cell is its own value: printable ASCII, no space at either end, not too long."""
-    return f"(regexp_full_match({column}, '{_PLAIN_TEXT}') AND length({column}) <= {MAX_STRING})"
+def _plain_sql(column: str, case_id: bool) -> str:
+    """Whether a text cell is its own value (``text_fast`` keeps it as it is): printable ASCII at both
+    ends (nothing to strip), not too long; a case_id printable ASCII throughout (no control character)."""
+    ends = " AND ".join(f"ascii({end}({column}, 1)) BETWEEN 33 AND 126" for end in ("left", "right"))
+    whole = f" AND NOT regexp_matches({column}, '[^ -~]')" if case_id else ""
+    return f"({ends} AND length({column}) <= {MAX_STRING}{whole})"
 
 
 def _plain_text(text: str) -> bool:
@@ -184,6 +187,7 @@ class Lane:
         self.kept = [(i, h) for i, h in enumerate(plain.header) if h not in ignore]
         self.notes = [note for note in (_separator_note(plain.sep),) if note]
         self.counts = [0, 0]  # rows decided in SQL, by the row engine
+        self.inline: dict[int, list[dict]] = {}  # the mappings written into the SQL (see _mapping)
 
     def close(self) -> None:
         try:
@@ -228,22 +232,24 @@ class Lane:
         return self._decide()
 
     def _mapping(self, i: int, name: str) -> None:
-        """``pe_m{i}``: each distinct cell of column ``i`` (but plain text) coerced once: raw, ok, value."""
+        """Each distinct cell of column ``i`` (but plain text) coerced once (raw, ok, value...): inline in
+        the SQL when there are at most ``INLINE`` (yes/no, a choice), else a table ``pe_m{i}`` to join."""
         spec = self.book.inputs[name]
         where = f"c{i} IS NOT NULL"
         if spec.type == "string":
-            where += f" AND NOT {_plain_sql(f'c{i}')}"
+            where += f" AND NOT {_plain_sql(f'c{i}', name == 'case_id')}"
         coerce = self.book.reader.text_fast[name]
-        path = os.path.join(self.folder, f"m{i}.jsonl")
         cursor = self.con.execute(f"SELECT DISTINCT c{i} FROM pe_raw WHERE {where}")
+        first = [self._mapped(spec, name, coerce, raw) for (raw,) in cursor.fetchmany(INLINE + 1)]
+        if len(first) <= INLINE:
+            self.inline[i] = first
+            return
+        path = os.path.join(self.folder, f"m{i}.jsonl")
         with open(path, "w", encoding="utf-8") as fh:
-            while True:
-                batch = cursor.fetchmany(10_000)
-                if not batch:
-                    break
-                for (raw,) in batch:
-                    fh.write(json.dumps(self._mapped(spec, name, coerce, raw), ensure_ascii=False,
-                                        default=_iso) + "\n")
+            batch = first
+            while batch:
+                fh.writelines(json.dumps(row, ensure_ascii=False, default=_iso) + "\n" for row in batch)
+                batch = [self._mapped(spec, name, coerce, raw) for (raw,) in cursor.fetchmany(10_000)]
         types = {"raw": "VARCHAR", "ok": "BOOLEAN", "k": "VARCHAR"}
         if spec.type == "list":
             types.update((f"m{j}", "BOOLEAN") for j in range(len(spec.values)))
@@ -252,6 +258,20 @@ class Lane:
         listed = ", ".join(f"'{k}': '{t}'" for k, t in types.items())
         self.con.execute(f"CREATE TABLE pe_m{i} AS SELECT * FROM read_json({_quote_literal(path)}, "
                          f"format = 'newline_delimited', columns = {{{listed}}})")
+
+    def _mapped_sql(self, i: int, field: str) -> str:
+        """A field of column ``i``'s mapping for each row (``ok``, ``v``, ``k`` or ``m{j}``), NULL where none."""
+        rows = self.inline.get(i)
+        if rows is None:
+            return f"m{i}.{field}"
+        if field == "ok":
+            held = [_quote_literal(row["raw"]) for row in rows if row["ok"]]
+            return f"(r.c{i} IN ({', '.join(held)}))" if held else "false"
+        spec = self.book.inputs[dict(self.kept)[i]]
+        kind = {"k": "VARCHAR", "v": COLUMN_TYPES.get(spec.type)}.get(field, "BOOLEAN")
+        cases = [f"WHEN {_quote_literal(row['raw'])} THEN {_literal(row[field])}" for row in rows
+                 if row.get(field) is not None]
+        return f"CAST((CASE r.c{i} {' '.join(cases)} END) AS {kind})" if cases else f"CAST(NULL AS {kind})"
 
     def _mapped(self, spec: Any, name: str, coerce: Callable, raw: str) -> dict:
         row: dict[str, Any] = {"raw": raw, "ok": False, "k": raw.strip().casefold() if name == "case_id" else None}
@@ -276,7 +296,7 @@ class Lane:
     def _read_table(self) -> None:
         """``pe_read``: every row typed, whether SQL may decide it, and its id's key for repeats."""
         inputs, at = self.book.inputs, {h: i for i, h in self.kept}
-        selected, ok, joins = [], [], []
+        selected, ok, joins, flags = [], [], [], []  # flags: each text cell is its own value, worked out once
         for name, spec in inputs.items():
             i = at.get(name)
             if i is None:
@@ -285,22 +305,28 @@ class Lane:
                 else:
                     selected.append(f"CAST(NULL AS {COLUMN_TYPES[spec.type]}) AS {_ident(name)}")
                 continue
-            joins.append(f"LEFT JOIN pe_m{i} m{i} ON r.c{i} = m{i}.raw")
-            plain = _plain_sql(f"r.c{i}") if spec.type == "string" else "false"
+            if i not in self.inline:
+                joins.append(f"LEFT JOIN pe_m{i} m{i} ON r.c{i} = m{i}.raw")
+            plain = f"r.p{i}" if spec.type == "string" else "false"
+            if spec.type == "string":
+                flags.append(f"coalesce({_plain_sql(f'c{i}', name == 'case_id')}, false) AS p{i}")
             if spec.type == "list":
-                selected += [f"m{i}.m{j} AS {_ident(member_column(name, v))}" for j, v in enumerate(spec.values)]
+                selected += [f"{self._mapped_sql(i, f'm{j}')} AS {_ident(member_column(name, v))}"
+                             for j, v in enumerate(spec.values)]
             elif spec.type == "string":
-                selected.append(f"CASE WHEN {plain} THEN r.c{i} ELSE m{i}.v END AS {_ident(name)}")
+                selected.append(f"CASE WHEN {plain} THEN r.c{i} ELSE {self._mapped_sql(i, 'v')} END AS {_ident(name)}")
             else:
-                selected.append(f"m{i}.v AS {_ident(name)}")
+                selected.append(f"{self._mapped_sql(i, 'v')} AS {_ident(name)}")
             must = spec.required or (unknowable(spec) and not PENDING_IN_SQL)
-            ok.append(f"(r.c{i} IS NOT NULL AND ({plain} OR coalesce(m{i}.ok, false)))" if must else
-                      f"(r.c{i} IS NULL OR {plain} OR coalesce(m{i}.ok, false))")
+            ok_ = self._mapped_sql(i, "ok")
+            ok.append(f"(r.c{i} IS NOT NULL AND ({plain} OR coalesce({ok_}, false)))" if must else
+                      f"(r.c{i} IS NULL OR {plain} OR coalesce({ok_}, false))")
         i = at["case_id"]
-        key = f"CASE WHEN {_plain_sql(f'r.c{i}')} THEN lower(r.c{i}) ELSE m{i}.k END"
+        key = f"CASE WHEN r.p{i} THEN lower(r.c{i}) ELSE {self._mapped_sql(i, 'k')} END"
         self.typed = [s.rsplit(" AS ", 1)[1] for s in selected]
-        self.con.execute(f"CREATE TABLE pe_read AS SELECT r.rowid + 2 AS pe_line, r.c{i} AS pe_id, {key} AS pe_key, "
-                         f"{' AND '.join(ok)} AS pe_ok, {', '.join(selected)} FROM pe_raw r {' '.join(joins)}")
+        self.con.execute(f"CREATE TABLE pe_read AS SELECT r.pe_rid + 2 AS pe_line, r.c{i} AS pe_id, {key} AS pe_key, "
+                         f"{' AND '.join(ok)} AS pe_ok, {', '.join(selected)} "
+                         f"FROM (SELECT *, rowid AS pe_rid, {', '.join(flags)} FROM pe_raw) r {' '.join(joins)}")
 
     def _decide(self) -> bool:
         """``pe_out``: each row SQL decides, its output line and whether the query gave it an error."""
@@ -321,8 +347,10 @@ class Lane:
                          "FROM pe_read WHERE pe_ok")
         self.con.execute(f"CREATE TABLE pe_out AS SELECT q.pe_row AS pe_line, q.error <> '' AS pe_bad, "
                          f"{self._line(cells)} AS pe_text FROM ({select.sql(dialect='duckdb')}) q")
-        self.con.execute("CREATE TABLE pe_fall AS SELECT pe_line FROM pe_read WHERE NOT pe_ok "
-                         "UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad")
+        cells = ", ".join(f"r.c{i}" for i, _ in self.kept)
+        self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {cells} FROM (SELECT pe_line FROM pe_read "
+                         "WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
+                         "(SELECT rowid + 2 AS pe_line, * FROM pe_raw) r USING (pe_line) ORDER BY f.pe_line")
         return True
 
     def _line(self, cells: list[str]) -> str:
@@ -373,14 +401,12 @@ class Lane:
             "GROUP BY pe_key HAVING count(*) > 1) ORDER BY pe_line").fetchall()
         self.repeat_lines = [line for line, _ in self.repeats]
         names = [h for _, h in self.kept]
-        cells = ", ".join(f"r.c{i}" for i, _ in self.kept)
         for start in range(2, self.plain.rows + 2, BLOCK):  # a block of lines at a time: memory stays flat
             span = {"start": start, "stop": start + BLOCK}
             lines = self.con.execute("SELECT pe_line, pe_text FROM pe_out WHERE NOT pe_bad AND pe_line >= $start "
                                      "AND pe_line < $stop ORDER BY pe_line", span).fetchall()
-            rows = self.con.execute(
-                f"SELECT f.pe_line, {cells} FROM pe_fall f JOIN pe_raw r ON r.rowid + 2 = f.pe_line "
-                "WHERE f.pe_line >= $start AND f.pe_line < $stop ORDER BY f.pe_line", span).fetchall()
+            rows = self.con.execute("SELECT * FROM pe_fall WHERE pe_line >= $start AND pe_line < $stop "
+                                    "ORDER BY pe_line", span).fetchall()
             yield self._block(start, lines, rows, names, formatter, decide)
 
     def _block(self, start: int, lines: list, rows: list, names: list[str], formatter: Formatter,
@@ -417,6 +443,19 @@ def _separator_note(sep: str) -> str | None:
     from .readers import _separator_note as note
 
     return note(sep)
+
+
+def _literal(value: Any) -> str:
+    """A coerced value as a SQL literal."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, _dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, str):
+        return _quote_literal(value)
+    raise TypeError(f"no SQL literal for a {type(value).__name__}")
 
 
 def _iso(value: Any) -> str:

@@ -67,13 +67,18 @@ def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFil
     header, sep = head
     blank = _blank_line(sep)
     rows = seps = 0
+    crlf = 0  # rows ending in CR LF
     carry = b""
+    ended = True  # the file ends in a line feed
     while True:
         block = fh.read(BLOCK)
         data = carry + block
         if not block:
-            if data:  # a last line with no line feed
+            if data:  # a last line with no line feed (and no carriage return: the row path would keep it)
+                if data.endswith(b"\r"):
+                    return None
                 data += b"\n"
+                ended = False
             else:
                 break
         cut = data.rfind(b"\n") + 1
@@ -88,10 +93,13 @@ def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFil
             return None
         rows += counted[0]
         seps += counted[1]
+        crlf += counted[2]
         if not block:
             break
     if rows == 0 or seps != rows * (len(header) - 1):
         return None
+    if crlf != ((rows - (not ended)) if first.endswith(b"\r\n") else 0):
+        return None  # lines ending both ways: DuckDB's reader takes one way
     return PlainFile(header, sep, rows)
 
 
@@ -117,8 +125,9 @@ def _header_of(first: bytes, book: Rulebook, ignore: frozenset, name: str) -> tu
     return header, sep
 
 
-def _check_part(part: bytes, sep: str, blank: re.Pattern) -> tuple[int, int] | None:
-    """(lines, separators) in ``part`` (whole lines, ending in a line feed), or None if one is not plain."""
+def _check_part(part: bytes, sep: str, blank: re.Pattern) -> tuple[int, int, int] | None:
+    """(lines, separators, lines ending in CR LF) in ``part`` (whole lines, ending in a line feed), or
+    None if one is not plain."""
     if b'"' in part or b"\0" in part or part.count(b"\r") != part.count(b"\r\n"):
         return None
     for start in range(0, len(part) - 2 * WINDOW, WINDOW):  # a window wholly inside a long line
@@ -130,7 +139,7 @@ def _check_part(part: bytes, sep: str, blank: re.Pattern) -> tuple[int, int] | N
         return None
     if blank.search(text, 0, len(text) - 1):
         return None
-    return text.count("\n"), text.count(sep)
+    return text.count("\n"), text.count(sep), part.count(b"\r\n")
 
 
 def distinct_dates_refused(values: Iterable[str]) -> bool:
