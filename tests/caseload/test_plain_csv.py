@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from policyengine import load_rulebook, load_rulebook_text
 from policyengine.caseload import plain_csv, run as run_module
-from policyengine.caseload.columnar import engine_for
 from policyengine.caseload.records import InputError
 from policyengine.caseload.run import run_caseload
 from tests.sql.differential import AS_OF, caseloads
@@ -24,6 +23,7 @@ LEICS = ROOT / "rulebooks" / "leicestershire.yaml"
 MINIMAL = ROOT / "bench" / "leics_minimal.yaml"
 _BOOKS: dict = {}
 _ENGINES: dict = {}
+COMPILED = plain_csv.compiled  # (patched below by a cache of it)
 ROW_ENGINE_NOTE = "--engine duckdb: "
 
 
@@ -33,11 +33,10 @@ def book_of(path: Path):
     return _BOOKS[path]
 
 
-def cached_engine(book, as_of, on_note):
-    """The rulebook's DuckDB engine, made once (making it takes about a second); the lane opens its own
-    connection, so one engine serves every run."""
+def cached_engine(book, as_of):
+    """The rulebook's query, built once (building it takes about a second)."""
     if id(book) not in _ENGINES:
-        _ENGINES[id(book)] = engine_for(book, as_of, on_note)
+        _ENGINES[id(book)] = COMPILED(book, as_of)
     return _ENGINES[id(book)]
 
 
@@ -51,7 +50,7 @@ def outcome(book, path: Path, engine: str, **kw) -> tuple:
         lanes.append(lane is not None)
         return lane
 
-    with mock.patch.object(run_module, "plain_lane", spy), mock.patch.object(plain_csv, "engine_for", cached_engine):
+    with mock.patch.object(run_module, "plain_lane", spy), mock.patch.object(plain_csv, "compiled", cached_engine):
         try:
             summary = run_caseload(book, str(path), as_of=AS_OF, output=out, format="csv", engine=engine,
                                    on_note=notes.append, **kw)
@@ -103,7 +102,7 @@ def test_a_plain_file_is_read_by_duckdb_itself_and_gives_the_row_engines_bytes_n
 
 def test_the_lane_says_how_many_rows_the_row_engine_decided_as_the_duckdb_engine_does(tmp_path):
     path = write(tmp_path, [HEADER, *ROWS])
-    with mock.patch.object(plain_csv, "engine_for", cached_engine):
+    with mock.patch.object(plain_csv, "compiled", cached_engine):
         notes: list = []
         run_caseload(book_of(LEICS), str(path), as_of=AS_OF, output=io.StringIO(), format="csv", engine="duckdb",
                      on_note=notes.append)
@@ -216,7 +215,7 @@ def test_a_run_that_fails_while_writing_leaves_no_temporary_folder(tmp_path, mon
         raise RuntimeError("the disk is full")
         yield  # pragma: no cover
 
-    with mock.patch.object(plain_csv, "engine_for", cached_engine), pytest.raises(RuntimeError):
+    with mock.patch.object(plain_csv, "compiled", cached_engine), pytest.raises(RuntimeError):
         run_caseload(book_of(LEICS), str(path), as_of=AS_OF, output=io.StringIO(), format="csv", engine="duckdb",
                      progress=broken)
     assert os.listdir(folder) == []

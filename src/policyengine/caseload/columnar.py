@@ -73,7 +73,6 @@ class DuckEngine:
             query = build_query(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
         except PolicyEngineError as exc:
             raise Unsupported(exc.message) from None
-        self.query = query  # the plain-CSV lane (caseload.plain_csv) runs its select itself
         self.outcomes = query.outcomes
         self.items = {o: [text for _, text in getattr(book.producers.get(o), "items", ())] for o in book.outcomes}
         select = query.select.copy()

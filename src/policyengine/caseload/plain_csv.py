@@ -39,6 +39,7 @@ import os
 import shutil
 import stat
 import tempfile
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from sqlglot import exp
@@ -46,11 +47,12 @@ from sqlglot import exp
 from ..engine.dates import parse_interval
 from ..engine.inputs import MAX_STRING
 from ..engine.unknown import UNKNOWN
-from ..errors import CONTROL_CHARACTER
+from ..errors import CONTROL_CHARACTER, PolicyEngineError
 from ..formats.spreadsheet import csv_text
 from ..sql.calendar import Span, calendar_statements
+from ..sql.query import Query, build_query
 from ..sql.inputs import COLUMN_TYPES, member_column, unknowable
-from .columnar import SEQ, TABLE, engine_for
+from .columnar import SEQ, TABLE
 from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
 from .plain_scan import PlainFile, distinct_dates_refused, scan
 from .records import Record, Result
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
 #: DuckDB's memory limit for the lane; past it, it spills to the lane's own temporary folder.
-MEMORY_LIMIT = "200MB"
+MEMORY_LIMIT = "160MB"
 #: A column with at most this many distinct cells has its mapping written into the SQL, not joined.
 INLINE = 32
 #: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
@@ -90,7 +92,7 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
         return None
     if plain is None:
         return None
-    engine = engine_for(book, as_of, None)  # None: the usual path says why, once
+    engine = compiled(book, as_of)
     if engine is None:
         return None
     lane = Lane(book, engine, path, plain, ignore, formatter, as_of)
@@ -105,6 +107,33 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
         lane.close()
         return None
     return lane
+
+
+@dataclass
+class Compiled:
+    """The rulebook's query, and the DuckDB module that runs it."""
+
+    query: Query
+    duckdb: Any
+
+
+def compiled(book: Rulebook, as_of: _dt.date) -> Compiled | None:
+    """The rulebook's query as ``columnar.DuckEngine`` builds it, or None where that engine would not
+    run (DuckDB missing, a rulebook the SQL cannot express, a list value holding `;`): the usual
+    path then runs, and says why, once. (Not the DuckEngine itself: its own database is not needed.)"""
+    try:
+        import duckdb
+    except ImportError:
+        return None
+    try:
+        query = build_query(book, table=TABLE, as_of=as_of, span=Span(as_of.year - 25, as_of.year + 25), order=SEQ)
+    except PolicyEngineError:
+        return None
+    checklists = {o for o in book.outcomes if getattr(book.producers.get(o), "items", ())}
+    if any(";" in str(v) for o, sv in query.outcomes.items() if sv.kind == "list" and o not in checklists
+           for v in (sv.members or {})):
+        return None
+    return Compiled(query, duckdb)
 
 
 def single_try(select: exp.Select) -> exp.Select:
@@ -177,7 +206,7 @@ def _cell_sql(expr: str) -> str:
 class Lane:
     """One plain CSV file on DuckDB: ``prepare`` loads and decides it, ``chunks`` streams the output."""
 
-    def __init__(self, book: Rulebook, engine: Any, path: str, plain: PlainFile, ignore: frozenset,
+    def __init__(self, book: Rulebook, engine: Compiled, path: str, plain: PlainFile, ignore: frozenset,
                  formatter: Formatter, as_of: _dt.date) -> None:
         self.book, self.engine, self.path, self.plain, self.formatter = book, engine, path, plain, formatter
         self.name = path  # as the summary names the caseload
@@ -198,15 +227,16 @@ class Lane:
 
     # -- preparing: load, check, coerce, decide --------------------------------------------------
     def prepare(self) -> bool:
-        # a connection of its own (the engine's may be kept for other runs), with the calendar the query reads
-        con = self.con = self.engine.duckdb.connect(":memory:")
+        # a database of the lane's own, in its folder (so its tables leave memory when they must), with the
+        # calendar the query reads
+        con = self.con = self.engine.duckdb.connect(os.path.join(self.folder, "lane.duckdb"))
+        con.execute(f"SET memory_limit = {_quote_literal(MEMORY_LIMIT)}")
+        con.execute(f"SET temp_directory = {_quote_literal(os.path.join(self.folder, 'spill'))}")
+        con.execute("SET preserve_insertion_order = true")
         if self.engine.query.uses_calendar:
             year = self.as_of.year
             for statement in calendar_statements(self.book.calendar, Span(year - 25, year + 25)):
                 con.execute(statement.sql(dialect="duckdb"))
-        con.execute(f"SET memory_limit = {_quote_literal(MEMORY_LIMIT)}")
-        con.execute(f"SET temp_directory = {_quote_literal(os.path.join(self.folder, 'spill'))}")
-        con.execute("SET preserve_insertion_order = true")
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
         kept = ", ".join(f"c{i}" for i, _ in self.kept)
         con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({_quote_literal(self.path)}, "
@@ -334,10 +364,9 @@ class Lane:
         formatter = self.formatter
         heads = formatter.columns()
         cells = heads[1:len(heads) - len(TRAILING) - len(formatter.tail)]
-        if query.columns[:1 + len(cells)] != ["case_id", *cells] or query.columns[1 + len(cells)] != "error":
+        shape = ["case_id", *cells, *(["pending"] if PENDING_IN_SQL else []), "error"]
+        if query.columns[:len(shape)] != shape:
             return False  # not the shape this lane writes: the usual path runs
-        if PENDING_IN_SQL and "pending" not in query.columns:
-            return False
         select = query.select.copy().select('"pe_row"', copy=False)
         try:
             select = streaming(select if PENDING_IN_SQL else single_try(select))
