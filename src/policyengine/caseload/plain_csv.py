@@ -1,38 +1,43 @@
 """The plain-CSV lane of ``batch --engine duckdb --format csv``: DuckDB reads the file, decides it
-and writes each output line, with no Python per row.
+and writes each output line, with Python only per distinct cell and per row it cannot decide.
 
 It runs when the caseload is a path to a *plain* CSV file (``plain_scan``: every record one line,
 its cells the line split on the separator, so DuckDB's reader and the row path read the same
-cells by construction). Any other file, or anything unexpected while the lane is prepared (an
-error from DuckDB's strict reader included), goes to ``columnar.format_columnar`` unchanged, and
-the user is told nothing different. The steps, all inside DuckDB but the per-value ones:
+cells by construction). Any other file, or any DuckDB error while the lane is prepared (its strict
+reader finding a row of the wrong width, running out of memory), goes to
+``columnar.format_columnar`` unchanged, and the user is told nothing different. The steps:
 
-1. The file is loaded as text cells (``pe_raw``); the header is checked as the row path checks it,
-   and each date column's DISTINCT cells by ``columns.check_dates``' rule: a refusal sends the
-   whole file to the row path, so its message (naming the first row) is the row path's.
+1. The file is loaded as text cells (``pe_raw``, in the file's order: its rowid is the line); the
+   header was checked by the pre-scan as the row path checks it, and each date column's DISTINCT
+   cells are checked by ``columns.check_dates``' rule: a refusal sends the whole file to the row
+   path, so its message (naming the first row) is the row path's.
 2. Each column's DISTINCT cells are coerced once by the engine's own fast coercers
-   (``CaseReader.text_fast``) into a mapping table, joined to every row. A text cell of printable
-   ASCII with no space at either end is its own value and is not sent to Python (an id column).
+   (``CaseReader.text_fast``): written into the SQL for a column of at most ``INLINE`` distinct
+   cells, else a table to join. A text cell of printable ASCII at both ends (nothing to strip; a
+   case_id printable throughout) is its own value and never reaches Python (an id column).
    A row goes to the row engine (``decide``) when a cell is refused, would read differently on
    the reader's careful path (a cell of spaces, a blank required text, a case_id with a control
-   character), a required answer is missing, a question that may not be skipped is blank (the
-   pending column: see ``PENDING_IN_SQL``), or the rulebook's query gives it an error: its result
-   or error record is then the row engine's own.
-3. The query (``sql.query``) decides the other rows; each output line is made in SQL (cells made
-   spreadsheet-safe and quoted as ``formats.spreadsheet.csv_text`` does, CRLF ends), gathered in
-   SQL into one string per run of consecutive lines, and merged in input order with the row
-   engine's lines, as ``Chunk`` s for the progress bar and the summary.
+   character), a required answer is missing, a question that may not be skipped is blank (see
+   ``PENDING_IN_SQL``), or the rulebook's query gives it an error: its result or error record is
+   then the row engine's own (``pe_read``).
+3. The query (``sql.query``, its tree rewritten by ``single_try`` and ``streaming`` so DuckDB
+   streams it) decides the other rows, and each output line is made in SQL (cells made
+   spreadsheet-safe and quoted as ``formats.spreadsheet.csv_text`` does, CRLF ends, ``pe_out``).
+   The lines are fetched a block at a time, one string per row, and merged by line with the row
+   engine's lines, one ``Chunk`` per block for the progress bar and the summary.
 4. Repeated case ids: SQL finds the rows whose id may repeat (a key at least as coarse as
    ``Duplicates``' ``strip().casefold()``); only those rows' ids reach the summary, which
    confirms them as it always does, so the report is the row path's.
 
-Memory: DuckDB is held to ``MEMORY_LIMIT`` and spills to a folder of our own (removed after);
-Python holds at most ``BLOCK`` output lines and rows for the row engine, and the rows
-whose ids may repeat. Measured: under 300 MB peak at 1,000,000 Leicestershire rows (notes/lane.md).
+Memory: the lane's tables are in a DuckDB file in its own temporary folder (removed after), held
+to ``MEMORY_LIMIT`` (it spills there too); Python holds the rulebook and DuckDB's library (about
+130 MB before any row), one block of ``BLOCK`` output lines and rows for the row engine, and the
+rows whose ids may repeat. Measured: 294 MB peak at 1,000,000 Leicestershire rows (notes/lane.md).
 """
 from __future__ import annotations
 
 import bisect
+import gc
 import datetime as _dt
 import json
 import os
@@ -61,14 +66,16 @@ if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
 #: DuckDB's memory limit for the lane; past it, it spills to the lane's own temporary folder.
-MEMORY_LIMIT = "160MB"
+#: (At 1,000,000 Leicestershire rows: 100MB gave a 260 MB peak but a much slower run, 128MB 294 MB.)
+MEMORY_LIMIT = "128MB"
 #: A column with at most this many distinct cells has its mapping written into the SQL, not joined.
 INLINE = 32
 #: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
 BLOCK = 20_000
-#: Whether the query gives the ``pending`` column (``output.pending_cell``) itself: then a blank
-#: answer to a question that may not be skipped stays in SQL. Until it does, such rows go to the
-#: row engine. Switching is this flag (see ``_ok`` and ``_line``).
+#: Whether the query gives the ``pending`` column (``output.pending_cell``) itself, before
+#: ``error``: then a blank answer to a question that may not be skipped stays in SQL. Until it
+#: does, such rows go to the row engine. Switching is this flag (it is read in ``_read_table``,
+#: ``_decide`` and ``_line``; with it the query keeps its GROUP BY over each row's tries).
 PENDING_IN_SQL = False
 #: The characters that make a cell formula-like (``spreadsheet.safe_cell``) or need quotes.
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -259,7 +266,10 @@ class Lane:
         for i, name in self.kept:
             self._mapping(i, name)
         self._read_table()
-        return self._decide()
+        decided = self._decide()
+        self.engine = None  # the query's tree (tens of MB) is not needed to stream the output
+        gc.collect()
+        return decided
 
     def _mapping(self, i: int, name: str) -> None:
         """Each distinct cell of column ``i`` (but plain text) coerced once (raw, ok, value...): inline in

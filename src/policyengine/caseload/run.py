@@ -105,8 +105,9 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     not be decided as it comes, and ``progress`` may wrap the stream of
     finished chunks (to show a bar). ``engine`` is ``python`` (the row
     engine, the default) or ``duckdb`` (the rulebook's SQL on DuckDB, the row
-    engine for the cases it does not decide exactly: ``caseload.columnar``;
-    the output is the same, and ``jobs`` is not used). A caseload that cannot
+    engine for the cases it does not decide exactly: ``caseload.columnar``, and
+    for a plain CSV file ``caseload.plain_csv``; the output is the same, and
+    ``jobs`` is not used). A caseload that cannot
     be read at all raises an ``InputError`` before anything is written.
     """
     if engine not in ENGINES:
@@ -116,14 +117,16 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
         raise InputError("the output is the caseload itself: the results would replace it; write them "
                          "to another file", Location(path))
     ignore = tuple(ignore)
-    formatter = Formatter(book, as_of, format)
-    lane = plain_lane(book, source, formatter, as_of=as_of, ignore=frozenset(ignore), sheet=sheet) \
-        if engine == "duckdb" and format == "csv" else None  # a plain CSV file read by DuckDB itself
+    lane = None
+    if engine == "duckdb" and format == "csv":  # a plain CSV file is read by DuckDB itself
+        lane = plain_lane(book, source, Formatter(book, as_of, format), as_of=as_of, ignore=frozenset(ignore),
+                          sheet=sheet)
     records = lane or open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
     for note in summary.notes:  # before any case is decided
         if on_note:
             on_note(note)
+    formatter = lane.formatter if lane is not None else Formatter(book, as_of, format)
     if lane is not None:
         chunks = lane.chunks(lambda r: decide(book, r, as_of), on_note)
     elif engine == "duckdb":
