@@ -25,6 +25,7 @@ from ..formats.atomic import AtomicOutput
 from ..formats.workbook import WorkbookOutput
 from .columnar import ENGINES, format_columnar
 from .output import Chunk, Formatter
+from .plain_csv import plain_lane
 from .readers import open_caseload
 from .records import Caseload, InputError, Record, Result
 from .summary import MAX_ERRORS, CaseloadSummary
@@ -104,8 +105,9 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     not be decided as it comes, and ``progress`` may wrap the stream of
     finished chunks (to show a bar). ``engine`` is ``python`` (the row
     engine, the default) or ``duckdb`` (the rulebook's SQL on DuckDB, the row
-    engine for the cases it does not decide exactly: ``caseload.columnar``;
-    the output is the same, and ``jobs`` is not used). A caseload that cannot
+    engine for the cases it does not decide exactly: ``caseload.columnar``, and
+    for a plain CSV file ``caseload.plain_csv``; the output is the same, and
+    ``jobs`` is not used). A caseload that cannot
     be read at all raises an ``InputError`` before anything is written.
     """
     if engine not in ENGINES:
@@ -114,16 +116,34 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
         raise InputError("the output is the caseload itself: the results would replace it; write them "
                          "to another file", Location(path))
-    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
+    ignore = tuple(ignore)
+    lane = None
+    if engine == "duckdb" and format == "csv":  # a plain CSV file is read by DuckDB itself
+        lane = plain_lane(book, source, Formatter(book, as_of, format), as_of=as_of, ignore=frozenset(ignore),
+                          sheet=sheet)
+    records = lane or open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
     for note in summary.notes:  # before any case is decided
         if on_note:
             on_note(note)
-    formatter = Formatter(book, as_of, format)
-    if engine == "duckdb":
+    formatter = lane.formatter if lane is not None else Formatter(book, as_of, format)
+    if lane is not None:
+        chunks = lane.chunks(lambda r: decide(book, r, as_of), on_note)
+    elif engine == "duckdb":
         chunks = format_columnar(book, records, as_of, formatter, lambda r: decide(book, r, as_of), on_note)
     else:
         chunks = format_all(book, records, as_of, formatter, jobs=jobs)
+    try:
+        _write(formatter, path, output, format, chunks, summary, progress, on_error)
+    finally:
+        if lane is not None:
+            lane.close()
+    summary.finish()
+    return summary
+
+
+def _write(formatter: Formatter, path: str | None, output: Any, format: str, chunks: Iterator[Chunk],
+           summary: CaseloadSummary, progress: Callable | None, on_error: Callable | None) -> None:
     out = _Workbook(formatter, path, output) if format == "xlsx" else AtomicOutput(path, stream=_stream(output))
     try:
         out.write(formatter.header())
@@ -134,8 +154,6 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     except BaseException:
         out.abort()
         raise
-    summary.finish()
-    return summary
 
 
 class _Workbook:
