@@ -29,6 +29,8 @@ import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from sqlglot import exp
+
 from ..engine.dates import parse_interval
 from ..engine.unknown import UNKNOWN
 from ..errors import Location, PolicyEngineError
@@ -78,6 +80,7 @@ class DuckEngine:
         select = query.select.copy()
         for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
+        select.select(exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True), copy=False)
         self.sql = select.sql(dialect="duckdb")
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
@@ -85,7 +88,8 @@ class DuckEngine:
             for statement in calendar_statements(book.calendar, span):
                 self.con.execute(statement.sql(dialect="duckdb"))
         self.cache: dict[str, dict] = {name: {} for name in book.inputs}
-        self.unknowable = [n for n, v in self.reader.defaults.items() if v is UNKNOWN]
+        #: Questions that may be left not known and are outcomes too: the SQL reads their blank as None.
+        self.unknown_outcomes = [n for n, v in self.reader.defaults.items() if v is UNKNOWN and n in book.outcomes]
 
     # -- 2: coercion --------------------------------------------------------------------------
     def values(self, record: Record) -> dict | None:
@@ -98,8 +102,8 @@ class DuckEngine:
             values = self._read(record, careful=True)
             if values is None or any(values[n] is None for n in self.reader.required):
                 return None
-        if any(values[n] is UNKNOWN for n in self.unknowable):
-            return None  # not known: the row engine gives the pending column
+        if any(values[n] is UNKNOWN for n in self.unknown_outcomes):
+            return None  # an outcome not known: the row engine gives it as such
         return values
 
     def _read(self, record: Record, careful: bool) -> dict | None:
@@ -142,8 +146,9 @@ class DuckEngine:
             return _REFUSED
 
     # -- 3 and 4: the query, and its values back --------------------------------------------------
-    def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, dict | None]:
-        """Each case's outcomes by its index, or None where the row engine must decide it."""
+    def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, tuple[dict, dict | None] | None]:
+        """Each case's outcomes and pending ones (``Result.pending``) by its index, or None where
+        the row engine must decide it: an error, or a pending column the SQL cannot give exactly."""
         path = os.path.join(folder, "block.jsonl")
         with open(path, "w", encoding="utf-8") as fh:
             for seq, values in cases:
@@ -153,31 +158,40 @@ class DuckEngine:
                          f"format = 'newline_delimited', columns = {{{types}}})")
         rows = self.con.execute(self.sql).fetchall()
         names = [d[0] for d in self.con.description]
-        error = names.index("error")
-        decided: dict[int, dict | None] = {}
+        error, inexact = names.index("error"), names.index("pe_inexact")
+        decided: dict[int, tuple[dict, dict | None] | None] = {}
         for (seq, values), row in zip(cases, rows):
-            decided[seq] = None if row[error] else self._outcomes(dict(zip(names, row)), values)
+            decided[seq] = None if row[error] or row[inexact] else self._outcomes(dict(zip(names, row)), values)
         return decided
 
     def _row(self, seq: int, values: dict) -> dict:
         row: dict[str, Any] = {SEQ: seq}
         for name, spec in self.book.inputs.items():
             value = values[name]
-            if spec.type == "list":
+            if value is UNKNOWN:  # not known: a blank cell, as the query reads it
+                row.update({member_column(name, v): None for v in spec.values} if spec.type == "list" else
+                           {name: None})
+            elif spec.type == "list":
                 held = set(value)
                 row.update((member_column(name, v), v in held) for v in spec.values)
             else:
                 row[name] = value
         return row
 
-    def _outcomes(self, row: dict, values: dict) -> dict:
+    def _outcomes(self, row: dict, values: dict) -> tuple[dict, dict | None]:
+        """The outcomes (UNKNOWN where pending, as the row engine holds them) and the pending ones'
+        inputs, read back from the ``pending`` cell ("outcome: input1 input2; outcome2: input3")."""
         found = {"case_id": values["case_id"]}
+        pending = {out: names.split(" ") for out, names in
+                   (part.split(": ", 1) for part in row["pending"].split("; "))} if row["pending"] else None
         for out in self.book.outcomes:
-            if self.items[out]:
+            if pending and out in pending:
+                found[out] = UNKNOWN
+            elif self.items[out]:
                 found[out] = [t for i, t in enumerate(self.items[out]) if row[f"{out}__item{i}"] == "yes"]
             else:
                 found[out] = self._value(out, row[f"{out}__key"])
-        return found
+        return found, pending
 
     def _value(self, out: str, key: str) -> Any:
         """The engine's value from its key: ``N`` for None, else ``V`` and the cell's text."""
@@ -267,7 +281,7 @@ def _decide_block(engine: DuckEngine | None, block: list[Record], decide: Callab
             results.append(decide(record))
         else:
             counts[0] += 1
-            results.append(Result(record.where, found["case_id"], found))
+            results.append(Result(record.where, found[0]["case_id"], found[0], pending=found[1]))
     return results
 
 
