@@ -9,14 +9,18 @@ The pipeline, a block of ``BLOCK`` records at a time:
    broken quotes, short rows, bad bytes and blank rows, and a record it refuses goes to the row
    engine, which reports it as it always has.
 2. Each cell is coerced by the engine's own coercers (``CaseReader``'s fast path), each distinct
-   cell of a column once. A case with a cell they refuse, a required answer missing, or a question
-   left unanswered that the rules must then try every answer to (``pending``), goes to the row
-   engine: its result, error record or pending column is the row engine's own.
+   cell of a column once. A case with a cell they refuse or a required answer missing goes to the
+   row engine: its result or error record is the row engine's own.
 3. The other cases' coerced values are loaded into DuckDB (as typed JSON lines it reads back, so
-   no text is reinterpreted) and the rulebook's query decides them; a case the query gives an
-   error for is decided again by the row engine, so the error record is worded and placed as it is.
+   no text is reinterpreted; a question not known as a blank) and the rulebook's query decides
+   them, trying every answer to the questions left unanswered as the row engine does. A case the
+   query gives an error for is decided again by the row engine, so the error record is worded and
+   placed as it is; so is a case whose pending column the query marks as perhaps not the row
+   engine's (``Query.inexact``).
 4. Each outcome is read back from its key (its cell's text, or ``N`` for none) as the engine's
-   value, and the results of both engines go, in input order, through the same ``Formatter``.
+   value, UNKNOWN where it is pending, with the inputs each pending outcome waits for read back
+   from the ``pending`` cell; the results of both engines go, in input order, through the same
+   ``Formatter``.
 
 A rulebook the SQL cannot express exactly runs wholly on the row engine. Either way the user is
 told on stderr (``on_note``), never in the output.

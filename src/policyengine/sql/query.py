@@ -19,8 +19,18 @@ The pipeline, one common table expression a step:
    every try agrees and none faults, pending where they differ or one faults
    (as the row engine leaves it), and the row's error where an element that
    does not wait on an unanswered question faults.
+   Beside it, ``pe_keys``, ``pe_flips`` and ``pe_needs`` find the inputs each
+   pending outcome waits for, as ``engine.pending._mattering`` does: those whose
+   answer alone changes the outcome's value between two tries (a fault counting
+   as a value of its own), found by a window over the tries that differ only in
+   that input's answer. (Measured against a GROUP BY per input and a COUNT
+   DISTINCT in ``pe_decided``: the same time, the least memory.)
 5. The result: the columns ``batch`` writes to CSV, each cell's text as it
-   writes it (checklists one ``yes`` column per item).
+   writes it (checklists one ``yes`` column per item), and ``pending``: each
+   pending outcome and the inputs it waits for, as ``caseload.output.pending_cell``
+   writes them. Where an outcome faults in every try the row engine lists the
+   inputs of the group of questions it happened to try it in; the SQL lists
+   those the outcome depends on and ``Query.inexact`` marks the row.
 
 A row whose unanswered questions have more than ``MAX_COMPLETIONS`` combinations
 is refused with a message, where the row engine tries cone by cone.
