@@ -85,7 +85,11 @@ class DuckEngine:
         for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
         select.select(exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True), copy=False)
+        wanted = {"error", "pending", "pe_inexact", *(f"{o}__key" for o in book.outcomes),
+                  *(f"{o}__item{i}" for o in book.outcomes for i in range(len(self.items[o])))}
+        select.set("expressions", [e for e in select.expressions if e.alias_or_name in wanted])  # not the CSV's
         self.sql = select.sql(dialect="duckdb")
+        self.values_of: dict[str, dict] = {o: {} for o in book.outcomes}  # each outcome's value by its key
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
         if query.uses_calendar:
@@ -161,11 +165,11 @@ class DuckEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {TABLE} AS SELECT * FROM read_json('{path}', "
                          f"format = 'newline_delimited', columns = {{{types}}})")
         rows = self.con.execute(self.sql).fetchall()
-        names = [d[0] for d in self.con.description]
-        error, inexact = names.index("error"), names.index("pe_inexact")
+        at = {d[0]: i for i, d in enumerate(self.con.description)}
+        error, inexact = at["error"], at["pe_inexact"]
         decided: dict[int, tuple[dict, dict | None] | None] = {}
         for (seq, values), row in zip(cases, rows):
-            decided[seq] = None if row[error] or row[inexact] else self._outcomes(dict(zip(names, row)), values)
+            decided[seq] = None if row[error] or row[inexact] else self._outcomes(row, at, values)
         return decided
 
     def _row(self, seq: int, values: dict) -> dict:
@@ -182,20 +186,31 @@ class DuckEngine:
                 row[name] = value
         return row
 
-    def _outcomes(self, row: dict, values: dict) -> tuple[dict, dict | None]:
+    def _outcomes(self, row: tuple, at: dict[str, int], values: dict) -> tuple[dict, dict | None]:
         """The outcomes (UNKNOWN where pending, as the row engine holds them) and the pending ones'
         inputs, read back from the ``pending`` cell ("outcome: input1 input2; outcome2: input3")."""
         found = {"case_id": values["case_id"]}
+        cell = row[at["pending"]]
         pending = {out: names.split(" ") for out, names in
-                   (part.split(": ", 1) for part in row["pending"].split("; "))} if row["pending"] else None
+                   (part.split(": ", 1) for part in cell.split("; "))} if cell else None
         for out in self.book.outcomes:
             if pending and out in pending:
                 found[out] = UNKNOWN
             elif self.items[out]:
-                found[out] = [t for i, t in enumerate(self.items[out]) if row[f"{out}__item{i}"] == "yes"]
+                found[out] = [t for i, t in enumerate(self.items[out]) if row[at[f"{out}__item{i}"]] == "yes"]
             else:
-                found[out] = self._value(out, row[f"{out}__key"])
+                found[out] = self._cached(out, row[at[f"{out}__key"]])
         return found, pending
+
+    def _cached(self, out: str, key: str) -> Any:
+        """:meth:`_value`, each distinct key of an outcome read once (a list's value is copied, never shared)."""
+        known = self.values_of[out]
+        if key not in known:
+            value = self._value(out, key)
+            if len(known) >= MAX_CACHED or isinstance(value, list):
+                return value
+            known[key] = value
+        return known[key]
 
     def _value(self, out: str, key: str) -> Any:
         """The engine's value from its key: ``N`` for None, else ``V`` and the cell's text."""
