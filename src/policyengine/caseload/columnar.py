@@ -9,14 +9,18 @@ The pipeline, a block of ``BLOCK`` records at a time:
    broken quotes, short rows, bad bytes and blank rows, and a record it refuses goes to the row
    engine, which reports it as it always has.
 2. Each cell is coerced by the engine's own coercers (``CaseReader``'s fast path), each distinct
-   cell of a column once. A case with a cell they refuse, a required answer missing, or a question
-   left unanswered that the rules must then try every answer to (``pending``), goes to the row
-   engine: its result, error record or pending column is the row engine's own.
+   cell of a column once. A case with a cell they refuse or a required answer missing goes to the
+   row engine: its result or error record is the row engine's own.
 3. The other cases' coerced values are loaded into DuckDB (as typed JSON lines it reads back, so
-   no text is reinterpreted) and the rulebook's query decides them; a case the query gives an
-   error for is decided again by the row engine, so the error record is worded and placed as it is.
+   no text is reinterpreted; a question not known as a blank) and the rulebook's query decides
+   them, trying every answer to the questions left unanswered as the row engine does. A case the
+   query gives an error for is decided again by the row engine, so the error record is worded and
+   placed as it is; so is a case whose pending column the query marks as perhaps not the row
+   engine's (``Query.inexact``).
 4. Each outcome is read back from its key (its cell's text, or ``N`` for none) as the engine's
-   value, and the results of both engines go, in input order, through the same ``Formatter``.
+   value, UNKNOWN where it is pending, with the inputs each pending outcome waits for read back
+   from the ``pending`` cell; the results of both engines go, in input order, through the same
+   ``Formatter``.
 
 A rulebook the SQL cannot express exactly runs wholly on the row engine. Either way the user is
 told on stderr (``on_note``), never in the output.
@@ -28,6 +32,8 @@ import json
 import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+
+from sqlglot import exp
 
 from ..engine.dates import parse_interval
 from ..engine.unknown import UNKNOWN
@@ -79,16 +85,21 @@ class DuckEngine:
         select = query.select.copy()
         for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
-        if build is None:  # the case's place among the block's (impact joins two engines' rows)
-            select.select('"pe_row"', copy=False)
+        if build is None:  # only what is read back (not the CSV's columns), and the case's place in the block
+            select.select(exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True), '"pe_row"', copy=False)
+            wanted = {"error", "pending", "pe_inexact", "pe_row", *(f"{o}__key" for o in book.outcomes),
+                      *(f"{o}__item{i}" for o in book.outcomes for i in range(len(self.items[o])))}
+            select.set("expressions", [e for e in select.expressions if e.alias_or_name in wanted])
         self.sql = select.sql(dialect="duckdb")
+        self.values_of: dict[str, dict] = {o: {} for o in book.outcomes}  # each outcome's value by its key
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
         if query.uses_calendar:
             for statement in calendar_statements(book.calendar, span):
                 self.con.execute(statement.sql(dialect="duckdb"))
         self.cache: dict[str, dict] = {name: {} for name in book.inputs}
-        self.unknowable = [n for n, v in self.reader.defaults.items() if v is UNKNOWN]
+        #: Questions that may be left not known and are outcomes too: the SQL reads their blank as None.
+        self.unknown_outcomes = [n for n, v in self.reader.defaults.items() if v is UNKNOWN and n in book.outcomes]
 
     # -- 2: coercion --------------------------------------------------------------------------
     def values(self, record: Record) -> dict | None:
@@ -101,8 +112,8 @@ class DuckEngine:
             values = self._read(record, careful=True)
             if values is None or any(values[n] is None for n in self.reader.required):
                 return None
-        if any(values[n] is UNKNOWN for n in self.unknowable):
-            return None  # not known: the row engine gives the pending column
+        if any(values[n] is UNKNOWN for n in self.unknown_outcomes):
+            return None  # an outcome not known: the row engine gives it as such
         return values
 
     def _read(self, record: Record, careful: bool) -> dict | None:
@@ -145,15 +156,16 @@ class DuckEngine:
             return _REFUSED
 
     # -- 3 and 4: the query, and its values back --------------------------------------------------
-    def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, dict | None]:
-        """Each case's outcomes by its index, or None where the row engine must decide it."""
+    def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, tuple[dict, dict | None] | None]:
+        """Each case's outcomes and pending ones (``Result.pending``) by its index, or None where
+        the row engine must decide it: an error, or a pending column the SQL cannot give exactly."""
         self.load(cases, folder)
         rows = self.con.execute(self.sql).fetchall()
-        names = [d[0] for d in self.con.description]
-        error = names.index("error")
-        decided: dict[int, dict | None] = {}
+        at = {d[0]: i for i, d in enumerate(self.con.description)}
+        error, inexact = at["error"], at["pe_inexact"]
+        decided: dict[int, tuple[dict, dict | None] | None] = {}
         for (seq, values), row in zip(cases, rows):
-            decided[seq] = None if row[error] else self._outcomes(dict(zip(names, row)), values)
+            decided[seq] = None if row[error] or row[inexact] else self._outcomes(row, at, values)
         return decided
 
     def load(self, cases: list[tuple[int, dict]], folder: str, *, written: bool = False) -> None:
@@ -172,21 +184,41 @@ class DuckEngine:
         row: dict[str, Any] = {SEQ: seq}
         for name, spec in self.book.inputs.items():
             value = values[name]
-            if spec.type == "list":
+            if value is UNKNOWN:  # not known: a blank cell, as the query reads it
+                row.update({member_column(name, v): None for v in spec.values} if spec.type == "list" else
+                           {name: None})
+            elif spec.type == "list":
                 held = set(value)
                 row.update((member_column(name, v), v in held) for v in spec.values)
             else:
                 row[name] = value
         return row
 
-    def _outcomes(self, row: dict, values: dict) -> dict:
+    def _outcomes(self, row: tuple, at: dict[str, int], values: dict) -> tuple[dict, dict | None]:
+        """The outcomes (UNKNOWN where pending, as the row engine holds them) and the pending ones'
+        inputs, read back from the ``pending`` cell ("outcome: input1 input2; outcome2: input3")."""
         found = {"case_id": values["case_id"]}
+        cell = row[at["pending"]] if "pending" in at else ""  # a query that sends every unanswered case away
+        pending = {out: names.split(" ") for out, names in
+                   (part.split(": ", 1) for part in cell.split("; "))} if cell else None
         for out in self.book.outcomes:
-            if self.items[out]:
-                found[out] = [t for i, t in enumerate(self.items[out]) if row[f"{out}__item{i}"] == "yes"]
+            if pending and out in pending:
+                found[out] = UNKNOWN
+            elif self.items[out]:
+                found[out] = [t for i, t in enumerate(self.items[out]) if row[at[f"{out}__item{i}"]] == "yes"]
             else:
-                found[out] = self._value(out, row[f"{out}__key"])
-        return found
+                found[out] = self._cached(out, row[at[f"{out}__key"]])
+        return found, pending
+
+    def _cached(self, out: str, key: str) -> Any:
+        """:meth:`_value`, each distinct key of an outcome read once (a list's value is copied, never shared)."""
+        known = self.values_of[out]
+        if key not in known:
+            value = self._value(out, key)
+            if len(known) >= MAX_CACHED or isinstance(value, list):
+                return value
+            known[key] = value
+        return known[key]
 
     def _value(self, out: str, key: str) -> Any:
         """The engine's value from its key: ``N`` for None, else ``V`` and the cell's text."""
@@ -276,7 +308,7 @@ def _decide_block(engine: DuckEngine | None, block: list[Record], decide: Callab
             results.append(decide(record))
         else:
             counts[0] += 1
-            results.append(Result(record.where, found["case_id"], found))
+            results.append(Result(record.where, found[0]["case_id"], found[0], pending=found[1]))
     return results
 
 

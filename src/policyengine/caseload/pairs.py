@@ -120,7 +120,8 @@ class _Pair:
             self.counts[k][1] += 1
             return decide(self.books[k], record, self.as_of)
         self.counts[k][0] += 1
-        return Result(record.where, found["case_id"], found)
+        outcomes, pending = found
+        return Result(record.where, outcomes["case_id"], outcomes, pending=pending)
 
     def _decide(self, values: list[list], folder: str) -> tuple[tuple[dict, dict], set]:
         """Each rulebook's outcomes decided in SQL of the cases that came back, by index; and the
@@ -144,11 +145,19 @@ class _Pair:
             returned.add(got[SEQ])
             for k, engine in enumerate(self.engines):
                 side = f"{WHICH[k]}:"
-                if got[side + SEQ] is not None and not got[side + "error"]:
-                    keys = {n: got[side + n] for n in _keys(engine)}
-                    found[k][got[SEQ]] = engine._outcomes(keys, values[k][got[SEQ]])
+                if got[side + SEQ] is not None and not got[side + "error"] and not got[side + "pe_inexact"]:
+                    read = _read(engine)
+                    row = tuple(got[side + n] for n in read)
+                    found[k][got[SEQ]] = engine._outcomes(row, {n: i for i, n in enumerate(read)},
+                                                          values[k][got[SEQ]])
         both = {i for i, _ in cases[0]}.intersection(i for i, _ in cases[1])
         return found, both - returned
+
+
+def _read(engine: DuckEngine) -> list[str]:
+    """The columns of the engine's result a case is read back from: its pending cell, whether that
+    may not be the row engine's, and its outcomes' keys."""
+    return ["pending", "pe_inexact", *_keys(engine)]
 
 
 def _keys(engine: DuckEngine) -> list[str]:
@@ -181,7 +190,7 @@ def _indexed(engine: DuckEngine) -> exp.Select:
     case's place among the indexes loaded."""
     places = exp.select(exp.column(SEQ), exp.alias_(exp.Window(this=exp.RowNumber(), order=exp.Order(
         expressions=[exp.Ordered(this=exp.column(SEQ))])), "pe_row")).from_(TABLE)
-    return (exp.select(exp.column(SEQ, "m"), *(exp.column(n, "r", quoted=True) for n in ["error", *_keys(engine)]))
+    return (exp.select(exp.column(SEQ, "m"), *(exp.column(n, "r", quoted=True) for n in ["error", *_read(engine)]))
             .from_(exp.alias_(exp.to_table(RESULT), "r"))
             .join(places.subquery("m"), on=exp.column("pe_row", "r").eq(exp.column("pe_row", "m"))))
 
@@ -195,10 +204,12 @@ def _joined(base: DuckEngine, variant: DuckEngine, compared: list[str] | None) -
     for side, engine in (("a", base), ("b", variant)):
         which = WHICH[side == "b"]
         items.extend(exp.alias_(exp.column(n, side, quoted=True), f"{which}:{n}", quoted=True)
-                     for n in [SEQ, "error", *_keys(engine)])
+                     for n in [SEQ, "error", *_read(engine)])
     a, b = (lambda n: exp.column(n, "a", quoted=True)), (lambda n: exp.column(n, "b", quoted=True))
     differs = [exp.Is(this=a(SEQ), expression=exp.null()), exp.Is(this=b(SEQ), expression=exp.null()),
-               exp.NEQ(this=a("error"), expression=lit("")), exp.NEQ(this=b("error"), expression=lit(""))]
+               exp.NEQ(this=a("error"), expression=lit("")), exp.NEQ(this=b("error"), expression=lit("")),
+               exp.NEQ(this=a("pending"), expression=lit("")), exp.NEQ(this=b("pending"), expression=lit("")),
+               a("pe_inexact"), b("pe_inexact")]  # a pending outcome's key is no value: compared in Python
     differs.extend(exp.NullSafeNEQ(this=a(n), expression=b(n)) for n in compared or ())
     query = (exp.select(*items).from_(exp.alias_(exp.to_table(KEPT), "a"))
              .join(_indexed(variant).subquery("b"), on=a(SEQ).eq(b(SEQ)), join_type="full"))

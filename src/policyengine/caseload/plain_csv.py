@@ -18,10 +18,12 @@ reader finding a row of the wrong width, running out of memory), goes to
    A row goes to the row engine (``decide``) when a cell is refused, would read differently on
    the reader's careful path (a cell of spaces, a blank required text, a case_id with a control
    character), a required answer is missing, a question that may not be skipped is blank (see
-   ``PENDING_IN_SQL``), or the rulebook's query gives it an error: its result or error record is
-   then the row engine's own (``pe_read``).
-3. The query (``sql.query``, its tree rewritten by ``single_try`` and ``streaming`` so DuckDB
-   streams it) decides the other rows, and each output line is made in SQL (cells made
+   or the rulebook's query gives it an error or cannot give its pending column exactly
+   (``Query.inexact``): its result or error record is then the row engine's own (``pe_read``).
+3. The query (``sql.query``, its tree rewritten by ``streaming`` so DuckDB streams it) decides
+   the other rows in two passes: those that answer every question that may be left not known,
+   with ``single_try`` (each is one try, so the step gathering a row's tries is a projection),
+   then those that leave one unanswered, with every try and the ``pending`` column; and each output line is made in SQL (cells made
    spreadsheet-safe and quoted as ``formats.spreadsheet.csv_text`` does, CRLF ends, ``pe_out``).
    The lines are fetched a block at a time, one string per row, and merged by line with the row
    engine's lines, one ``Chunk`` per block for the progress bar and the summary.
@@ -72,11 +74,6 @@ MEMORY_LIMIT = "128MB"
 INLINE = 32
 #: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
 BLOCK = 20_000
-#: Whether the query gives the ``pending`` column (``output.pending_cell``) itself, before
-#: ``error``: then a blank answer to a question that may not be skipped stays in SQL. Until it
-#: does, such rows go to the row engine. Switching is this flag (it is read in ``_read_table``,
-#: ``_decide`` and ``_line``; with it the query keeps its GROUP BY over each row's tries).
-PENDING_IN_SQL = False
 #: The characters that make a cell formula-like (``spreadsheet.safe_cell``) or need quotes.
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -146,7 +143,7 @@ def compiled(book: Rulebook, as_of: _dt.date) -> Compiled | None:
 def single_try(select: exp.Select) -> exp.Select:
     """The query with its gathering step (``pe_decided``) as a plain projection: exact when every row
     has one try, that is when every question that may not be skipped is answered (which the lane
-    requires of the rows it gives SQL, unless ``PENDING_IN_SQL``). The GROUP BY over each row's tries
+    gives it on the first pass: ``_open``). The GROUP BY over each row's tries
     was four fifths of the query's time (notes/lane.md); over one row, MIN, MAX and SUM of a value
     are the value."""
     for cte in select.find_all(exp.CTE):
@@ -160,6 +157,8 @@ def single_try(select: exp.Select) -> exp.Select:
             inner = item.this if isinstance(item, exp.Alias) else None
             if isinstance(inner, (exp.Min, exp.Max, exp.Sum)):
                 item.set("this", inner.this)
+            elif isinstance(inner, exp.Count):  # the row's number of tries: one
+                item.set("this", exp.Literal.number(1))
     return select
 
 
@@ -254,7 +253,7 @@ class Lane:
             return False
         inputs = self.book.inputs
         present = {h for _, h in self.kept}
-        must = [n for n in inputs if inputs[n].required or (unknowable(inputs[n]) and not PENDING_IN_SQL)]
+        must = [n for n in inputs if inputs[n].required]
         if "case_id" not in present or any(n not in present for n in must):
             return False  # every row would go to the row engine
         for i, name in self.kept:
@@ -357,7 +356,7 @@ class Lane:
                 selected.append(f"CASE WHEN {plain} THEN r.c{i} ELSE {self._mapped_sql(i, 'v')} END AS {_ident(name)}")
             else:
                 selected.append(f"{self._mapped_sql(i, 'v')} AS {_ident(name)}")
-            must = spec.required or (unknowable(spec) and not PENDING_IN_SQL)
+            must = spec.required
             ok_ = self._mapped_sql(i, "ok")
             ok.append(f"(r.c{i} IS NOT NULL AND ({plain} OR coalesce({ok_}, false)))" if must else
                       f"(r.c{i} IS NULL OR {plain} OR coalesce({ok_}, false))")
@@ -374,18 +373,22 @@ class Lane:
         formatter = self.formatter
         heads = formatter.columns()
         cells = heads[1:len(heads) - len(TRAILING) - len(formatter.tail)]
-        shape = ["case_id", *cells, *(["pending"] if PENDING_IN_SQL else []), "error"]
+        shape = ["case_id", *cells, "pending", "error"]
         if query.columns[:len(shape)] != shape:
             return False  # not the shape this lane writes: the usual path runs
-        select = query.select.copy().select('"pe_row"', copy=False)
+        select = query.select.copy().select('"pe_row"', exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True),
+                                            copy=False)
         try:
-            select = streaming(select if PENDING_IN_SQL else single_try(select))
+            answered, unanswered = streaming(single_try(select.copy())), streaming(select)
         except ValueError:
             return False
-        self.con.execute(f"CREATE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {', '.join(self.typed)} "
-                         "FROM pe_read WHERE pe_ok")
-        self.con.execute(f"CREATE TABLE pe_out AS SELECT q.pe_row AS pe_line, q.error <> '' AS pe_bad, "
-                         f"{self._line(cells)} AS pe_text FROM ({select.sql(dialect='duckdb')}) q")
+        made = "CREATE TABLE pe_out AS"
+        for rows, chosen in ((f"NOT ({self._open()})", answered), (self._open(), unanswered)):
+            self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {', '.join(self.typed)} "
+                             f"FROM pe_read WHERE pe_ok AND ({rows})")
+            self.con.execute(f"{made} SELECT q.pe_row AS pe_line, q.error <> '' OR q.pe_inexact AS pe_bad, "
+                             f"{self._line(cells)} AS pe_text FROM ({chosen.sql(dialect='duckdb')}) q")
+            made = "INSERT INTO pe_out"
         cells = ", ".join(f"r.c{i}" for i, _ in self.kept)
         self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {cells} FROM (SELECT pe_line FROM pe_read "
                          "WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
@@ -397,9 +400,19 @@ class Lane:
         plain = self._plain_cells()
         parts = [_cell_sql("q.case_id"),  # (concat reads NULL as '')
                  *(f"q.{_ident(c)}" if c in plain else _cell_sql(f"q.{_ident(c)}") for c in cells),
-                 _cell_sql("q.pending") if PENDING_IN_SQL else "''", "''", "'row ' || q.pe_row",
+                 _cell_sql("q.pending"), "''", "'row ' || q.pe_row",
                  _quote_literal(csv_text([self.formatter.tail], line_end=CSV_LINE_END))]  # the provenance
         return "concat(" + ", ',', ".join(parts) + ")"  # one string made once, not one per `||`
+
+    def _open(self) -> str:
+        """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
+        whose every answer must be tried, which ``single_try`` cannot decide."""
+        blank = []
+        for name, spec in self.book.inputs.items():
+            if unknowable(spec):
+                column = member_column(name, spec.values[0]) if spec.type == "list" else name
+                blank.append(f"{_ident(column)} IS NULL")
+        return " OR ".join(blank) or "false"
 
     def _plain_cells(self) -> set[str]:
         """The outcome columns whose every possible text is written as it is (no quotes, no prefix):
@@ -503,4 +516,4 @@ def _iso(value: Any) -> str:
     raise TypeError(f"no JSON form for a {type(value).__name__}")
 
 
-__all__ = ["BLOCK", "MEMORY_LIMIT", "PENDING_IN_SQL", "Lane", "plain_lane"]
+__all__ = ["BLOCK", "MEMORY_LIMIT", "Lane", "plain_lane"]

@@ -69,14 +69,15 @@ class WorklistEngine(DuckEngine):
             self.viewed = True
         rows = self.con.execute(f"SELECT * FROM {VIEW}").fetchall()
         names = [d[0] for d in self.con.description]
+        at = {name: i for i, name in enumerate(names)}
         decided: dict[int, Any] = {}
         for (seq, values), row in zip(cases, rows):
             got = dict(zip(names, row))
-            decided[seq] = None if got["pe_refer"] else (self._kept(got, values), self._changes(got))
+            decided[seq] = None if got["pe_refer"] else (self._kept(row, at, got, values), self._changes(got))
         return decided
 
-    def _kept(self, got: dict, values: dict) -> dict:
-        found = self._outcomes(got, values)
+    def _kept(self, row: tuple, at: dict, got: dict, values: dict) -> dict:
+        found, _ = self._outcomes(row, at, values)  # no pending: every case with an unanswered question is referred
         found.update((n, self._value(n, got[f"{n}__key"])) for n in self.reported)
         return {n: found[n] if n in found else values[n] for n in self.names}
 

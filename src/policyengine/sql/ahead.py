@@ -63,7 +63,8 @@ class _DayBuilder(Builder):
         the query's time)."""
         select = super().report(decided)
         select.set("group", None)
-        select = select.transform(lambda n: n.this if isinstance(n, (exp.Min, exp.Max, exp.Sum)) else n, copy=False)
+        select = select.transform(lambda n: exp.Literal.number(1) if isinstance(n, exp.Count) else  # one try a row
+                                  n.this if isinstance(n, (exp.Min, exp.Max, exp.Sum)) else n, copy=False)
         if any(select.find_all(exp.AggFunc)):
             raise unsupported("the worklist's scan of the days ahead cannot read `pe_decided` a row at a time",
                               Location(self.book.path))
