@@ -408,10 +408,11 @@ def _count_records(source: str) -> int | None:
 @IGNORE
 @SHEET
 @JOBS
-@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
-              help="python: the row engine (the default today). duckdb: the rulebook compiled to SQL, run on "
-                   "DuckDB, with the row engine for the cases the SQL does not decide exactly (said on stderr); "
-                   "the output is the same, and --jobs is not used.")
+@click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto", show_default=True,
+              help="python: the row engine. duckdb: the rulebook compiled to SQL, run on DuckDB (a plain CSV file "
+                   "is read by DuckDB itself), with the row engine for the cases the SQL does not decide exactly "
+                   "(said on stderr); --jobs is not used. auto: DuckDB for a plain CSV file of 2 MB or more written "
+                   "as CSV with one job, the row engine otherwise. The output is the same whichever decides it.")
 def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs, engine):
     """Evaluate a caseload: CSV, XLSX, JSONL, a folder of case files, or - (JSONL on stdin)."""
     from .caseload.output import FORMATS

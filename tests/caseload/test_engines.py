@@ -128,7 +128,7 @@ def test_a_case_with_unanswered_questions_is_decided_on_duckdb_with_the_row_engi
 
 
 def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():
-    with pytest.raises(ValueError, match="a caseload is decided by engine python or duckdb, not 'spark'"):
+    with pytest.raises(ValueError, match="a caseload is decided by engine auto, python or duckdb, not 'spark'"):
         run_caseload(book_of(MINIMAL), b"case_id\nA\n", as_of=AS_OF, name="c.csv", engine="spark")
 
 
@@ -244,10 +244,12 @@ def recording(engine, ids: set):
         yield
 
 
-def test_batch_help_offers_both_engines_and_says_python_is_the_default_today(cli):
+def test_batch_help_offers_every_engine_and_says_auto_chooses_duckdb_for_a_large_plain_csv(cli):
     result = cli("batch", "--help")
-    assert "--engine [python|duckdb]" in result.output
-    assert "python: the row engine (the default today)" in " ".join(result.output.split())
+    assert "--engine [auto|python|duckdb]" in result.output
+    said = " ".join(result.output.split())
+    assert ("auto: DuckDB for a plain CSV file of 2 MB or more written as CSV with one job, the row engine "
+            "otherwise. The output is the same whichever decides it. [default: auto]") in said
 
 
 def test_batch_on_duckdb_writes_the_file_the_row_engine_writes_and_notes_the_rest_on_stderr(cli, tmp_path):

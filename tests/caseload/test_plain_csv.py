@@ -283,3 +283,16 @@ def test_every_distinct_cell_of_a_wide_column_is_coerced_through_a_joined_table_
     path = write(tmp_path, [HEADER, *rows, ROWS[6]])
     assert len(set(dates)) > plain_csv.INLINE
     assert same_as_row_engine(book_of(LEICS), path)
+
+
+def test_the_default_engine_gives_duckdb_a_plain_csv_file_of_auto_bytes_or_more_and_the_row_engine_the_rest(
+        tmp_path):
+    path = write(tmp_path, [HEADER, *ROWS])
+    size = path.stat().st_size
+    python, lane = outcome(book_of(LEICS), path, "python")
+    assert not lane  # the row engine never tries the lane
+    with mock.patch.object(run_module, "AUTO_BYTES", size):
+        assert outcome(book_of(LEICS), path, "auto") == (python, True)
+        assert outcome(book_of(LEICS), path, "auto", jobs=2) == (python, False)  # processes asked for: rows
+    with mock.patch.object(run_module, "AUTO_BYTES", size + 1):
+        assert outcome(book_of(LEICS), path, "auto") == (python, False)

@@ -34,7 +34,9 @@ reader finding a row of the wrong width, running out of memory), goes to
 Memory: the lane's tables are in a DuckDB file in its own temporary folder (removed after), held
 to ``MEMORY_LIMIT`` (it spills there too); Python holds the rulebook and DuckDB's library (about
 130 MB before any row), one block of ``BLOCK`` output lines and rows for the row engine, and the
-rows whose ids may repeat. Measured: 294 MB peak at 1,000,000 Leicestershire rows (notes/lane.md).
+rows whose ids may repeat. The rows with an unanswered question are decided ``OPEN_BLOCK`` at a
+time (their tries and windows are what fills memory). Measured: 386 MB peak at 1,000,000
+generated Leicestershire rows, 44% of them with an unanswered question (bench/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -69,7 +71,9 @@ if TYPE_CHECKING:
 
 #: DuckDB's memory limit for the lane; past it, it spills to the lane's own temporary folder.
 #: (At 1,000,000 Leicestershire rows: 100MB gave a 260 MB peak but a much slower run, 128MB 294 MB.)
-MEMORY_LIMIT = "128MB"
+MEMORY_LIMIT = "192MB"
+#: Rows with an unanswered question decided at a time (each is one row per combination of answers).
+OPEN_BLOCK = 10_000
 #: A column with at most this many distinct cells has its mapping written into the SQL, not joined.
 INLINE = 32
 #: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
@@ -383,12 +387,15 @@ class Lane:
         except ValueError:
             return False
         made = "CREATE TABLE pe_out AS"
-        for rows, chosen in ((f"NOT ({self._open()})", answered), (self._open(), unanswered)):
+        for rows, chosen in [(f"NOT ({self._open()})", answered),
+                             *((f"({self._open()}) AND pe_line >= {lo} AND pe_line < {hi}", unanswered)
+                               for lo, hi in self._open_blocks())]:
             self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {', '.join(self.typed)} "
                              f"FROM pe_read WHERE pe_ok AND ({rows})")
             self.con.execute(f"{made} SELECT q.pe_row AS pe_line, q.error <> '' OR q.pe_inexact AS pe_bad, "
                              f"{self._line(cells)} AS pe_text FROM ({chosen.sql(dialect='duckdb')}) q")
             made = "INSERT INTO pe_out"
+            self.con.execute("CHECKPOINT")  # the lines written to the file, so memory holds one pass at a time
         cells = ", ".join(f"r.c{i}" for i, _ in self.kept)
         self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {cells} FROM (SELECT pe_line FROM pe_read "
                          "WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
@@ -403,6 +410,15 @@ class Lane:
                  _cell_sql("q.pending"), "''", "'row ' || q.pe_row",
                  _quote_literal(csv_text([self.formatter.tail], line_end=CSV_LINE_END))]  # the provenance
         return "concat(" + ", ',', ".join(parts) + ")"  # one string made once, not one per `||`
+
+    def _open_blocks(self) -> list[tuple[int, int]]:
+        """The lines of the rows with an unanswered question, cut into ranges of ``OPEN_BLOCK`` such
+        rows: each try of each is a row of the query, and its windows hold a range's at once, so a
+        range at a time keeps within the memory limit however many there are."""
+        starts = [line for (line,) in self.con.execute(
+            f"SELECT pe_line FROM (SELECT pe_line, row_number() OVER (ORDER BY pe_line) AS n FROM pe_read "
+            f"WHERE pe_ok AND ({self._open()})) WHERE n % {OPEN_BLOCK} = 1 ORDER BY pe_line").fetchall()]
+        return list(zip(starts, [*starts[1:], 2**62]))
 
     def _open(self) -> str:
         """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
