@@ -275,26 +275,37 @@ def decide_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
                     on_note: Callable[[str], None] | None = None) -> Iterator[Result]:
     """Each record's result in input order: on DuckDB where it decides exactly, else by ``decide``
     (the row engine). The notes say how many the row engine decided, once every record is read."""
-    engine = engine_for(book, as_of, on_note)
+    yield from in_blocks(engine_for(book, as_of, on_note), records, decide, BLOCK, on_note=on_note,
+                         made=lambda record, found: Result(record.where, found[0]["case_id"], found[0],
+                                                           pending=found[1]))
+
+
+def in_blocks(engine: Any, records: Iterable[Record], decide: Callable[[Record], Result], size: int, *,
+              made: Callable[[Record, Any], Result], admit: Callable[[dict], bool] = lambda values: True,
+              why: str = "errors", on_note: Callable[[str], None] | None = None) -> Iterator[Result]:
+    """Results in input order, ``size`` records at a time: ``engine`` (a ``DuckEngine``, or None for
+    the row engine alone) decides the cases whose values it reads and ``admit`` lets through, and
+    ``made(record, found)`` turns what it found into the result; ``decide`` (the row engine) decides
+    the rest. A note says how many the row engine decided (``why``: the kinds of case it gets)."""
     counts: list = [0, 0]  # cases decided on DuckDB, by the row engine, then any block DuckDB failed on
     with tempfile.TemporaryDirectory(prefix="policyengine-duckdb-") as folder:
-        for block in _blocks(records, BLOCK):
-            yield from _decide_block(engine, block, decide, folder, counts)
+        for block in _blocks(records, size):
+            yield from _decide_block(engine, block, decide, folder, counts, made, admit)
     for failure in counts[2:]:
         if on_note:
             on_note(f"--engine duckdb: {failure}")
     if engine is not None and counts[1] and on_note:
         on_note(f"--engine duckdb: {counts[1]:,} of {counts[0] + counts[1]:,} cases were decided by the row engine "
-                "(records that could not be read, refused or unanswered answers, errors)")
+                f"(records that could not be read, refused or unanswered answers, {why})")
 
 
-def _decide_block(engine: DuckEngine | None, block: list[Record], decide: Callable[[Record], Result],
-                  folder: str, counts: list) -> list[Result]:
+def _decide_block(engine: Any, block: list[Record], decide: Callable[[Record], Result], folder: str, counts: list,
+                  made: Callable[[Record, Any], Result], admit: Callable[[dict], bool]) -> list[Result]:
     if engine is None:
         counts[1] += len(block)
         return [decide(r) for r in block]
     read = [(i, engine.values(r)) for i, r in enumerate(block)]
-    cases = [(i, v) for i, v in read if v is not None]
+    cases = [(i, v) for i, v in read if v is not None and admit(v)]
     try:
         decided = engine.decide(cases, folder) if cases else {}
     except engine.duckdb.Error as exc:  # never expected: the row engine decides the block, and it is said
@@ -308,7 +319,7 @@ def _decide_block(engine: DuckEngine | None, block: list[Record], decide: Callab
             results.append(decide(record))
         else:
             counts[0] += 1
-            results.append(Result(record.where, found[0]["case_id"], found[0], pending=found[1]))
+            results.append(made(record, found))
     return results
 
 
@@ -323,4 +334,4 @@ def _blocks(items: Iterable, size: int) -> Iterator[list]:
         yield block
 
 
-__all__ = ["BLOCK", "ENGINES", "DuckEngine", "decide_columnar", "engine_for", "format_columnar"]
+__all__ = ["BLOCK", "ENGINES", "DuckEngine", "decide_columnar", "engine_for", "format_columnar", "in_blocks"]

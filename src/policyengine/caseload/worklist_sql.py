@@ -21,13 +21,12 @@ nearly half the cases, and most of the time a worklist takes.
 from __future__ import annotations
 
 import datetime as _dt
-import tempfile
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..engine.ahead import Change
 from ..engine.unknown import UNKNOWN
 from ..sql.ahead import MAX_WITHIN, scan_query
-from .columnar import BLOCK, DuckEngine, Unsupported, _blocks
+from .columnar import BLOCK, DuckEngine, Unsupported, in_blocks
 from .records import Record, Result
 
 if TYPE_CHECKING:
@@ -124,43 +123,10 @@ def decide_worklist(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
                     decide: Callable[[Record], Result],
                     on_note: Callable[[str], None] | None = None) -> Iterator[Result]:
     """Each record's worklist result in input order: from the SQL where it decides exactly, else by
-    ``decide`` (the row engine, keeping ``names`` and looking ``within`` days ahead)."""
-    engine = engine_for(book, as_of, within, names, on_note)
-    counts: list = [0, 0]  # cases decided on DuckDB, by the row engine, then any block DuckDB failed on
-    with tempfile.TemporaryDirectory(prefix="policyengine-duckdb-") as folder:
-        for block in _blocks(records, block_size(within)):
-            yield from _decide_block(engine, block, decide, folder, counts)
-    for failure in counts[2:]:
-        if on_note:
-            on_note(f"--engine duckdb: {failure}")
-    if engine is not None and counts[1] and on_note:
-        on_note(f"--engine duckdb: {counts[1]:,} of {counts[0] + counts[1]:,} cases were decided by the row engine "
-                "(records that could not be read, refused or unanswered answers, errors today or on a day ahead)")
-
-
-def _decide_block(engine: WorklistEngine | None, block: list[Record], decide: Callable[[Record], Result],
-                  folder: str, counts: list) -> list[Result]:
-    if engine is None:
-        counts[1] += len(block)
-        return [decide(r) for r in block]
-    read = [(i, engine.values(r)) for i, r in enumerate(block)]
-    # a case waiting on an answer goes to the row engine for its pending outcomes (whatever ``values`` allows)
-    cases = [(i, v) for i, v in read if v is not None and not any(x is UNKNOWN for x in v.values())]
-    try:
-        decided = engine.decide(cases, folder) if cases else {}
-    except engine.duckdb.Error as exc:  # never expected: the row engine decides the block, and it is said
-        decided = {}
-        counts.append(f"DuckDB failed on a block of cases ({type(exc).__name__}), which the row engine decided")
-    results = []
-    for i, record in enumerate(block):
-        found = decided.get(i)
-        if found is None:
-            counts[1] += 1
-            results.append(decide(record))
-        else:
-            counts[0] += 1
-            results.append(Result(record.where, found[0]["case_id"], found[0], changes=found[1]))
-    return results
-
-
-__all__ = ["MAX_WITHIN", "WorklistEngine", "decide_worklist", "engine_for"]
+    ``decide`` (the row engine, keeping ``names`` and looking ``within`` days ahead). A case waiting
+    on an answer goes to the row engine for its pending outcomes (whatever ``values`` allows)."""
+    yield from in_blocks(engine_for(book, as_of, within, names, on_note), records, decide, block_size(within),
+                         made=lambda record, found: Result(record.where, found[0]["case_id"], found[0],
+                                                           changes=found[1]),
+                         admit=lambda values: not any(x is UNKNOWN for x in values.values()),
+                         why="errors today or on a day ahead", on_note=on_note)
