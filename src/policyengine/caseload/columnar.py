@@ -42,7 +42,7 @@ from ..sql.calendar import Span, calendar_statements
 from ..sql.inputs import member_column, table_columns
 from ..sql.query import Query, build_query
 from .output import Chunk, Formatter
-from .records import Record, Result
+from .records import Record, Result, blocks
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -82,6 +82,8 @@ class DuckEngine:
             raise Unsupported(exc.message) from None
         self.outcomes = query.outcomes
         self.items = {o: [text for _, text in getattr(book.producers.get(o), "items", ())] for o in book.outcomes}
+        if splits_apart(book, query):
+            raise Unsupported("a list outcome holds a value with `;`")
         select = query.select.copy()
         for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
@@ -247,18 +249,28 @@ def _iso(value: Any) -> str:
 def engine_for(book: Rulebook, as_of: _dt.date, on_note: Callable[[str], None] | None) -> DuckEngine | None:
     """The DuckDB engine for ``book``, or None (with a note) when it cannot run there."""
     try:
-        engine = DuckEngine(book, as_of)
+        return DuckEngine(book, as_of)
     except Unsupported as exc:
         if on_note:
             on_note(f"--engine duckdb: {exc}; every case is decided by the row engine instead")
         return None
-    if any(";" in str(v) for o, sv in engine.outcomes.items() if sv.kind == "list" and not engine.items[o]
-           for v in (sv.members or {})):
-        if on_note:
-            on_note("--engine duckdb: a list outcome holds a value with `;`; every case is decided by the row "
-                    "engine instead")
-        return None
-    return engine
+
+
+def splits_apart(book: Rulebook, query: Query) -> bool:
+    """Whether a list the query reads back (an outcome, not a checklist, or a reported name) holds a
+    value with `;`: its key joins the values with `;`, so that value would come back as two."""
+    named = {**query.outcomes, **query.reported}
+    return any(";" in str(v) for o, sv in named.items()
+               if sv.kind == "list" and not getattr(book.producers.get(o), "items", ())
+               for v in (sv.members or {}))
+
+
+def check_engine(engine: str, *, auto: bool = False) -> None:
+    """Refuse an engine by name that is not one of ``ENGINES`` (or ``auto``, where it is offered)."""
+    offered = ("auto", *ENGINES) if auto else ENGINES
+    if engine not in offered:
+        raise ValueError(f"a caseload is decided by engine {', '.join(offered[:-1])} or {offered[-1]}, "
+                         f"not {engine!r}")
 
 
 def format_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, formatter: Formatter,
@@ -267,7 +279,7 @@ def format_columnar(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
     """Formatted output in input order, deciding on DuckDB what it decides exactly (see the module's
     doc) and with ``decide`` (the row engine) the rest."""
     results = decide_columnar(book, records, as_of, decide, on_note)
-    for chunk in _blocks(results, CHUNK):
+    for chunk in blocks(results, CHUNK):
         yield formatter.chunk(chunk)
 
 
@@ -289,7 +301,7 @@ def in_blocks(engine: Any, records: Iterable[Record], decide: Callable[[Record],
     the rest. A note says how many the row engine decided (``why``: the kinds of case it gets)."""
     counts: list = [0, 0]  # cases decided on DuckDB, by the row engine, then any block DuckDB failed on
     with tempfile.TemporaryDirectory(prefix="policyengine-duckdb-") as folder:
-        for block in _blocks(records, size):
+        for block in blocks(records, size):
             yield from _decide_block(engine, block, decide, folder, counts, made, admit)
     for failure in counts[2:]:
         if on_note:
@@ -323,15 +335,5 @@ def _decide_block(engine: Any, block: list[Record], decide: Callable[[Record], R
     return results
 
 
-def _blocks(items: Iterable, size: int) -> Iterator[list]:
-    block = []
-    for item in items:
-        block.append(item)
-        if len(block) >= size:
-            yield block
-            block = []
-    if block:
-        yield block
-
-
-__all__ = ["BLOCK", "ENGINES", "DuckEngine", "decide_columnar", "engine_for", "format_columnar", "in_blocks"]
+__all__ = ["BLOCK", "ENGINES", "DuckEngine", "check_engine", "decide_columnar", "engine_for", "format_columnar",
+           "in_blocks", "splits_apart"]

@@ -22,7 +22,7 @@ from ..engine.values import for_json
 from ..engine.values import hashable
 from ..formats.decision import said
 from ..formats.spreadsheet import csv_cell
-from .columnar import ENGINES
+from .columnar import check_engine
 from .duplicates import Duplicates
 from .pairs import Alike, decided_pairs
 from .readers import open_caseload
@@ -103,8 +103,7 @@ def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os
     it does not decide exactly: ``caseload.pairs``); the report is the same."""
     if isinstance(sources, (str, bytes, bytearray, os.PathLike)):
         raise TypeError("measure_impact takes a list of caseloads, even of one")
-    if engine not in ENGINES:
-        raise ValueError(f"a caseload is decided by engine {' or '.join(ENGINES)}, not {engine!r}")
+    check_engine(engine)
     return measure(base, variant, list(sources), as_of, ignore, engine)
 
 

@@ -23,7 +23,6 @@ says it; the other still runs on DuckDB.
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import os
 import tempfile
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
@@ -32,7 +31,7 @@ from sqlglot import exp
 
 from ..engine.sqlvalues import lit
 from .columnar import BLOCK, SEQ, TABLE, DuckEngine, engine_for
-from .records import Record, Result
+from .records import Record, Result, blocks
 from .run import decide
 
 if TYPE_CHECKING:
@@ -62,7 +61,7 @@ def decided_pairs(base: Rulebook, variant: Rulebook, records: Iterable[Record], 
     notes = [_noted(on_note, which, book) for which, book in zip(WHICH, books)]
     pair = _Pair(books, [engine_for(book, as_of, note) for book, note in zip(books, notes)], as_of)
     with tempfile.TemporaryDirectory(prefix="policyengine-impact-") as folder:
-        for block in _blocks(records, BLOCK):
+        for block in blocks(records, BLOCK):
             yield from pair.block(block, label, folder, on_note)
     for counted, note, duck in zip(pair.counts, notes, pair.engines):
         if duck is not None and counted[1] and note:
@@ -221,9 +220,3 @@ def _noted(on_note: Callable[[str], None] | None, which: str, book: Rulebook) ->
     if on_note is None:
         return None
     return lambda note: on_note(f"the {which} rulebook ({book.meta.id}): {note}")
-
-
-def _blocks(items: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(items)
-    while block := list(itertools.islice(iterator, size)):
-        yield block

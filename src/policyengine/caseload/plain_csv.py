@@ -61,7 +61,7 @@ from ..formats.spreadsheet import csv_text
 from ..sql.calendar import Span, calendar_statements
 from ..sql.query import Query, build_query
 from ..sql.inputs import COLUMN_TYPES, member_column, unknowable
-from .columnar import SEQ, TABLE
+from .columnar import SEQ, TABLE, splits_apart
 from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
 from .plain_scan import PlainFile, distinct_dates_refused, scan
 from .records import Record, Result
@@ -137,9 +137,7 @@ def compiled(book: Rulebook, as_of: _dt.date) -> Compiled | None:
         query = build_query(book, table=TABLE, as_of=as_of, span=Span(as_of.year - 25, as_of.year + 25), order=SEQ)
     except PolicyEngineError:
         return None
-    checklists = {o for o in book.outcomes if getattr(book.producers.get(o), "items", ())}
-    if any(";" in str(v) for o, sv in query.outcomes.items() if sv.kind == "list" and o not in checklists
-           for v in (sv.members or {})):
+    if splits_apart(book, query):
         return None
     return Compiled(query, duckdb)
 

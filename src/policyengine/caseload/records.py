@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import itertools
 from typing import Any, Iterable, Iterator
 
 from ..errors import CaseError
@@ -62,3 +63,10 @@ class Caseload:
 
     def __next__(self) -> Record:
         return next(self._records)
+
+
+def blocks(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last perhaps shorter), read as they come."""
+    iterator = iter(items)
+    while block := list(itertools.islice(iterator, size)):
+        yield block

@@ -23,11 +23,11 @@ from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
 from ..formats.workbook import WorkbookOutput
-from .columnar import ENGINES, format_columnar
+from .columnar import check_engine, format_columnar
 from .output import Chunk, Formatter
 from .plain_csv import plain_lane
 from .readers import open_caseload
-from .records import Caseload, InputError, Record, Result
+from .records import Caseload, InputError, Record, Result, blocks
 from .summary import MAX_ERRORS, CaseloadSummary
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def format_all(book: Rulebook, records: Iterable[Record], as_of: _dt.date, forma
                jobs: int = 1) -> Iterator[Chunk]:
     """Formatted output in input order, a chunk at a time (the ``batch`` path)."""
     if jobs <= 1:
-        for chunk in _chunks(records, CHUNK):
+        for chunk in blocks(records, CHUNK):
             yield formatter.chunk([decide(book, r, as_of) for r in chunk])
         return
     yield from _parallel(book, records, jobs, _format_chunk, (as_of,), _chunk, formatter)
@@ -112,8 +112,7 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     whichever decides it. A caseload that cannot
     be read at all raises an ``InputError`` before anything is written.
     """
-    if engine not in (*ENGINES, "auto"):
-        raise ValueError(f"a caseload is decided by engine auto, {' or '.join(ENGINES)}, not {engine!r}")
+    check_engine(engine, auto=True)
     path = os.fspath(output) if isinstance(output, (str, os.PathLike)) else None
     if path and isinstance(source, (str, os.PathLike)) and writes_over_input(os.fspath(source), path):
         raise InputError("the output is the caseload itself: the results would replace it; write them "
@@ -325,7 +324,7 @@ def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callab
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
                              initargs=(blueprint(book), formatter, os.getpid())) as pool:
         window: deque = deque()
-        for chunk in _chunks(records, CHUNK):
+        for chunk in blocks(records, CHUNK):
             window.append((pool.submit(work, _pack(chunk), *args), [r.where for r in chunk]))
             if len(window) >= jobs * IN_FLIGHT:
                 future, wheres = window.popleft()
@@ -333,14 +332,3 @@ def _parallel(book: Rulebook, records: Iterable[Record], jobs: int, work: Callab
         while window:
             future, wheres = window.popleft()
             yield receive(future.result(), wheres)
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

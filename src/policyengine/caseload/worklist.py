@@ -21,7 +21,7 @@ from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
 from ..formats.decision import as_of_words, list_change
 from ..formats.writers import json_chunks
-from .columnar import ENGINES
+from .columnar import check_engine
 from .duplicates import Duplicates
 from .readers import open_caseload
 from .records import Caseload, Result
@@ -117,8 +117,7 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     ``python`` (the row engine, the default) or ``duckdb`` (the rulebook's SQL,
     the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``;
     the worklist is the same, and ``jobs`` is not used)."""
-    if engine not in ENGINES:
-        raise ValueError(f"a caseload is decided by engine {' or '.join(ENGINES)}, not {engine!r}")
+    check_engine(engine)
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
     defaulted, as_of = as_of is None, as_of or _dt.date.today()

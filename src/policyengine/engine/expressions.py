@@ -11,9 +11,8 @@ case costs a few plain function calls (see bench/).
 from __future__ import annotations
 
 import datetime as _dt
-import operator
-from decimal import Decimal
 import re
+from decimal import Decimal
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -66,7 +65,7 @@ class Expression:
         return self.fn(values)
 
 
-_ORDERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_ORDERS = numbers.ORDERS
 _ORDERABLE = frozenset({int, float, Decimal, str, _dt.date})
 
 

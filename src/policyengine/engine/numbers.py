@@ -22,6 +22,7 @@ from typing import Any, Callable
 _CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN,
                            traps=[decimal.InvalidOperation, decimal.Overflow])
 _OPERATIONS = {"+": _CONTEXT.add, "-": _CONTEXT.subtract, "*": _CONTEXT.multiply}
+_OPERATIONS_INT = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 ORDERS: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
                                                   ">=": operator.ge}
 
@@ -54,9 +55,6 @@ def arithmetic(op: str, a: Any, b: Any) -> Any:
         return plain(_OPERATIONS[op](exact(a), exact(b)))
     except (decimal.Overflow, decimal.InvalidOperation):
         raise Inexact(op) from None
-
-
-_OPERATIONS_INT = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 def compare(op: str, a: Any, b: Any) -> bool:
