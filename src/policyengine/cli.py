@@ -414,7 +414,7 @@ def _count_records(source: str) -> int | None:
                    "(said on stderr); --jobs is not used. auto: DuckDB for a plain CSV file of 2 MB or more written "
                    "as CSV with one job, the row engine otherwise. The output is the same whichever decides it.")
 def batch(rulebook_path, input_path, as_of, output, ignore, sheet, jobs, engine):
-    """Evaluate a caseload: CSV, XLSX, JSONL, a folder of case files, or - (JSONL on stdin)."""
+    """Evaluate a caseload: CSV, XLSX, Parquet, JSONL, a folder of case files, or - (JSONL on stdin)."""
     from .caseload.output import FORMATS
     from .caseload.run import run_caseload, writes_over_input
     from .caseload.summary import error_line

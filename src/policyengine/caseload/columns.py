@@ -26,12 +26,15 @@ _SLASH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}|[0-9]{2})(?=\s|$)
 _COLUMN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}", re.ASCII)
 
 
-def check_columns(header: list[str], book: Rulebook, ignore: frozenset, path: str, line: int = 1) -> None:
+def check_columns(header: list[str], book: Rulebook, ignore: frozenset, path: str, line: int | None = 1, *,
+                  header_row: bool = True) -> None:
     """Refuse a missing header, unknown, unnamed or repeated columns before a
     single row is read. A first row that names none of the rulebook's columns
     is not a header (it is a person's data, or another layout): none of its
     cells is ever repeated. In a real header a cell is shown only if it looks
-    like a column name (no spaces): a person's name or a diagnosis never is."""
+    like a column name (no spaces): a person's name or a diagnosis never is.
+    ``header_row`` is False where the names are a file's schema (Parquet),
+    which is never a person's row."""
     where = Location(path, line)
     if len(header) > MAX_COLUMNS:
         raise InputError(f"the header has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", where)
@@ -40,7 +43,7 @@ def check_columns(header: list[str], book: Rulebook, ignore: frozenset, path: st
         raise InputError(_no_header(header, book, known), where)
     named = [h for h in header if h]
     unknown_at = [i + 1 for i, h in enumerate(header) if h and h not in known]
-    if 2 * len(unknown_at) > len(named):
+    if header_row and 2 * len(unknown_at) > len(named):
         # Mostly cells the rulebook does not know: a person's row in which one
         # value happens to equal a field name (`stage`) looks the same as a header
         # full of strangers, so none of its cells is shown.

@@ -1,5 +1,6 @@
-"""Reading a caseload: a CSV export, a JSONL file, a folder of YAML/JSON case
-files, or JSONL on standard input, one record at a time.
+"""Reading a caseload: a CSV export, an XLSX workbook, a JSONL file, a Parquet
+file, a folder of YAML/JSON case files, or JSONL on standard input, one record
+at a time.
 
 Every record is read as it comes (memory stays flat whatever the caseload);
 one that cannot be read is a record with a problem, never a stop. A file that
@@ -22,6 +23,7 @@ from ..engine.load import SURROGATE_PROBLEM, JsonProblem, YamlError, load_case, 
 from ..errors import Location, printable
 from .blanks import BlankRows
 from .columns import MAX_COLUMNS, and_list, check_columns, check_dates, row_name
+from .parquet import is_parquet, read_parquet
 from .lines import EXCEL_ENCODING, CsvRecords, Decoder, Line, physical_lines, scan_line, split_row
 from .records import Caseload, InputError, Record
 from .workbook import is_workbook, read_xlsx
@@ -87,11 +89,15 @@ def read_records(path: str, book: Rulebook, ignore: Iterable[str] = (), sheet: s
     if lower.endswith(".xls"):
         raise InputError("an .xls workbook (Excel 97-2003) is not read: save it as Excel Workbook (.xlsx) "
                          "or as CSV UTF-8", Location(path))
+    if is_parquet(lower):
+        if not stat.S_ISREG(mode):
+            raise InputError("a Parquet caseload must be a regular file (not a pipe or a device)", Location(path))
+        return read_parquet(path, book, ignore)
     if lower.endswith((".jsonl", ".ndjson")):
         if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
             raise InputError("a JSONL caseload must be a file or a pipe (not a device)", Location(path))
         return Caseload(_jsonl(open(path, "rb"), path), name=path)
-    raise InputError("a caseload is a .csv, .xlsx or .jsonl file, a folder of case files, or - for "
+    raise InputError("a caseload is a .csv, .xlsx, .jsonl or .parquet file, a folder of case files, or - for "
                      "JSONL on standard input", Location(path))
 
 

@@ -93,7 +93,7 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
                  engine: str = "auto") -> CaseloadSummary:
     """Decide every case of a caseload and write one result per case, in order.
 
-    ``source`` is a path (a CSV, XLSX or JSONL file, a folder of case files,
+    ``source`` is a path (a CSV, XLSX, Parquet or JSONL file, a folder of case files,
     ``-`` for JSONL on standard input), the bytes of a CSV or XLSX file (an
     upload, named ``name`` in messages) or a ``Caseload`` already open;
     ``sheet`` names a workbook's sheet (default: the first). ``output`` is a path
