@@ -39,7 +39,7 @@ import gc
 import datetime as _dt
 import os
 import stat
-import tempfile  # (tests point its folder elsewhere)
+import tempfile  # noqa: F401 (the tests point its folder elsewhere)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -72,6 +72,29 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
                sheet: str | None) -> "Lane | None":
     """The lane ready to stream its output, or None when the file is not plain (or anything else
     is not as the lane expects): the caller then reads it the usual way."""
+    found = plain_file(book, source, ignore, sheet)
+    if found is None:
+        return None
+    engine = compiled(book, as_of)
+    if engine is None:
+        return None
+    lane = Lane(book, engine, *found, ignore, formatter, as_of)
+    try:
+        ready = lane.prepare()
+    except engine.duckdb.Error:  # a row DuckDB's strict reader refuses: the row path reads it
+        ready = False
+    except BaseException:
+        lane.close()
+        raise
+    if not ready:
+        lane.close()
+        return None
+    return lane
+
+
+def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = None) -> tuple[str, PlainFile] | None:
+    """The path and pre-scan of a caseload that is a plain CSV file (``plain_scan``) for ``book`` (a
+    rulebook, or anything with its inputs and elements), else None."""
     if sheet is not None or not isinstance(source, (str, os.PathLike)):
         return None
     path = os.fspath(source)
@@ -84,23 +107,7 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
             plain = scan(fh, book, ignore, path)
     except OSError:
         return None
-    if plain is None:
-        return None
-    engine = compiled(book, as_of)
-    if engine is None:
-        return None
-    lane = Lane(book, engine, path, plain, ignore, formatter, as_of)
-    try:
-        ready = lane.prepare()
-    except engine.duckdb.Error:  # a row DuckDB's strict reader refuses: the row path reads it
-        ready = False
-    except BaseException:
-        lane.close()
-        raise
-    if not ready:
-        lane.close()
-        return None
-    return lane
+    return None if plain is None else (path, plain)
 
 
 @dataclass
@@ -221,21 +228,22 @@ class Lane:
         select = query.select.copy().select('"pe_row"', exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True),
                                             copy=False)
         try:
-            answered, unanswered = streaming(single_try(select.copy())), streaming(select)
+            answered = streaming(single_try(select.copy())).sql(dialect="duckdb")  # (each made once: making
+            every = streaming(select).sql(dialect="duckdb")                       # one takes a fifth of a second)
         except ValueError:
             return False
         made = "CREATE TABLE pe_out AS"
         for rows, chosen in [(f"NOT ({self._open()})", answered),
-                             *((f"({self._open()}) AND pe_line >= {lo} AND pe_line < {hi}", unanswered)
+                             *((f"({self._open()}) AND pe_line >= {lo} AND pe_line < {hi}", every)
                                for lo, hi in self._open_blocks())]:
-            self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {', '.join(self.table.typed)} "
-                             f"FROM pe_read WHERE pe_ok AND ({rows})")
+            self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, "
+                             f"{', '.join(self.table.typed)} FROM pe_read WHERE pe_ok AND ({rows})")
             self.con.execute(f"{made} SELECT q.pe_row AS pe_line, q.error <> '' OR q.pe_inexact AS pe_bad, "
-                             f"{self._line(cells)} AS pe_text FROM ({chosen.sql(dialect='duckdb')}) q")
+                             f"{self._line(cells)} AS pe_text FROM ({chosen}) q")
             made = "INSERT INTO pe_out"
             self.con.execute("CHECKPOINT")  # the lines written to the file, so memory holds one pass at a time
-        self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {self.table.cells_sql()} FROM (SELECT pe_line FROM pe_read "
-                         "WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
+        self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {self.table.cells_sql()} FROM (SELECT pe_line "
+                         "FROM pe_read WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
                          "(SELECT rowid + 2 AS pe_line, * FROM pe_raw) r USING (pe_line) ORDER BY f.pe_line")
         return True
 
@@ -249,23 +257,10 @@ class Lane:
         return "concat(" + ", ',', ".join(parts) + ")"  # one string made once, not one per `||`
 
     def _open_blocks(self) -> list[tuple[int, int]]:
-        """The lines of the rows with an unanswered question, cut into ranges of ``OPEN_BLOCK`` such
-        rows: each try of each is a row of the query, and its windows hold a range's at once, so a
-        range at a time keeps within the memory limit however many there are."""
-        starts = [line for (line,) in self.con.execute(
-            f"SELECT pe_line FROM (SELECT pe_line, row_number() OVER (ORDER BY pe_line) AS n FROM pe_read "
-            f"WHERE pe_ok AND ({self._open()})) WHERE n % {OPEN_BLOCK} = 1 ORDER BY pe_line").fetchall()]
-        return list(zip(starts, [*starts[1:], 2**62]))
+        return open_ranges(self.con, f"pe_ok AND ({self._open()})")
 
     def _open(self) -> str:
-        """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
-        whose every answer must be tried, which ``single_try`` cannot decide."""
-        blank = []
-        for name, spec in self.book.inputs.items():
-            if unknowable(spec):
-                column = member_column(name, spec.values[0]) if spec.type == "list" else name
-                blank.append(f"{ident(column)} IS NULL")
-        return " OR ".join(blank) or "false"
+        return unanswered(self.book)
 
     def _plain_cells(self) -> set[str]:
         """The outcome columns whose every possible text is written as it is (no quotes, no prefix):
@@ -341,10 +336,32 @@ class Lane:
         return self.repeats[lo:hi]
 
 
+def open_ranges(con: Any, where: str) -> list[tuple[int, int]]:
+    """The lines of the rows of ``pe_read`` with an unanswered question (``where``), cut into ranges
+    of ``OPEN_BLOCK`` such rows: each try of each is a row of the query, and its windows hold a
+    range's at once, so a range at a time keeps within the memory limit however many there are."""
+    starts = [line for (line,) in con.execute(
+        f"SELECT pe_line FROM (SELECT pe_line, row_number() OVER (ORDER BY pe_line) AS n FROM pe_read "
+        f"WHERE {where}) WHERE n % {OPEN_BLOCK} = 1 ORDER BY pe_line").fetchall()]
+    return list(zip(starts, [*starts[1:], 2**62]))
+
+
+def unanswered(book: Rulebook) -> str:
+    """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
+    whose every answer must be tried, which ``single_try`` cannot decide."""
+    blank = []
+    for name, spec in book.inputs.items():
+        if unknowable(spec):
+            column = member_column(name, spec.values[0]) if spec.type == "list" else name
+            blank.append(f"{ident(column)} IS NULL")
+    return " OR ".join(blank) or "false"
+
+
 def _separator_note(sep: str) -> str | None:
     from .readers import _separator_note as note
 
     return note(sep)
 
 
-__all__ = ["BLOCK", "MEMORY_LIMIT", "Lane", "plain_lane"]
+__all__ = ["BLOCK", "INLINE", "MEMORY_LIMIT", "Lane", "open_ranges", "plain_file", "plain_lane", "single_try",
+           "streaming", "unanswered"]
