@@ -58,9 +58,11 @@ class PlainPairs:
         self.con = self.table.con
         self.notes = [note for note in (_separator_note(plain.sep),) if note]
         self.calendar: Any = None  # the calendar of the rulebook whose calendar table is made
-        #: Each rulebook's columns of pe_back a case is read back from, and their places in ``_outcomes``' row.
-        self.sides = [(f"{w}:", [f"{w}:{n}" for n in pairs._read(e)], {n: i for i, n in enumerate(pairs._read(e))})
-                      for w, e in zip(WHICH, engines)]
+        #: Where each rulebook's columns start in a row of pe_back (its pe_row, error, then those a case is
+        #: read back from: ``pairs._read``), and their places among the last.
+        reads = [pairs._read(engine) for engine in engines]
+        self.sides = [(2, {n: i for i, n in enumerate(reads[0])}),
+                      (4 + len(reads[0]), {n: i for i, n in enumerate(reads[1])})]
 
     def close(self) -> None:
         self.table.close()
@@ -117,33 +119,31 @@ class PlainPairs:
                 span = {"start": start, "stop": start + BLOCK}
                 ids = self.con.execute("SELECT pe_line, case_id FROM pe_read WHERE pe_line >= $start AND "
                                        "pe_line < $stop ORDER BY pe_line", span).fetchall()
-                cursor = self.con.execute("SELECT * FROM pe_back WHERE pe_line >= $start AND pe_line < $stop "
-                                          "ORDER BY pe_line", span)
-                names = [d[0] for d in cursor.description]
-                back = {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+                back = {row[0]: row for row in self.con.execute(
+                    "SELECT * FROM pe_back WHERE pe_line >= $start AND pe_line < $stop", span).fetchall()}
                 cells = {row[0]: row[1:] for row in self.con.execute(
                     "SELECT * FROM pe_fall WHERE pe_line >= $start AND pe_line < $stop", span).fetchall()}
                 for line, case_id in ids:
-                    got = back.get(line)
-                    if got is None:
+                    row = back.get(line)
+                    if row is None:
                         for counted in pair.counts:
                             counted[0] += 1
                         yield Record(f"row {line}", {}, True), pairs.Alike(case_id), None
                     else:
-                        yield self._pair(pair, got, cells.get(line, ()), label)
+                        yield self._pair(pair, row, cells.get(line, ()), label)
         finally:
             self.close()
         pairs.say_counts(pair, [pairs._noted(on_note, which, book) for which, book in zip(WHICH, self.books)])
 
-    def _pair(self, pair: Any, got: dict, cells: tuple, label: str) -> tuple[Record, Result, Result]:
-        """A row not decided alike, with its results; its cells (``cells``) are read where the row
-        engine decides it under either rulebook."""
-        record = self.table.record(got["pe_line"], cells)
+    def _pair(self, pair: Any, row: tuple, cells: tuple, label: str) -> tuple[Record, Result, Result]:
+        """A row not decided alike (a row of ``pe_back``), with its results; its cells (``cells``) are
+        read where the row engine decides it under either rulebook."""
+        record = self.table.record(row[0], cells)
         results = []
-        for k, (engine, (side, read, at)) in enumerate(zip(self.engines, self.sides)):
+        for k, (engine, (start, at)) in enumerate(zip(self.engines, self.sides)):
             found = None
-            if got[side + "pe_row"] is not None and not got[side + "error"] and not got[side + "pe_inexact"]:
-                found = engine._outcomes(tuple(got[n] for n in read), at, {"case_id": got["pe_case"]})
+            if row[start] is not None and not row[start + 1] and not row[start + 2 + at["pe_inexact"]]:
+                found = engine._outcomes(row[start + 2:start + 2 + len(at)], at, {"case_id": row[1]})
             results.append(pair._result(k, found, pairs.own(self.books[k], record, label)))
         return record, *results
 
