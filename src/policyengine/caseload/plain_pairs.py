@@ -40,7 +40,8 @@ from .records import Record, Result
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
-#: Lines streamed back at a time (the rows decided alike as ids, the others with their keys and cells).
+#: Lines compared and streamed back at a time (the rows decided alike as ids, the others with their keys
+#: and cells).
 BLOCK = 20_000
 WHICH = pairs.WHICH
 
@@ -74,20 +75,33 @@ class PlainPairs:
         self.table.read({f"pe_ok{k}": book.inputs for k, book in enumerate(self.books)})
         for k in (0, 1):
             self._decide(k)
-        base, variant = self.engines
-        compared = pairs._comparable(base, variant)
-        moved = "true" if compared is None else pairs.differs(compared, "pe_row").sql(dialect="duckdb")
-        sides = ", ".join(f'{side}.{ident(n)} AS {ident(f"{WHICH[k]}:{n}")}' for k, side in enumerate("ab")
-                          for n in ["pe_row", "error", *pairs._read(self.engines[k])])
-        self.con.execute(f"CREATE TABLE pe_back AS SELECT r.pe_line, r.case_id AS pe_case, {sides} FROM pe_read r "
-                         "LEFT JOIN pe_r0 a ON a.pe_row = r.pe_line LEFT JOIN pe_r1 b ON b.pe_row = r.pe_line "
-                         f"WHERE {moved} ORDER BY r.pe_line")
+        self._compare()
         undecided = " OR ".join(f'{ident(f"{w}:pe_row")} IS NULL OR {ident(f"{w}:error")} <> \'\' OR '
                                 f'{ident(f"{w}:pe_inexact")}' for w in WHICH)
         self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {self.table.cells_sql()} FROM (SELECT pe_line "
                          f"FROM pe_back WHERE {undecided}) f JOIN (SELECT rowid + 2 AS pe_line, * FROM pe_raw) r "
                          "USING (pe_line) ORDER BY f.pe_line")
         return True
+
+    def _compare(self) -> None:
+        """``pe_back``: the rows not decided alike, each with both rulebooks' errors and keys (NULL where
+        SQL did not decide it), compared a block of lines at a time (so each join fits in memory)."""
+        compared = pairs._comparable(*self.engines)
+        moved = "true" if compared is None else pairs.differs(compared, "pe_row").sql(dialect="duckdb")
+        sides = ", ".join(f'{side}.{ident(n)} AS {ident(f"{WHICH[k]}:{n}")}' for k, side in enumerate("ab")
+                          for n in ["pe_row", "error", *pairs._read(self.engines[k])])
+        made = "CREATE TABLE pe_back AS"
+        for lo in range(2, self.plain.rows + 2, BLOCK):
+            def within(column: str, lo: int = lo) -> str:
+                return f"{column} >= {lo} AND {column} < {lo + BLOCK}"
+
+            self.con.execute(
+                f"{made} SELECT r.pe_line, r.case_id AS pe_case, {sides} FROM (SELECT pe_line, case_id FROM pe_read "
+                f"WHERE {within('pe_line')}) r "
+                f"LEFT JOIN (SELECT * FROM pe_r0 WHERE {within('pe_row')}) a ON a.pe_row = r.pe_line "
+                f"LEFT JOIN (SELECT * FROM pe_r1 WHERE {within('pe_row')}) b ON b.pe_row = r.pe_line "
+                f"WHERE {moved} ORDER BY r.pe_line")
+            made = "INSERT INTO pe_back"
 
     def _decide(self, k: int) -> None:
         """``pe_r{k}``: the rulebook's error and keys of each row SQL may decide under it, by line."""
