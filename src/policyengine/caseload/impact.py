@@ -101,7 +101,8 @@ def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os
     ``sources`` (each a path or a CSV file's bytes, as ``run_caseload`` reads
     them), case by case. ``engine`` is ``python`` (the row engine, the default)
     or ``duckdb`` (each rulebook's SQL on DuckDB, the row engine for the cases
-    it does not decide exactly: ``caseload.pairs``); the report is the same."""
+    it does not decide exactly: ``caseload.pairs``, and ``caseload.plain_pairs``
+    for a plain CSV file, which DuckDB reads itself); the report is the same."""
     if isinstance(sources, (str, bytes, bytearray, os.PathLike)):
         raise TypeError("measure_impact takes a list of caseloads, even of one")
     check_engine(engine)

@@ -18,7 +18,8 @@ under the variant. With ``engine="duckdb"``, a block of ``columnar.BLOCK`` recor
    is yielded as ``Alike``, which ``impact`` counts and never compares again.
 
 A rulebook the SQL cannot express is decided wholly by the row engine, with a note, as ``batch``
-says it; the other still runs on DuckDB.
+says it; the other still runs on DuckDB. A caseload that is a plain CSV file is not read here
+but by DuckDB itself (``plain_pairs``), which gives the same pairs.
 """
 from __future__ import annotations
 
