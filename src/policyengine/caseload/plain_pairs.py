@@ -10,11 +10,16 @@ and decides it under both rulebooks, and only the cases not decided alike come b
    the rows it may decide, those with an unanswered question ``OPEN_BLOCK`` at a time, into a
    table of its errors and keys by line (``pe_r0``, ``pe_r1``).
 3. The keys are compared in SQL as ``pairs`` compares them (``pairs.differs``, over the columns
-   ``pairs._comparable`` finds); the rows not decided alike (with their cells) are ``pe_back``.
+   ``pairs._comparable`` finds), ``BLOCK`` lines at a time: the rows not decided alike are
+   ``pe_back``, and the cells of those the row engine must decide ``pe_fall``.
 4. The rows are streamed in blocks of ``BLOCK`` lines, in the file's order: a row decided alike is
    ``Alike`` (its id as the engine reads it); another is read back from its keys
    (``DuckEngine._outcomes``) or, where SQL did not decide it under a rulebook (a cell refused, an
    error, a pending column not exact), decided by the row engine from its own cells.
+
+Memory: DuckDB's tables are in the lane's own folder, held to ``plain_table.MEMORY_LIMIT``; Python
+holds the rulebooks, their engines and one block of lines (the rows not decided alike with their
+keys). (``impact`` itself keeps every case id, for repeats, as on every path.)
 
 Anything not as the lane expects (a file that is not plain, a column both rulebooks declare
 differently, a rulebook the SQL cannot express, a DuckDB error while preparing) sends the file to
