@@ -7,18 +7,22 @@ import csv
 import importlib.util
 import io
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
 from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from policyengine.caseload import columnar, pairs
+from policyengine import load_rulebook_text
+from policyengine.caseload import columnar, impact as impact_module, pairs, plain_csv, plain_pairs
 from policyengine.caseload.impact import measure_impact
 from policyengine.caseload.records import InputError
 from policyengine.caseload.run import decide
 from tests.caseload.test_engines import book_of, hostile_caseloads
+from tests.caseload.test_plain_csv import HEADER, ROWS, plain_files, write
 from tests.sql.differential import AS_OF
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -217,3 +221,115 @@ def test_a_block_duckdb_fails_on_is_decided_by_the_row_engine_under_both_ruleboo
         "(records that could not be read, refused or unanswered answers, errors)",
         f"the variant rulebook (northfield): --engine duckdb: {cases} of {cases} cases were decided by the row "
         "engine (records that could not be read, refused or unanswered answers, errors)"]
+
+
+
+# -- a plain CSV file, read by DuckDB itself (caseload.plain_pairs) ---------------------------------
+MINIMAL = ROOT / "bench" / "leics_minimal.yaml"
+#: The minimal rulebook with a question of its own (``days_over``, a bounded number): a column only
+#: this rulebook declares, typed and refused by its own coercer.
+OWN_QUESTION = MINIMAL.read_text().replace(
+    "  days_on_tray: {", "  days_over: {type: integer, minimum: 0, maximum: 60, default: 30, question: 'Over?'}\n"
+    "  days_on_tray: {").replace("days_on_tray > 30", "days_on_tray > days_over").replace(
+    "id: leics_minimal", "id: leics_own_question")
+
+
+def on_the_lane(base, variant, sources, **kw) -> tuple[dict, int, list, list]:
+    """The report on DuckDB, checked to be the row engine's; the cases the row engine decided, the
+    notes, and for each caseload whether the plain lane read it."""
+    lanes = []
+
+    def spy(*args, **kwargs):
+        lane = plain_pairs.plain_pairs(*args, **kwargs)
+        lanes.append(lane is not None)
+        return lane
+
+    with mock.patch.object(impact_module, "plain_pairs", spy):
+        python, duck, by_rows, notes = on_both_engines(base, variant, sources, **kw)
+    assert duck == python
+    return python, by_rows, notes, lanes
+
+
+def row_engine_notes(base, variant, counts: list[int], cases: int) -> list[str]:
+    return [f"the {which} rulebook ({book.meta.id}): --engine duckdb: {n:,} of {cases:,} cases were decided by the "
+            "row engine (records that could not be read, refused or unanswered answers, errors)"
+            for which, book, n in (("base", base, counts[0]), ("variant", variant, counts[1])) if n]
+
+
+def test_a_plain_csv_file_is_read_by_duckdb_itself_with_its_error_rows_and_repeated_ids_reported_alike(tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    lines = generated(base, 400, tmp_path / "generated.csv").read_text().splitlines()
+    again = [f" {line.split(',', 1)[0].lower()},{line.split(',', 1)[1]}" for line in lines[1:4]]  # the same ids
+    caseload = write(tmp_path, [*lines, *again])
+    python, by_rows, notes, lanes = on_the_lane(base, variant, [str(caseload)])
+    assert lanes == [True]
+    assert python["undecided"] > 0 and "repeated case ids (3):" in python["text"]
+    assert "  Amber → Red: " in python["text"] and "  change: min -7 days" in python["text"]
+    assert 0 < by_rows < 2 * 403 / 10, "DuckDB decided most cases"
+    assert [note for _, note in notes] == row_engine_notes(base, variant, [by_rows // 2] * 2, 403)
+
+
+def test_a_hostile_plain_file_gives_the_row_engines_report_in_blocks_and_ranges_of_a_few_rows(tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    caseload = write(tmp_path, [HEADER, *ROWS, *(row.replace("A", "Z", 1) for row in ROWS)])
+    with mock.patch.object(plain_pairs, "BLOCK", 5), mock.patch.object(plain_csv, "OPEN_BLOCK", 3):
+        python, by_rows, notes, lanes = on_the_lane(base, variant, [str(caseload), str(caseload)])
+    assert lanes == [True, True]
+    assert "repeated case ids" in python["text"] and python["undecided"] > 0
+    assert [note for _, note in notes] == 2 * row_engine_notes(base, variant, [by_rows // 4] * 2, 2 * len(ROWS))
+
+
+@pytest.mark.parametrize("turned", [False, True], ids=["the variant's", "the base's"])
+def test_a_column_only_one_rulebook_declares_is_typed_and_refused_by_that_rulebooks_coercer(tmp_path, turned):
+    base, variant = book_of(MINIMAL), load_rulebook_text(OWN_QUESTION)
+    base, variant = (variant, base) if turned else (base, variant)
+    caseload = write(tmp_path, ["case_id,support,risk,days_on_tray,days_over", "B1,none,high,31,",
+                                "B2,none,high,31,40", "B3,none,high,45,40", "B4,none,high,45,61", "B5,full,low,2,x",
+                                "B6,none,high,,10"])
+    python, by_rows, _, lanes = on_the_lane(base, variant, [str(caseload)])
+    assert lanes == [True]
+    assert "Escalate: 1 case changes\n  yes → no: 1\n  cases: B2\n" in python["text"] if not turned else \
+        "Escalate: 1 case changes\n  no → yes: 1\n  cases: B2\n" in python["text"]
+    errors = json.loads(python["json"])["errors"]
+    assert [(e["case_id"], e["rulebook"]) for e in errors] == [
+        ("B4", "base" if turned else "variant"), ("B5", "base" if turned else "variant"), ("B6", "both")]
+    assert by_rows == 4  # B4 and B5 under the rulebook that reads days_over, B6 under both
+
+
+def test_generated_plain_files_give_the_row_engines_report(tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    ran = []
+
+    @settings(max_examples=8, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.function_scoped_fixture])
+    @given(plain_files(base))
+    def check(lines):
+        if any(not line.replace(",", "").strip() for line in lines[1:]):
+            return  # a blank row: not plain
+        ran.extend(on_the_lane(base, variant, [str(write(tmp_path, lines))])[3])
+
+    check()
+    assert ran and all(ran)
+
+
+def test_a_column_both_rulebooks_declare_differently_sends_a_plain_file_the_usual_way():
+    _, _, _, lanes = on_the_lane(book_of(KNOWSLEY), book_of(FORK), [str(ROOT / "examples" / "forks" / "caseload.csv")])
+    assert lanes == [False]  # the fork adds a task: `tasks` is not read alike
+
+
+def test_a_plain_file_duckdb_fails_on_while_preparing_goes_the_usual_way_and_leaves_no_temporary_folder(
+        tmp_path, monkeypatch):
+    import duckdb
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    caseload = write(tmp_path, [HEADER, *ROWS])
+    with mock.patch.object(plain_pairs.PlainPairs, "_decide", side_effect=duckdb.OutOfMemoryException("full")):
+        _, _, _, lanes = on_the_lane(book_of(LEICS), book_of(VARIANT), [str(caseload)])
+    assert lanes == [False]
+    assert os.listdir(folder) == []
+    _, _, _, lanes = on_the_lane(book_of(LEICS), book_of(VARIANT), [str(caseload)])
+    assert lanes == [True]
+    assert os.listdir(folder) == []

@@ -25,6 +25,7 @@ from ..formats.spreadsheet import csv_cell
 from .columnar import check_engine
 from .duplicates import Duplicates
 from .pairs import Alike, decided_pairs
+from .plain_pairs import plain_pairs
 from .readers import open_caseload
 from .records import Record, Result
 
@@ -100,7 +101,8 @@ def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os
     ``sources`` (each a path or a CSV file's bytes, as ``run_caseload`` reads
     them), case by case. ``engine`` is ``python`` (the row engine, the default)
     or ``duckdb`` (each rulebook's SQL on DuckDB, the row engine for the cases
-    it does not decide exactly: ``caseload.pairs``); the report is the same."""
+    it does not decide exactly: ``caseload.pairs``, and ``caseload.plain_pairs``
+    for a plain CSV file, which DuckDB reads itself); the report is the same."""
     if isinstance(sources, (str, bytes, bytearray, os.PathLike)):
         raise TypeError("measure_impact takes a list of caseloads, even of one")
     check_engine(engine)
@@ -115,11 +117,20 @@ def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
     repeats = Duplicates()
     names = [f"<caseload {i}>" if isinstance(s, (bytes, bytearray)) else os.fspath(s)
              for i, s in enumerate(sources, 1)]
+    ignore = frozenset(ignore)
+    engines: list = []  # each rulebook's DuckDB engine, made once for every caseload
     for source, name, label in zip(sources, names, _labels(names)):
-        records = open_caseload(union, source, ignore=ignore, name=name)
-        result.notes.extend((label or name, note) for note in records.notes)
         noted = functools.partial(_note, result.notes, label or name)
-        for record, a, b in decided_pairs(base, variant, records, as_of, label, engine=engine, on_note=noted):
+        lane = None if engine != "duckdb" else plain_pairs(base, variant, source, as_of=as_of, ignore=ignore,
+                                                           union=union, engines=engines)
+        if lane is not None:  # a plain CSV file, read and decided by DuckDB itself
+            result.notes.extend((label or name, note) for note in lane.notes)
+            pairs = lane.pairs(label, on_note=noted)
+        else:
+            records = open_caseload(union, source, ignore=ignore, name=name)
+            result.notes.extend((label or name, note) for note in records.notes)
+            pairs = decided_pairs(base, variant, records, as_of, label, engine=engine, on_note=noted, engines=engines)
+        for record, a, b in pairs:
             compare(result, shared, record, a, b, repeats, label)
     result.duplicates = repeats.report()
     return result

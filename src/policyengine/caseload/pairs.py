@@ -18,7 +18,8 @@ under the variant. With ``engine="duckdb"``, a block of ``columnar.BLOCK`` recor
    is yielded as ``Alike``, which ``impact`` counts and never compares again.
 
 A rulebook the SQL cannot express is decided wholly by the row engine, with a note, as ``batch``
-says it; the other still runs on DuckDB.
+says it; the other still runs on DuckDB. A caseload that is a plain CSV file is not read here
+but by DuckDB itself (``plain_pairs``), which gives the same pairs.
 """
 from __future__ import annotations
 
@@ -48,21 +49,29 @@ class Alike(NamedTuple):
 
 
 def decided_pairs(base: Rulebook, variant: Rulebook, records: Iterable[Record], as_of: _dt.date, label: str = "",
-                  *, engine: str = "python",
-                  on_note: Callable[[str], None] | None = None) -> Iterator[tuple[Record, Any, Any]]:
+                  *, engine: str = "python", on_note: Callable[[str], None] | None = None,
+                  engines: list | None = None) -> Iterator[tuple[Record, Any, Any]]:
     """Each record with its result under ``base`` and under ``variant`` (two ``Result``), or, on
     DuckDB, ``Alike`` and None where both decide it alike. A result's place is named with
-    ``label`` (the caseload's, when ``impact`` reads several)."""
+    ``label`` (the caseload's, when ``impact`` reads several). ``engines``: each rulebook's DuckDB
+    engine, made already (by ``plain_pairs``), else made here."""
     books = (base, variant)
     if engine == "python":
         for record in records:
             yield (record, *(decide(book, own(book, record, label), as_of) for book in books))
         return
     notes = [_noted(on_note, which, book) for which, book in zip(WHICH, books)]
-    pair = _Pair(books, [engine_for(book, as_of, note) for book, note in zip(books, notes)], as_of)
+    if not engines or not all(engines):
+        engines = [engine_for(book, as_of, note) for book, note in zip(books, notes)]
+    pair = _Pair(books, engines, as_of)
     with tempfile.TemporaryDirectory(prefix="policyengine-impact-") as folder:
         for block in blocks(records, BLOCK):
             yield from pair.block(block, label, folder, on_note)
+    say_counts(pair, notes)
+
+
+def say_counts(pair: "_Pair", notes: list) -> None:
+    """Each rulebook's note of the cases the row engine decided, if any."""
     for counted, note, duck in zip(pair.counts, notes, pair.engines):
         if duck is not None and counted[1] and note:
             note(f"--engine duckdb: {counted[1]:,} of {counted[0] + counted[1]:,} cases were decided by the row "
@@ -205,14 +214,22 @@ def _joined(base: DuckEngine, variant: DuckEngine, compared: list[str] | None) -
         items.extend(exp.alias_(exp.column(n, side, quoted=True), f"{which}:{n}", quoted=True)
                      for n in [SEQ, "error", *_read(engine)])
     a, b = (lambda n: exp.column(n, "a", quoted=True)), (lambda n: exp.column(n, "b", quoted=True))
-    differs = [exp.Is(this=a(SEQ), expression=exp.null()), exp.Is(this=b(SEQ), expression=exp.null()),
-               exp.NEQ(this=a("error"), expression=lit("")), exp.NEQ(this=b("error"), expression=lit("")),
-               exp.NEQ(this=a("pending"), expression=lit("")), exp.NEQ(this=b("pending"), expression=lit("")),
-               a("pe_inexact"), b("pe_inexact")]  # a pending outcome's key is no value: compared in Python
-    differs.extend(exp.NullSafeNEQ(this=a(n), expression=b(n)) for n in compared or ())
     query = (exp.select(*items).from_(exp.alias_(exp.to_table(KEPT), "a"))
              .join(_indexed(variant).subquery("b"), on=a(SEQ).eq(b(SEQ)), join_type="full"))
-    return query if compared is None else query.where(exp.or_(*differs))
+    return query if compared is None else query.where(differs(compared, SEQ))
+
+
+def differs(compared: list[str], seq: str) -> exp.Expression:
+    """Whether a case is not decided alike, its base's columns as ``a`` and its variant's as ``b``
+    (``seq`` NULL where that side did not decide it): on one side only, with an error or a pending
+    outcome on either, or a ``compared`` column that differs."""
+    a, b = (lambda n: exp.column(n, "a", quoted=True)), (lambda n: exp.column(n, "b", quoted=True))
+    found = [exp.Is(this=a(seq), expression=exp.null()), exp.Is(this=b(seq), expression=exp.null()),
+             exp.NEQ(this=a("error"), expression=lit("")), exp.NEQ(this=b("error"), expression=lit("")),
+             exp.NEQ(this=a("pending"), expression=lit("")), exp.NEQ(this=b("pending"), expression=lit("")),
+             a("pe_inexact"), b("pe_inexact")]  # a pending outcome's key is no value: compared in Python
+    found.extend(exp.NullSafeNEQ(this=a(n), expression=b(n)) for n in compared)
+    return exp.or_(*found)
 
 
 def _noted(on_note: Callable[[str], None] | None, which: str, book: Rulebook) -> Callable[[str], None] | None:

@@ -7,19 +7,13 @@ cells by construction). Any other file, or any DuckDB error while the lane is pr
 reader finding a row of the wrong width, running out of memory), goes to
 ``columnar.format_columnar`` unchanged, and the user is told nothing different. The steps:
 
-1. The file is loaded as text cells (``pe_raw``, in the file's order: its rowid is the line); the
-   header was checked by the pre-scan as the row path checks it, and each date column's DISTINCT
-   cells are checked by ``columns.check_dates``' rule: a refusal sends the whole file to the row
-   path, so its message (naming the first row) is the row path's.
-2. Each column's DISTINCT cells are coerced once by the engine's own fast coercers
-   (``CaseReader.text_fast``): written into the SQL for a column of at most ``INLINE`` distinct
-   cells, else a table to join. A text cell of printable ASCII at both ends (nothing to strip; a
-   case_id printable throughout) is its own value and never reaches Python (an id column).
-   A row goes to the row engine (``decide``) when a cell is refused, would read differently on
-   the reader's careful path (a cell of spaces, a blank required text, a case_id with a control
-   character), a required answer is missing, a question that may not be skipped is blank (see
-   or the rulebook's query gives it an error or cannot give its pending column exactly
-   (``Query.inexact``): its result or error record is then the row engine's own (``pe_read``).
+1. The file is loaded and typed by ``plain_table.PlainTable`` (``pe_read``): each column's
+   DISTINCT cells coerced once by the engine's own coercers, and for each row whether SQL may
+   decide it (``pe_ok``). A row goes to the row engine (``decide``) when it may not, or the
+   rulebook's query gives it an error or cannot give its pending column exactly
+   (``Query.inexact``): its result or error record is then the row engine's own, from its cells.
+2. (The lane's other refusals: a file DuckDB reads otherwise, a date the row path refuses the
+   file for, a header without case_id or a required column: the usual path runs.)
 3. The query (``sql.query``, its tree rewritten by ``streaming`` so DuckDB streams it) decides
    the other rows in two passes: those that answer every question that may be left not known,
    with ``single_try`` (each is one try, so the step gathering a row's tries is a projection),
@@ -43,39 +37,31 @@ from __future__ import annotations
 import bisect
 import gc
 import datetime as _dt
-import json
 import os
-import shutil
 import stat
-import tempfile
+import tempfile  # noqa: F401 (the tests point its folder elsewhere)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from sqlglot import exp
 
 from ..engine.dates import parse_interval
-from ..engine.inputs import MAX_STRING
-from ..engine.unknown import UNKNOWN
-from ..errors import CONTROL_CHARACTER, PolicyEngineError
+from ..errors import PolicyEngineError
 from ..formats.spreadsheet import csv_text
-from ..sql.calendar import Span, calendar_statements
+from ..sql.calendar import Span
 from ..sql.query import Query, build_query
-from ..sql.inputs import COLUMN_TYPES, member_column, unknowable
+from ..sql.inputs import member_column, unknowable
 from .columnar import SEQ, TABLE, splits_apart
 from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
-from .plain_scan import PlainFile, distinct_dates_refused, scan
+from .plain_scan import PlainFile, scan
+from .plain_table import INLINE, MEMORY_LIMIT, PlainTable, ident, quote_literal
 from .records import Record, Result
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
 
-#: DuckDB's memory limit for the lane; past it, it spills to the lane's own temporary folder.
-#: (At 1,000,000 Leicestershire rows: 100MB gave a 260 MB peak but a much slower run, 128MB 294 MB.)
-MEMORY_LIMIT = "192MB"
 #: Rows with an unanswered question decided at a time (each is one row per combination of answers).
 OPEN_BLOCK = 10_000
-#: A column with at most this many distinct cells has its mapping written into the SQL, not joined.
-INLINE = 32
 #: Output lines gathered in SQL at a time (at most one string per run of lines SQL decided).
 BLOCK = 20_000
 #: The characters that make a cell formula-like (``spreadsheet.safe_cell``) or need quotes.
@@ -86,6 +72,29 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
                sheet: str | None) -> "Lane | None":
     """The lane ready to stream its output, or None when the file is not plain (or anything else
     is not as the lane expects): the caller then reads it the usual way."""
+    found = plain_file(book, source, ignore, sheet)
+    if found is None:
+        return None
+    engine = compiled(book, as_of)
+    if engine is None:
+        return None
+    lane = Lane(book, engine, *found, ignore, formatter, as_of)
+    try:
+        ready = lane.prepare()
+    except engine.duckdb.Error:  # a row DuckDB's strict reader refuses: the row path reads it
+        ready = False
+    except BaseException:
+        lane.close()
+        raise
+    if not ready:
+        lane.close()
+        return None
+    return lane
+
+
+def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = None) -> tuple[str, PlainFile] | None:
+    """The path and pre-scan of a caseload that is a plain CSV file (``plain_scan``) for ``book`` (a
+    rulebook, or anything with its inputs and elements), else None."""
     if sheet is not None or not isinstance(source, (str, os.PathLike)):
         return None
     path = os.fspath(source)
@@ -98,23 +107,7 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
             plain = scan(fh, book, ignore, path)
     except OSError:
         return None
-    if plain is None:
-        return None
-    engine = compiled(book, as_of)
-    if engine is None:
-        return None
-    lane = Lane(book, engine, path, plain, ignore, formatter, as_of)
-    try:
-        ready = lane.prepare()
-    except engine.duckdb.Error:  # a row DuckDB's strict reader refuses: the row path reads it
-        ready = False
-    except BaseException:
-        lane.close()
-        raise
-    if not ready:
-        lane.close()
-        return None
-    return lane
+    return None if plain is None else (path, plain)
 
 
 @dataclass
@@ -179,32 +172,16 @@ def streaming(select: exp.Select) -> exp.Select:
     return select
 
 
-def _plain_sql(column: str, case_id: bool) -> str:
-    """Whether a text cell is its own value (``text_fast`` keeps it as it is): printable ASCII at both
-    ends (nothing to strip), not too long; a case_id printable ASCII throughout (no control character)."""
-    ends = " AND ".join(f"ascii({end}({column}, 1)) BETWEEN 33 AND 126" for end in ("left", "right"))
-    whole = f" AND NOT regexp_matches({column}, '[^ -~]')" if case_id else ""
-    return f"({ends} AND length({column}) <= {MAX_STRING}{whole})"
-
-
 def _plain_text(text: str) -> bool:
     """Whether ``csv_text`` writes this text as it is."""
     return not text.startswith(_TRIGGERS) and not any(c in text for c in ',"\r\n')
-
-
-def _quote_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _cell_sql(expr: str) -> str:
     """A text cell as ``csv_text`` writes it: a formula-like cell prefixed with ``'``, a cell with a
     comma, quote or line break quoted (its quotes doubled; the prefix is none of those)."""
     x = f"coalesce({expr}, '')"
-    triggers = ", ".join(_quote_literal(t) for t in _TRIGGERS)
+    triggers = ", ".join(quote_literal(t) for t in _TRIGGERS)
     safe = f"(CASE WHEN left({x}, 1) IN ({triggers}) THEN '''' || {x} ELSE {x} END)"
     special = " OR ".join(f"contains({x}, {c})" for c in ("','", "'\"'", "chr(13)", "chr(10)"))
     return (f"(CASE WHEN {special} THEN '\"' || replace({safe}, '\"', '\"\"') || '\"' "
@@ -218,156 +195,26 @@ class Lane:
                  formatter: Formatter, as_of: _dt.date) -> None:
         self.book, self.engine, self.path, self.plain, self.formatter = book, engine, path, plain, formatter
         self.name = path  # as the summary names the caseload
-        self.as_of, self.con = as_of, None
-        self.folder = tempfile.mkdtemp(prefix="policyengine-lane-")
-        #: The columns read: (position in the file, header name), ignored columns left out.
-        self.kept = [(i, h) for i, h in enumerate(plain.header) if h not in ignore]
+        self.as_of = as_of
+        self.table = PlainTable(engine.duckdb, path, plain, ignore, book.inputs, book.reader.text_fast)
+        self.con, self.kept = self.table.con, self.table.kept
         self.notes = [note for note in (_separator_note(plain.sep),) if note]
         self.counts = [0, 0]  # rows decided in SQL, by the row engine
-        self.inline: dict[int, list[dict]] = {}  # the mappings written into the SQL (see _mapping)
 
     def close(self) -> None:
-        try:
-            if self.con is not None:
-                self.con.close()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+        self.table.close()
 
     # -- preparing: load, check, coerce, decide --------------------------------------------------
     def prepare(self) -> bool:
-        # a database of the lane's own, in its folder (so its tables leave memory when they must), with the
-        # calendar the query reads
-        con = self.con = self.engine.duckdb.connect(os.path.join(self.folder, "lane.duckdb"))
-        con.execute(f"SET memory_limit = {_quote_literal(MEMORY_LIMIT)}")
-        con.execute(f"SET temp_directory = {_quote_literal(os.path.join(self.folder, 'spill'))}")
-        con.execute("SET preserve_insertion_order = true")
-        if self.engine.query.uses_calendar:
-            year = self.as_of.year
-            for statement in calendar_statements(self.book.calendar, Span(year - 25, year + 25)):
-                con.execute(statement.sql(dialect="duckdb"))
-        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
-        kept = ", ".join(f"c{i}" for i, _ in self.kept)
-        con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({_quote_literal(self.path)}, "
-                    f"delim = {_quote_literal(self.plain.sep)}, header = false, skip = 1, columns = {{{columns}}}, "
-                    "quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false, "
-                    "encoding = 'utf-8')")
-        if con.execute("SELECT count(*) FROM pe_raw").fetchone()[0] != self.plain.rows:
+        if self.engine.query.uses_calendar:  # the calendar the query reads
+            self.table.calendar(self.book, self.as_of)
+        if not self.table.load():
             return False
-        inputs = self.book.inputs
-        present = {h for _, h in self.kept}
-        must = [n for n in inputs if inputs[n].required]
-        if "case_id" not in present or any(n not in present for n in must):
-            return False  # every row would go to the row engine
-        for i, name in self.kept:
-            if inputs[name].type == "date":
-                cells = [c for (c,) in con.execute(f"SELECT DISTINCT c{i} FROM pe_raw WHERE c{i} LIKE '%/%'")
-                         .fetchall()]
-                if distinct_dates_refused(cells):
-                    return False  # the row path refuses the file, naming the first row
-        for i, name in self.kept:
-            self._mapping(i, name)
-        self._read_table()
+        self.table.read({"pe_ok": self.book.inputs})
         decided = self._decide()
         self.engine = None  # the query's tree (tens of MB) is not needed to stream the output
         gc.collect()
         return decided
-
-    def _mapping(self, i: int, name: str) -> None:
-        """Each distinct cell of column ``i`` (but plain text) coerced once (raw, ok, value...): inline in
-        the SQL when there are at most ``INLINE`` (yes/no, a choice), else a table ``pe_m{i}`` to join."""
-        spec = self.book.inputs[name]
-        where = f"c{i} IS NOT NULL"
-        if spec.type == "string":
-            where += f" AND NOT {_plain_sql(f'c{i}', name == 'case_id')}"
-        coerce = self.book.reader.text_fast[name]
-        cursor = self.con.execute(f"SELECT DISTINCT c{i} FROM pe_raw WHERE {where}")
-        first = [self._mapped(spec, name, coerce, raw) for (raw,) in cursor.fetchmany(INLINE + 1)]
-        if len(first) <= INLINE:
-            self.inline[i] = first
-            return
-        path = os.path.join(self.folder, f"m{i}.jsonl")
-        with open(path, "w", encoding="utf-8") as fh:
-            batch = first
-            while batch:
-                fh.writelines(json.dumps(row, ensure_ascii=False, default=_iso) + "\n" for row in batch)
-                batch = [self._mapped(spec, name, coerce, raw) for (raw,) in cursor.fetchmany(10_000)]
-        types = {"raw": "VARCHAR", "ok": "BOOLEAN", "k": "VARCHAR"}
-        if spec.type == "list":
-            types.update((f"m{j}", "BOOLEAN") for j in range(len(spec.values)))
-        else:
-            types["v"] = COLUMN_TYPES[spec.type]
-        listed = ", ".join(f"'{k}': '{t}'" for k, t in types.items())
-        self.con.execute(f"CREATE TABLE pe_m{i} AS SELECT * FROM read_json({_quote_literal(path)}, "
-                         f"format = 'newline_delimited', columns = {{{listed}}})")
-
-    def _mapped_sql(self, i: int, field: str) -> str:
-        """A field of column ``i``'s mapping for each row (``ok``, ``v``, ``k`` or ``m{j}``), NULL where none."""
-        rows = self.inline.get(i)
-        if rows is None:
-            return f"m{i}.{field}"
-        if field == "ok":
-            held = [_quote_literal(row["raw"]) for row in rows if row["ok"]]
-            return f"(r.c{i} IN ({', '.join(held)}))" if held else "false"
-        spec = self.book.inputs[dict(self.kept)[i]]
-        kind = {"k": "VARCHAR", "v": COLUMN_TYPES.get(spec.type)}.get(field, "BOOLEAN")
-        cases = [f"WHEN {_quote_literal(row['raw'])} THEN {_literal(row[field])}" for row in rows
-                 if row.get(field) is not None]
-        return f"CAST((CASE r.c{i} {' '.join(cases)} END) AS {kind})" if cases else f"CAST(NULL AS {kind})"
-
-    def _mapped(self, spec: Any, name: str, coerce: Callable, raw: str) -> dict:
-        row: dict[str, Any] = {"raw": raw, "ok": False, "k": raw.strip().casefold() if name == "case_id" else None}
-        try:
-            value = coerce(raw)
-        except (KeyError, ValueError, TypeError):
-            return row  # refused: the row engine names it
-        if value is UNKNOWN or value is None:
-            return row
-        if isinstance(value, str) and not value.strip():
-            return row  # spaces: the careful path reads them as no answer, the fast one as ""
-        if name == "case_id" and CONTROL_CHARACTER.search(value):
-            return row
-        if spec.type == "list":
-            held = set(value)
-            row.update((f"m{j}", v in held) for j, v in enumerate(spec.values))
-        else:
-            row["v"] = value
-        row["ok"] = True
-        return row
-
-    def _read_table(self) -> None:
-        """``pe_read``: every row typed, whether SQL may decide it, and its id's key for repeats."""
-        inputs, at = self.book.inputs, {h: i for i, h in self.kept}
-        selected, ok, joins, flags = [], [], [], []  # flags: each text cell is its own value, worked out once
-        for name, spec in inputs.items():
-            i = at.get(name)
-            if i is None:
-                if spec.type == "list":
-                    selected += [f"CAST(NULL AS BOOLEAN) AS {_ident(member_column(name, v))}" for v in spec.values]
-                else:
-                    selected.append(f"CAST(NULL AS {COLUMN_TYPES[spec.type]}) AS {_ident(name)}")
-                continue
-            if i not in self.inline:
-                joins.append(f"LEFT JOIN pe_m{i} m{i} ON r.c{i} = m{i}.raw")
-            plain = f"r.p{i}" if spec.type == "string" else "false"
-            if spec.type == "string":
-                flags.append(f"coalesce({_plain_sql(f'c{i}', name == 'case_id')}, false) AS p{i}")
-            if spec.type == "list":
-                selected += [f"{self._mapped_sql(i, f'm{j}')} AS {_ident(member_column(name, v))}"
-                             for j, v in enumerate(spec.values)]
-            elif spec.type == "string":
-                selected.append(f"CASE WHEN {plain} THEN r.c{i} ELSE {self._mapped_sql(i, 'v')} END AS {_ident(name)}")
-            else:
-                selected.append(f"{self._mapped_sql(i, 'v')} AS {_ident(name)}")
-            must = spec.required
-            ok_ = self._mapped_sql(i, "ok")
-            ok.append(f"(r.c{i} IS NOT NULL AND ({plain} OR coalesce({ok_}, false)))" if must else
-                      f"(r.c{i} IS NULL OR {plain} OR coalesce({ok_}, false))")
-        i = at["case_id"]
-        key = f"CASE WHEN r.p{i} THEN lower(r.c{i}) ELSE {self._mapped_sql(i, 'k')} END"
-        self.typed = [s.rsplit(" AS ", 1)[1] for s in selected]
-        self.con.execute(f"CREATE TABLE pe_read AS SELECT r.pe_rid + 2 AS pe_line, r.c{i} AS pe_id, {key} AS pe_key, "
-                         f"{' AND '.join(ok)} AS pe_ok, {', '.join(selected)} "
-                         f"FROM (SELECT *, rowid AS pe_rid, {', '.join(flags)} FROM pe_raw) r {' '.join(joins)}")
 
     def _decide(self) -> bool:
         """``pe_out``: each row SQL decides, its output line and whether the query gave it an error."""
@@ -381,22 +228,22 @@ class Lane:
         select = query.select.copy().select('"pe_row"', exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True),
                                             copy=False)
         try:
-            answered, unanswered = streaming(single_try(select.copy())), streaming(select)
+            answered = streaming(single_try(select.copy())).sql(dialect="duckdb")  # (each made once: making
+            every = streaming(select).sql(dialect="duckdb")                       # one takes a fifth of a second)
         except ValueError:
             return False
         made = "CREATE TABLE pe_out AS"
         for rows, chosen in [(f"NOT ({self._open()})", answered),
-                             *((f"({self._open()}) AND pe_line >= {lo} AND pe_line < {hi}", unanswered)
+                             *((f"({self._open()}) AND pe_line >= {lo} AND pe_line < {hi}", every)
                                for lo, hi in self._open_blocks())]:
-            self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {', '.join(self.typed)} "
-                             f"FROM pe_read WHERE pe_ok AND ({rows})")
+            self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, "
+                             f"{', '.join(self.table.typed)} FROM pe_read WHERE pe_ok AND ({rows})")
             self.con.execute(f"{made} SELECT q.pe_row AS pe_line, q.error <> '' OR q.pe_inexact AS pe_bad, "
-                             f"{self._line(cells)} AS pe_text FROM ({chosen.sql(dialect='duckdb')}) q")
+                             f"{self._line(cells)} AS pe_text FROM ({chosen}) q")
             made = "INSERT INTO pe_out"
             self.con.execute("CHECKPOINT")  # the lines written to the file, so memory holds one pass at a time
-        cells = ", ".join(f"r.c{i}" for i, _ in self.kept)
-        self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {cells} FROM (SELECT pe_line FROM pe_read "
-                         "WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
+        self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {self.table.cells_sql()} FROM (SELECT pe_line "
+                         "FROM pe_read WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
                          "(SELECT rowid + 2 AS pe_line, * FROM pe_raw) r USING (pe_line) ORDER BY f.pe_line")
         return True
 
@@ -404,29 +251,16 @@ class Lane:
         """The SQL of one output line: the cells, pending, error, where and the provenance."""
         plain = self._plain_cells()
         parts = [_cell_sql("q.case_id"),  # (concat reads NULL as '')
-                 *(f"q.{_ident(c)}" if c in plain else _cell_sql(f"q.{_ident(c)}") for c in cells),
+                 *(f"q.{ident(c)}" if c in plain else _cell_sql(f"q.{ident(c)}") for c in cells),
                  _cell_sql("q.pending"), "''", "'row ' || q.pe_row",
-                 _quote_literal(csv_text([self.formatter.tail], line_end=CSV_LINE_END))]  # the provenance
+                 quote_literal(csv_text([self.formatter.tail], line_end=CSV_LINE_END))]  # the provenance
         return "concat(" + ", ',', ".join(parts) + ")"  # one string made once, not one per `||`
 
     def _open_blocks(self) -> list[tuple[int, int]]:
-        """The lines of the rows with an unanswered question, cut into ranges of ``OPEN_BLOCK`` such
-        rows: each try of each is a row of the query, and its windows hold a range's at once, so a
-        range at a time keeps within the memory limit however many there are."""
-        starts = [line for (line,) in self.con.execute(
-            f"SELECT pe_line FROM (SELECT pe_line, row_number() OVER (ORDER BY pe_line) AS n FROM pe_read "
-            f"WHERE pe_ok AND ({self._open()})) WHERE n % {OPEN_BLOCK} = 1 ORDER BY pe_line").fetchall()]
-        return list(zip(starts, [*starts[1:], 2**62]))
+        return open_ranges(self.con, f"pe_ok AND ({self._open()})")
 
     def _open(self) -> str:
-        """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
-        whose every answer must be tried, which ``single_try`` cannot decide."""
-        blank = []
-        for name, spec in self.book.inputs.items():
-            if unknowable(spec):
-                column = member_column(name, spec.values[0]) if spec.type == "list" else name
-                blank.append(f"{_ident(column)} IS NULL")
-        return " OR ".join(blank) or "false"
+        return unanswered(self.book)
 
     def _plain_cells(self) -> set[str]:
         """The outcome columns whose every possible text is written as it is (no quotes, no prefix):
@@ -462,20 +296,17 @@ class Lane:
                     "(records that could not be read, refused or unanswered answers, errors)")
 
     def _merged(self, formatter: Formatter, decide: Callable[[Record], Result]) -> Iterator[Chunk]:
-        self.repeats = self.con.execute(
-            "SELECT pe_line, pe_id FROM pe_read WHERE pe_key IN (SELECT pe_key FROM pe_read WHERE pe_key IS NOT NULL "
-            "GROUP BY pe_key HAVING count(*) > 1) ORDER BY pe_line").fetchall()
+        self.repeats = self.table.repeats()
         self.repeat_lines = [line for line, _ in self.repeats]
-        names = [h for _, h in self.kept]
         for start in range(2, self.plain.rows + 2, BLOCK):  # a block of lines at a time: memory stays flat
             span = {"start": start, "stop": start + BLOCK}
             lines = self.con.execute("SELECT pe_line, pe_text FROM pe_out WHERE NOT pe_bad AND pe_line >= $start "
                                      "AND pe_line < $stop ORDER BY pe_line", span).fetchall()
             rows = self.con.execute("SELECT * FROM pe_fall WHERE pe_line >= $start AND pe_line < $stop "
                                     "ORDER BY pe_line", span).fetchall()
-            yield self._block(start, lines, rows, names, formatter, decide)
+            yield self._block(start, lines, rows, formatter, decide)
 
-    def _block(self, start: int, lines: list, rows: list, names: list[str], formatter: Formatter,
+    def _block(self, start: int, lines: list, rows: list, formatter: Formatter,
                decide: Callable[[Record], Result]) -> Chunk:
         """One block's chunk: the lines SQL wrote, and between them the row engine's lines."""
         fallback = {row[0] for row in rows}  # a row the row engine decided is named by its result
@@ -485,7 +316,7 @@ class Lane:
         if rows:
             lines = list(lines)
             for row in rows:
-                record = Record(f"row {row[0]}", {n: c if c is not None else "" for n, c in zip(names, row[1:])}, True)
+                record = self.table.record(row[0], row[1:])
                 result = decide(record)
                 lines.append((row[0], csv_text([formatter.row(result)], line_end=CSV_LINE_END)))
                 if result.values is None:
@@ -505,29 +336,32 @@ class Lane:
         return self.repeats[lo:hi]
 
 
+def open_ranges(con: Any, where: str) -> list[tuple[int, int]]:
+    """The lines of the rows of ``pe_read`` with an unanswered question (``where``), cut into ranges
+    of ``OPEN_BLOCK`` such rows: each try of each is a row of the query, and its windows hold a
+    range's at once, so a range at a time keeps within the memory limit however many there are."""
+    starts = [line for (line,) in con.execute(
+        f"SELECT pe_line FROM (SELECT pe_line, row_number() OVER (ORDER BY pe_line) AS n FROM pe_read "
+        f"WHERE {where}) WHERE n % {OPEN_BLOCK} = 1 ORDER BY pe_line").fetchall()]
+    return list(zip(starts, [*starts[1:], 2**62]))
+
+
+def unanswered(book: Rulebook) -> str:
+    """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
+    whose every answer must be tried, which ``single_try`` cannot decide."""
+    blank = []
+    for name, spec in book.inputs.items():
+        if unknowable(spec):
+            column = member_column(name, spec.values[0]) if spec.type == "list" else name
+            blank.append(f"{ident(column)} IS NULL")
+    return " OR ".join(blank) or "false"
+
+
 def _separator_note(sep: str) -> str | None:
     from .readers import _separator_note as note
 
     return note(sep)
 
 
-def _literal(value: Any) -> str:
-    """A coerced value as a SQL literal."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, _dt.date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, str):
-        return _quote_literal(value)
-    raise TypeError(f"no SQL literal for a {type(value).__name__}")
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    raise TypeError(f"no JSON form for a {type(value).__name__}")
-
-
-__all__ = ["BLOCK", "MEMORY_LIMIT", "Lane", "plain_lane"]
+__all__ = ["BLOCK", "INLINE", "MEMORY_LIMIT", "Lane", "open_ranges", "plain_file", "plain_lane", "single_try",
+           "streaming", "unanswered"]
