@@ -327,8 +327,11 @@ def test_a_plain_file_duckdb_fails_on_while_preparing_goes_the_usual_way_and_lea
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     caseload = write(tmp_path, [HEADER, *ROWS])
     with mock.patch.object(plain_pairs.PlainPairs, "_decide", side_effect=duckdb.OutOfMemoryException("full")):
-        _, _, _, lanes = on_the_lane(book_of(LEICS), book_of(VARIANT), [str(caseload)])
+        _, _, notes, lanes = on_the_lane(book_of(LEICS), book_of(VARIANT), [str(caseload)])
     assert lanes == [False]
+    assert notes[0] == (str(caseload), "DuckDB could not read the file itself (OutOfMemoryException), so it was read "
+                                       "the usual way: the same results, more slowly")
+    assert [note for _, note in notes[1:]] == row_engine_notes(book_of(LEICS), book_of(VARIANT), [4, 4], 14)
     assert os.listdir(folder) == []
     _, _, _, lanes = on_the_lane(book_of(LEICS), book_of(VARIANT), [str(caseload)])
     assert lanes == [True]

@@ -205,6 +205,20 @@ def test_the_lanes_temporary_folder_is_removed_after_the_run(tmp_path, monkeypat
     assert os.listdir(folder) == []
 
 
+def test_duckdb_failing_to_prepare_a_plain_file_is_said_and_the_file_is_read_the_usual_way(tmp_path):
+    import duckdb
+
+    path = write(tmp_path, [HEADER, *ROWS])
+    python, _ = outcome(book_of(LEICS), path, "python")
+    with mock.patch.object(plain_csv.Lane, "_decide", side_effect=duckdb.OutOfMemoryException("full")):
+        duck, lane = outcome(book_of(LEICS), path, "duckdb")
+    assert not lane
+    output, notes, text, summary = duck
+    assert (output, text, summary) == (python[0], python[2], python[3])
+    assert notes == ["DuckDB could not read the file itself (OutOfMemoryException), so it was read the usual way: "
+                     "the same results, more slowly"]
+
+
 def test_a_run_that_fails_while_writing_leaves_no_temporary_folder(tmp_path, monkeypatch):
     folder = tmp_path / "tmp"
     folder.mkdir()

@@ -122,7 +122,7 @@ def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
     for source, name, label in zip(sources, names, _labels(names)):
         noted = functools.partial(_note, result.notes, label or name)
         lane = None if engine != "duckdb" else plain_pairs(base, variant, source, as_of=as_of, ignore=ignore,
-                                                           union=union, engines=engines)
+                                                           union=union, engines=engines, on_note=noted)
         if lane is not None:  # a plain CSV file, read and decided by DuckDB itself
             result.notes.extend((label or name, note) for note in lane.notes)
             pairs = lane.pairs(label, on_note=noted)

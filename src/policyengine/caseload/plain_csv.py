@@ -69,9 +69,10 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.date, ignore: frozenset,
-               sheet: str | None) -> "Lane | None":
+               sheet: str | None, on_note: Callable[[str], None] | None = None) -> "Lane | None":
     """The lane ready to stream its output, or None when the file is not plain (or anything else
-    is not as the lane expects): the caller then reads it the usual way."""
+    is not as the lane expects): the caller then reads it the usual way. DuckDB failing while the
+    lane is prepared (never expected of a plain file) is said in a note: the run is slower."""
     found = plain_file(book, source, ignore, sheet)
     if found is None:
         return None
@@ -81,8 +82,10 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
     lane = Lane(book, engine, *found, ignore, formatter, as_of)
     try:
         ready = lane.prepare()
-    except engine.duckdb.Error:  # a row DuckDB's strict reader refuses: the row path reads it
+    except engine.duckdb.Error as exc:  # a row DuckDB's strict reader refuses, say: the row path reads it
         ready = False
+        if on_note:
+            on_note(fallback_note(exc))
     except BaseException:
         lane.close()
         raise
@@ -90,6 +93,12 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
         lane.close()
         return None
     return lane
+
+
+def fallback_note(exc: Exception) -> str:
+    """What a user is told when DuckDB fails to prepare a plain file: why a run took longer."""
+    return (f"DuckDB could not read the file itself ({type(exc).__name__}), so it was read the usual way: "
+            "the same results, more slowly")
 
 
 def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = None) -> tuple[str, PlainFile] | None:

@@ -38,7 +38,7 @@ from ..sql.calendar import CALENDAR
 from ..sql.inputs import member_column
 from . import pairs
 from .columnar import SEQ, TABLE, DuckEngine
-from .plain_csv import _separator_note, open_ranges, plain_file, single_try, streaming, unanswered
+from .plain_csv import _separator_note, fallback_note, open_ranges, plain_file, single_try, streaming, unanswered
 from .plain_table import PlainTable, ident
 from .records import Record, Result
 
@@ -193,7 +193,7 @@ def _column(book: Rulebook, name: str) -> str:
 
 
 def plain_pairs(base: Rulebook, variant: Rulebook, source: Any, *, as_of: _dt.date, ignore: frozenset,
-                union: Any, engines: list) -> PlainPairs | None:
+                union: Any, engines: list, on_note: Callable[[str], None] | None = None) -> PlainPairs | None:
     """The lane ready to stream its pairs, or None where it does not run (see the module's doc).
     ``engines``: each rulebook's DuckDB engine, made here (``pairs.engine_for``) if it is empty and
     left there for the usual path."""
@@ -209,8 +209,10 @@ def plain_pairs(base: Rulebook, variant: Rulebook, source: Any, *, as_of: _dt.da
     lane = PlainPairs((base, variant), engines, *found, ignore, as_of)
     try:
         ready = lane.prepare()
-    except engines[0].duckdb.Error:  # a row DuckDB's strict reader refuses, say: the usual path reads it
+    except engines[0].duckdb.Error as exc:  # a row DuckDB's strict reader refuses, say: the usual path reads it
         ready = False
+        if on_note:
+            on_note(fallback_note(exc))
     except BaseException:
         lane.close()
         raise

@@ -122,7 +122,7 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     if format == "csv" and (engine == "duckdb" or engine == "auto" and jobs <= 1 and _large(source)):
         # a plain CSV file is read by DuckDB itself
         lane = plain_lane(book, source, Formatter(book, as_of, format), as_of=as_of, ignore=frozenset(ignore),
-                          sheet=sheet)
+                          sheet=sheet, on_note=on_note)
     records = lane or open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     summary = CaseloadSummary(records.name, path, format, notes=list(records.notes), max_errors=max_errors)
     for note in summary.notes:  # before any case is decided
