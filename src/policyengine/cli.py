@@ -652,10 +652,11 @@ def diff_cmd(a, b, fmt):
 @AS_OF
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @IGNORE
-@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
-              help="python: the row engine (the default today). duckdb: each rulebook compiled to SQL, run on "
-                   "DuckDB, with the row engine for the cases the SQL does not decide exactly (said on stderr); "
-                   "the report is the same.")
+@click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto", show_default=True,
+              help="python: the row engine. duckdb: each rulebook compiled to SQL, run on DuckDB (a plain CSV file "
+                   "is read by DuckDB itself), with the row engine for the cases the SQL does not decide exactly "
+                   "(said on stderr). auto: DuckDB for a plain CSV file of 2 MB or more, the row engine otherwise. "
+                   "The report is the same whichever decides it.")
 def impact(base_path, variant_path, cases, as_of, fmt, ignore, engine):
     """What a rulebook change does to a caseload: cases moved, per outcome."""
     from .caseload.impact import measure_impact

@@ -151,15 +151,16 @@ def test_a_rulebook_the_sql_cannot_express_is_measured_wholly_on_the_row_engine_
         "the row engine instead"]
 
 
-def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():
-    with pytest.raises(ValueError, match="a caseload is decided by engine python or duckdb, not 'spark'"):
+def test_an_engine_other_than_auto_python_or_duckdb_is_refused_by_name():
+    with pytest.raises(ValueError, match="a caseload is decided by engine auto, python or duckdb, not 'spark'"):
         measure_impact(book_of(LEICS), book_of(VARIANT), [b"case_id\nA\n"], as_of=AS_OF, engine="spark")
 
 
-def test_impact_help_offers_both_engines_and_says_python_is_the_default_today(cli):
+def test_impact_help_offers_every_engine_and_says_auto_chooses_duckdb_for_a_large_plain_csv(cli):
     result = cli("impact", "--help")
-    assert "--engine [python|duckdb]" in result.output
-    assert "python: the row engine (the default today)" in " ".join(result.output.split())
+    assert "--engine [auto|python|duckdb]" in result.output
+    assert ("auto: DuckDB for a plain CSV file of 2 MB or more, the row engine otherwise. The report is the same "
+            "whichever decides it. [default: auto]") in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "csv"])
@@ -311,6 +312,33 @@ def test_generated_plain_files_give_the_row_engines_report(tmp_path):
 
     check()
     assert ran and all(ran)
+
+
+def test_the_default_engine_gives_duckdb_a_plain_csv_file_of_auto_bytes_or_more_and_the_row_engine_the_rest(
+        tmp_path):
+    base, variant = book_of(LEICS), book_of(VARIANT)
+    plain = write(tmp_path, [HEADER, *ROWS])
+    quoted = write(tmp_path, [HEADER, *ROWS, ROWS[0].replace(",P", ',"P, quoted"')], name="quoted.csv")
+    python, _ = report(base, variant, [str(plain), str(quoted)], "python")
+    used = []
+
+    def engine(book, as_of, on_note):
+        used.append(book.meta.id)
+        return engine_once(book, as_of, on_note)
+
+    for size, lanes in [(quoted.stat().st_size + 1, []), (plain.stat().st_size, [True, False])]:
+        with mock.patch.object(columnar, "AUTO_BYTES", size), mock.patch.object(pairs, "engine_for", engine):
+            seen = []
+
+            def spy(*args, **kwargs):
+                lane = plain_pairs.plain_pairs(*args, **kwargs)
+                seen.append(lane is not None)
+                return lane
+
+            with mock.patch.object(impact_module, "plain_pairs", spy):
+                assert report(base, variant, [str(plain), str(quoted)], "auto")[0] == python
+        assert seen == lanes  # the quoted file is not plain: the row engine, not DuckDB's usual path
+    assert used == ["leicestershire", "leicestershire_variant"]  # engines made once, for the plain file only
 
 
 def test_a_column_both_rulebooks_declare_differently_sends_a_plain_file_the_usual_way():

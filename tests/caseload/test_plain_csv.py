@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policyengine import load_rulebook, load_rulebook_text
-from policyengine.caseload import plain_csv, run as run_module
+from policyengine.caseload import columnar, plain_csv, run as run_module
 from policyengine.caseload.records import InputError
 from policyengine.caseload.run import run_caseload
 from tests.sql.differential import AS_OF, caseloads
@@ -305,8 +305,8 @@ def test_the_default_engine_gives_duckdb_a_plain_csv_file_of_auto_bytes_or_more_
     size = path.stat().st_size
     python, lane = outcome(book_of(LEICS), path, "python")
     assert not lane  # the row engine never tries the lane
-    with mock.patch.object(run_module, "AUTO_BYTES", size):
+    with mock.patch.object(columnar, "AUTO_BYTES", size):
         assert outcome(book_of(LEICS), path, "auto") == (python, True)
         assert outcome(book_of(LEICS), path, "auto", jobs=2) == (python, False)  # processes asked for: rows
-    with mock.patch.object(run_module, "AUTO_BYTES", size + 1):
+    with mock.patch.object(columnar, "AUTO_BYTES", size + 1):
         assert outcome(book_of(LEICS), path, "auto") == (python, False)

@@ -22,7 +22,7 @@ from ..engine.values import for_json
 from ..engine.values import hashable
 from ..formats.decision import said
 from ..formats.spreadsheet import csv_cell
-from .columnar import check_engine
+from .columnar import check_engine, large_file
 from .duplicates import Duplicates
 from .pairs import Alike, decided_pairs
 from .plain_pairs import plain_pairs
@@ -96,16 +96,18 @@ def _labels(sources: list[str]) -> list[str]:
 
 
 def measure_impact(base: Rulebook, variant: Rulebook, sources: Sequence[str | os.PathLike | bytes], *,
-                   as_of: _dt.date, ignore: Iterable[str] = (), engine: str = "python") -> Impact:
+                   as_of: _dt.date, ignore: Iterable[str] = (), engine: str = "auto") -> Impact:
     """What changing rulebook ``base`` to ``variant`` does to the caseloads in
     ``sources`` (each a path or a CSV file's bytes, as ``run_caseload`` reads
-    them), case by case. ``engine`` is ``python`` (the row engine, the default)
-    or ``duckdb`` (each rulebook's SQL on DuckDB, the row engine for the cases
-    it does not decide exactly: ``caseload.pairs``, and ``caseload.plain_pairs``
-    for a plain CSV file, which DuckDB reads itself); the report is the same."""
+    them), case by case. ``engine`` is ``python`` (the row engine), ``duckdb``
+    (each rulebook's SQL on DuckDB, the row engine for the cases it does not
+    decide exactly: ``caseload.pairs``, and ``caseload.plain_pairs`` for a plain
+    CSV file, which DuckDB reads itself) or ``auto`` (the default: DuckDB for a
+    plain CSV file of at least ``columnar.AUTO_BYTES``, where it is faster, the
+    row engine for every other caseload); the report is the same."""
     if isinstance(sources, (str, bytes, bytearray, os.PathLike)):
         raise TypeError("measure_impact takes a list of caseloads, even of one")
-    check_engine(engine)
+    check_engine(engine, auto=True)
     return measure(base, variant, list(sources), as_of, ignore, engine)
 
 
@@ -121,15 +123,18 @@ def measure(base: Rulebook, variant: Rulebook, sources: list, as_of: _dt.date,
     engines: list = []  # each rulebook's DuckDB engine, made once for every caseload
     for source, name, label in zip(sources, names, _labels(names)):
         noted = functools.partial(_note, result.notes, label or name)
-        lane = None if engine != "duckdb" else plain_pairs(base, variant, source, as_of=as_of, ignore=ignore,
-                                                           union=union, engines=engines, on_note=noted)
+        lane = None
+        if engine == "duckdb" or engine == "auto" and large_file(source):
+            lane = plain_pairs(base, variant, source, as_of=as_of, ignore=ignore, union=union, engines=engines,
+                               on_note=noted)
         if lane is not None:  # a plain CSV file, read and decided by DuckDB itself
             result.notes.extend((label or name, note) for note in lane.notes)
             pairs = lane.pairs(label, on_note=noted)
         else:
             records = open_caseload(union, source, ignore=ignore, name=name)
             result.notes.extend((label or name, note) for note in records.notes)
-            pairs = decided_pairs(base, variant, records, as_of, label, engine=engine, on_note=noted, engines=engines)
+            pairs = decided_pairs(base, variant, records, as_of, label, engine="python" if engine == "auto" else engine,
+                                  on_note=noted, engines=engines)
         for record, a, b in pairs:
             compare(result, shared, record, a, b, repeats, label)
     result.duplicates = repeats.report()

@@ -23,7 +23,7 @@ from ..engine.pipeline import blueprint, rebuild
 from ..errors import EvaluationError, Location, PolicyEngineError
 from ..formats.atomic import AtomicOutput
 from ..formats.workbook import WorkbookOutput
-from .columnar import check_engine, format_columnar
+from .columnar import check_engine, format_columnar, large_file
 from .output import Chunk, Formatter
 from .plain_csv import plain_lane
 from .readers import open_caseload
@@ -107,7 +107,7 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
     engine), ``duckdb`` (the rulebook's SQL on DuckDB, the row engine for the
     cases it does not decide exactly: ``caseload.columnar``, and for a plain CSV
     file ``caseload.plain_csv``; ``jobs`` is not used) or ``auto`` (the default:
-    DuckDB for a plain CSV file of at least ``AUTO_BYTES`` written as CSV with one
+    DuckDB for a plain CSV file of at least ``columnar.AUTO_BYTES`` written as CSV with one
     job, where it is faster, the row engine otherwise). The output is the same
     whichever decides it. A caseload that cannot
     be read at all raises an ``InputError`` before anything is written.
@@ -119,7 +119,7 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
                          "to another file", Location(path))
     ignore = tuple(ignore)
     lane = None
-    if format == "csv" and (engine == "duckdb" or engine == "auto" and jobs <= 1 and _large(source)):
+    if format == "csv" and (engine == "duckdb" or engine == "auto" and jobs <= 1 and large_file(source)):
         # a plain CSV file is read by DuckDB itself
         lane = plain_lane(book, source, Formatter(book, as_of, format), as_of=as_of, ignore=frozenset(ignore),
                           sheet=sheet, on_note=on_note)
@@ -142,21 +142,6 @@ def run_caseload(book: Rulebook, source: str | os.PathLike | bytes | Caseload, *
             lane.close()
     summary.finish()
     return summary
-
-
-#: The smallest CSV file ``engine="auto"`` gives DuckDB (about 20,000 rows of an export): below it,
-#: compiling the rulebook's SQL and loading the file (about 2 s) cost more than the row engine's time.
-AUTO_BYTES = 2_000_000
-
-
-def _large(source: Any) -> bool:
-    """Whether ``source`` is a file of at least ``AUTO_BYTES``."""
-    if not isinstance(source, (str, os.PathLike)):
-        return False
-    try:
-        return os.path.getsize(source) >= AUTO_BYTES
-    except OSError:
-        return False
 
 
 def _write(formatter: Formatter, path: str | None, output: Any, format: str, chunks: Iterator[Chunk],
