@@ -71,7 +71,7 @@ def test_duckdb_decides_most_of_the_example_and_finds_its_changes_ahead():
         duck, notes = worklist(book, str(SHIPPED[0][1]), "duckdb", dt.date(2026, 11, 23), MAX_WITHIN,
                                ignore=SHIPPED[0][2])
     assert len(found) == 6  # of 7: one row of the example cannot be decided
-    changes = sorted((c.on.isoformat(), c.outcome) for _, ahead in found for c in ahead)
+    changes = sorted((c.on.isoformat(), c.outcome) for _, _, ahead in found for c in ahead)
     assert changes == [("2026-11-24", "actions"), ("2026-11-24", "contact_overdue"),
                        ("2026-11-29", "actions"), ("2026-11-29", "allocation_overdue"),
                        ("2026-11-30", "actions"), ("2026-11-30", "allocation_overdue"),

@@ -21,11 +21,13 @@ nearly half the cases, and most of the time a worklist takes.
 from __future__ import annotations
 
 import datetime as _dt
+from math import prod
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..engine.ahead import Change
+from ..engine.pending import MAX_COMPLETIONS
 from ..engine.unknown import UNKNOWN
-from ..sql.ahead import MAX_WITHIN, scan_query
+from ..sql.ahead import MAX_WITHIN, PENDING, scan_query
 from .columnar import BLOCK, DuckEngine, Unsupported, in_blocks
 from .records import Record, Result
 
@@ -45,49 +47,97 @@ def block_size(within: int) -> int:
 
 
 class WorklistEngine(DuckEngine):
-    """A ``DuckEngine`` whose query scans the days ahead: a block of cases to their worklist results."""
+    """A ``DuckEngine`` whose query scans the days ahead: a block of cases to their worklist results.
+    Two queries: one for cases with every question answered (a row a case and day), one trying every
+    answer to the unanswered questions of the others."""
 
     def __init__(self, book: Rulebook, as_of: _dt.date, within: int, names: tuple) -> None:
         self.as_of, self.within, self.names = as_of, within, names
         self.reported: dict = {}
-        self.viewed = False
+        self.viewed: set = set()
+        #: Each input's number of answers tried when it is not known (a case's tries multiply them).
+        self.options = {n: 2 if spec.type == "boolean" else 2 ** len(spec.values)  # as ``sql.inputs.candidates``
+                        for n, spec in book.inputs.items() if spec.type in ("boolean", "list")}
         super().__init__(book, as_of, self._build)
         self.outcomes = {**self.outcomes, **self.reported}  # every name read back from its key
+        select = self.tried.select.copy()  # as DuckEngine adds day 0's keys and items to the other
+        for out in book.outcomes:
+            select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
+        self.sqls = {False: self.sql, True: select.sql(dialect="duckdb")}
 
     def _build(self, book: Rulebook, **kw: Any) -> Query:
         extra = tuple(n for n in self.names if n not in book.outcomes and n not in book.inputs)
-        query = scan_query(book, within=self.within, reported=extra, **kw)
+        self.tried = scan_query(book, within=self.within, reported=extra, tries=True, **kw)
+        query = scan_query(book, within=self.within, reported=extra, tries=False, **kw)
         self.reported = query.reported
         return query
 
     def decide(self, cases: list[tuple[int, dict]], folder: str) -> dict[int, Any]:
-        """Each case's (values, changes) by its index, or None where the row engine must decide it."""
-        self.load(cases, folder)
-        if not self.viewed:  # parsed once: planning the query is most of a small block's time
-            self.con.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {self.sql}")
-            self.viewed = True
-        rows = self.con.execute(f"SELECT * FROM {VIEW}").fetchall()
-        names = [d[0] for d in self.con.description]
-        at = {name: i for i, name in enumerate(names)}
+        """Each case's (values, pending, changes) by its index, or None where the row engine must
+        decide it; a part of the block at a time, each about ``SCAN_ROWS`` rows of tries and days."""
         decided: dict[int, Any] = {}
-        for (seq, values), row in zip(cases, rows):
-            got = dict(zip(names, row))
-            decided[seq] = None if got["pe_refer"] else (self._kept(row, at, got, values), self._changes(got))
+        for tries, part in self._parts(cases):
+            self.load(part, folder)
+            view = f"{VIEW}_{'tries' if tries else 'days'}"
+            if view not in self.viewed:  # parsed once: planning the query is most of a small block's time
+                self.con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {self.sqls[tries]}")
+                self.viewed.add(view)
+            rows = self.con.execute(f"SELECT * FROM {view}").fetchall()
+            names = [d[0] for d in self.con.description]
+            at = {name: i for i, name in enumerate(names)}
+            for (seq, values), row in zip(part, rows):
+                got = dict(zip(names, row))
+                decided[seq] = None if got["pe_refer"] else self._found(row, at, got, values)
         return decided
 
-    def _kept(self, row: tuple, at: dict, got: dict, values: dict) -> dict:
-        found, _ = self._outcomes(row, at, values)  # no pending: every case with an unanswered question is referred
-        found.update((n, self._value(n, got[f"{n}__key"])) for n in self.reported)
-        return {n: found[n] if n in found else values[n] for n in self.names}
+    def _parts(self, cases: list[tuple[int, dict]]) -> Iterator[tuple[bool, list[tuple[int, dict]]]]:
+        """The cases with every question answered, then the others (to be tried), each in as few
+        parts of about ``SCAN_ROWS`` rows of the scan as hold them (at most 1.5 times it: a query
+        costs about 0.2 s to plan, whatever its size). A case is a row a day for each combination
+        of answers its unanswered questions could have."""
+        by_tries: dict[bool, list] = {False: [], True: []}
+        for seq, values in cases:
+            tries = min(MAX_COMPLETIONS, prod(self.options.get(n, 1) for n, v in values.items() if v is UNKNOWN))
+            by_tries[any(v is UNKNOWN for v in values.values())].append((seq, values, tries))
+        for tried, found in by_tries.items():
+            total = sum(tries for *_, tries in found) * (self.within + 1)
+            most = total / max(1, round(total / SCAN_ROWS))  # rows a part, parts of equal size
+            part: list[tuple[int, dict]] = []
+            rows = 0
+            for seq, values, tries in found:
+                if part and rows + tries * (self.within + 1) > most:
+                    yield tried, part
+                    part, rows = [], 0
+                part.append((seq, values))
+                rows += tries * (self.within + 1)
+            if part:
+                yield tried, part
 
-    def _changes(self, got: dict) -> list[Change]:
+    def _found(self, row: tuple, at: dict, got: dict, values: dict) -> tuple[dict, dict | None, list] | None:
+        """Day 0's kept values, pending outcomes and changes; None where the pending outcomes the
+        ``pending`` cell names are not those whose keys say pending (never expected)."""
+        found, pending = self._outcomes(row, at, values)
+        if {o for o in self.book.outcomes if got[f"{o}__key"] == PENDING} != set(pending or ()):
+            return None
+        found.update((n, self._state(n, got[f"{n}__key"])) for n in self.reported)
+        kept = {n: found[n] if n in found else values[n] for n in self.names}
+        return kept, pending, self._changes(got, pending or {})
+
+    def _state(self, name: str, key: str) -> Any:
+        return UNKNOWN if key == PENDING else self._value(name, key)
+
+    def _changes(self, got: dict, pending: dict) -> list[Change]:
+        """Each outcome's first change: a day its value differs, becomes pending or is decided. An
+        outcome pending on day 0 is not watched (the row engine skips it: ``changes_ahead``'s ``skip``)."""
         changes = []
         for out in self.book.outcomes:
             day = got[f"{out}__on"]
-            if day is None:
+            if day is None or out in pending:
                 continue
-            if self.items[out]:
-                becomes: Any = [t for i, t in enumerate(self.items[out]) if got[f"{out}__to{i}"] == "yes"]
+            if got[f"{out}__to"] == PENDING:
+                becomes: Any = UNKNOWN
+            elif self.items[out]:
+                becomes = [t for i, t in enumerate(self.items[out]) if got[f"{out}__to{i}"] == "yes"]
             else:
                 becomes = self._value(out, got[f"{out}__to"])
             changes.append(Change(out, self.as_of + _dt.timedelta(days=day), becomes))
@@ -123,6 +173,5 @@ def decide_worklist(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
     on an answer goes to the row engine for its pending outcomes (whatever ``values`` allows)."""
     yield from in_blocks(engine_for(book, as_of, within, names, on_note), records, decide, block_size(within),
                          made=lambda record, found: Result(record.where, found[0]["case_id"], found[0],
-                                                           changes=found[1]),
-                         admit=lambda values: not any(x is UNKNOWN for x in values.values()),
+                                                           pending=found[1], changes=found[2]),
                          why="errors today or on a day ahead", on_note=on_note)
