@@ -1,22 +1,28 @@
-"""The worklist's results on DuckDB (``worklist --engine duckdb``): each case's values and its
-changes ahead from SQL, the row engine for every case the SQL does not decide exactly.
+"""The worklist's results on DuckDB (``worklist --engine duckdb``): each case's values, pending
+outcomes and changes ahead from SQL, the row engine for every case the SQL does not decide exactly.
 
 ``build`` (``worklist.py``) reads a stream of ``Result``s, one per record in input order, holding
-the values ``names_used`` lists and ``changes``, each reported outcome's first change in the
-``within`` days. Here they come from ``sql.ahead.scan_query`` run by a ``DuckEngine``
-(``columnar.py``: the same coercion, blocks and table): the rulebook's query decided as of every
-day from ``as_of`` to ``as_of + within``, which is the day-by-day definition of a change ahead.
+the values ``names_used`` lists, ``pending`` ({outcome: [inputs it waits for]}) and ``changes``,
+each reported outcome's first change in the ``within`` days. Here they come from
+``sql.ahead.scan_query`` run by a ``DuckEngine`` (``columnar.py``: the same coercion, blocks and
+table): the rulebook's query decided as of every day from ``as_of`` to ``as_of + within``, which is
+the day-by-day definition of a change ahead. Two queries: a case with every question answered is a
+row a day; a case with an unanswered question is tried with every answer to it on every day, as
+the row engine settles it on each day it looks at (``decided_on``), so a value that becomes
+pending on a later day, or is decided, is a change as it is there.
 
 To the row engine (``decide``, with its changes ahead), as ``batch --engine duckdb`` sends them:
-a record that could not be read, a refused or unanswered answer, and a case with an error or a
-pending value on any day scanned (so its entry, error or change is exactly the row engine's).
-Past ``MAX_WITHIN`` days the scan would multiply the rows too far, and every case is decided by
-the row engine (said in a note). Memory is bounded by a block: ``block_size(within)`` records, so
-about ``SCAN_ROWS`` rows of the scan (cases times days) in DuckDB at a time.
+a record that could not be read, a refused answer, and a case with an error on any day scanned,
+or a ``pending`` cell the SQL may not give exactly (``Query.inexact``) on any day (so its entry,
+error or change is exactly the row engine's). Past ``MAX_WITHIN`` days the scan would multiply the
+rows too far, and every case is decided by the row engine (said in a note).
 
-A case with an unanswered question goes to the row engine, whose ``pending`` column and changes
-(a value may become pending on a later day) the scan does not give yet: in a generated caseload
-nearly half the cases, and most of the time a worklist takes.
+Memory is bounded by a block of ``block_size(within)`` records, cut into parts of about
+``SCAN_ROWS`` rows of the scan in DuckDB at a time: a case is ``within + 1`` rows, times the
+combinations of answers to its unanswered questions (at most ``MAX_COMPLETIONS``). Cases are
+gathered into as few parts as hold them at that size, one query each (a query costs about
+0.2 s to plan, whatever its size), so a part holds at most about 1.5 times ``SCAN_ROWS`` rows,
+or one case's rows alone.
 """
 from __future__ import annotations
 
@@ -36,13 +42,14 @@ if TYPE_CHECKING:
     from ..sql.query import Query
 
 
-#: Rows (cases times days) DuckDB holds at a time: memory is bounded by about this many.
+#: Rows (cases times days times tries) DuckDB holds at a time: memory is bounded by about this many.
 SCAN_ROWS = 100_000
 VIEW = "pe_worklist"
 
 
 def block_size(within: int) -> int:
-    """Records read at a time: ``SCAN_ROWS`` rows of the scan, at most ``BLOCK`` cases."""
+    """Records read at a time: ``SCAN_ROWS`` rows of the scan when every question is answered, at
+    most ``BLOCK`` cases (the tries of unanswered questions are cut into parts: ``_parts``)."""
     return max(1_000, min(BLOCK, SCAN_ROWS // (within + 1)))
 
 
@@ -60,10 +67,10 @@ class WorklistEngine(DuckEngine):
                         for n, spec in book.inputs.items() if spec.type in ("boolean", "list")}
         super().__init__(book, as_of, self._build)
         self.outcomes = {**self.outcomes, **self.reported}  # every name read back from its key
-        select = self.tried.select.copy()  # as DuckEngine adds day 0's keys and items to the other
+        select = self.tried.select  # as DuckEngine adds day 0's keys and items to the other (not copied: 0.5 s)
         for out in book.outcomes:
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
-        self.sqls = {False: self.sql, True: select.sql(dialect="duckdb")}
+        self.sqls = {False: self.sql, True: select.sql(dialect="duckdb", copy=False)}
 
     def _build(self, book: Rulebook, **kw: Any) -> Query:
         extra = tuple(n for n in self.names if n not in book.outcomes and n not in book.inputs)
@@ -99,17 +106,18 @@ class WorklistEngine(DuckEngine):
         for seq, values in cases:
             tries = min(MAX_COMPLETIONS, prod(self.options.get(n, 1) for n, v in values.items() if v is UNKNOWN))
             by_tries[any(v is UNKNOWN for v in values.values())].append((seq, values, tries))
+        days = self.within + 1
         for tried, found in by_tries.items():
-            total = sum(tries for *_, tries in found) * (self.within + 1)
-            most = total / max(1, round(total / SCAN_ROWS))  # rows a part, parts of equal size
+            left = sum(tries for *_, tries in found) * days
+            count = max(1, round(left / SCAN_ROWS))  # parts of about equal size
             part: list[tuple[int, dict]] = []
             rows = 0
             for seq, values, tries in found:
-                if part and rows + tries * (self.within + 1) > most:
+                if part and count > 1 and rows + tries * days > left / count:  # the last part takes the rest
                     yield tried, part
-                    part, rows = [], 0
+                    left, count, part, rows = left - rows, count - 1, [], 0
                 part.append((seq, values))
-                rows += tries * (self.within + 1)
+                rows += tries * days
             if part:
                 yield tried, part
 

@@ -10,13 +10,22 @@ each reported outcome, the first day its value differs from today's and what it 
    date as ``pe_as_of`` and ``pe_scan_order``, the order of (case, day).
 2. The rulebook's query (``sql.query``) over it, as of ``pe_as_of``: one row per case and day,
    numbered densely by ``pe_row``, so the case is ``(pe_row - 1) // days`` and the day the rest.
-3. ``pe_firsts``: beside each day's keys, the same case's keys on day 0 (a window).
-4. ``pe_agg``: a row per case: ``pe_refer`` (1 where any day has an error or a pending value: the
-   row engine decides that case), day 0's keys (``name__key``, and a checklist's ``name__item{i}``),
-   and for each outcome the first day it differs (``out__on``) and its keys on that day
-   (``out__to``, ``out__to{i}``).
+   With ``tries``, every answer to the unanswered questions is tried on every day, as the batch
+   query tries them on one (``pe_tries``, gathered again in ``pe_decided``); the inputs a pending
+   outcome waits for (``pe_keys``, ``pe_flips``, ``pe_needs``) are found for day 0 alone, the only
+   day whose ``pending`` cell is read. Without ``tries`` (for cases with every question answered)
+   a row is one try, read without a GROUP BY.
+3. ``pe_days``: each day's keys, ``P`` where the value is pending (and a checklist's items NULL):
+   UNKNOWN as the row engine compares it, so a value that becomes pending, or a pending one that
+   is decided, changes. ``pe_refer`` where the day has an error, or a ``pending`` cell the SQL
+   may not give as the row engine does (``Query.inexact``).
+4. ``pe_day0`` and ``pe_moved``: beside each later day's keys, the same case's on day 0, where some differ.
+5. The result, a row per case: ``pe_refer`` (1 where any day refers: the row engine decides that
+   case), day 0's ``pending`` and keys (``name__key``, and a checklist's ``name__item{i}``), and for
+   each outcome the first day it differs (``out__on``) and its keys on that day (``out__to``,
+   ``out__to{i}``).
 
-Rows multiply by ``within + 1``: the worklist uses this up to ``MAX_WITHIN`` days.
+Rows multiply by ``within + 1`` (and by the tries): the worklist uses this up to ``MAX_WITHIN`` days.
 """
 from __future__ import annotations
 
@@ -115,7 +124,7 @@ def scan_query(book: Rulebook, *, table: str, as_of: _dt.date, span: Span, order
     scan = exp.select(exp.alias_(exp.IntDiv(this=row, expression=lit(days)), CASE, quoted=True),
                       exp.alias_(exp.Mod(this=row.copy(), expression=lit(days)), DAY, quoted=True),
                       exp.alias_(refer, "pe_refer", quoted=True), col("pending"),
-                      *(col(c) for cs in compared.values() for c in cs)).from_(per_day.subquery("pe_scan"))
+                      *(col(c) for cs in compared.values() for c in cs)).from_(per_day.subquery("pe_scan", copy=False))
     outer = (exp.select(col(CASE, "z"), exp.alias_(exp.Not(this=exp.Is(this=col(CASE, "r"), expression=exp.null())),
                                                     "pe_refer", quoted=True), col("pending", "z"),
                         *(col(f"{n}__key", "z") for n in query.reported))
