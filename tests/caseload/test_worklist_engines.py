@@ -156,6 +156,23 @@ def test_cases_waiting_on_answers_are_decided_on_duckdb_with_their_pending_outco
         ("B1", {"chase": ["urgent"]}), ("B3", {"chase": ["urgent"]}), ("B4", {"escalate": ["urgent"], "chase": ["urgent"]})]
 
 
+def test_where_the_sql_cannot_try_the_answers_a_case_waiting_on_them_is_decided_by_the_row_engine_alone():
+    values = ", ".join(f"n{i}" for i in range(13))  # a list of more than 12 values is not tried in SQL
+    text = MINIMAL.read_text().replace(
+        "days_on_tray: {type: integer, minimum: 0, required: true,",
+        f"needs: {{type: list, values: [{values}], question: 'Needs?'}}\n  days_on_tray: {{type: integer, minimum: 0,")
+    text = text.replace("when: \"rag == 'Red' and days_on_tray > 30\"", "when: \"rag == 'Red' and 'n0' in needs\"")
+    text = text.replace("outcomes: [rag, interval, escalate]", "outcomes: [rag, interval, escalate]\n\n"
+                        "worklist:\n  escalations: [{flag: escalate, label: Escalate}]\n  summary: [rag]")
+    book = load_rulebook_text(text.split("\ntests:")[0])
+    data = b"case_id,support,risk,needs\r\nB1,none,high,\r\nB2,none,high,n0\r\n"
+    python, _ = worklist(book, data, "python", AS_OF, 7, name="cases.csv")
+    duck, notes = worklist(book, data, "duckdb", AS_OF, 7, name="cases.csv")
+    assert duck == python
+    assert notes == ["--engine duckdb: 1 of 2 cases were decided by the row engine (records that could not be read, "
+                     "refused or unanswered answers, errors today or on a day ahead)"]
+
+
 def test_a_block_is_decided_in_parts_of_about_scan_rows_rows_each_case_a_row_a_day_for_each_try():
     book = waiting_book()
     engine = worklist_sql.engine_for(book, AS_OF, 7, names_used(book), None)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from ..engine.ahead import Change
 from ..engine.pending import MAX_COMPLETIONS
 from ..engine.unknown import UNKNOWN
+from ..errors import PolicyEngineError
 from ..sql.ahead import MAX_WITHIN, PENDING, scan_query
 from .columnar import BLOCK, DuckEngine, Unsupported, in_blocks
 from .records import Record, Result
@@ -67,15 +68,21 @@ class WorklistEngine(DuckEngine):
                         for n, spec in book.inputs.items() if spec.type in ("boolean", "list")}
         super().__init__(book, as_of, self._build)
         self.outcomes = {**self.outcomes, **self.reported}  # every name read back from its key
-        select = self.tried.select  # as DuckEngine adds day 0's keys and items to the other (not copied: 0.5 s)
-        for out in book.outcomes:
-            select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
-        self.sqls = {False: self.sql, True: select.sql(dialect="duckdb", copy=False)}
+        self.sqls: dict[bool, str | None] = {False: self.sql, True: None}
+        if self.tried is not None:  # as DuckEngine adds day 0's keys and items to the other (not copied: 0.5 s)
+            select = self.tried.select
+            for out in book.outcomes:
+                select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))),
+                              copy=False)
+            self.sqls[True] = select.sql(dialect="duckdb", copy=False)
 
     def _build(self, book: Rulebook, **kw: Any) -> Query:
         extra = tuple(n for n in self.names if n not in book.outcomes and n not in book.inputs)
-        self.tried = scan_query(book, within=self.within, reported=extra, tries=True, **kw)
         query = scan_query(book, within=self.within, reported=extra, tries=False, **kw)
+        try:
+            self.tried: Query | None = scan_query(book, within=self.within, reported=extra, tries=True, **kw)
+        except PolicyEngineError:  # answers the SQL cannot try (a long list): the row engine decides those cases
+            self.tried = None
         self.reported = query.reported
         return query
 
@@ -84,6 +91,8 @@ class WorklistEngine(DuckEngine):
         decide it; a part of the block at a time, each about ``SCAN_ROWS`` rows of tries and days."""
         decided: dict[int, Any] = {}
         for tries, part in self._parts(cases):
+            if self.sqls[tries] is None:
+                continue
             self.load(part, folder)
             view = f"{VIEW}_{'tries' if tries else 'days'}"
             if view not in self.viewed:  # parsed once: planning the query is most of a small block's time
@@ -177,8 +186,7 @@ def decide_worklist(book: Rulebook, records: Iterable[Record], as_of: _dt.date, 
                     decide: Callable[[Record], Result],
                     on_note: Callable[[str], None] | None = None) -> Iterator[Result]:
     """Each record's worklist result in input order: from the SQL where it decides exactly, else by
-    ``decide`` (the row engine, keeping ``names`` and looking ``within`` days ahead). A case waiting
-    on an answer goes to the row engine for its pending outcomes (whatever ``values`` allows)."""
+    ``decide`` (the row engine, keeping ``names`` and looking ``within`` days ahead)."""
     yield from in_blocks(engine_for(book, as_of, within, names, on_note), records, decide, block_size(within),
                          made=lambda record, found: Result(record.where, found[0]["case_id"], found[0],
                                                            pending=found[1], changes=found[2]),
