@@ -113,8 +113,10 @@ class WorklistEngine(DuckEngine):
         of answers its unanswered questions could have."""
         by_tries: dict[bool, list] = {False: [], True: []}
         for seq, values in cases:
-            tries = min(MAX_COMPLETIONS, prod(self.options.get(n, 1) for n, v in values.items() if v is UNKNOWN))
-            by_tries[any(v is UNKNOWN for v in values.values())].append((seq, values, tries))
+            unanswered = any(v is UNKNOWN for v in values.values())
+            tries = min(MAX_COMPLETIONS, prod(self.options.get(n, 1) for n, v in values.items() if v is UNKNOWN)) \
+                if unanswered else 1
+            by_tries[unanswered].append((seq, values, tries))
         days = self.within + 1
         for tried, found in by_tries.items():
             left = sum(tries for *_, tries in found) * days
