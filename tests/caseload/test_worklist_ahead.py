@@ -91,3 +91,17 @@ def test_a_case_waiting_on_answers_is_named_in_the_worklist_with_what_it_needs(c
                           "--format", "json").stdout)
     assert data["not_decided_yet"][0]["case_id"] == "0012345"
     assert data["not_decided_yet"][0]["pending"]["route"] == ["urgent_need", "ordinarily_resident"]
+
+
+def test_on_duckdb_a_case_waiting_on_answers_is_named_as_the_row_engine_names_it_and_decided_there(cli, tmp_path):
+    export = tmp_path / "w.csv"
+    export.write_text("case_id,support,risk,priority,complexity,date_added\n0012345,full,low,low,low,2026-11-01\n"
+                      "0012346,none,high,high,high,2026-11-20\n")
+    written = {}
+    for engine in ("python", "duckdb"):
+        result = cli("worklist", "-r", "rulebooks/leicestershire.yaml", export, "--as-of", "2026-11-23",
+                     "--format", "json", "--engine", engine)
+        written[engine] = result.stdout
+        assert "decided by the row engine" not in result.output  # on duckdb, both cases decided there
+    assert written["duckdb"] == written["python"]
+    assert [c["case_id"] for c in json.loads(written["duckdb"])["not_decided_yet"]] == ["0012345", "0012346"]

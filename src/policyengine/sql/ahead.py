@@ -10,13 +10,22 @@ each reported outcome, the first day its value differs from today's and what it 
    date as ``pe_as_of`` and ``pe_scan_order``, the order of (case, day).
 2. The rulebook's query (``sql.query``) over it, as of ``pe_as_of``: one row per case and day,
    numbered densely by ``pe_row``, so the case is ``(pe_row - 1) // days`` and the day the rest.
-3. ``pe_firsts``: beside each day's keys, the same case's keys on day 0 (a window).
-4. ``pe_agg``: a row per case: ``pe_refer`` (1 where any day has an error or a pending value: the
-   row engine decides that case), day 0's keys (``name__key``, and a checklist's ``name__item{i}``),
-   and for each outcome the first day it differs (``out__on``) and its keys on that day
-   (``out__to``, ``out__to{i}``).
+   With ``tries``, every answer to the unanswered questions is tried on every day, as the batch
+   query tries them on one (``pe_tries``, gathered again in ``pe_decided``); the inputs a pending
+   outcome waits for (``pe_keys``, ``pe_flips``, ``pe_needs``) are found for day 0 alone, the only
+   day whose ``pending`` cell is read. Without ``tries`` (for cases with every question answered)
+   a row is one try, read without a GROUP BY.
+3. ``pe_days``: each day's keys, ``P`` where the value is pending (and a checklist's items NULL):
+   UNKNOWN as the row engine compares it, so a value that becomes pending, or a pending one that
+   is decided, changes. ``pe_refer`` where the day has an error, or a ``pending`` cell the SQL
+   may not give as the row engine does (``Query.inexact``).
+4. ``pe_day0`` and ``pe_moved``: beside each later day's keys, the same case's on day 0, where some differ.
+5. The result, a row per case: ``pe_refer`` (1 where any day refers: the row engine decides that
+   case), day 0's ``pending`` and keys (``name__key``, and a checklist's ``name__item{i}``), and for
+   each outcome the first day it differs (``out__on``) and its keys on that day (``out__to``,
+   ``out__to{i}``).
 
-Rows multiply by ``within + 1``: the worklist uses this up to ``MAX_WITHIN`` days.
+Rows multiply by ``within + 1`` (and by the tries): the worklist uses this up to ``MAX_WITHIN`` days.
 """
 from __future__ import annotations
 
@@ -29,7 +38,6 @@ from ..engine.sqlvalues import SqlValue, any_of, case, lit, unsupported
 from ..engine.sqlvalues import column as col
 from ..errors import Location
 from .calendar import Span
-from .inputs import known_column
 from .query import ROW, Builder, Query
 
 if TYPE_CHECKING:
@@ -39,17 +47,20 @@ if TYPE_CHECKING:
 #: ``within + 1`` times a day's. Beyond it the row engine finds the changes.
 MAX_WITHIN = 31
 DAYS, AS_OF, ORDER, DAY, CASE = "pe_scan_days", "pe_as_of", "pe_scan_order", "pe_day", "pe_case"
+#: A pending value's key in the scan (a decided one's starts ``N`` or ``V``: ``sql.text.key``).
+PENDING = "P"
 
 
 class _DayBuilder(Builder):
     """The rulebook's query with ``as_of`` read from each row (``pe_as_of``), not a literal."""
 
-    def __init__(self, book: Rulebook, span: Span, reported: tuple) -> None:
+    def __init__(self, book: Rulebook, span: Span, reported: tuple, first: _dt.date, tries: bool) -> None:
         super().__init__(book, DAYS, None, span, ORDER, reported)
         self.as_of = col(AS_OF, ROW)
         self.values["as_of"] = SqlValue("date", self.as_of, nullable=False)
-        # No tries: a case left unanswered is referred (``pe_unanswered``), so each case is one row a day.
-        self.unanswerable, self.unknowable = self.unknowable, []
+        self.first = first  # day 0: the only day whose ``pending`` cell is read
+        if not tries:  # for cases with every question answered: one row a case and day
+            self.unknowable = []
 
     def answers(self) -> exp.Select:
         return super().answers().select(exp.alias_(col(AS_OF), AS_OF, quoted=True), copy=False)
@@ -58,42 +69,64 @@ class _DayBuilder(Builder):
         return [*super()._answer_columns(), AS_OF]
 
     def report(self, decided: exp.Select) -> exp.Select:
-        """``pe_decided`` (with the reported names' keys) without its GROUP BY: with no tries, a row's
-        values are its aggregates' own arguments (grouping the text keys of every row took most of
-        the query's time)."""
+        """``pe_decided``; without tries, its values are its aggregates' own arguments, with no GROUP
+        BY (grouping the text keys of every row took most of the query's time)."""
         select = super().report(decided)
+        if self.unknowable:
+            return select
         select.set("group", None)
         select = select.transform(lambda n: exp.Literal.number(1) if isinstance(n, exp.Count) else  # one try a row
                                   n.this if isinstance(n, (exp.Min, exp.Max, exp.Sum)) else n, copy=False)
         if any(select.find_all(exp.AggFunc)):
             raise unsupported("the worklist's scan of the days ahead cannot read `pe_decided` a row at a time",
                               Location(self.book.path))
-        unanswered = any_of([exp.not_(col(known_column(n))) for n in self.unanswerable])
-        return select.select(exp.alias_(case([(unanswered, lit(1))], lit(0)), "pe_unanswered", quoted=True),
-                             copy=False)
+        return select
+
+    def keys(self, source: str) -> exp.Select:
+        """``pe_keys`` of day 0 alone: the inputs a pending outcome waits for are read on day 0 only
+        (a later day's pending values are compared with day 0's, not listed)."""
+        return super().keys(source).where(col(AS_OF).eq(lit(self.first)), copy=False)
+
+    def states(self, names: list[str], items: dict) -> list[exp.Expression]:
+        """Each name's key (``P`` where it is pending) and its checklist's items (NULL where pending):
+        what a day is compared with day 0 by, as the row engine compares UNKNOWN."""
+        found: list[exp.Expression] = []
+        for n in names:
+            pending = exp.not_(self.settled(n))
+            found.append(exp.alias_(case([(pending, lit(PENDING))], col(f"{n}__key")), f"{n}__key", quoted=True))
+            found += [exp.alias_(case([(pending.copy(), exp.null())], col(f"{n}__item{i}")), f"{n}__item{i}",
+                                 quoted=True) for i in range(items.get(n, 0))]
+        return found
 
 
 def scan_query(book: Rulebook, *, table: str, as_of: _dt.date, span: Span, order: str, within: int,
-               reported: tuple = ()) -> Query:
+               reported: tuple = (), tries: bool = True) -> Query:
     """The query giving, for each case of ``table`` in the order of ``order``, its row of day 0 with
-    ``pe_refer`` and each outcome's first change (see the module's doc); the caller's select adds
-    day 0's ``name__key`` and ``name__item{i}`` columns."""
+    ``pe_refer``, ``pending`` and each outcome's first change (see the module's doc); the caller's
+    select adds day 0's ``name__key`` and ``name__item{i}`` columns. Without ``tries`` the query is
+    for cases with every question answered (a case left unanswered would be decided wrongly)."""
     days = within + 1
-    query = _DayBuilder(book, span, reported).build()
+    builder = _DayBuilder(book, span, reported, as_of, tries)
+    query = builder.build()
+    for cte in query.select.find_all(exp.CTE):  # read by `pe_decided` and day 0's `pe_keys`: not written out
+        if cte.alias == "pe_tries":
+            cte.set("materialized", False)
     names = [*book.outcomes, *query.reported]
     items = {o: len(getattr(book.producers.get(o), "items", ())) for o in book.outcomes}
     compared = {n: [f"{n}__key", *(f"{n}__item{i}" for i in range(items.get(n, 0)))] for n in names}
     per_day = query.select
     per_day.set("order", None)  # no need to sort every day: the outer query orders the cases
-    per_day.select(col("pe_row"), *(col(c) for cs in compared.values() for c in cs),
-                   *(col(f"{n}__key2") for n in names), col("pe_unanswered"), copy=False)
+    inexact = exp.Coalesce(this=query.inexact.copy(), expressions=[exp.true()])
+    per_day.select(col("pe_row"), *builder.states(names, items), exp.alias_(inexact, "pe_inexact", quoted=True),
+                   copy=False)
     row = exp.Paren(this=exp.Sub(this=col("pe_row"), expression=lit(1)))
+    refer = exp.or_(exp.NEQ(this=col("error"), expression=lit("")), col("pe_inexact"))
     scan = exp.select(exp.alias_(exp.IntDiv(this=row, expression=lit(days)), CASE, quoted=True),
                       exp.alias_(exp.Mod(this=row.copy(), expression=lit(days)), DAY, quoted=True),
-                      exp.alias_(_refer(names), "pe_refer", quoted=True),
-                      *(col(c) for cs in compared.values() for c in cs)).from_(per_day.subquery("pe_scan"))
+                      exp.alias_(refer, "pe_refer", quoted=True), col("pending"),
+                      *(col(c) for cs in compared.values() for c in cs)).from_(per_day.subquery("pe_scan", copy=False))
     outer = (exp.select(col(CASE, "z"), exp.alias_(exp.Not(this=exp.Is(this=col(CASE, "r"), expression=exp.null())),
-                                                    "pe_refer", quoted=True),
+                                                    "pe_refer", quoted=True), col("pending", "z"),
                         *(col(f"{n}__key", "z") for n in query.reported))
              .from_(exp.alias_(exp.to_table("pe_day0"), "z"))
              .join(exp.alias_(exp.to_table("pe_referred"), "r"), on=col(CASE, "r").eq(col(CASE, "z")), join_type="LEFT")
@@ -148,10 +181,4 @@ def _days(table: str, order: str, as_of: _dt.date, days: int) -> exp.Select:
             .from_(exp.alias_(exp.to_table(table), "pe_c")).join(values, join_type="CROSS"))
 
 
-def _refer(names: list[str]) -> exp.Expression:
-    """A day the row engine must see: an error, or a value pending (its tries differ)."""
-    return any_of([exp.NEQ(this=col("error"), expression=lit("")), col("pe_unanswered").eq(lit(1)),
-                   *(exp.NullSafeNEQ(this=col(f"{n}__key"), expression=col(f"{n}__key2")) for n in names)])
-
-
-__all__ = ["MAX_WITHIN", "scan_query"]
+__all__ = ["MAX_WITHIN", "PENDING", "scan_query"]

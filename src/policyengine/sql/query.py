@@ -385,11 +385,7 @@ class Builder:
         headings = ["case_id"]
         unsettled = {}
         for out in self.book.outcomes:
-            owner = next((s for s in self.steps if out in s.outputs), None)
-            same = col(f"{out}__key").eq(col(f"{out}__key2"))
-            if owner is not None:
-                same = exp.and_(same, exp.or_(col(f"{owner.name}__open").eq(lit(0)),
-                                              col(f"{owner.name}__faults").eq(lit(0))))
+            same = self.settled(out)
             unsettled[out] = exp.not_(same.copy())
             shown = exp.and_(exp.not_(refused.copy()), same)
             ids = [i for i, _ in getattr(self.book.producers.get(out), "items", ())]
@@ -413,6 +409,16 @@ class Builder:
         if self.unknowable:
             query = query.join(exp.to_table("pe_needs"), on=col("pe_row").eq(col("pe_needs_row")), join_type="LEFT")
         return query.order_by(col("pe_row")), headings, inexact
+
+    def settled(self, name: str) -> exp.Expression:
+        """Whether ``name`` (an outcome, or a ``reported`` name) is decided in ``pe_decided``: its
+        tries agree and none faults (else the row engine leaves it pending)."""
+        owner = next((s for s in self.steps if name in s.outputs), None)
+        same = col(f"{name}__key").eq(col(f"{name}__key2"))
+        if owner is not None:
+            same = exp.and_(same, exp.or_(col(f"{owner.name}__open").eq(lit(0)),
+                                          col(f"{owner.name}__faults").eq(lit(0))))
+        return same
 
     def _error(self) -> exp.Expression:
         """The row's error: its refused answer, too many tries, or an element that faults though it
