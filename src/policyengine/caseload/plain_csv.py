@@ -79,13 +79,20 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
     engine = compiled(book, as_of)
     if engine is None:
         return None
-    lane = Lane(book, engine, *found, ignore, formatter, as_of)
+    return prepared(Lane(book, engine, *found, ignore, formatter, as_of), engine.duckdb.Error, on_note)
+
+
+def prepared(lane: Any, error: type[Exception], on_note: Callable[[str], None] | None) -> Any:
+    """``lane`` (batch's, impact's) prepared, or None, closed, where it does not run: its ``prepare``
+    found the file not as it expects, or DuckDB failed (``error``: a row its strict reader refuses, say;
+    never expected of a plain file), which a note says, since the usual path is slower."""
     try:
         ready = lane.prepare()
-    except engine.duckdb.Error as exc:  # a row DuckDB's strict reader refuses, say: the row path reads it
+    except error as exc:
         ready = False
         if on_note:
-            on_note(fallback_note(exc))
+            on_note(f"DuckDB could not read the file itself ({type(exc).__name__}), so it was read the usual "
+                    "way: the same results, more slowly")
     except BaseException:
         lane.close()
         raise
@@ -93,12 +100,6 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
         lane.close()
         return None
     return lane
-
-
-def fallback_note(exc: Exception) -> str:
-    """What a user is told when DuckDB fails to prepare a plain file: why a run took longer."""
-    return (f"DuckDB could not read the file itself ({type(exc).__name__}), so it was read the usual way: "
-            "the same results, more slowly")
 
 
 def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = None) -> tuple[str, PlainFile] | None:

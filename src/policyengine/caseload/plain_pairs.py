@@ -38,7 +38,7 @@ from ..sql.calendar import CALENDAR
 from ..sql.inputs import member_column
 from . import pairs
 from .columnar import SEQ, TABLE, DuckEngine
-from .plain_csv import _separator_note, fallback_note, open_ranges, plain_file, single_try, streaming, unanswered
+from .plain_csv import _separator_note, open_ranges, plain_file, prepared, single_try, streaming, unanswered
 from .plain_table import PlainTable, ident
 from .records import Record, Result
 
@@ -206,20 +206,7 @@ def plain_pairs(base: Rulebook, variant: Rulebook, source: Any, *, as_of: _dt.da
         engines.extend(pairs.engine_for(book, as_of, None) for book in (base, variant))
     if not all(engines):
         return None
-    lane = PlainPairs((base, variant), engines, *found, ignore, as_of)
-    try:
-        ready = lane.prepare()
-    except engines[0].duckdb.Error as exc:  # a row DuckDB's strict reader refuses, say: the usual path reads it
-        ready = False
-        if on_note:
-            on_note(fallback_note(exc))
-    except BaseException:
-        lane.close()
-        raise
-    if not ready:
-        lane.close()
-        return None
-    return lane
+    return prepared(PlainPairs((base, variant), engines, *found, ignore, as_of), engines[0].duckdb.Error, on_note)
 
 
 __all__ = ["BLOCK", "PlainPairs", "plain_pairs"]
