@@ -158,3 +158,21 @@ def test_a_parquet_caseload_decides_alike_on_both_engines_and_in_the_worklist(cl
     assert duck == python and python.count(b"\n") == 8
     worklist = cli("worklist", "-r", LEICS, path, "--as-of", "2026-11-23", "--format", "json", *SKIP)
     assert json.loads(worklist.stdout)["cases"] == 7
+
+
+def test_a_path_duckdb_would_read_as_a_pattern_is_refused_never_another_file_read(cli, tmp_path):
+    parquet(tmp_path / "a1.parquet", cases("('OTHER', 'full', 'low', 'low', 'low', '2026-11-01')"))
+    path = parquet(tmp_path / "a[1].parquet", cases("('MINE', 'full', 'low', 'low', 'low', '2026-11-01')"))
+    result = cli("batch", "-r", LEICS, path)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"{path}: a Parquet caseload's path must not hold *, ?, [, ] or {{ }}: DuckDB, which "
+                             "reads it, would take them as a pattern matching other files; rename the file or its "
+                             "folder\n")
+
+
+def test_a_folder_named_like_a_partition_adds_no_column(cli, tmp_path):
+    folder = tmp_path / "year=2026"
+    folder.mkdir()
+    path = parquet(folder / "c.parquet", cases("('A1', 'full', 'low', 'low', 'low', '2026-11-01')"))
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert (result.exit_code, [r["case_id"] for r in jsonl(result.stdout)]) == (0, ["A1"])

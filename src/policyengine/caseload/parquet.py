@@ -17,6 +17,7 @@ record being row 1. Rows are fetched ``FETCH`` at a time, so memory stays flat.
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -32,6 +33,7 @@ EXTENSIONS = (".parquet", ".pq")
 #: Rows fetched from DuckDB at a time.
 FETCH = 10_000
 
+_GLOB = re.compile(r"[*?\[\]{}]")
 _TEXT = re.compile(r"VARCHAR|UUID|ENUM\(.*\)")
 _WHOLE = re.compile(r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)")
 _REFUSED = [  # (type, what a person is told it holds)
@@ -53,6 +55,10 @@ def read_parquet(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Casel
     """The records of a Parquet file; its columns, their types and its date
     columns are checked before any row."""
     ignore = frozenset(ignore)
+    if _GLOB.search(path):  # DuckDB reads a path as a pattern: `a[1].parquet` would read a1.parquet
+        raise InputError("a Parquet caseload's path must not hold *, ?, [, ] or { }: DuckDB, which reads it, "
+                         "would take them as a pattern matching other files; rename the file or its folder",
+                         Location(path))
     con, columns, failed = _open(path)
     header = [name for name, _ in columns]
     if len(header) > MAX_COLUMNS:
@@ -63,7 +69,7 @@ def read_parquet(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Casel
     check_columns(header, book, ignore, path, None, header_row=False)
     read = [(name, kind) for name, kind in columns if name not in ignore]
     _check_types(read, path)
-    select = "SELECT " + ", ".join(_as_text(name, kind) for name, kind in read) + f" FROM read_parquet({_quote(path)})"
+    select = "SELECT " + ", ".join(_as_text(name, kind) for name, kind in read) + f" FROM {_source(path)}"
     names = [name for name, _ in read]
 
     def body() -> Iterator[tuple]:
@@ -102,7 +108,7 @@ def _open(path: str) -> tuple[Any, list[tuple[str, str]], type[Exception]]:
         raise InputError("reading a Parquet caseload needs DuckDB (pip install duckdb)", Location(path)) from None
     con = duckdb.connect(":memory:")
     try:
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_quote(path)})").fetchall()
+        described = con.execute(f"DESCRIBE SELECT * FROM {_source(path)}").fetchall()
     except duckdb.Error:
         con.close()
         raise InputError("the file cannot be read as Parquet: it is damaged, or not a Parquet file",
@@ -141,6 +147,12 @@ def _as_text(name: str, kind: str) -> str:
     else:  # text, whole numbers, decimals as stored, a DATE as YYYY-MM-DD
         text = f"CAST({x} AS VARCHAR)"
     return f"{text} AS {x}"
+
+
+def _source(path: str) -> str:
+    """The file as DuckDB reads it: the file alone, no columns made from its folders' names, its path
+    absolute (DuckDB would read a leading ``~`` as the home folder)."""
+    return f"read_parquet({_quote(os.path.abspath(path))}, hive_partitioning = false)"
 
 
 def _ident(name: str) -> str:
