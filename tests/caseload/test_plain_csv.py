@@ -205,6 +205,14 @@ def test_the_lanes_temporary_folder_is_removed_after_the_run(tmp_path, monkeypat
     assert os.listdir(folder) == []
 
 
+def test_a_path_duckdb_would_read_as_a_pattern_goes_the_usual_way_never_another_file_read(tmp_path):
+    write(tmp_path, [HEADER, *(row.replace("A", "OTHER", 1) for row in ROWS)], name="a1.csv")
+    path = write(tmp_path, [HEADER, *ROWS], name="a[1].csv")  # DuckDB would read a1.csv
+    duck, lane = outcome(book_of(LEICS), path, "duckdb")
+    assert not lane
+    assert duck == outcome(book_of(LEICS), path, "python")[0] and "OTHER" not in duck[0]
+
+
 def test_duckdb_failing_to_prepare_a_plain_file_is_said_and_the_file_is_read_the_usual_way(tmp_path):
     import duckdb
 

@@ -17,14 +17,13 @@ record being row 1. Rows are fetched ``FETCH`` at a time, so memory stays flat.
 """
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ..errors import Location
 from .blanks import BlankRows
 from .columns import MAX_COLUMNS, check_columns, check_dates
-from .records import Caseload, InputError, Record
+from .records import Caseload, InputError, Record, duckdb_path
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -33,7 +32,6 @@ EXTENSIONS = (".parquet", ".pq")
 #: Rows fetched from DuckDB at a time.
 FETCH = 10_000
 
-_GLOB = re.compile(r"[*?\[\]{}]")
 _TEXT = re.compile(r"VARCHAR|UUID|ENUM\(.*\)")
 _WHOLE = re.compile(r"U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)")
 _REFUSED = [  # (type, what a person is told it holds)
@@ -55,7 +53,7 @@ def read_parquet(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Casel
     """The records of a Parquet file; its columns, their types and its date
     columns are checked before any row."""
     ignore = frozenset(ignore)
-    if _GLOB.search(path):  # DuckDB reads a path as a pattern: `a[1].parquet` would read a1.parquet
+    if duckdb_path(path) is None:  # `a[1].parquet` would read a1.parquet
         raise InputError("a Parquet caseload's path must not hold *, ?, [, ] or { }: DuckDB, which reads it, "
                          "would take them as a pattern matching other files; rename the file or its folder",
                          Location(path))
@@ -150,9 +148,8 @@ def _as_text(name: str, kind: str) -> str:
 
 
 def _source(path: str) -> str:
-    """The file as DuckDB reads it: the file alone, no columns made from its folders' names, its path
-    absolute (DuckDB would read a leading ``~`` as the home folder)."""
-    return f"read_parquet({_quote(os.path.abspath(path))}, hive_partitioning = false)"
+    """The file as DuckDB reads it: that file alone, no columns made from its folders' names."""
+    return f"read_parquet({_quote(duckdb_path(path))}, hive_partitioning = false)"
 
 
 def _ident(name: str) -> str:

@@ -55,7 +55,7 @@ from .columnar import SEQ, TABLE, splits_apart
 from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
 from .plain_scan import PlainFile, scan
 from .plain_table import INLINE, MEMORY_LIMIT, PlainTable, ident, quote_literal
-from .records import Record, Result
+from .records import Record, Result, duckdb_path
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -108,7 +108,7 @@ def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = No
     if sheet is not None or not isinstance(source, (str, os.PathLike)):
         return None
     path = os.fspath(source)
-    if not path.lower().endswith(".csv"):
+    if not path.lower().endswith(".csv") or duckdb_path(path) is None:  # a path DuckDB reads as a pattern
         return None
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):

@@ -36,7 +36,7 @@ from ..errors import CONTROL_CHARACTER
 from ..sql.calendar import Span, calendar_statements
 from ..sql.inputs import COLUMN_TYPES, member_column
 from .plain_scan import PlainFile, distinct_dates_refused
-from .records import Record
+from .records import Record, duckdb_path
 
 if TYPE_CHECKING:
     from ..engine.compile import Rulebook
@@ -88,7 +88,7 @@ class PlainTable:
         con = self.con
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
         kept = ", ".join(f"c{i}" for i, _ in self.kept)
-        con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({quote_literal(self.path)}, "
+        con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({quote_literal(duckdb_path(self.path))}, "
                     f"delim = {quote_literal(self.plain.sep)}, header = false, skip = 1, columns = {{{columns}}}, "
                     "quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false, "
                     "encoding = 'utf-8')")

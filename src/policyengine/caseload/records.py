@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import itertools
+import os
+import re
 from typing import Any, Iterable, Iterator
 
 from ..errors import CaseError
@@ -70,3 +72,13 @@ def blocks(items: Iterable, size: int) -> Iterator[list]:
     iterator = iter(items)
     while block := list(itertools.islice(iterator, size)):
         yield block
+
+
+#: Characters DuckDB reads in a path as a pattern: given `a[1].csv`, it reads a1.csv.
+_PATTERN = re.compile(r"[*?\[\]{}]")
+
+
+def duckdb_path(path: str) -> str | None:
+    """``path`` as DuckDB must be given it to read that file and no other: absolute (DuckDB reads a
+    leading ``~`` as the home folder), or None where it holds a character DuckDB reads as a pattern."""
+    return None if _PATTERN.search(path) else os.path.abspath(path)
