@@ -268,6 +268,22 @@ def test_duckdb_failing_to_prepare_a_plain_file_sends_it_the_usual_way_and_says_
                      "results, more slowly", row_engine_note(4, len(ROWS))]
 
 
+def test_duckdb_failing_on_a_block_of_a_plain_file_leaves_it_to_the_row_engine_and_says_so(tmp_path):
+    caseload = write(tmp_path, [HEADER, *ROWS])
+    book = book_of(LEICS)
+
+    def fails(lane, tries, part):
+        raise lane.engine.duckdb.OutOfMemoryException("no room")
+
+    with mock.patch.object(plain_worklist.PlainWorklist, "_decided", fails):
+        notes: list = []
+        duck = build_worklist(book, str(caseload), as_of=dt.date(2026, 11, 23), engine="duckdb", on_note=notes.append)
+    python = build_worklist(book, str(caseload), as_of=dt.date(2026, 11, 23))
+    assert duck.text() == python.text()
+    assert notes == ["--engine duckdb: DuckDB failed on a block of cases (OutOfMemoryException), which the row "
+                     "engine decided", row_engine_note(len(ROWS), len(ROWS))]
+
+
 def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():
     with pytest.raises(ValueError, match="a caseload is decided by engine python or duckdb, not 'spark'"):
         build_worklist(book_of(SHIPPED[0][0]), b"case_id\nA\n", name="c.csv", engine="spark")
