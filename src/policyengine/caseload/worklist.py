@@ -117,13 +117,14 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     (and, with DuckDB, how many cases the row engine decided, once all are);
     ``progress`` may wrap the stream of results (to show a bar). ``engine`` is
     ``python`` (the row engine, the default) or ``duckdb`` (the rulebook's SQL,
-    the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``;
+    the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``,
+    and ``caseload.plain_worklist`` for a plain CSV file, which DuckDB reads itself;
     the worklist is the same, and ``jobs`` is not used)."""
     check_engine(engine)
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
     defaulted, as_of = as_of is None, as_of or _dt.date.today()
-    keep = names_used(book)
+    keep, ignore = names_used(book), tuple(ignore)
     made = worklist_sql.engine_for(book, as_of, within, keep, None) if engine == "duckdb" else None  # (its notes:
     # decide_worklist's, after the caseload's)
     lane = plain_worklist(book, source, made, as_of=as_of, ignore=frozenset(ignore), sheet=sheet, on_note=on_note)

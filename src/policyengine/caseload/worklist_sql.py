@@ -23,6 +23,9 @@ combinations of answers to its unanswered questions (at most ``MAX_COMPLETIONS``
 gathered into as few parts as hold them at that size, one query each (a query costs about
 0.2 s to plan, whatever its size), so a part holds at most about 1.5 times ``SCAN_ROWS`` rows,
 or one case's rows alone.
+
+A plain CSV file (``plain_scan``) is read by DuckDB itself and typed there (``plain_worklist``):
+the same two queries, over its typed rows, with the same results and notes.
 """
 from __future__ import annotations
 
