@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from policyengine.caseload import worklist_sql
+from policyengine.caseload import plain_worklist, worklist as worklist_module, worklist_sql
 from policyengine.engine.unknown import UNKNOWN
 from policyengine.caseload.worklist import about_rows, build_worklist, names_used, sheet_rows
 from policyengine.sql.ahead import MAX_WITHIN
 from policyengine import load_rulebook_text
 from tests.caseload.test_engines import FORK, MINIMAL, RULEBOOKS, SHIPPED, book_of, hostile_caseloads
+from tests.caseload.test_impact_engines import LEICS, LEICS_SKIP, generated
+from tests.caseload.test_plain_csv import HEADER, ROWS, write
 from tests.sql.differential import AS_OF
 
 #: Dates whose next days hold due dates of the example, month ends (30 November, 31 December,
@@ -62,14 +64,14 @@ def test_every_shipped_caseload_gives_the_same_worklist_on_duckdb_as_on_the_row_
 def test_duckdb_decides_most_of_the_example_and_finds_its_changes_ahead():
     book = book_of(SHIPPED[0][0])
     found = []
-    decide = worklist_sql.WorklistEngine.decide
+    read_back = worklist_sql.WorklistEngine._found  # (the plain-CSV lane's way too: the example is a plain file)
 
-    def spy(engine, cases, folder):
-        got = decide(engine, cases, folder)
-        found.extend(v for v in got.values() if v is not None)
+    def spy(engine, *args):
+        got = read_back(engine, *args)
+        found.extend([got] if got is not None else [])
         return got
 
-    with mock.patch.object(worklist_sql.WorklistEngine, "decide", spy):
+    with mock.patch.object(worklist_sql.WorklistEngine, "_found", spy):
         duck, notes = worklist(book, str(SHIPPED[0][1]), "duckdb", dt.date(2026, 11, 23), MAX_WITHIN,
                                ignore=SHIPPED[0][2])
     assert len(found) == 6  # of 7: one row of the example cannot be decided
@@ -183,6 +185,103 @@ def test_a_block_is_decided_in_parts_of_about_scan_rows_rows_each_case_a_row_a_d
     assert [(tried, sum(16 if v["urgent"] is UNKNOWN else 8 for _, v in part)) for tried, part in parts] == [
         (False, 112), (True, 96), (True, 96), (True, 112), (True, 112)]
     assert sorted(seq for _, part in parts for seq, _ in part) == list(range(40))
+
+
+# -- a plain CSV file: DuckDB reads it itself ---------------------------------------------------------
+def on_the_lane(book, source: str, as_of: dt.date, within: int, **kw) -> tuple[tuple, list, list]:
+    """The worklist on DuckDB, checked to be the row engine's; the notes, and whether the plain lane read it."""
+    lanes = []
+
+    def spy(*args, **kwargs):
+        lane = plain_worklist.plain_worklist(*args, **kwargs)
+        lanes.append(lane is not None)
+        return lane
+
+    with mock.patch.object(worklist_module, "plain_worklist", spy):
+        duck, notes = worklist(book, source, "duckdb", as_of, within, **kw)
+    python, _ = worklist(book, source, "python", as_of, within, **kw)
+    assert duck == python
+    if lanes == [True]:  # the notes are those of the same engine over the records read in Python
+        with mock.patch.object(worklist_module, "plain_worklist", lambda *args, **kwargs: None):
+            usual, usual_notes = worklist(book, source, "duckdb", as_of, within, **kw)
+        assert (usual, usual_notes) == (python, notes)
+    return python, notes, lanes
+
+
+def row_engine_note(n: int, cases: int) -> str:
+    return (f"--engine duckdb: {n:,} of {cases:,} cases were decided by the row engine (records that could not be "
+            "read, refused or unanswered answers, errors today or on a day ahead)")
+
+
+def test_the_shipped_example_is_a_plain_file_read_by_duckdb_itself():
+    python, notes, lanes = on_the_lane(book_of(LEICS), str(SHIPPED[0][1]), dt.date(2026, 11, 23), 14,
+                                       ignore=LEICS_SKIP)
+    assert str(SHIPPED[0][1]).endswith("leicestershire/caseload.csv") and lanes == [True]
+    assert notes == [row_engine_note(1, 7)]
+
+
+def test_a_generated_plain_file_with_error_rows_and_repeated_ids_gives_the_row_engines_worklist(tmp_path):
+    book = book_of(LEICS)
+    lines = generated(book, 300, tmp_path / "generated.csv").read_text().splitlines()
+    again = [f" {line.split(',', 1)[0].lower()},{line.split(',', 1)[1]}" for line in lines[1:4]]  # the same ids
+    caseload = write(tmp_path, [*lines, *again])
+    with mock.patch.object(worklist_sql, "SCAN_ROWS", 400):  # blocks of 1,000 lines, parts of about 50 cases
+        python, notes, lanes = on_the_lane(book, str(caseload), dt.date(2026, 11, 23), 7)
+    assert lanes == [True]
+    text = python[0]
+    assert "Repeated case ids (3)" in text and "Could not be decided (" in text
+    assert "Not decided yet: answers still needed (0)" not in text and "Changes in the next 7 days (0)" not in text
+    [note] = notes
+    assert 0 < int(ROW_ENGINE.match(note).group(1)) < 303 / 10, "DuckDB decided most cases"
+
+
+def test_hostile_plain_rows_give_the_row_engines_worklist_in_blocks_and_parts_of_a_few_rows(tmp_path):
+    caseload = write(tmp_path, [HEADER, *ROWS, *(row.replace("A", "Z", 1) for row in ROWS)])
+    with mock.patch.object(worklist_sql, "block_size", lambda within: 5), \
+            mock.patch.object(plain_worklist, "block_size", lambda within: 5), \
+            mock.patch.object(worklist_sql, "SCAN_ROWS", 20):
+        python, notes, lanes = on_the_lane(book_of(LEICS), str(caseload), dt.date(2026, 11, 23), 7)
+    assert lanes == [True]
+    assert "Repeated case ids (" in python[0] and "Could not be decided (" in python[0]
+    assert notes == [row_engine_note(8, 2 * len(ROWS))]
+
+
+def test_a_file_that_is_not_plain_is_read_the_usual_way_with_the_same_worklist(tmp_path):
+    caseload = write(tmp_path, [HEADER, *ROWS[:2], '"A3",none,high,,high,low,2026-01-05,,yes,no,no,"Smith, Jo"'])
+    python, notes, lanes = on_the_lane(book_of(LEICS), str(caseload), dt.date(2026, 11, 23), 7)
+    assert lanes == [False] and "3 cases" in python[0]
+    assert notes == []  # every case decided in SQL
+
+
+def test_duckdb_failing_to_prepare_a_plain_file_sends_it_the_usual_way_and_says_so(tmp_path):
+    caseload = write(tmp_path, [HEADER, *ROWS])
+    book = book_of(LEICS)
+    engine = worklist_sql.engine_for(book, dt.date(2026, 11, 23), 7, names_used(book), None)
+
+    def fails(lane):
+        raise engine.duckdb.IOException("no room")
+
+    with mock.patch.object(plain_worklist.PlainWorklist, "prepare", fails):
+        python, notes, lanes = on_the_lane(book, str(caseload), dt.date(2026, 11, 23), 7)
+    assert lanes == [False]
+    assert notes == ["DuckDB could not read the file itself (IOException), so it was read the usual way: the same "
+                     "results, more slowly", row_engine_note(4, len(ROWS))]
+
+
+def test_duckdb_failing_on_a_block_of_a_plain_file_leaves_it_to_the_row_engine_and_says_so(tmp_path):
+    caseload = write(tmp_path, [HEADER, *ROWS])
+    book = book_of(LEICS)
+
+    def fails(lane, tries, part):
+        raise lane.engine.duckdb.OutOfMemoryException("no room")
+
+    with mock.patch.object(plain_worklist.PlainWorklist, "_decided", fails):
+        notes: list = []
+        duck = build_worklist(book, str(caseload), as_of=dt.date(2026, 11, 23), engine="duckdb", on_note=notes.append)
+    python = build_worklist(book, str(caseload), as_of=dt.date(2026, 11, 23))
+    assert duck.text() == python.text()
+    assert notes == ["--engine duckdb: DuckDB failed on a block of cases (OutOfMemoryException), which the row "
+                     "engine decided", row_engine_note(len(ROWS), len(ROWS))]
 
 
 def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():

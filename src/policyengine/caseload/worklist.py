@@ -26,6 +26,8 @@ from .duplicates import Duplicates
 from .readers import open_caseload
 from .records import Caseload, Result
 from .run import decide, decide_all
+from . import worklist_sql
+from .plain_worklist import plain_worklist
 from .worklist_sql import decide_worklist
 
 if TYPE_CHECKING:
@@ -115,21 +117,27 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
     (and, with DuckDB, how many cases the row engine decided, once all are);
     ``progress`` may wrap the stream of results (to show a bar). ``engine`` is
     ``python`` (the row engine, the default) or ``duckdb`` (the rulebook's SQL,
-    the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``;
+    the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``,
+    and ``caseload.plain_worklist`` for a plain CSV file, which DuckDB reads itself;
     the worklist is the same, and ``jobs`` is not used)."""
     check_engine(engine)
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
     defaulted, as_of = as_of is None, as_of or _dt.date.today()
-    records = open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
+    keep, ignore = names_used(book), tuple(ignore)
+    made = worklist_sql.engine_for(book, as_of, within, keep, None) if engine == "duckdb" else None  # (its notes:
+    # decide_worklist's, after the caseload's)
+    lane = plain_worklist(book, source, made, as_of=as_of, ignore=frozenset(ignore), sheet=sheet, on_note=on_note)
+    records = lane or open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     for note in records.notes:  # before any case is decided
         if on_note:
             on_note(note)
-    keep = names_used(book)
-    if engine == "duckdb":
-        looking = (within, plan(book)) if within else None
-        results = decide_worklist(book, records, as_of, within, keep,
-                                  lambda record: decide(book, record, as_of, keep, looking), on_note)
+    looking = (within, plan(book)) if within and engine == "duckdb" else None
+    row_engine = lambda record: decide(book, record, as_of, keep, looking)  # noqa: E731
+    if lane is not None:  # a plain CSV file, read and decided by DuckDB itself
+        results = lane.results(row_engine, on_note)
+    elif engine == "duckdb":
+        results = decide_worklist(book, records, as_of, within, keep, row_engine, on_note, engine=made)
     else:
         results = decide_all(book, records, as_of, jobs=jobs, keep=keep, ahead=within)
     wl = build(book, progress(results) if progress else results, as_of, within)

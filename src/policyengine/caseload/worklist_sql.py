@@ -23,6 +23,9 @@ combinations of answers to its unanswered questions (at most ``MAX_COMPLETIONS``
 gathered into as few parts as hold them at that size, one query each (a query costs about
 0.2 s to plan, whatever its size), so a part holds at most about 1.5 times ``SCAN_ROWS`` rows,
 or one case's rows alone.
+
+A plain CSV file (``plain_scan``) is read by DuckDB itself and typed there (``plain_worklist``):
+the same two queries, over its typed rows, with the same results and notes.
 """
 from __future__ import annotations
 
@@ -117,20 +120,9 @@ class WorklistEngine(DuckEngine):
             tries = min(MAX_COMPLETIONS, prod(self.options.get(n, 1) for n, v in values.items() if v is UNKNOWN)) \
                 if unanswered else 1
             by_tries[unanswered].append((seq, values, tries))
-        days = self.within + 1
         for tried, found in by_tries.items():
-            left = sum(tries for *_, tries in found) * days
-            count = max(1, round(left / SCAN_ROWS))  # parts of about equal size
-            part: list[tuple[int, dict]] = []
-            rows = 0
-            for seq, values, tries in found:
-                if part and count > 1 and rows + tries * days > left / count:  # the last part takes the rest
-                    yield tried, part
-                    left, count, part, rows = left - rows, count - 1, [], 0
-                part.append((seq, values))
-                rows += tries * days
-            if part:
-                yield tried, part
+            for part in cut(found, self.within + 1):
+                yield tried, [(seq, values) for seq, values, _ in part]
 
     def _found(self, row: tuple, at: dict, got: dict, values: dict) -> tuple[dict, dict | None, list] | None:
         """Day 0's kept values, pending outcomes and changes; None where the pending outcomes the
@@ -163,6 +155,24 @@ class WorklistEngine(DuckEngine):
         return changes
 
 
+def cut(found: list[tuple[Any, Any, int]], days: int) -> Iterator[list[tuple[Any, Any, int]]]:
+    """``found`` (each case's index, what is loaded of it, its tries) in as few parts of about
+    ``SCAN_ROWS`` rows of the scan (tries times ``days``) as hold them, of about equal size."""
+    left = sum(tries for *_, tries in found) * days
+    count = max(1, round(left / SCAN_ROWS))
+    part: list = []
+    rows = 0
+    for case in found:
+        tries = case[2]
+        if part and count > 1 and rows + tries * days > left / count:  # the last part takes the rest
+            yield part
+            left, count, part, rows = left - rows, count - 1, [], 0
+        part.append(case)
+        rows += tries * days
+    if part:
+        yield part
+
+
 def engine_for(book: Rulebook, as_of: _dt.date, within: int, names: tuple,
                on_note: Callable[[str], None] | None) -> WorklistEngine | None:
     """The worklist's DuckDB engine, or None (with a note) where every case goes to the row engine."""
@@ -186,10 +196,13 @@ def engine_for(book: Rulebook, as_of: _dt.date, within: int, names: tuple,
 
 def decide_worklist(book: Rulebook, records: Iterable[Record], as_of: _dt.date, within: int, names: tuple,
                     decide: Callable[[Record], Result],
-                    on_note: Callable[[str], None] | None = None) -> Iterator[Result]:
+                    on_note: Callable[[str], None] | None = None,
+                    engine: WorklistEngine | None = None) -> Iterator[Result]:
     """Each record's worklist result in input order: from the SQL where it decides exactly, else by
-    ``decide`` (the row engine, keeping ``names`` and looking ``within`` days ahead)."""
-    yield from in_blocks(engine_for(book, as_of, within, names, on_note), records, decide, block_size(within),
+    ``decide`` (the row engine, keeping ``names`` and looking ``within`` days ahead). ``engine``: the
+    worklist's engine if made already (``engine_for``'s), else it is made here."""
+    made = engine or engine_for(book, as_of, within, names, on_note)
+    yield from in_blocks(made, records, decide, block_size(within),
                          made=lambda record, found: Result(record.where, found[0]["case_id"], found[0],
                                                            pending=found[1], changes=found[2]),
                          why="errors today or on a day ahead", on_note=on_note)
