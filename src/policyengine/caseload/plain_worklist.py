@@ -28,7 +28,7 @@ from ..engine.pending import MAX_COMPLETIONS
 from ..sql.calendar import CALENDAR
 from ..sql.inputs import member_column, unknowable
 from .columnar import SEQ, TABLE
-from .plain_csv import _separator_note, fallback_note, plain_file, unanswered
+from .plain_csv import _separator_note, plain_file, prepared, unanswered
 from .plain_table import PlainTable, ident
 from .records import Result
 from .worklist_sql import VIEW, WorklistEngine, block_size, cut
@@ -201,20 +201,7 @@ def plain_worklist(book: Rulebook, source: Any, engine: WorklistEngine | None, *
     found = plain_file(book, source, ignore, sheet)
     if found is None:
         return None
-    lane = PlainWorklist(book, engine, *found, ignore, as_of)
-    try:
-        ready = lane.prepare()
-    except engine.duckdb.Error as exc:  # a row DuckDB's strict reader refuses, say: the usual path reads it
-        ready = False
-        if on_note:
-            on_note(fallback_note(exc))
-    except BaseException:
-        lane.close()
-        raise
-    if not ready:
-        lane.close()
-        return None
-    return lane
+    return prepared(PlainWorklist(book, engine, *found, ignore, as_of), engine.duckdb.Error, on_note)
 
 
 __all__ = ["PlainWorklist", "plain_worklist"]
