@@ -452,11 +452,12 @@ def _noter(source: str):
 @IGNORE
 @SHEET
 @JOBS
-@click.option("--engine", type=click.Choice(["python", "duckdb"]), default="python", show_default=True,
-              help="python: the row engine (the default today). duckdb: the rulebook compiled to SQL, run on "
-                   "DuckDB, each case decided as of every day up to --within (at most 31) to find its changes "
-                   "ahead, with the row engine for the cases the SQL does not decide exactly (said on stderr); "
-                   "the worklist is the same, and --jobs is not used.")
+@click.option("--engine", type=click.Choice(["auto", "python", "duckdb"]), default="auto", show_default=True,
+              help="python: the row engine. duckdb: the rulebook compiled to SQL, run on DuckDB (a plain CSV file "
+                   "is read by DuckDB itself), each case decided as of every day up to --within (at most 31) to "
+                   "find its changes ahead, with the row engine for the cases the SQL does not decide exactly "
+                   "(said on stderr); --jobs is not used. auto: DuckDB for a plain CSV file of 2 MB or more with "
+                   "one job, the row engine otherwise. The worklist is the same whichever decides it.")
 def worklist(rulebook_path, input_path, as_of, within, fmt, output, ignore, sheet, jobs, engine):
     """The manager's weekly view: escalations, overdue and due items, breaches, actions."""
     from .caseload.run import writes_over_input

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from policyengine.caseload import plain_worklist, worklist as worklist_module, worklist_sql
+from policyengine.caseload import columnar, plain_worklist, worklist as worklist_module, worklist_sql
 from policyengine.engine.unknown import UNKNOWN
 from policyengine.caseload.worklist import about_rows, build_worklist, names_used, sheet_rows
 from policyengine.sql.ahead import MAX_WITHIN
@@ -220,6 +220,30 @@ def test_the_shipped_example_is_a_plain_file_read_by_duckdb_itself():
     assert notes == [row_engine_note(1, 7)]
 
 
+def test_the_default_engine_gives_duckdb_a_plain_csv_file_of_auto_bytes_or_more_and_the_row_engine_the_rest(
+        tmp_path):
+    book, day = book_of(LEICS), dt.date(2026, 11, 23)
+    plain = write(tmp_path, [HEADER, *ROWS])
+    quoted = write(tmp_path, [HEADER, *ROWS, ROWS[0].replace(",P", ',"P, quoted"')], name="quoted.csv")
+    for source, size, kw, lanes in [(plain, plain.stat().st_size, {}, [True]), (plain, plain.stat().st_size,
+                                    {"jobs": 2}, [False]), (plain, plain.stat().st_size + 1, {}, [False]),
+                                    (quoted, plain.stat().st_size, {}, [False])]:
+        seen = []
+
+        def spy(*args, **kwargs):
+            lane = plain_worklist.plain_worklist(*args, **kwargs)
+            seen.append(lane is not None)
+            return lane
+
+        python, _ = worklist(book, str(source), "python", day, 7, **kw)
+        usual = mock.Mock(side_effect=AssertionError("auto never takes DuckDB's slower usual path"))
+        with mock.patch.object(columnar, "AUTO_BYTES", size), mock.patch.object(worklist_module, "plain_worklist",
+                                                                                 spy), \
+                mock.patch.object(worklist_module, "decide_worklist", usual):
+            assert worklist(book, str(source), "auto", day, 7, **kw)[0] == python
+        assert seen == lanes
+
+
 def test_a_generated_plain_file_with_error_rows_and_repeated_ids_gives_the_row_engines_worklist(tmp_path):
     book = book_of(LEICS)
     lines = generated(book, 300, tmp_path / "generated.csv").read_text().splitlines()
@@ -284,8 +308,8 @@ def test_duckdb_failing_on_a_block_of_a_plain_file_leaves_it_to_the_row_engine_a
                      "engine decided", row_engine_note(len(ROWS), len(ROWS))]
 
 
-def test_an_engine_other_than_python_or_duckdb_is_refused_by_name():
-    with pytest.raises(ValueError, match="a caseload is decided by engine python or duckdb, not 'spark'"):
+def test_an_engine_other_than_auto_python_or_duckdb_is_refused_by_name():
+    with pytest.raises(ValueError, match="a caseload is decided by engine auto, python or duckdb, not 'spark'"):
         build_worklist(book_of(SHIPPED[0][0]), b"case_id\nA\n", name="c.csv", engine="spark")
 
 
@@ -333,10 +357,11 @@ def test_hostile_generated_caseloads_give_the_same_worklist_on_both_engines(rule
 
 
 # -- the command --------------------------------------------------------------------------------
-def test_worklist_help_offers_both_engines_and_says_python_is_the_default_today(cli):
+def test_worklist_help_offers_every_engine_and_says_auto_chooses_duckdb_for_a_large_plain_csv(cli):
     result = cli("worklist", "--help")
-    assert "--engine [python|duckdb]" in result.output
-    assert "python: the row engine (the default today)" in " ".join(result.output.split())
+    assert "--engine [auto|python|duckdb]" in result.output
+    assert ("auto: DuckDB for a plain CSV file of 2 MB or more with one job, the row engine otherwise. The worklist "
+            "is the same whichever decides it. [default: auto]") in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize("fmt", ["json", "text", "csv", "xlsx"])

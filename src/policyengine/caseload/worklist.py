@@ -21,7 +21,7 @@ from ..engine.values import for_json, tally_key, words
 from ..errors import Location, PolicyEngineError
 from ..formats.decision import as_of_words, list_change
 from ..formats.writers import json_chunks
-from .columnar import check_engine
+from .columnar import check_engine, large_file
 from .duplicates import Duplicates
 from .readers import open_caseload
 from .records import Caseload, Result
@@ -109,25 +109,30 @@ def build_worklist(book: Rulebook, source: str | bytes | Caseload, *, as_of: _dt
                    ignore: Iterable[str] = (), jobs: int = 1, name: str | None = None,
                    sheet: str | None = None, on_note: Callable[[str], None] | None = None,
                    progress: Callable[[Iterator[Result]], Iterable[Result]] | None = None,
-                   engine: str = "python") -> Worklist:
+                   engine: str = "auto") -> Worklist:
     """The worklist of a caseload (a path, the bytes of a CSV upload named
     ``name``, or a ``Caseload``), as the rulebook's ``worklist:`` declares,
     as of ``as_of`` (left out, today, and the worklist says so).
     ``on_note`` hears how the caseload is read before any case is decided
     (and, with DuckDB, how many cases the row engine decided, once all are);
     ``progress`` may wrap the stream of results (to show a bar). ``engine`` is
-    ``python`` (the row engine, the default) or ``duckdb`` (the rulebook's SQL,
-    the row engine for the cases it does not decide exactly: ``caseload.worklist_sql``,
-    and ``caseload.plain_worklist`` for a plain CSV file, which DuckDB reads itself;
-    the worklist is the same, and ``jobs`` is not used)."""
-    check_engine(engine)
+    ``python`` (the row engine), ``duckdb`` (the rulebook's SQL, the row engine
+    for the cases it does not decide exactly: ``caseload.worklist_sql``, and
+    ``caseload.plain_worklist`` for a plain CSV file, which DuckDB reads itself;
+    ``jobs`` is not used) or ``auto`` (the default: DuckDB for a plain CSV file
+    of at least ``columnar.AUTO_BYTES`` with one job, where it is faster, the
+    row engine otherwise); the worklist is the same."""
+    check_engine(engine, auto=True)
     if not book.worklist:
         raise PolicyEngineError(f"rulebook `{book.meta.id}` declares no worklist", Location(book.path))
     defaulted, as_of = as_of is None, as_of or _dt.date.today()
     keep, ignore = names_used(book), tuple(ignore)
-    made = worklist_sql.engine_for(book, as_of, within, keep, None) if engine == "duckdb" else None  # (its notes:
+    lane_first = engine == "duckdb" or engine == "auto" and jobs <= 1 and large_file(source)
+    made = worklist_sql.engine_for(book, as_of, within, keep, None) if lane_first else None  # (its notes:
     # decide_worklist's, after the caseload's)
     lane = plain_worklist(book, source, made, as_of=as_of, ignore=frozenset(ignore), sheet=sheet, on_note=on_note)
+    if engine == "auto":  # on DuckDB only where it reads the file itself: elsewhere it is not faster
+        engine = "duckdb" if lane is not None else "python"
     records = lane or open_caseload(book, source, ignore=ignore, name=name, sheet=sheet)
     for note in records.notes:  # before any case is decided
         if on_note:
