@@ -27,9 +27,9 @@ CHECKS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
 
 
 @lru_cache(maxsize=None)
-def compiled(path, dialect: str):
+def compiled(path, dialect: str, wide: bool = True):
     book = load_rulebook(path)
-    return book, script(book, dialect, as_of=AS_OF)[1]
+    return book, script(book, dialect, as_of=AS_OF, wide=wide)[1]
 
 
 def test_every_shipped_rulebook_is_tested():
@@ -37,9 +37,10 @@ def test_every_shipped_rulebook_is_tested():
                          "waltham_forest.yaml"]
 
 
+@pytest.mark.parametrize("wide", [True, False], ids=["tries-as-columns", "tries-as-rows"])
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
-def test_duckdb_decides_every_case_as_the_row_engine_does(path):
-    book, statements = compiled(path, "duckdb")
+def test_duckdb_decides_every_case_as_the_row_engine_does(path, wide):
+    book, statements = compiled(path, "duckdb", wide)
     conn = duckdb.connect()
     for statement in statements[:-1]:  # the calendar table
         conn.execute(statement)

@@ -48,15 +48,15 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def decided() -> list[tuple]:
+@pytest.fixture(scope="module", params=[True, False], ids=["tries-as-columns", "tries-as-rows"])
+def decided(request) -> list[tuple]:
     book = load_rulebook_text(RULEBOOK)
     conn = duckdb.connect()
     cases = [{"case_id": f"C{i}", **dict(zip(("urgent", "resident", "needs", "noted"), answers))}
              for i, (answers, _) in enumerate(CASES)]
     load_table(lambda sql, p: conn.execute(sql, p) if p is not None else conn.execute(sql), book,
                table_rows(book, cases))
-    rows = conn.execute(script(book, "duckdb", as_of=AS_OF)[1][-1]).fetchall()
+    rows = conn.execute(script(book, "duckdb", as_of=AS_OF, wide=request.param)[1][-1]).fetchall()
     return book, cases, [list(row) for row in rows], [d[0] for d in conn.description]
 
 
@@ -76,13 +76,15 @@ def test_a_pending_outcome_is_blank_and_the_row_is_the_row_engines_cell_for_cell
     assert rows == engine_rows(book, cases)
 
 
-def test_a_row_whose_pending_outcome_faults_in_every_try_is_marked_for_the_row_engine():
+@pytest.mark.parametrize("wide", [True, False], ids=["tries-as-columns", "tries-as-rows"])
+def test_a_row_whose_pending_outcome_faults_in_every_try_is_marked_for_the_row_engine(wide):
     # `n > 1` cannot be compared when `n` is not recorded: every try of `flag` faults
     book = load_rulebook_text(RULEBOOK.replace("  noted: {type: boolean, question: 'Noted?'}",
                                                "  noted: {type: boolean, question: 'Noted?'}\n"
                                                "  n: {type: integer, question: 'N?'}").replace(
         "rules: [{when: resident or (urgent and noted)", "rules: [{when: n > 1 and (resident or urgent)"))
-    query = build_query(book, as_of=AS_OF)
+    query = build_query(book, as_of=AS_OF, wide=wide)
+    assert query.wide is wide
     conn = duckdb.connect()
     load_table(lambda sql, p: conn.execute(sql, p) if p is not None else conn.execute(sql), book,
                [("C1", False, None, False, False, None, 5), ("C2", False, None, False, False, None, None)])

@@ -80,19 +80,12 @@ class DuckEngine:
             query = (build or build_query)(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
         except PolicyEngineError as exc:
             raise Unsupported(exc.message) from None
-        self.outcomes = query.outcomes
+        self.outcomes, self.wide, self.as_of = query.outcomes, query.wide, as_of
         self.items = {o: [text for _, text in getattr(book.producers.get(o), "items", ())] for o in book.outcomes}
         if splits_apart(book, query):
             raise Unsupported("a list outcome holds a value with `;`")
-        select = query.select.copy()
-        for out in book.outcomes:  # the keys (None told apart from "") and a checklist's items
-            select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
-        if build is None:  # only what is read back (not the CSV's columns), and the case's place in the block
-            select.select(exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True), '"pe_row"', copy=False)
-            wanted = {"error", "pending", "pe_inexact", "pe_row", *(f"{o}__key" for o in book.outcomes),
-                      *(f"{o}__item{i}" for o in book.outcomes for i in range(len(self.items[o])))}
-            select.set("expressions", [e for e in select.expressions if e.alias_or_name in wanted])
-        self.sql = select.sql(dialect="duckdb")
+        self.sql = self._select(query, trimmed=build is None).sql(dialect="duckdb")
+        self._first: str | None = None
         self.values_of: dict[str, dict] = {o: {} for o in book.outcomes}  # each outcome's value by its key
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
@@ -102,6 +95,28 @@ class DuckEngine:
         self.cache: dict[str, dict] = {name: {} for name in book.inputs}
         #: Questions that may be left not known and are outcomes too: the SQL reads their blank as None.
         self.unknown_outcomes = [n for n, v in self.reader.defaults.items() if v is UNKNOWN and n in book.outcomes]
+
+    def _select(self, query: Query, trimmed: bool) -> exp.Select:
+        """The query's select with each outcome's keys (None told apart from "") and a checklist's
+        items; ``trimmed``: only what is read back (not the CSV's columns), and the case's place."""
+        select = query.select.copy()
+        for out in self.book.outcomes:
+            select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
+        if trimmed:
+            select.select(exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True), '"pe_row"', copy=False)
+            wanted = {"error", "pending", "pe_inexact", "pe_row", *(f"{o}__key" for o in self.book.outcomes),
+                      *(f"{o}__item{i}" for o in self.book.outcomes for i in range(len(self.items[o])))}
+            select.set("expressions", [e for e in select.expressions if e.alias_or_name in wanted])
+        return select
+
+    def first_sql(self) -> exp.Select:
+        """``sql``'s select in ``build_query``'s ``first`` form: for cases answering every question
+        that may be left not known (made when first asked for: making it takes about half a second)."""
+        if self._first is None:
+            span = Span(self.as_of.year - 25, self.as_of.year + 25)
+            query = build_query(self.book, table=TABLE, as_of=self.as_of, span=span, order=SEQ, first=True)
+            self._first = self._select(query, trimmed=True).sql(dialect="duckdb")
+        return self._first
 
     # -- 2: coercion --------------------------------------------------------------------------
     def values(self, record: Record) -> dict | None:

@@ -16,11 +16,13 @@ reader finding a row of the wrong width, running out of memory), goes to
    file for, a header without case_id or a required column: the usual path runs.)
 3. The query (``sql.query``, its tree rewritten by ``streaming`` so DuckDB streams it) decides
    the other rows in two passes: those that answer every question that may be left not known,
-   with ``single_try`` (each is one try, so the step gathering a row's tries is a projection),
-   then those that leave one unanswered, with every try and the ``pending`` column; and each output line is made in SQL (cells made
-   spreadsheet-safe and quoted as ``formats.spreadsheet.csv_text`` does, CRLF ends, ``pe_out``).
-   The lines are fetched a block at a time, one string per row, and merged by line with the row
-   engine's lines, one ``Chunk`` per block for the progress bar and the summary.
+   with the query's ``first`` form (one try each: a projection), then those that leave one
+   unanswered, with every try and the ``pending`` column (the tries as columns of the row, ``wide``,
+   a projection too; a rulebook with more than ``WIDE_MAX`` combinations has them as rows, decided
+   ``OPEN_BLOCK`` rows at a time). Each output line is made in SQL (cells made spreadsheet-safe and
+   quoted as ``formats.spreadsheet.csv_text`` does, CRLF ends, ``pe_out``). The lines are fetched a
+   block at a time, one string per row, and merged by line with the row engine's lines, one
+   ``Chunk`` per block for the progress bar and the summary.
 4. Repeated case ids: SQL finds the rows whose id may repeat (a key at least as coarse as
    ``Duplicates``' ``strip().casefold()``); only those rows' ids reach the summary, which
    confirms them as it always does, so the report is the row path's.
@@ -28,9 +30,8 @@ reader finding a row of the wrong width, running out of memory), goes to
 Memory: the lane's tables are in a DuckDB file in its own temporary folder (removed after), held
 to ``MEMORY_LIMIT`` (it spills there too); Python holds the rulebook and DuckDB's library (about
 130 MB before any row), one block of ``BLOCK`` output lines and rows for the row engine, and the
-rows whose ids may repeat. The rows with an unanswered question are decided ``OPEN_BLOCK`` at a
-time (their tries and windows are what fills memory). Measured: 386 MB peak at 1,000,000
-generated Leicestershire rows, 44% of them with an unanswered question (bench/RESULTS.md).
+rows whose ids may repeat. Measured: 350 MB peak at 1,000,000 generated Leicestershire rows, 44% of
+them with an unanswered question (bench/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -122,9 +123,11 @@ def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = No
 
 @dataclass
 class Compiled:
-    """The rulebook's query, and the DuckDB module that runs it."""
+    """The rulebook's query, its form for rows answering every question (``build_query``'s ``first``),
+    and the DuckDB module that runs them."""
 
     query: Query
+    first: Query
     duckdb: Any
 
 
@@ -136,35 +139,15 @@ def compiled(book: Rulebook, as_of: _dt.date) -> Compiled | None:
         import duckdb
     except ImportError:
         return None
+    span = Span(as_of.year - 25, as_of.year + 25)
     try:
-        query = build_query(book, table=TABLE, as_of=as_of, span=Span(as_of.year - 25, as_of.year + 25), order=SEQ)
+        query = build_query(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
+        first = build_query(book, table=TABLE, as_of=as_of, span=span, order=SEQ, first=True)
     except PolicyEngineError:
         return None
     if splits_apart(book, query):
         return None
-    return Compiled(query, duckdb)
-
-
-def single_try(select: exp.Select) -> exp.Select:
-    """The query with its gathering step (``pe_decided``) as a plain projection: exact when every row
-    has one try, that is when every question that may not be skipped is answered (which the lane
-    gives it on the first pass: ``_open``). The GROUP BY over each row's tries
-    was four fifths of the query's time (notes/lane.md); over one row, MIN, MAX and SUM of a value
-    are the value."""
-    for cte in select.find_all(exp.CTE):
-        if cte.alias != "pe_decided":
-            continue
-        step = cte.this
-        if [g.sql() for g in step.args["group"].expressions] != ['"pe_row"']:
-            raise ValueError("pe_decided is not grouped by the row alone")  # never expected
-        step.set("group", None)
-        for item in step.expressions:
-            inner = item.this if isinstance(item, exp.Alias) else None
-            if isinstance(inner, (exp.Min, exp.Max, exp.Sum)):
-                item.set("this", inner.this)
-            elif isinstance(inner, exp.Count):  # the row's number of tries: one
-                item.set("this", exp.Literal.number(1))
-    return select
+    return Compiled(query, first, duckdb)
 
 
 def streaming(select: exp.Select) -> exp.Select:
@@ -235,17 +218,14 @@ class Lane:
         shape = ["case_id", *cells, "pending", "error"]
         if query.columns[:len(shape)] != shape:
             return False  # not the shape this lane writes: the usual path runs
-        select = query.select.copy().select('"pe_row"', exp.alias_(query.inexact.copy(), "pe_inexact", quoted=True),
-                                            copy=False)
         try:
-            answered = streaming(single_try(select.copy())).sql(dialect="duckdb")  # (each made once: making
-            every = streaming(select).sql(dialect="duckdb")                       # one takes a fifth of a second)
+            answered, every = (streaming(q.select.copy().select(
+                '"pe_row"', exp.alias_(q.inexact.copy(), "pe_inexact", quoted=True), copy=False)).sql(dialect="duckdb")
+                for q in (self.engine.first, query))  # (each made once: making one takes a fifth of a second)
         except ValueError:
             return False
         made = "CREATE TABLE pe_out AS"
-        for rows, chosen in [(f"NOT ({self._open()})", answered),
-                             *((f"({self._open()}) AND pe_line >= {lo} AND pe_line < {hi}", every)
-                               for lo, hi in self._open_blocks())]:
+        for rows, chosen in decide_passes(self.con, self._open(), "pe_ok", answered, every, query.wide):
             self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, "
                              f"{', '.join(self.table.typed)} FROM pe_read WHERE pe_ok AND ({rows})")
             self.con.execute(f"{made} SELECT q.pe_row AS pe_line, q.error <> '' OR q.pe_inexact AS pe_bad, "
@@ -265,9 +245,6 @@ class Lane:
                  _cell_sql("q.pending"), "''", "'row ' || q.pe_row",
                  quote_literal(csv_text([self.formatter.tail], line_end=CSV_LINE_END))]  # the provenance
         return "concat(" + ", ',', ".join(parts) + ")"  # one string made once, not one per `||`
-
-    def _open_blocks(self) -> list[tuple[int, int]]:
-        return open_ranges(self.con, f"pe_ok AND ({self._open()})")
 
     def _open(self) -> str:
         return unanswered(self.book)
@@ -346,6 +323,19 @@ class Lane:
         return self.repeats[lo:hi]
 
 
+def decide_passes(con: Any, open_: str, admitted: str, answered: str, every: str, wide: bool) -> list[tuple[str, str]]:
+    """The passes of the queries over the admitted rows of ``pe_read`` (``admitted``): (which rows, the
+    query's SQL). The rows answering every question that may be left not known (``open_`` false)
+    are one try each (``answered``: ``build_query``'s ``first``); the others, with every try
+    (``every``), in one pass where the query tries them as columns (``wide``: it streams), else a
+    range of lines at a time (its GROUP BY and windows hold a range at once)."""
+    if wide:
+        return [(f"NOT ({open_})", answered), *([(open_, every)] if open_ != "false" else [])]
+    return [(f"NOT ({open_})", answered),
+            *((f"({open_}) AND pe_line >= {lo} AND pe_line < {hi}", every)
+              for lo, hi in open_ranges(con, f"{admitted} AND ({open_})"))]
+
+
 def open_ranges(con: Any, where: str) -> list[tuple[int, int]]:
     """The lines of the rows of ``pe_read`` with an unanswered question (``where``), cut into ranges
     of ``OPEN_BLOCK`` such rows: each try of each is a row of the query, and its windows hold a
@@ -358,7 +348,7 @@ def open_ranges(con: Any, where: str) -> list[tuple[int, int]]:
 
 def unanswered(book: Rulebook) -> str:
     """Whether a typed row leaves a question unanswered that may be (no ``default:``): the rows
-    whose every answer must be tried, which ``single_try`` cannot decide."""
+    whose every answer must be tried, which ``build_query``'s ``first`` cannot decide."""
     blank = []
     for name, spec in book.inputs.items():
         if unknowable(spec):
@@ -373,5 +363,5 @@ def _separator_note(sep: str) -> str | None:
     return note(sep)
 
 
-__all__ = ["BLOCK", "INLINE", "MEMORY_LIMIT", "Lane", "open_ranges", "plain_file", "plain_lane", "single_try",
+__all__ = ["BLOCK", "INLINE", "MEMORY_LIMIT", "Lane", "decide_passes", "open_ranges", "plain_file", "plain_lane",
            "streaming", "unanswered"]

@@ -5,10 +5,10 @@ and decides it under both rulebooks, and only the cases not decided alike come b
    rulebooks' inputs, each column by the coercer of the rulebook that declares it; ``pe_read``
    says for each rulebook whether SQL may decide a row on its own inputs (``pe_ok0``, ``pe_ok1``:
    each rulebook sees only its own fields, as ``pairs.own`` gives them).
-2. Each rulebook's query (its ``columnar.DuckEngine``'s, rewritten by ``plain_csv.streaming`` and,
-   for the rows that answer every question that may be left not known, ``single_try``) runs over
-   the rows it may decide, those with an unanswered question ``OPEN_BLOCK`` at a time, into a
-   table of its errors and keys by line (``pe_r0``, ``pe_r1``).
+2. Each rulebook's query (its ``columnar.DuckEngine``'s, rewritten by ``plain_csv.streaming``;
+   for the rows that answer every question that may be left not known, its ``first`` form) runs
+   over the rows it may decide (``plain_csv.decide_passes``), into a table of its errors and keys
+   by line (``pe_r0``, ``pe_r1``).
 3. The keys are compared in SQL as ``pairs`` compares them (``pairs.differs``, over the columns
    ``pairs._comparable`` finds), ``BLOCK`` lines at a time: the rows not decided alike are
    ``pe_back``, and the cells of those the row engine must decide ``pe_fall``.
@@ -38,7 +38,7 @@ from ..sql.calendar import CALENDAR
 from ..sql.inputs import member_column
 from . import pairs
 from .columnar import SEQ, TABLE, DuckEngine
-from .plain_csv import _separator_note, open_ranges, plain_file, prepared, single_try, streaming, unanswered
+from .plain_csv import _separator_note, decide_passes, plain_file, prepared, streaming, unanswered
 from .plain_table import PlainTable, ident
 from .records import Record, Result
 
@@ -118,11 +118,8 @@ class PlainPairs:
         columns = ", ".join(ident(name) for name, _ in engine.columns)
         admitted = " AND ".join([f"pe_ok{k}", *(f"{ident(_column(book, n))} IS NOT NULL"
                                                 for n in engine.unknown_outcomes)])  # (the row engine's UNKNOWN)
-        open_ = unanswered(book)
         made = f"CREATE TABLE pe_r{k} AS"
-        for rows, chosen in [(f"NOT ({open_})", answered),
-                             *((f"({open_}) AND pe_line >= {lo} AND pe_line < {hi}", every)
-                               for lo, hi in open_ranges(self.con, f"{admitted} AND ({open_})"))]:
+        for rows, chosen in decide_passes(self.con, unanswered(book), admitted, answered, every, engine.wide):
             self.con.execute(f"CREATE OR REPLACE VIEW {TABLE} AS SELECT pe_line AS {SEQ}, {columns} "
                              f"FROM pe_read WHERE {admitted} AND ({rows})")
             self.con.execute(f"{made} SELECT * FROM ({chosen})")
@@ -172,12 +169,11 @@ _QUERIES: "weakref.WeakKeyDictionary[DuckEngine, tuple[str, str]]" = weakref.Wea
 
 def _queries(engine: DuckEngine) -> tuple[str, str]:
     """The engine's query over rows that answer every question that may be left not known
-    (``single_try``), and over any rows, both streamed (``streaming``); made once for each engine
-    (parsing and making them takes about a second)."""
+    (its ``first`` form), and over any rows, both streamed (``streaming``); made once for each
+    engine (parsing and making them takes about a second)."""
     if engine not in _QUERIES:
-        select = sqlglot.parse_one(engine.sql, read="duckdb")
-        _QUERIES[engine] = (streaming(single_try(select.copy())).sql(dialect="duckdb"),
-                            streaming(select).sql(dialect="duckdb"))
+        _QUERIES[engine] = tuple(streaming(sqlglot.parse_one(sql, read="duckdb")).sql(dialect="duckdb")
+                                 for sql in (engine.first_sql(), engine.sql))
     return _QUERIES[engine]
 
 

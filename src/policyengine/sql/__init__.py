@@ -50,13 +50,13 @@ def create_table(book: Rulebook, table: str) -> exp.Create:
 
 
 def script(book: Rulebook, dialect: str = "duckdb", *, table: str = "caseload", as_of: _dt.date | None = None,
-           span: Span | None = None, with_table: bool = False) -> tuple[list[str], list[str]]:
+           span: Span | None = None, with_table: bool = False, wide: bool = True) -> tuple[list[str], list[str]]:
     """The header's lines and the statements for ``dialect``: the caseload table's (``with_table``),
-    the calendar table's (if needed), then the query."""
+    the calendar table's (if needed), then the query (``wide``: as ``build_query``)."""
     name = DIALECTS[dialect]
     year = (as_of or _dt.date.today()).year
     span = span or Span(year - 25, year + 25)
-    query = build_query(book, table=table, as_of=as_of, span=span)
+    query = build_query(book, table=table, as_of=as_of, span=span, wide=wide)
     made = calendar_statements(book.calendar, span, indexed=dialect not in NO_INDEXES) if query.uses_calendar else []
     made = [*SETTINGS.get(dialect, []), *([create_table(book, table)] if with_table else []), *made]
     statements = [s.sql(dialect=name, pretty=True) for s in made]

@@ -34,10 +34,21 @@ The pipeline, one common table expression a step:
 
 A row whose unanswered questions have more than ``MAX_COMPLETIONS`` combinations
 is refused with a message, where the row engine tries cone by cone.
+
+Where the combinations are few (at most ``WIDE_MAX``: every shipped rulebook), the
+tries are columns rather than rows (``wide``): ``pe_wide`` holds each combination's
+answers beside the row's own (``name__c{i}``), each element that reads an unanswered
+question is decided once per combination (``out__c{i}``), and ``pe_decided`` compares
+those columns (LEAST and GREATEST for MIN and MAX; ``pe_needs``' pairs of tries
+compared in the row). The query is then a projection of each row, with no GROUP BY
+or window, which DuckDB streams in bounded memory. The same definitions make both
+forms, and the differential tests run both.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +58,7 @@ from .._version import __version__
 from ..engine.constructs import BY_SECTION, Context
 from ..engine.candidates import MAX_LIST_VALUES
 from ..engine.pending import MAX_COMPLETIONS
-from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, product, unsupported
+from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, product, total, unsupported
 from ..engine.sqlvalues import column as col
 from .calendar import DateSql, Span
 from .expressions import ExpressionSql
@@ -62,6 +73,9 @@ if TYPE_CHECKING:
 ROW = "pe_v"
 #: What a rulebook's names may not look like: the query's own columns.
 RESERVED = ("pe_", "__")
+#: The most combinations of answers the query tries side by side, as columns of one row (``wide``),
+#: rather than as rows gathered again by a GROUP BY and windows: a rulebook with more has the rows.
+WIDE_MAX = 32
 TOO_MANY = (f"the unanswered questions have more than {MAX_COMPLETIONS:,} combinations of answers to try in SQL: "
             "decide this case with the row engine (`policyengine batch`)")
 
@@ -92,6 +106,8 @@ class Query:
     #: True where the ``pending`` cell may not be the row engine's (an expression over the result's
     #: sources, for ``batch --engine duckdb`` to give such a row to the row engine).
     inexact: exp.Expression = field(default_factory=exp.false)
+    #: True where the tries are columns (``wide``): the query is a projection of each row, whatever it left unanswered.
+    wide: bool = False
 
 
 def tried(k: int) -> str:
@@ -110,7 +126,7 @@ def _flag(column: str) -> exp.Expression:
 
 class Builder:
     def __init__(self, book: Rulebook, table: str, as_of: _dt.date | None, span: Span,
-                 order: str = "case_id", reported: tuple = ()) -> None:
+                 order: str = "case_id", reported: tuple = (), wide: bool = True, first: bool = False) -> None:
         self.book, self.table, self.order = book, table, order
         self.reported = tuple(n for n in reported if n not in book.outcomes and n not in book.inputs)
         self.as_of = lit(as_of) if as_of is not None else exp.CurrentDate()
@@ -119,6 +135,15 @@ class Builder:
         read = set().union(*(el.deps for el in book.elements))  # one no rule reads needs no trying
         self.unknowable = [n for n, spec in book.inputs.items() if unknowable(spec) and n in read]
         self.steps: list[Step] = []
+        self.wanted_wide, self.first_only = wide, first
+        #: Whether the tries are columns (``pe_wide``) rather than rows (``pe_tries``): set by ``build``.
+        self.wide = False
+        #: Each combination of answers tried (wide): the candidate's index for each unknowable input.
+        self.combos: list[tuple[int, ...]] = [()]
+        self.options: list[int] = []  # each unknowable input's number of candidates (wide)
+        #: Each combination's values (wide): its tried inputs', and the outputs of the elements that read them.
+        self.scopes: list[dict[str, SqlValue]] = []
+        self.scope: dict[str, SqlValue] | None = None  # the combination an element is being built for
         self._check_names()
 
     def _check_names(self) -> None:
@@ -161,10 +186,7 @@ class Builder:
         selected = []
         for k, name in enumerate(self.unknowable):
             spec, alias = self.book.inputs[name], f"pe_try_{k}"
-            if spec.type == "list" and len(spec.values) > MAX_LIST_VALUES:  # the row engine does not try it either
-                raise unsupported(f"the list `{name}` has more than {MAX_LIST_VALUES} values, too many to try every "
-                                  "answer when it is not known: give it a `default:`", spec.loc)
-            rows = candidates(spec)
+            rows = self._candidates(name)
             width = len(rows[0])
             names = ["pe_i", *(f"v{j}" for j in range(width))]
             values = exp.Values(expressions=[exp.Tuple(expressions=[lit(i), *(lit(x) for x in row)])
@@ -188,6 +210,37 @@ class Builder:
             query = query.join(values, join_type="CROSS")
         return query.where(exp.and_(*conditions) if len(conditions) > 1 else conditions[0])
 
+    def _candidates(self, name: str) -> list[tuple]:
+        spec = self.book.inputs[name]
+        if spec.type == "list" and len(spec.values) > MAX_LIST_VALUES:  # the row engine does not try it either
+            raise unsupported(f"the list `{name}` has more than {MAX_LIST_VALUES} values, too many to try every "
+                              "answer when it is not known: give it a `default:`", spec.loc)
+        return candidates(spec)
+
+    def _combinations(self) -> int:
+        """How many combinations of answers a row leaving every unknowable question unanswered has."""
+        sizes = [2 if self.book.inputs[n].type == "boolean" else 2 ** min(len(self.book.inputs[n].values), 64)
+                 for n in self.unknowable]
+        return math.prod(sizes)
+
+    def wide_tries(self, source: str) -> exp.Select:
+        """``pe_wide``: each row once, with each combination of answers its unanswered questions
+        could have as columns of its own (``name__c{i}``: the answer where given, else the
+        combination's), so the elements that read them are decided side by side, a projection
+        DuckDB streams, not a row per try gathered again."""
+        items: list[exp.Expression] = [exp.Star()]
+        rows = {name: self._candidates(name) for name in self.unknowable}
+        for c, combo in enumerate(self.combos):
+            for k, name in enumerate(self.unknowable):
+                spec, known = self.book.inputs[name], col(known_column(name))
+                columns = [member_column(name, v) for v in spec.values] if spec.type == "list" else [name]
+                for j, column in enumerate(columns):
+                    items.append(exp.alias_(case([(known.copy(), col(column))], lit(rows[name][combo[k]][j])),
+                                            f"{column}__c{c}", quoted=True))
+        combos = product([case([(col(known_column(n)), lit(1))], lit(len(rows[n]))) for n in self.unknowable])
+        items.append(exp.alias_(combos, "pe_combos", quoted=True))
+        return exp.select(*items).from_(source)
+
     def _answer_columns(self) -> list[str]:
         names = ["pe_row", "pe_case_id", "pe_problem"]
         for name, spec in self.book.inputs.items():
@@ -206,13 +259,65 @@ class Builder:
             else:
                 self.values[name] = SqlValue(got.value.kind, col(name, ROW), nullable=got.value.nullable,
                                              choices=spec.domain)
+            if name in self.unknowable and self.wide:
+                for c, scope in enumerate(self.scopes):
+                    scope[name] = _suffixed(self.values[name], f"__c{c}")
 
     def value(self, name: str) -> SqlValue:
+        if self.scope is not None and name in self.scope:
+            return self.scope[name]
         return self.values[name]
+
+    def each(self, name: str) -> list[SqlValue]:
+        """``name``'s value in each combination tried (wide), or its one value (the same in all, or
+        with tries as rows)."""
+        if self.wide and name in self.scopes[0]:
+            return [scope[name] for scope in self.scopes]
+        return [self.values[name]]
+
+    def _gathered(self, agg: type, exprs: list[exp.Expression]) -> exp.Expression:
+        """MIN or MAX over a row's tries: an aggregate over its rows, or LEAST or GREATEST of its
+        columns (wide)."""
+        if not self.wide:
+            return agg(this=exprs[0])
+        if len(exprs) == 1:
+            return exprs[0]
+        return (exp.Least if agg is exp.Min else exp.Greatest)(this=exprs[0], expressions=exprs[1:])
+
+    def _fault(self, step: str, c: int | None) -> str:
+        """The column of ``step``'s fault in combination ``c`` (None: as a row holds it)."""
+        wide = c is not None and next(s for s in self.steps if s.name == step).cone
+        return f"{step}__fault__c{c}" if wide else f"{step}__fault"
+
+    def faulted(self, step: Step, c: int | None = None) -> exp.Expression:
+        """Whether ``step`` or an element it reads faults (in combination ``c``, wide)."""
+        return any_of([exp.not_(exp.Is(this=col(self._fault(s, c)), expression=exp.null()))
+                       for s in sorted(step.ancestors | {step.name})])
 
     # -- 3: the elements ------------------------------------------------------------------------
     def element(self, el: Any) -> exp.Select:
-        """One element's step: its outputs' columns and its fault's."""
+        """One element's step: its outputs' columns and its fault's (wide, those of each combination
+        of answers tried where it reads an unanswered question)."""
+        cone, ancestors = self._reach(el)
+        items: list[exp.Expression] = [exp.Star()]
+        here = Context(self.book.path, self.book.data).at(el.kind, el.name)
+        if self.wide and cone:
+            for c, scope in enumerate(self.scopes):
+                self.scope = scope
+                try:
+                    items += self._outputs(el, f"__c{c}", scope)
+                finally:
+                    self.scope = None
+            held = self.scopes[0]
+        else:
+            items += self._outputs(el, "", self.values)
+            held = self.values
+        self.steps.append(Step(el.kind, el.name, {o: held[o] for o in el.outputs}, here.loc(key=True),
+                               cone, ancestors))
+        return exp.select(*items)
+
+    def _outputs(self, el: Any, suffix: str, into: dict) -> list[exp.Expression]:
+        """The columns of ``el``'s outputs and fault, named with ``suffix``; their values go ``into``."""
         spec = self.book.data[el.kind][el.name]
         construct = BY_SECTION[el.kind]
         here = Context(self.book.path, self.book.data).at(el.kind, el.name)
@@ -225,7 +330,7 @@ class Builder:
 
         ctx = SqlContext(expr=expr, value=self.value, add=self.dates.add, loc=here.loc, as_of=self.as_of)
         outputs = construct.sql(el.name, spec, ctx)
-        items: list[exp.Expression] = [exp.Star()]
+        items: list[exp.Expression] = []
         for out in el.outputs:
             v = outputs[out]
             if v.truth_only:
@@ -234,18 +339,16 @@ class Builder:
             if v.kind == "list":
                 cols = {}
                 for i, (member, holds) in enumerate((v.members or {}).items()):
-                    items.append(exp.alias_(holds, f"{out}__m{i}", quoted=True))
-                    cols[member] = col(f"{out}__m{i}", ROW)
-                self.values[out] = SqlValue("list", members=cols, nullable=False)
+                    items.append(exp.alias_(holds, f"{out}__m{i}{suffix}", quoted=True))
+                    cols[member] = col(f"{out}__m{i}{suffix}", ROW)
+                into[out] = SqlValue("list", members=cols, nullable=False)
             else:
-                items.append(exp.alias_(v.sql, out, quoted=True))
-                self.values[out] = SqlValue(v.kind, col(out, ROW), nullable=v.nullable, choices=v.choices)
+                items.append(exp.alias_(v.sql, f"{out}{suffix}", quoted=True))
+                into[out] = SqlValue(v.kind, col(f"{out}{suffix}", ROW), nullable=v.nullable, choices=v.choices)
         faults = [outputs[o].fault for o in el.outputs if outputs[o].fault is not None]
         fault = faults[0] if faults else exp.cast(exp.null(), "TEXT")
-        items.append(exp.alias_(fault, f"{el.name}__fault", quoted=True))
-        self.steps.append(Step(el.kind, el.name, {o: self.values[o] for o in el.outputs}, here.loc(key=True),
-                               *self._reach(el)))
-        return exp.select(*items)
+        items.append(exp.alias_(fault, f"{el.name}__fault{suffix}", quoted=True))
+        return items
 
     def _reach(self, el: Any) -> tuple[frozenset, frozenset]:
         """The unanswerable inputs ``el`` depends on, and the elements it reads, directly or not."""
@@ -262,43 +365,52 @@ class Builder:
 
     # -- 4 and 5: gathering the tries, and the result -------------------------------------------
     def decided(self, source: str) -> exp.Select:
-        items: list[exp.Expression] = [col("pe_row"), exp.alias_(exp.Count(this=exp.Star()), "pe_count", quoted=True)]
+        """``pe_decided``: a row's tries gathered (a GROUP BY over its rows, or its columns compared, wide)."""
+        wide = self.wide
+        count = lit(len(self.combos)) if wide else exp.Count(this=exp.Star())
+        items: list[exp.Expression] = [col("pe_row"), exp.alias_(count, "pe_count", quoted=True)]
         for name in ("pe_case_id", "pe_problem", "pe_combos"):
-            items.append(exp.alias_(exp.Min(this=col(name)), name, quoted=True))
+            items.append(exp.alias_(self._gathered(exp.Min, [col(name)]), name, quoted=True))
         for step in self.steps:
             opened = any_of([exp.not_(col(known_column(u))) for u in sorted(step.cone)])
-            items.append(exp.alias_(exp.Max(this=case([(opened, lit(1))], lit(0))), f"{step.name}__open",
+            items.append(exp.alias_(self._gathered(exp.Max, [case([(opened, lit(1))], lit(0))]), f"{step.name}__open",
                                     quoted=True))
-            faulted = any_of([exp.not_(exp.Is(this=col(f"{s}__fault"), expression=exp.null()))
-                              for s in sorted(step.ancestors | {step.name})])
-            items.append(exp.alias_(exp.Sum(this=case([(faulted, lit(1))], lit(0))), f"{step.name}__faults",
-                                    quoted=True))
-            items.append(exp.alias_(exp.Min(this=col(f"{step.name}__fault")), f"{step.name}__fault", quoted=True))
+            if not wide:
+                faults: exp.Expression = exp.Sum(this=case([(self.faulted(step), lit(1))], lit(0)))
+            elif step.cone:
+                faults = total([case([(self.faulted(step, c), lit(1))], lit(0)) for c in range(len(self.combos))])
+            else:  # the same in every combination
+                faults = case([(self.faulted(step), lit(len(self.combos)))], lit(0))
+            items.append(exp.alias_(faults, f"{step.name}__faults", quoted=True))
+            # (wide: where its questions are answered, every combination's fault is the first's)
+            fault = col(self._fault(step.name, 0 if wide else None))
+            items.append(exp.alias_(self._gathered(exp.Min, [fault]), f"{step.name}__fault", quoted=True))
         for out in self.book.outcomes:
+            values = self.each(out)
+            keys = [key(v, self._loc(out)) for v in values]
+            items.append(exp.alias_(self._gathered(exp.Min, keys), f"{out}__key", quoted=True))
+            items.append(exp.alias_(self._gathered(exp.Max, [k.copy() for k in keys]), f"{out}__key2", quoted=True))
             if out in self.book.inputs:
-                items.append(exp.alias_(exp.Min(this=key(self.values[out], self._loc(out))), f"{out}__key",
-                                        quoted=True))
-                items.append(exp.alias_(exp.Max(this=key(self.values[out], self._loc(out))), f"{out}__key2",
-                                        quoted=True))
                 continue
-            v = self.values[out]
-            items.append(exp.alias_(exp.Min(this=key(v, self._loc(out))), f"{out}__key", quoted=True))
-            items.append(exp.alias_(exp.Max(this=key(v, self._loc(out))), f"{out}__key2", quoted=True))
             for i, item in enumerate(self._items(out)):
-                items.append(exp.alias_(exp.Max(this=case([(v.members[item], lit("yes"))], lit(""))),
-                                        f"{out}__item{i}", quoted=True))
-        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).group_by(col("pe_row"))
+                held = [case([(v.members[item], lit("yes"))], lit("")) for v in values]
+                items.append(exp.alias_(self._gathered(exp.Max, held), f"{out}__item{i}", quoted=True))
+        select = exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW))
+        if wide:
+            return select.select(*self._needs_wide(), copy=False)
+        return select.group_by(col("pe_row"))
 
     def report(self, decided: exp.Select) -> exp.Select:
         """``pe_decided`` with the keys of each ``reported`` name too (a flag or date the worklist
         reads that is not an outcome): ``name__key`` and ``name__key2``, which differ where it is pending."""
         for name in self.reported:
-            if self.values[name].kind == "list":
+            if self.each(name)[0].kind == "list":
                 raise unsupported(f"`{name}` is a list, and only outcomes' lists are read back from SQL",
                                   self._loc(name))
-            held = key(self.values[name], self._loc(name))
-            decided.select(exp.alias_(exp.Min(this=held), f"{name}__key", quoted=True),
-                           exp.alias_(exp.Max(this=held.copy()), f"{name}__key2", quoted=True), copy=False)
+            held = [key(v, self._loc(name)) for v in self.each(name)]
+            decided.select(exp.alias_(self._gathered(exp.Min, held), f"{name}__key", quoted=True),
+                           exp.alias_(self._gathered(exp.Max, [k.copy() for k in held]), f"{name}__key2", quoted=True),
+                           copy=False)
         return decided
     # -- 4b: the inputs each pending outcome waits for (``engine.pending._mattering``) -------------
     def _waiting(self) -> list[tuple[str, Step, list[str]]]:
@@ -311,14 +423,40 @@ class Builder:
                 found.append((out, owner, [n for n in self.unknowable if n in owner.cone]))
         return found
 
+    def _needs_wide(self) -> list[exp.Expression]:
+        """``pe_needs``' columns, wide: which questions a row left unanswered, and whether an
+        outcome differs between two combinations that differ in one input's answer alone (a
+        fault counting as a value of its own), as ``flips`` finds over rows."""
+        items: list[exp.Expression] = []
+        for k, name in enumerate(self.unknowable):
+            items.append(exp.alias_(case([(exp.not_(col(known_column(name))), lit(1))], lit(0)), f"pe_unknown{k}",
+                                    quoted=True))
+        for out, owner, cone in self._waiting():
+            tried = [case([(self.faulted(owner, c), lit("F"))], key(v, self._loc(out)))
+                     for c, v in enumerate(self.each(out))]
+            at = {combo: c for c, combo in enumerate(self.combos)}
+            inside = {self.unknowable.index(n) for n in cone}
+            for name in cone:
+                k = self.unknowable.index(name)
+                differ = []
+                for combo, c in at.items():
+                    if any(combo[j] for j in range(len(combo)) if j not in inside):
+                        continue  # an answer the outcome does not read: the same pairs at its first candidate
+                    for other in range(combo[k] + 1, self.options[k]):
+                        paired = at.get(combo[:k] + (other,) + combo[k + 1:])
+                        if paired is None:  # (``first``: one combination, none to compare)
+                            continue
+                        differ.append(exp.NEQ(this=tried[c].copy(), expression=tried[paired].copy()))
+                items.append(exp.alias_(case([(any_of(differ), lit(1))], lit(0)),
+                                        needs_column(out, k), quoted=True))
+        return items
+
     def keys(self, source: str) -> exp.Select:
         """``pe_keys``: each try of a row with an unanswered question, and each outcome's key in
         it, ``F`` where it faults (the row engine's ``_FAULT``: a value of its own)."""
         items: list[exp.Expression] = [col("pe_row"), *(col(tried(k)) for k in range(len(self.unknowable)))]
         for out, owner, _ in self._waiting():
-            faulted = any_of([exp.not_(exp.Is(this=col(f"{s}__fault"), expression=exp.null()))
-                              for s in sorted(owner.ancestors | {owner.name})])
-            items.append(exp.alias_(case([(faulted, lit("F"))], key(self.values[out], self._loc(out))),
+            items.append(exp.alias_(case([(self.faulted(owner), lit("F"))], key(self.values[out], self._loc(out))),
                                     f"{out}__try", quoted=True))
         return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).where(col("pe_combos") > lit(1))
 
@@ -406,7 +544,7 @@ class Builder:
             items.append(exp.alias_(lit(value), name, quoted=True))
             headings.append(name)
         query = exp.select(*items).from_(source)
-        if self.unknowable:
+        if self.unknowable and not self.wide:
             query = query.join(exp.to_table("pe_needs"), on=col("pe_row").eq(col("pe_needs_row")), join_type="LEFT")
         return query.order_by(col("pe_row")), headings, inexact
 
@@ -438,9 +576,17 @@ class Builder:
 
     # -- the whole ------------------------------------------------------------------------------
     def build(self) -> Query:
+        self.wide = self.first_only or self.wanted_wide and self._combinations() <= WIDE_MAX
+        if self.wide:
+            self.options = [len(self._candidates(n)) for n in self.unknowable]
+            self.combos = list(itertools.product(*(range(n) for n in self.options)))[:1 if self.first_only else None]
+            self.scopes = [{} for _ in self.combos]
         ctes = [("pe_answers", self.answers())]
         last = "pe_answers"
-        if self.unknowable:
+        if self.wide:
+            ctes.append(("pe_wide", self.wide_tries(last)))
+            last = "pe_wide"
+        elif self.unknowable:
             ctes.append(("pe_tries", self.tries(last)))
             last = "pe_tries"
         else:
@@ -451,24 +597,38 @@ class Builder:
             ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW))))
             last = step
         ctes.append(("pe_decided", self.report(self.decided(last))))
-        if self.unknowable:
+        if self.unknowable and not self.wide:
             ctes += [("pe_keys", self.keys(last)), ("pe_flips", self.flips("pe_keys")),
                      ("pe_needs", self.needs("pe_flips"))]
         final, headings, inexact = self.result("pe_decided")
         for name, select in ctes:
             final = final.with_(name, as_=select, copy=False)  # copying the growing tree each time took seconds
-        return Query(final, self.dates.uses_calendar, headings, {o: self.values[o] for o in self.book.outcomes},
-                     {n: self.values[n] for n in self.reported}, inexact)
+        return Query(final, self.dates.uses_calendar, headings, {o: self.each(o)[0] for o in self.book.outcomes},
+                     {n: self.each(n)[0] for n in self.reported}, inexact, self.wide)
 
 
 def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | None = None,
-                span: Span | None = None, order: str = "case_id", reported: tuple = ()) -> Query:
+                span: Span | None = None, order: str = "case_id", reported: tuple = (), wide: bool = True,
+                first: bool = False) -> Query:
     """The query deciding every case of ``table`` as ``book`` would (see the module's doc), its
     rows in the order of column ``order`` (``batch --engine duckdb`` numbers the rows as read).
     ``reported`` names other elements' outputs whose keys ``pe_decided`` holds too (the worklist's flags
-    and dates): the final select may add ``name__key`` (and ``name__key2``) for each."""
+    and dates): the final select may add ``name__key`` (and ``name__key2``) for each. ``wide``: the
+    tries as columns where there are at most ``WIDE_MAX`` combinations of answers (False: as rows).
+    ``first``: each row's first combination alone, a projection exact only for the rows that answer
+    every question that may be left not known (the lanes decide those apart: most rows, at a
+    fraction of the cost)."""
     year = (as_of or _dt.date.today()).year
-    return Builder(book, table, as_of, span or Span(year - 25, year + 25), order, reported).build()
+    return Builder(book, table, as_of, span or Span(year - 25, year + 25), order, reported, wide, first).build()
 
 
-__all__ = ["Query", "TOO_MANY", "build_query"]
+def _suffixed(v: SqlValue, suffix: str) -> SqlValue:
+    """An input's value read from its columns named with ``suffix`` (a combination's, wide)."""
+    if v.kind == "list":
+        members = {m: col(f"{c.name}{suffix}", ROW) for m, c in (v.members or {}).items()}
+        return SqlValue("list", members=members, nullable=False)
+    return SqlValue(v.kind, col(f"{v.sql.name}{suffix}", ROW), nullable=v.nullable, choices=v.choices)
+
+
+__all__ = ["Query", "TOO_MANY", "WIDE_MAX", "build_query"]
+
