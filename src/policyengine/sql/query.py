@@ -387,7 +387,7 @@ class Builder:
             items.append(exp.alias_(self._gathered(exp.Min, [fault]), f"{step.name}__fault", quoted=True))
         for out in self.book.outcomes:
             values = self.each(out)
-            keys = [key(v, self._loc(out)) for v in values]
+            keys = self._keys(out)
             items.append(exp.alias_(self._gathered(exp.Min, keys), f"{out}__key", quoted=True))
             items.append(exp.alias_(self._gathered(exp.Max, [k.copy() for k in keys]), f"{out}__key2", quoted=True))
             if out in self.book.inputs:
@@ -407,7 +407,7 @@ class Builder:
             if self.each(name)[0].kind == "list":
                 raise unsupported(f"`{name}` is a list, and only outcomes' lists are read back from SQL",
                                   self._loc(name))
-            held = [key(v, self._loc(name)) for v in self.each(name)]
+            held = self._keys(name)
             decided.select(exp.alias_(self._gathered(exp.Min, held), f"{name}__key", quoted=True),
                            exp.alias_(self._gathered(exp.Max, [k.copy() for k in held]), f"{name}__key2", quoted=True),
                            copy=False)
@@ -423,6 +423,20 @@ class Builder:
                 found.append((out, owner, [n for n in self.unknowable if n in owner.cone]))
         return found
 
+    def keyed(self, source: str) -> exp.Select:
+        """``pe_keyed``: the key of each outcome and reported name (wide, in each combination), a
+        column each (``name__k{c}``), so later steps compare columns rather than copies of each
+        key's expression (DuckDB keeps a state for every copy: they took half its time and memory)."""
+        items: list[exp.Expression] = [exp.Star()]
+        for name in [*self.book.outcomes, *self.reported]:
+            items += [exp.alias_(key(v, self._loc(name)), f"{name}__k{c}", quoted=True)
+                      for c, v in enumerate(self.each(name))]
+        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW))
+
+    def _keys(self, name: str) -> list[exp.Expression]:
+        """``name``'s key (wide, in each combination): ``keyed``'s columns."""
+        return [col(f"{name}__k{c}") for c in range(len(self.each(name)))]
+
     def _needs_wide(self) -> list[exp.Expression]:
         """``pe_needs``' columns, wide: which questions a row left unanswered, and whether an
         outcome differs between two combinations that differ in one input's answer alone (a
@@ -432,8 +446,7 @@ class Builder:
             items.append(exp.alias_(case([(exp.not_(col(known_column(name))), lit(1))], lit(0)), f"pe_unknown{k}",
                                     quoted=True))
         for out, owner, cone in self._waiting():
-            tried = [case([(self.faulted(owner, c), lit("F"))], key(v, self._loc(out)))
-                     for c, v in enumerate(self.each(out))]
+            tried = [case([(self.faulted(owner, c), lit("F"))], held) for c, held in enumerate(self._keys(out))]
             at = {combo: c for c, combo in enumerate(self.combos)}
             inside = {self.unknowable.index(n) for n in cone}
             for name in cone:
@@ -456,7 +469,7 @@ class Builder:
         it, ``F`` where it faults (the row engine's ``_FAULT``: a value of its own)."""
         items: list[exp.Expression] = [col("pe_row"), *(col(tried(k)) for k in range(len(self.unknowable)))]
         for out, owner, _ in self._waiting():
-            items.append(exp.alias_(case([(self.faulted(owner), lit("F"))], key(self.values[out], self._loc(out))),
+            items.append(exp.alias_(case([(self.faulted(owner), lit("F"))], self._keys(out)[0]),
                                     f"{out}__try", quoted=True))
         return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).where(col("pe_combos") > lit(1))
 
@@ -596,6 +609,8 @@ class Builder:
             step = f"pe_{i + 1}_{el.kind}"
             ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW))))
             last = step
+        ctes.append(("pe_keyed", self.keyed(last)))
+        last = "pe_keyed"
         ctes.append(("pe_decided", self.report(self.decided(last))))
         if self.unknowable and not self.wide:
             ctes += [("pe_keys", self.keys(last)), ("pe_flips", self.flips("pe_keys")),
