@@ -129,6 +129,18 @@ class Compiled:
     query: Query
     first: Query
     duckdb: Any
+    _sql: tuple[str, str] | None = None
+
+    def passes(self) -> tuple[str, str]:
+        """The SQL of the first form and of the query, each with the row's line and ``pe_inexact``,
+        streamed (``streaming``); made once, changing the queries' trees in place (a copy of each
+        took a quarter of a second). ValueError where a tree is not as ``streaming`` expects."""
+        if self._sql is None:
+            answered, every = (streaming(q.select.select('"pe_row"', exp.alias_(q.inexact, "pe_inexact", quoted=True),
+                                                         copy=False)).sql(dialect="duckdb")
+                               for q in (self.first, self.query))
+            self._sql = answered, every
+        return self._sql
 
 
 def compiled(book: Rulebook, as_of: _dt.date) -> Compiled | None:
@@ -219,9 +231,7 @@ class Lane:
         if query.columns[:len(shape)] != shape:
             return False  # not the shape this lane writes: the usual path runs
         try:
-            answered, every = (streaming(q.select.copy().select(
-                '"pe_row"', exp.alias_(q.inexact.copy(), "pe_inexact", quoted=True), copy=False)).sql(dialect="duckdb")
-                for q in (self.engine.first, query))  # (each made once: making one takes a fifth of a second)
+            answered, every = self.engine.passes()
         except ValueError:
             return False
         made = "CREATE TABLE pe_out AS"

@@ -155,10 +155,9 @@ def case(whens: Iterable[tuple[exp.Expression, exp.Expression]], default: exp.Ex
         kept.append((cond, then))
     if not kept:
         return default if default is not None else exp.null()
-    node = exp.Case()
-    for cond, then in kept:
-        node = node.when(cond, then)
-    return node.else_(default) if default is not None else node
+    # built whole rather than by ``when``, which copies the CASE and both branches at each branch
+    # (copies were most of the time making a rulebook's query)
+    return exp.Case(ifs=[exp.If(this=cond, true=then) for cond, then in kept], default=default)
 
 
 def coalesce_false(condition: exp.Expression) -> exp.Expression:

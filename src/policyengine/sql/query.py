@@ -175,7 +175,7 @@ class Builder:
         problem = problems[0] if len(problems) == 1 else exp.Coalesce(this=problems[0], expressions=problems[1:]) \
             if problems else exp.null()
         items.append(exp.alias_(problem, "pe_problem", quoted=True))
-        return exp.select(*items).from_(exp.to_table(self.table))
+        return exp.select(*items).from_(exp.to_table(self.table), copy=False)
 
     def tries(self, source: str) -> exp.Select:
         """``pe_tries``: a row per combination of the answers its unanswered questions could have."""
@@ -205,10 +205,10 @@ class Builder:
         keep = [c for c in self._answer_columns() if c not in {s.alias for s in selected}]
         items = [col(c, "a") for c in keep] + selected
         items.append(exp.alias_(combos, "pe_combos", quoted=True))
-        query = exp.select(*items).from_(exp.alias_(exp.to_table(source), "a"))
+        query = exp.select(*items).from_(exp.alias_(exp.to_table(source), "a"), copy=False)
         for values in joins:
-            query = query.join(values, join_type="CROSS")
-        return query.where(exp.and_(*conditions) if len(conditions) > 1 else conditions[0])
+            query = query.join(values, join_type="CROSS", copy=False)
+        return query.where(exp.and_(*conditions) if len(conditions) > 1 else conditions[0], copy=False)
 
     def _candidates(self, name: str) -> list[tuple]:
         spec = self.book.inputs[name]
@@ -239,7 +239,7 @@ class Builder:
                                             f"{column}__c{c}", quoted=True))
         combos = product([case([(col(known_column(n)), lit(1))], lit(len(rows[n]))) for n in self.unknowable])
         items.append(exp.alias_(combos, "pe_combos", quoted=True))
-        return exp.select(*items).from_(source)
+        return exp.select(*items).from_(source, copy=False)
 
     def _answer_columns(self) -> list[str]:
         names = ["pe_row", "pe_case_id", "pe_problem"]
@@ -395,10 +395,10 @@ class Builder:
             for i, item in enumerate(self._items(out)):
                 held = [case([(v.members[item], lit("yes"))], lit("")) for v in values]
                 items.append(exp.alias_(self._gathered(exp.Max, held), f"{out}__item{i}", quoted=True))
-        select = exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW))
+        select = exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW), copy=False)
         if wide:
             return select.select(*self._needs_wide(), copy=False)
-        return select.group_by(col("pe_row"))
+        return select.group_by(col("pe_row"), copy=False)
 
     def report(self, decided: exp.Select) -> exp.Select:
         """``pe_decided`` with the keys of each ``reported`` name too (a flag or date the worklist
@@ -431,7 +431,7 @@ class Builder:
         for name in [*self.book.outcomes, *self.reported]:
             items += [exp.alias_(key(v, self._loc(name)), f"{name}__k{c}", quoted=True)
                       for c, v in enumerate(self.each(name))]
-        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW))
+        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW), copy=False)
 
     def _keys(self, name: str) -> list[exp.Expression]:
         """``name``'s key (wide, in each combination): ``keyed``'s columns."""
@@ -471,7 +471,7 @@ class Builder:
         for out, owner, _ in self._waiting():
             items.append(exp.alias_(case([(self.faulted(owner), lit("F"))], self._keys(out)[0]),
                                     f"{out}__try", quoted=True))
-        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW)).where(col("pe_combos") > lit(1))
+        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW), copy=False).where(col("pe_combos") > lit(1), copy=False)
 
     def flips(self, source: str) -> exp.Select:
         """``pe_flips``: for each try, whether an outcome's key differs among the tries that differ
@@ -487,7 +487,7 @@ class Builder:
                     return exp.Window(this=agg(this=col(f"{out}__try")), partition_by=[col("pe_row"), *rest])
                 items.append(exp.alias_(case([(exp.NEQ(this=over(exp.Min), expression=over(exp.Max)), lit(1))],
                                              lit(0)), needs_column(out, k), quoted=True))
-        return exp.select(*items).from_(source)
+        return exp.select(*items).from_(source, copy=False)
 
     def needs(self, source: str) -> exp.Select:
         """``pe_needs``: each row with an unanswered question, which questions it left
@@ -500,7 +500,7 @@ class Builder:
             for name in cone:
                 column = needs_column(out, self.unknowable.index(name))
                 items.append(exp.alias_(exp.Max(this=col(column)), column, quoted=True))
-        return exp.select(*items).from_(source).group_by(col("pe_row"))
+        return exp.select(*items).from_(source, copy=False).group_by(col("pe_row"), copy=False)
 
     def pending(self, unsettled: dict[str, exp.Expression]) -> tuple[exp.Expression, exp.Expression]:
         """The ``pending`` cell of a row that is not refused (``caseload.output.pending_cell``'s
@@ -556,10 +556,10 @@ class Builder:
         for name, value in self._provenance().items():
             items.append(exp.alias_(lit(value), name, quoted=True))
             headings.append(name)
-        query = exp.select(*items).from_(source)
+        query = exp.select(*items).from_(source, copy=False)
         if self.unknowable and not self.wide:
-            query = query.join(exp.to_table("pe_needs"), on=col("pe_row").eq(col("pe_needs_row")), join_type="LEFT")
-        return query.order_by(col("pe_row")), headings, inexact
+            query = query.join(exp.to_table("pe_needs"), on=col("pe_row").eq(col("pe_needs_row")), join_type="LEFT", copy=False)
+        return query.order_by(col("pe_row"), copy=False), headings, inexact
 
     def settled(self, name: str) -> exp.Expression:
         """Whether ``name`` (an outcome, or a ``reported`` name) is decided in ``pe_decided``: its
@@ -607,7 +607,7 @@ class Builder:
         self.bind_inputs()
         for i, el in enumerate(self.book.elements):
             step = f"pe_{i + 1}_{el.kind}"
-            ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW))))
+            ctes.append((step, self.element(el).from_(exp.alias_(exp.to_table(last), ROW), copy=False)))
             last = step
         ctes.append(("pe_keyed", self.keyed(last)))
         last = "pe_keyed"
