@@ -11,9 +11,10 @@ each reported outcome, the first day its value differs from today's and what it 
 2. The rulebook's query (``sql.query``) over it, as of ``pe_as_of``: one row per case and day,
    numbered densely by ``pe_row``, so the case is ``(pe_row - 1) // days`` and the day the rest.
    With ``tries``, every answer to the unanswered questions is tried on every day, as the batch
-   query tries them on one (``pe_tries``, gathered again in ``pe_decided``); the inputs a pending
-   outcome waits for (``pe_keys``, ``pe_flips``, ``pe_needs``) are found for day 0 alone, the only
-   day whose ``pending`` cell is read. Without ``tries`` (for cases with every question answered)
+   query tries them on one (as columns of the row, ``wide``, where there are few combinations;
+   else as rows: ``pe_tries``, gathered again in ``pe_decided``, and the inputs a pending outcome
+   waits for, ``pe_keys``, ``pe_flips``, ``pe_needs``, found for day 0 alone, the only day whose
+   ``pending`` cell is read). Without ``tries`` (for cases with every question answered)
    a row is one try, read without a GROUP BY.
 3. ``pe_days``: each day's keys, ``P`` where the value is pending (and a checklist's items NULL):
    UNKNOWN as the row engine compares it, so a value that becomes pending, or a pending one that
@@ -55,9 +56,7 @@ class _DayBuilder(Builder):
     """The rulebook's query with ``as_of`` read from each row (``pe_as_of``), not a literal."""
 
     def __init__(self, book: Rulebook, span: Span, reported: tuple, first: _dt.date, tries: bool) -> None:
-        # the tries as rows: as columns (``wide``), each of the days multiplied the query's state, and the
-        # scan of 100,000 cases took 44 s and 740 MB against 23 s and 450 MB (bench, this machine)
-        super().__init__(book, DAYS, None, span, ORDER, reported, wide=False)
+        super().__init__(book, DAYS, None, span, ORDER, reported)
         self.as_of = col(AS_OF, ROW)
         self.values["as_of"] = SqlValue("date", self.as_of, nullable=False)
         self.first = first  # day 0: the only day whose ``pending`` cell is read
