@@ -16,7 +16,8 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from policyengine import load_rulebook_text
+from policyengine import load_rulebook, load_rulebook_text
+from policyengine.sql import query
 from policyengine.caseload import columnar, impact as impact_module, pairs, plain_csv, plain_pairs
 from policyengine.caseload.impact import measure_impact
 from policyengine.caseload.records import InputError
@@ -270,11 +271,24 @@ def test_a_plain_csv_file_is_read_by_duckdb_itself_with_its_error_rows_and_repea
     assert [note for _, note in notes] == row_engine_notes(base, variant, [by_rows // 2] * 2, 403)
 
 
-def test_a_hostile_plain_file_gives_the_row_engines_report_in_blocks_and_ranges_of_a_few_rows(tmp_path):
-    base, variant = book_of(LEICS), book_of(VARIANT)
+@pytest.mark.parametrize("wide_max", [32, 0], ids=["tries-as-columns", "tries-as-rows"])
+def test_a_hostile_plain_file_gives_the_row_engines_report_in_blocks_and_ranges_of_a_few_rows(tmp_path, wide_max):
+    base, variant = load_rulebook(str(LEICS)), load_rulebook(str(VARIANT))  # (their own engines, made below)
     caseload = write(tmp_path, [HEADER, *ROWS, *(row.replace("A", "Z", 1) for row in ROWS)])
-    with mock.patch.object(plain_pairs, "BLOCK", 5), mock.patch.object(plain_csv, "OPEN_BLOCK", 3):
-        python, by_rows, notes, lanes = on_the_lane(base, variant, [str(caseload), str(caseload)])
+    passes, decide_passes = [], plain_csv.decide_passes
+
+    def spy(*args):
+        passes.append(args[-1])
+        return decide_passes(*args)
+
+    try:
+        with mock.patch.object(plain_pairs, "BLOCK", 5), mock.patch.object(plain_csv, "OPEN_BLOCK", 1), \
+                mock.patch.object(query, "WIDE_MAX", wide_max), mock.patch.object(plain_pairs, "decide_passes", spy):
+            python, by_rows, notes, lanes = on_the_lane(base, variant, [str(caseload), str(caseload)])
+    finally:
+        for book in (base, variant):
+            _ENGINES.pop(id(book), None)
+    assert passes == [wide_max > 0] * 4  # each rulebook, each caseload
     assert lanes == [True, True]
     assert "repeated case ids" in python["text"] and python["undecided"] > 0
     assert [note for _, note in notes] == 2 * row_engine_notes(base, variant, [by_rows // 4] * 2, 2 * len(ROWS))

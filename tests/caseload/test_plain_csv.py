@@ -16,6 +16,7 @@ from policyengine import load_rulebook, load_rulebook_text
 from policyengine.caseload import columnar, plain_csv, run as run_module
 from policyengine.caseload.records import InputError
 from policyengine.caseload.run import run_caseload
+from policyengine.sql import query
 from tests.sql.differential import AS_OF, caseloads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,24 @@ ROWS = [
 def test_a_plain_file_is_read_by_duckdb_itself_and_gives_the_row_engines_bytes_notes_and_summary(tmp_path):
     path = write(tmp_path, [HEADER, *ROWS])
     assert same_as_row_engine(book_of(LEICS), path)
+
+
+def test_a_rulebook_with_its_tries_as_rows_has_its_open_rows_decided_a_range_at_a_time_with_the_same_bytes(tmp_path):
+    # (more than WIDE_MAX combinations of answers: here, none allowed)
+    path = write(tmp_path, [HEADER, *ROWS, *(row.replace("A", "Z", 1) for row in ROWS)])
+    book, passes, decide_passes = load_rulebook(str(LEICS)), [], plain_csv.decide_passes
+
+    def spy(*args):
+        passes.append((args[-1], len(found := decide_passes(*args))))
+        return found
+
+    try:
+        with mock.patch.object(query, "WIDE_MAX", 0), mock.patch.object(plain_csv, "OPEN_BLOCK", 1), \
+                mock.patch.object(plain_csv, "decide_passes", spy):
+            assert same_as_row_engine(book, path)
+    finally:
+        _ENGINES.pop(id(book), None)
+    assert passes == [(False, 1 + 2)]  # the answered rows, then each of the two open rows SQL may decide
 
 
 def test_the_lane_says_how_many_rows_the_row_engine_decided_as_the_duckdb_engine_does(tmp_path):

@@ -17,7 +17,9 @@ from python_calamine import CalamineWorkbook
 from policyengine.caseload import columnar, plain_worklist, worklist as worklist_module, worklist_sql
 from policyengine.engine.unknown import UNKNOWN
 from policyengine.caseload.worklist import about_rows, build_worklist, names_used, sheet_rows
-from policyengine.sql.ahead import MAX_WITHIN
+from policyengine.sql import query
+from policyengine.sql.ahead import MAX_WITHIN, scan_query
+from policyengine.sql.calendar import Span
 from policyengine import load_rulebook_text
 from tests.caseload.test_engines import FORK, MINIMAL, RULEBOOKS, SHIPPED, book_of, hostile_caseloads
 from tests.caseload.test_impact_engines import LEICS, LEICS_SKIP, generated
@@ -138,7 +140,8 @@ worklist:
     return load_rulebook_text(text.split("\ntests:")[0])
 
 
-def test_cases_waiting_on_answers_are_decided_on_duckdb_with_their_pending_outcomes_and_changes_ahead():
+@pytest.mark.parametrize("wide_max", [32, 0], ids=["tries-as-columns", "tries-as-rows"])
+def test_cases_waiting_on_answers_are_decided_on_duckdb_with_their_pending_outcomes_and_changes_ahead(wide_max):
     book = waiting_book()
     # B1's escalation becomes pending on 27 November (it waits on `urgent` from then); B2's becomes
     # true; B3 (amber) never escalates; B4 has no date: its escalation faults whatever `urgent`
@@ -146,8 +149,10 @@ def test_cases_waiting_on_answers_are_decided_on_duckdb_with_their_pending_outco
     data = (b"case_id,support,risk,tray_since,urgent\r\nB1,none,high,2026-11-23,\r\nB2,none,high,2026-11-23,yes\r\n"
             b"B3,full,high,2026-11-23,\r\nB4,none,high,,\r\n")
     python, _ = worklist(book, data, "python", dt.date(2026, 11, 24), 7, name="cases.csv")
-    with mock.patch.object(worklist_sql, "SCAN_ROWS", 20):  # the cases tried in two parts: [B1], [B3, B4]
-        duck, notes = worklist(book, data, "duckdb", dt.date(2026, 11, 24), 7, name="cases.csv")
+    with mock.patch.object(worklist_sql, "SCAN_ROWS", 20), mock.patch.object(query, "WIDE_MAX", wide_max):
+        duck, notes = worklist(book, data, "duckdb", dt.date(2026, 11, 24), 7, name="cases.csv")  # parts [B1], [B3, B4]
+        scan = scan_query(book, table="t", as_of=dt.date(2026, 11, 24), span=Span(2000, 2050), order="o", within=7)
+    assert ("pe_tries" in scan.select.sql(), "pe_wide" in scan.select.sql()) == (wide_max == 0, wide_max > 0)
     assert duck == python
     assert notes == ["--engine duckdb: 1 of 4 cases were decided by the row engine (records that could not be read, "
                      "refused or unanswered answers, errors today or on a day ahead)"]

@@ -352,7 +352,7 @@ def open_ranges(con: Any, where: str) -> list[tuple[int, int]]:
     range's at once, so a range at a time keeps within the memory limit however many there are."""
     starts = [line for (line,) in con.execute(
         f"SELECT pe_line FROM (SELECT pe_line, row_number() OVER (ORDER BY pe_line) AS n FROM pe_read "
-        f"WHERE {where}) WHERE n % {OPEN_BLOCK} = 1 ORDER BY pe_line").fetchall()]
+        f"WHERE {where}) WHERE (n - 1) % {OPEN_BLOCK} = 0 ORDER BY pe_line").fetchall()]
     return list(zip(starts, [*starts[1:], 2**62]))
 
 
