@@ -61,6 +61,21 @@ _NOWHERE = Location(None, None, None, None)  # a refused cell's place is named b
 _SQL_TYPES = {"BOOLEAN": "BOOLEAN", "BIGINT": "BIGINT", "TEXT": "VARCHAR", "DATE": "DATE"}
 
 
+def streaming(select: exp.Select) -> exp.Select:
+    """The query with each row numbered by its line (``pe_seq``, the file's row number) rather than
+    by a window over the whole table, and its rows in no particular order: so DuckDB streams it
+    instead of holding every row at once. The lane orders the lines itself, by line."""
+    for cte in select.find_all(exp.CTE):
+        if cte.alias != "pe_answers":
+            continue
+        rows = [item for item in cte.this.expressions if isinstance(item, exp.Alias) and item.alias == "pe_row"]
+        if len(rows) != 1 or not isinstance(rows[0].this, exp.Window):
+            raise ValueError("pe_answers does not number its rows as expected")  # never expected
+        rows[0].set("this", exp.column(SEQ, quoted=True))
+    select.set("order", None)
+    return select
+
+
 class Unsupported(Exception):
     """The rulebook cannot run on DuckDB: the reason, for a note."""
 
@@ -84,8 +99,10 @@ class DuckEngine:
         self.items = {o: [text for _, text in getattr(book.producers.get(o), "items", ())] for o in book.outcomes}
         if splits_apart(book, query):
             raise Unsupported("a list outcome holds a value with `;`")
-        self.sql = self._select(query, trimmed=build is None).sql(dialect="duckdb")
-        self._first: str | None = None
+        select = self._select(query, trimmed=build is None)
+        self.sql = select.sql(dialect="duckdb")
+        self._tree: exp.Select | None = select if build is None else None  # for ``streamed``
+        self._streamed: tuple[str, str] | None = None
         self.values_of: dict[str, dict] = {o: {} for o in book.outcomes}  # each outcome's value by its key
         self.columns = [(name, _SQL_TYPES[kind]) for name, kind in table_columns(book.inputs)]
         self.con = duckdb.connect(":memory:")
@@ -99,7 +116,7 @@ class DuckEngine:
     def _select(self, query: Query, trimmed: bool) -> exp.Select:
         """The query's select with each outcome's keys (None told apart from "") and a checklist's
         items; ``trimmed``: only what is read back (not the CSV's columns), and the case's place."""
-        select = query.select.copy()
+        select = query.select  # (the engine's own query: changed in place)
         for out in self.book.outcomes:
             select.select(f'"{out}__key"', *(f'"{out}__item{i}"' for i in range(len(self.items[out]))), copy=False)
         if trimmed:
@@ -109,14 +126,19 @@ class DuckEngine:
             select.set("expressions", [e for e in select.expressions if e.alias_or_name in wanted])
         return select
 
-    def first_sql(self) -> exp.Select:
-        """``sql``'s select in ``build_query``'s ``first`` form: for cases answering every question
-        that may be left not known (made when first asked for: making it takes about half a second)."""
-        if self._first is None:
+    def streamed(self) -> tuple[str, str]:
+        """For a plain-CSV lane: ``sql`` in ``build_query``'s ``first`` form (for cases answering
+        every question that may be left not known) and as it is, both rewritten by ``streaming``;
+        made when first asked for, once (making the first form takes a fraction of a second)."""
+        if self._streamed is None:
+            if self._tree is None:
+                raise ValueError("the engine's query is gone")  # never expected: made once
             span = Span(self.as_of.year - 25, self.as_of.year + 25)
-            query = build_query(self.book, table=TABLE, as_of=self.as_of, span=span, order=SEQ, first=True)
-            self._first = self._select(query, trimmed=True).sql(dialect="duckdb")
-        return self._first
+            first = self._select(build_query(self.book, table=TABLE, as_of=self.as_of, span=span, order=SEQ,
+                                             first=True), trimmed=True)
+            self._streamed = (streaming(first).sql(dialect="duckdb"), streaming(self._tree).sql(dialect="duckdb"))
+            self._tree = None
+        return self._streamed
 
     # -- 2: coercion --------------------------------------------------------------------------
     def values(self, record: Record) -> dict | None:
@@ -366,4 +388,4 @@ def _decide_block(engine: Any, block: list[Record], decide: Callable[[Record], R
 
 
 __all__ = ["AUTO_BYTES", "BLOCK", "ENGINES", "DuckEngine", "check_engine", "decide_columnar", "engine_for",
-           "format_columnar", "in_blocks", "large_file", "splits_apart"]
+           "format_columnar", "in_blocks", "large_file", "splits_apart", "streaming"]

@@ -52,7 +52,7 @@ from ..formats.spreadsheet import csv_text
 from ..sql.calendar import Span
 from ..sql.query import Query, build_query
 from ..sql.inputs import member_column, unknowable
-from .columnar import SEQ, TABLE, splits_apart
+from .columnar import SEQ, TABLE, splits_apart, streaming
 from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
 from .plain_scan import PlainFile, scan
 from .plain_table import INLINE, MEMORY_LIMIT, PlainTable, ident, quote_literal
@@ -160,21 +160,6 @@ def compiled(book: Rulebook, as_of: _dt.date) -> Compiled | None:
     if splits_apart(book, query):
         return None
     return Compiled(query, first, duckdb)
-
-
-def streaming(select: exp.Select) -> exp.Select:
-    """The query with each row numbered by its line (``pe_seq``, the file's row number) rather than
-    by a window over the whole table, and its rows in no particular order: so DuckDB streams it
-    instead of holding every row at once. The lane orders the lines itself, by line."""
-    for cte in select.find_all(exp.CTE):
-        if cte.alias != "pe_answers":
-            continue
-        rows = [item for item in cte.this.expressions if isinstance(item, exp.Alias) and item.alias == "pe_row"]
-        if len(rows) != 1 or not isinstance(rows[0].this, exp.Window):
-            raise ValueError("pe_answers does not number its rows as expected")  # never expected
-        rows[0].set("this", exp.column(SEQ, quoted=True))
-    select.set("order", None)
-    return select
 
 
 def _plain_text(text: str) -> bool:

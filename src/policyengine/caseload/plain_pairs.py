@@ -29,16 +29,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import sqlglot
 
 from ..sql.calendar import CALENDAR
 from ..sql.inputs import member_column
 from . import pairs
 from .columnar import SEQ, TABLE, DuckEngine
-from .plain_csv import _separator_note, decide_passes, plain_file, prepared, streaming, unanswered
+from .plain_csv import _separator_note, decide_passes, plain_file, prepared, unanswered
 from .plain_table import PlainTable, ident
 from .records import Record, Result
 
@@ -114,7 +112,7 @@ class PlainPairs:
         if CALENDAR in engine.sql and self.calendar != book.calendar:
             self.table.calendar(book, self.as_of)
             self.calendar = book.calendar
-        answered, every = _queries(engine)
+        answered, every = engine.streamed()
         columns = ", ".join(ident(name) for name, _ in engine.columns)
         admitted = " AND ".join([f"pe_ok{k}", *(f"{ident(_column(book, n))} IS NOT NULL"
                                                 for n in engine.unknown_outcomes)])  # (the row engine's UNKNOWN)
@@ -162,19 +160,6 @@ class PlainPairs:
                 found = engine._outcomes(row[start + 2:start + 2 + len(at)], at, {"case_id": row[1]})
             results.append(pair._result(k, found, pairs.own(self.books[k], record, label)))
         return record, *results
-
-
-_QUERIES: "weakref.WeakKeyDictionary[DuckEngine, tuple[str, str]]" = weakref.WeakKeyDictionary()
-
-
-def _queries(engine: DuckEngine) -> tuple[str, str]:
-    """The engine's query over rows that answer every question that may be left not known
-    (its ``first`` form), and over any rows, both streamed (``streaming``); made once for each
-    engine (parsing and making them takes about a second)."""
-    if engine not in _QUERIES:
-        _QUERIES[engine] = tuple(streaming(sqlglot.parse_one(sql, read="duckdb")).sql(dialect="duckdb")
-                                 for sql in (engine.first_sql(), engine.sql))
-    return _QUERIES[engine]
 
 
 def _same(a: Any, b: Any) -> bool:
