@@ -73,6 +73,9 @@ if TYPE_CHECKING:
 ROW = "pe_v"
 #: What a rulebook's names may not look like: the query's own columns.
 RESERVED = ("pe_", "__")
+#: The most columns a step of the query may have in the wide form (PostgreSQL's limit is 1,664):
+#: a rulebook whose wide query would have more tries its answers as rows.
+MAX_COLUMNS = 1_600
 #: The most combinations of answers the query tries side by side, as columns of one row (``wide``),
 #: rather than as rows gathered again by a GROUP BY and windows: a rulebook with more has the rows.
 WIDE_MAX = 32
@@ -108,6 +111,8 @@ class Query:
     inexact: exp.Expression = field(default_factory=exp.false)
     #: True where the tries are columns (``wide``): the query is a projection of each row, whatever it left unanswered.
     wide: bool = False
+    #: The most columns a step of the query has (a database may limit it: ``MAX_COLUMNS``).
+    width: int = 0
 
 
 def tried(k: int) -> str:
@@ -154,6 +159,11 @@ class Builder:
             if name.startswith(RESERVED[0]) or RESERVED[1] in name:
                 raise unsupported(f"the name `{name}` starts with `pe_` or holds `__`, as the query's own "
                                   "columns do: rename it", loc)
+        for name, spec in self.book.inputs.items():  # a value's column is `name__value`: it must not be another's
+            for value in spec.values if spec.type == "list" else ():
+                if RESERVED[1] in str(value) or str(value) == "known":
+                    raise unsupported(f"the list `{name}` has the value `{value}`, whose column would be named as "
+                                      "one of the query's own (it holds `__` or is `known`): rename it", spec.loc)
 
     # -- 1 and 2: answers, and every combination of the unanswered ---------------------------------
     def answers(self) -> exp.Select:
@@ -592,7 +602,8 @@ class Builder:
         self.wide = self.first_only or self.wanted_wide and self._combinations() <= WIDE_MAX
         if self.wide:
             self.options = [len(self._candidates(n)) for n in self.unknowable]
-            self.combos = list(itertools.product(*(range(n) for n in self.options)))[:1 if self.first_only else None]
+            self.combos = ([tuple(0 for _ in self.options)] if self.first_only else  # (never the whole product)
+                           list(itertools.product(*(range(n) for n in self.options))))
             self.scopes = [{} for _ in self.combos]
         ctes = [("pe_answers", self.answers())]
         last = "pe_answers"
@@ -616,10 +627,11 @@ class Builder:
             ctes += [("pe_keys", self.keys(last)), ("pe_flips", self.flips("pe_keys")),
                      ("pe_needs", self.needs("pe_flips"))]
         final, headings, inexact = self.result("pe_decided")
+        width = _width([select for _, select in ctes])
         for name, select in ctes:
             final = final.with_(name, as_=select, copy=False)  # copying the growing tree each time took seconds
         return Query(final, self.dates.uses_calendar, headings, {o: self.each(o)[0] for o in self.book.outcomes},
-                     {n: self.each(n)[0] for n in self.reported}, inexact, self.wide)
+                     {n: self.each(n)[0] for n in self.reported}, inexact, self.wide, width)
 
 
 def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | None = None,
@@ -634,7 +646,22 @@ def build_query(book: Rulebook, *, table: str = "caseload", as_of: _dt.date | No
     every question that may be left not known (the lanes decide those apart: most rows, at a
     fraction of the cost)."""
     year = (as_of or _dt.date.today()).year
-    return Builder(book, table, as_of, span or Span(year - 25, year + 25), order, reported, wide, first).build()
+    span = span or Span(year - 25, year + 25)
+    query = Builder(book, table, as_of, span, order, reported, wide, first).build()
+    if query.wide and not first and query.width > MAX_COLUMNS:
+        return Builder(book, table, as_of, span, order, reported, False).build()
+    return query
+
+
+def _width(steps: list[exp.Select]) -> int:
+    """The most columns of any step: a step selecting ``*`` adds its other columns to the last's."""
+    width = widest = 0
+    for select in steps:
+        items = select.expressions
+        starred = any(isinstance(item, exp.Star) for item in items)
+        width = width + len(items) - 1 if starred else len(items)
+        widest = max(widest, width)
+    return widest
 
 
 def _suffixed(v: SqlValue, suffix: str) -> SqlValue:
