@@ -30,7 +30,7 @@ reader finding a row of the wrong width, running out of memory), goes to
 Memory: the lane's tables are in a DuckDB file in its own temporary folder (removed after), held
 to ``MEMORY_LIMIT`` (it spills there too); Python holds the rulebook and DuckDB's library (about
 130 MB before any row), one block of ``BLOCK`` output lines and rows for the row engine, and the
-rows whose ids may repeat. Measured: 350 MB peak at 1,000,000 generated Leicestershire rows, 44% of
+rows whose ids may repeat. Measured: a 317 MiB peak at 1,000,000 generated Leicestershire rows, 44% of
 them with an unanswered question (bench/RESULTS.md).
 """
 from __future__ import annotations
