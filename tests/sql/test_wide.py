@@ -2,11 +2,13 @@
 rulebook whose names the columns would confuse is refused rather than decided wrongly."""
 from __future__ import annotations
 
+import io
 from unittest import mock
 
 import pytest
 
 from policyengine import load_rulebook_text
+from policyengine.caseload.run import run_caseload
 from policyengine.errors import PolicyEngineError
 from policyengine.sql import build_query, query, script
 
@@ -82,3 +84,23 @@ def test_that_rulebook_runs_on_postgresql_as_the_row_engine_decides_it(postgres)
         load_table(lambda sql, params: postgres.execute(sql, params), book, table_rows(book, cases), marker="%s")
         cursor = postgres.execute(script(book, "postgres", as_of=AS_OF)[1][-1])
         assert [list(row) for row in cursor.fetchall()] == engine_rows(book, cases)
+
+
+def test_list_values_differing_only_in_case_are_refused_since_a_database_reads_their_columns_as_one(tmp_path):
+    book = book_with("  needs: {type: list, values: [Visit, visit], question: 'Needs?'}\n",
+                     decision("priority", "'visit' in needs"), ["priority"])
+    with pytest.raises(PolicyEngineError) as refused:
+        build_query(book, as_of=AS_OF)
+    assert refused.value.message == (
+        "cannot be compiled to SQL: the columns `needs__Visit` and `needs__visit` differ only in case, and a database "
+        "may read them as one: rename one of them")
+    # so `--engine duckdb` leaves the rulebook to the row engine: `Visit` alone is not `visit`
+    path = tmp_path / "cases.csv"
+    path.write_text("case_id,needs\nA,Visit\nB,visit\n", encoding="utf-8")
+    written = {}
+    for engine in ("python", "duckdb"):
+        out = io.StringIO()
+        run_caseload(book, str(path), as_of=AS_OF, output=out, format="csv", engine=engine, on_note=lambda _: None)
+        written[engine] = out.getvalue()
+    assert written["duckdb"] == written["python"]
+    assert [line.split(",")[:2] for line in written["python"].splitlines()[1:]] == [["A", "low"], ["B", "high"]]

@@ -62,7 +62,7 @@ from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, product,
 from ..engine.sqlvalues import column as col
 from .calendar import DateSql, Span
 from .expressions import ExpressionSql
-from .inputs import answer, candidates, known_column, member_column, unknowable
+from .inputs import answer, candidates, known_column, member_column, table_columns, unknowable
 from .text import key
 
 if TYPE_CHECKING:
@@ -164,6 +164,14 @@ class Builder:
                 if RESERVED[1] in str(value) or str(value) == "known":
                     raise unsupported(f"the list `{name}` has the value `{value}`, whose column would be named as "
                                       "one of the query's own (it holds `__` or is `known`): rename it", spec.loc)
+        # DuckDB (and PostgreSQL, unquoted) match column names in any case: two that differ only in case are one
+        seen: dict[str, str] = {}
+        columns = [(c, self.book.inputs[c.split("__")[0]].loc) for c, _ in table_columns(self.book.inputs)]
+        for column, loc in [*columns, *named]:
+            other = seen.setdefault(column.casefold(), column)
+            if other != column:
+                raise unsupported(f"the columns `{other}` and `{column}` differ only in case, and a database may read "
+                                  "them as one: rename one of them", loc)
 
     # -- 1 and 2: answers, and every combination of the unanswered ---------------------------------
     def answers(self) -> exp.Select:
