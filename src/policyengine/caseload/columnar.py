@@ -95,7 +95,7 @@ class DuckEngine:
             query = (build or build_query)(book, table=TABLE, as_of=as_of, span=span, order=SEQ)
         except PolicyEngineError as exc:
             raise Unsupported(exc.message) from None
-        self.outcomes, self.wide, self.as_of = query.outcomes, query.wide, as_of
+        self.outcomes, self.wide, self.as_of, self.span = query.outcomes, query.wide, as_of, span
         self.items = {o: [text for _, text in getattr(book.producers.get(o), "items", ())] for o in book.outcomes}
         if splits_apart(book, query):
             raise Unsupported("a list outcome holds a value with `;`")
@@ -133,8 +133,7 @@ class DuckEngine:
         if self._streamed is None:
             if self._tree is None:
                 raise ValueError("the engine's query is gone")  # never expected: made once
-            span = Span(self.as_of.year - 25, self.as_of.year + 25)
-            first = self._select(build_query(self.book, table=TABLE, as_of=self.as_of, span=span, order=SEQ,
+            first = self._select(build_query(self.book, table=TABLE, as_of=self.as_of, span=self.span, order=SEQ,
                                              first=True), trimmed=True)
             self._streamed = (streaming(first).sql(dialect="duckdb"), streaming(self._tree).sql(dialect="duckdb"))
             self._tree = None

@@ -31,7 +31,6 @@ import dataclasses
 import datetime as _dt
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-
 from ..sql.calendar import CALENDAR
 from ..sql.inputs import member_column
 from . import pairs

@@ -38,6 +38,7 @@ from ..engine.pending import MAX_COMPLETIONS
 from ..engine.unknown import UNKNOWN
 from ..errors import PolicyEngineError
 from ..sql.ahead import MAX_WITHIN, PENDING, scan_query
+from ..sql.inputs import candidate_count
 from .columnar import BLOCK, DuckEngine, Unsupported, in_blocks
 from .records import Record, Result
 
@@ -67,8 +68,7 @@ class WorklistEngine(DuckEngine):
         self.reported: dict = {}
         self.viewed: set = set()
         #: Each input's number of answers tried when it is not known (a case's tries multiply them).
-        self.options = {n: 2 if spec.type == "boolean" else 2 ** len(spec.values)  # as ``sql.inputs.candidates``
-                        for n, spec in book.inputs.items() if spec.type in ("boolean", "list")}
+        self.options = {n: candidate_count(spec) for n, spec in book.inputs.items() if spec.type in ("boolean", "list")}
         super().__init__(book, as_of, self._build)
         self.outcomes = {**self.outcomes, **self.reported}  # every name read back from its key
         self.sqls: dict[bool, str | None] = {False: self.sql, True: None}

@@ -99,6 +99,11 @@ def answer(spec: Input) -> Answer:
     return Answer(SqlValue(kind, column_, nullable=not spec.required), None, problem)
 
 
+def candidate_count(spec: Input) -> int:
+    """How many answers ``candidates`` gives, without making them (a list's subsets are 2 ** values)."""
+    return 2 if spec.type == "boolean" else 2 ** len(spec.values)
+
+
 def candidates(spec: Input) -> list[tuple]:
     """Every answer an unanswered question could have, as rows of SQL values:
     (True,), (False,) for yes/no; each subset of a list's values as its booleans."""
@@ -108,5 +113,5 @@ def candidates(spec: Input) -> list[tuple]:
     return [tuple(bool(mask >> i & 1) for i in range(count)) for mask in range(2 ** count)]
 
 
-__all__ = ["Answer", "COLUMN_TYPES", "answer", "candidates", "known_column", "member_column", "table_columns",
+__all__ = ["Answer", "COLUMN_TYPES", "answer", "candidate_count", "candidates", "known_column", "member_column", "table_columns",
            "unknowable"]

@@ -62,7 +62,7 @@ from ..engine.sqlvalues import SqlContext, SqlValue, any_of, case, lit, product,
 from ..engine.sqlvalues import column as col
 from .calendar import DateSql, Span
 from .expressions import ExpressionSql
-from .inputs import answer, candidates, known_column, member_column, table_columns, unknowable
+from .inputs import answer, candidate_count, candidates, known_column, member_column, table_columns, unknowable
 from .text import key
 
 if TYPE_CHECKING:
@@ -199,8 +199,7 @@ class Builder:
         """``pe_tries``: a row per combination of the answers its unanswered questions could have."""
         items: list[exp.Expression] = [exp.Star()]
         joins, conditions = [], []
-        combos = product([case([(col(known_column(n), "a"), lit(1))], lit(len(candidates(self.book.inputs[n]))))
-                           for n in self.unknowable])
+        combos = self._combos("a")
         selected = []
         for k, name in enumerate(self.unknowable):
             spec, alias = self.book.inputs[name], f"pe_try_{k}"
@@ -237,9 +236,12 @@ class Builder:
 
     def _combinations(self) -> int:
         """How many combinations of answers a row leaving every unknowable question unanswered has."""
-        sizes = [2 if self.book.inputs[n].type == "boolean" else 2 ** min(len(self.book.inputs[n].values), 64)
-                 for n in self.unknowable]
-        return math.prod(sizes)
+        return math.prod(candidate_count(self.book.inputs[n]) for n in self.unknowable)
+
+    def _combos(self, table: str | None = None) -> exp.Expression:
+        """``pe_combos``: how many combinations of answers the row's unanswered questions have."""
+        return product([case([(col(known_column(n), table), lit(1))], lit(candidate_count(self.book.inputs[n])))
+                        for n in self.unknowable])
 
     def wide_tries(self, source: str) -> exp.Select:
         """``pe_wide``: each row once, with each combination of answers its unanswered questions
@@ -255,8 +257,7 @@ class Builder:
                 for j, column in enumerate(columns):
                     items.append(exp.alias_(case([(known.copy(), col(column))], lit(rows[name][combo[k]][j])),
                                             f"{column}__c{c}", quoted=True))
-        combos = product([case([(col(known_column(n)), lit(1))], lit(len(rows[n]))) for n in self.unknowable])
-        items.append(exp.alias_(combos, "pe_combos", quoted=True))
+        items.append(exp.alias_(self._combos(), "pe_combos", quoted=True))
         return exp.select(*items).from_(source, copy=False)
 
     def _answer_columns(self) -> list[str]:
@@ -323,22 +324,22 @@ class Builder:
             for c, scope in enumerate(self.scopes):
                 self.scope = scope
                 try:
-                    items += self._outputs(el, f"__c{c}", scope)
+                    items += self._outputs(el, here, f"__c{c}", scope)
                 finally:
                     self.scope = None
             held = self.scopes[0]
         else:
-            items += self._outputs(el, "", self.values)
+            items += self._outputs(el, here, "", self.values)
             held = self.values
         self.steps.append(Step(el.kind, el.name, {o: held[o] for o in el.outputs}, here.loc(key=True),
                                cone, ancestors))
         return exp.select(*items)
 
-    def _outputs(self, el: Any, suffix: str, into: dict) -> list[exp.Expression]:
-        """The columns of ``el``'s outputs and fault, named with ``suffix``; their values go ``into``."""
+    def _outputs(self, el: Any, here: Context, suffix: str, into: dict) -> list[exp.Expression]:
+        """The columns of ``el``'s outputs and fault (``here``: its place), named with ``suffix``;
+        their values go ``into``."""
         spec = self.book.data[el.kind][el.name]
         construct = BY_SECTION[el.kind]
-        here = Context(self.book.path, self.book.data).at(el.kind, el.name)
         if construct.sql is None:
             raise unsupported(f"the {construct.noun} `{el.name}` has no SQL facet", here.loc(key=True))
 
@@ -489,7 +490,8 @@ class Builder:
         for out, owner, _ in self._waiting():
             items.append(exp.alias_(case([(self.faulted(owner), lit("F"))], self._keys(out)[0]),
                                     f"{out}__try", quoted=True))
-        return exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW), copy=False).where(col("pe_combos") > lit(1), copy=False)
+        return (exp.select(*items).from_(exp.alias_(exp.to_table(source), ROW), copy=False)
+                .where(col("pe_combos") > lit(1), copy=False))
 
     def flips(self, source: str) -> exp.Select:
         """``pe_flips``: for each try, whether an outcome's key differs among the tries that differ
@@ -576,7 +578,8 @@ class Builder:
             headings.append(name)
         query = exp.select(*items).from_(source, copy=False)
         if self.unknowable and not self.wide:
-            query = query.join(exp.to_table("pe_needs"), on=col("pe_row").eq(col("pe_needs_row")), join_type="LEFT", copy=False)
+            query = query.join(exp.to_table("pe_needs"), on=col("pe_row").eq(col("pe_needs_row")), join_type="LEFT",
+                               copy=False)
         return query.order_by(col("pe_row"), copy=False), headings, inexact
 
     def settled(self, name: str) -> exp.Expression:
@@ -609,7 +612,7 @@ class Builder:
     def build(self) -> Query:
         self.wide = self.first_only or self.wanted_wide and self._combinations() <= WIDE_MAX
         if self.wide:
-            self.options = [len(self._candidates(n)) for n in self.unknowable]
+            self.options = [candidate_count(self.book.inputs[n]) for n in self.unknowable]
             self.combos = ([tuple(0 for _ in self.options)] if self.first_only else  # (never the whole product)
                            list(itertools.product(*(range(n) for n in self.options))))
             self.scopes = [{} for _ in self.combos]
