@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -337,3 +338,16 @@ def test_the_default_engine_gives_duckdb_a_plain_csv_file_of_auto_bytes_or_more_
         assert outcome(book_of(LEICS), path, "auto", jobs=2) == (python, False)  # processes asked for: rows
     with mock.patch.object(columnar, "AUTO_BYTES", size + 1):
         assert outcome(book_of(LEICS), path, "auto") == (python, False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(st.text(alphabet=st.sampled_from(["a", ",", ";", " ", "\t", "\r", "\u00a0", "\u2003", "x"]),
+                              max_size=4), min_size=1, max_size=6),
+       sep=st.sampled_from([",", ";", "\t", "|"]))
+def test_the_scans_blank_line_search_finds_a_line_of_separators_and_spaces_wherever_it_stands(lines, sep):
+    # the search jumps from line feed to line feed; the line-anchored pattern it replaced is the oracle
+    from policyengine.caseload.plain_scan import _blank_line, _has_blank_line
+
+    text = "".join(line + "\n" for line in lines)
+    anchored = re.compile(rf"^[\s{re.escape(sep)}]*$", re.MULTILINE)
+    assert _has_blank_line(text, _blank_line(sep)) == bool(anchored.search(text, 0, len(text) - 1))

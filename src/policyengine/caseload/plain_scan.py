@@ -47,8 +47,17 @@ class PlainFile:
 
 
 def _blank_line(sep: str) -> re.Pattern:
-    """A line of nothing but separators and spaces (a blank row, which the row path skips and counts)."""
-    return re.compile(rf"^[\s{re.escape(sep)}]*$", re.MULTILINE)
+    """A line of nothing but separators and spaces (a blank row, which the row path skips and counts),
+    searched for in the text of whole lines with a line feed put before it (``_has_blank_line``).
+
+    It begins with a literal line feed, so the search jumps from line end to line end; a pattern
+    anchored with ``^`` and MULTILINE tries every character, and took 0.85 s a 160 MB file."""
+    return re.compile(rf"\n(?:[^\S\n]|{re.escape(sep)})*\n")
+
+
+def _has_blank_line(text: str, blank: re.Pattern) -> bool:
+    """Whether ``text`` (whole lines, each ending in a line feed) holds a blank line (``_blank_line``)."""
+    return blank.search("\n" + text) is not None
 
 
 def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFile | None:
@@ -137,7 +146,7 @@ def _check_part(part: bytes, sep: str, blank: re.Pattern) -> tuple[int, int, int
         text = part.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if blank.search(text, 0, len(text) - 1):
+    if _has_blank_line(text, blank):
         return None
     return text.count("\n"), text.count(sep), part.count(b"\r\n")
 
