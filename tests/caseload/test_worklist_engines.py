@@ -276,10 +276,17 @@ def test_hostile_plain_rows_give_the_row_engines_worklist_in_blocks_and_parts_of
 
 
 def test_a_file_that_is_not_plain_is_read_the_usual_way_with_the_same_worklist(tmp_path):
-    caseload = write(tmp_path, [HEADER, *ROWS[:2], '"A3",none,high,,high,low,2026-01-05,,yes,no,no,"Smith, Jo"'])
+    caseload = write(tmp_path, [HEADER, *ROWS[:2], 'A3,none,high,,high,low,2026-01-05,,yes,no,no,Smith "Jo"'])
     python, notes, lanes = on_the_lane(book_of(LEICS), str(caseload), dt.date(2026, 11, 23), 7)
     assert lanes == [False] and "3 cases" in python[0]
     assert notes == []  # every case decided in SQL
+
+
+def test_a_file_with_well_formed_quoted_cells_is_read_on_the_lane_with_the_same_worklist(tmp_path):
+    caseload = write(tmp_path, [HEADER, *ROWS[:2], '"A3",none,high,,high,low,2026-01-05,,yes,no,no,"Smith, ""Jo"""'])
+    python, notes, lanes = on_the_lane(book_of(LEICS), str(caseload), dt.date(2026, 11, 23), 7)
+    assert lanes == [True] and "3 cases" in python[0]
+    assert notes == []
 
 
 def test_duckdb_failing_to_prepare_a_plain_file_sends_it_the_usual_way_and_says_so(tmp_path):

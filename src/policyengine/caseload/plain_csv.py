@@ -2,8 +2,8 @@
 and writes each output line, with Python only per distinct cell and per row it cannot decide.
 
 It runs when the caseload is a path to a *plain* CSV file (``plain_scan``: every record one line,
-its cells the line split on the separator, so DuckDB's reader and the row path read the same
-cells by construction). Any other file, or any DuckDB error while the lane is prepared (its strict
+its cells the line split on the separator, or well-formed quoted cells, so DuckDB's reader and the
+row path read the same cells by construction). Any other file, or any DuckDB error while the lane is prepared (its strict
 reader finding a row of the wrong width, running out of memory), goes to
 ``columnar.format_columnar`` unchanged, and the user is told nothing different. The steps:
 

@@ -1,19 +1,24 @@
 """The pre-scan of the plain-CSV lane (``caseload.plain_csv``): is this CSV file *plain*?
 
 A plain file is one the row path (``readers.read_csv``) reads with no judgement at all: every
-record is one physical line, its cells are the line split on the separator, and nothing is
-noted except the separator. Then DuckDB's own CSV reader, told the separator and the number of
-columns, reads exactly the same cells, and the file need not be read line by line in Python.
+record is one physical line, and its cells are the line split on the separator, a cell being
+either text with no quote or a well-formed quoted cell (a quote right after the separator or at
+the line's start, its quotes doubled, its closing quote right before the separator or the line's
+end). Nothing is noted except the separator. Then DuckDB's own CSV reader, told the separator,
+the quote and the number of columns, reads exactly the cells Python's csv module reads (which
+the row path uses), and the file need not be read line by line in Python.
 
 A file is plain when it is UTF-8 throughout (a UTF-8 byte-order mark allowed at the start), its
-header is on line 1 (no Excel ``sep=`` line) and names the rulebook's columns as
-``columns.check_columns`` accepts them, and no line holds a quote (``"``), a NUL byte or a
-carriage return other than the one before its line feed, is blank (only separators and spaces:
-the row path skips and counts it) or is near ``lines.MAX_LINE`` (any line over ``2 * WINDOW``
-bytes is taken as too long), and the separators add up to as many cells per row as the header
+header is on line 1 (no Excel ``sep=`` line, no quote) and names the rulebook's columns as
+``columns.check_columns`` accepts them, and no line holds a quote other than those of
+well-formed quoted cells (so no quoted cell runs over two lines: the row path numbers such a row
+by its first line, and notes it), a NUL byte or a carriage return other than the one before its
+line feed, is blank (its cells all empty or spaces: the row path skips and counts a blank row;
+a line of only quotes, separators and spaces is taken as blank) or is near ``lines.MAX_LINE`` (any line over ``2 * WINDOW`` bytes is taken as
+too long), and the separators outside quoted cells add up to as many cells per row as the header
 has (each row's own width is checked again by DuckDB's strict reader). The scan reads the file
-in blocks of ``BLOCK`` bytes with C-speed operations only (bytes.count and find, one compiled
-regular expression, a decode per block); never a line at a time in Python.
+in blocks of ``BLOCK`` bytes with C-speed operations only (bytes.count and find, compiled
+regular expressions, a decode per block); never a line at a time in Python.
 """
 from __future__ import annotations
 
@@ -44,20 +49,37 @@ class PlainFile:
     header: list[str]
     sep: str
     rows: int
+    quoted: bool = False  # a row holds a quoted cell
+
+
+def _quoted_cell(sep: str) -> re.Pattern:
+    """A well-formed quoted cell of one line: a quote that opens a cell (after a line feed or the
+    separator: a lookbehind after the quote, so a search jumps from quote to quote), text in which
+    every quote is doubled, and a quote that closes the cell (before the separator or the line end).
+    Python's csv module and DuckDB's reader read such a cell alike: its text, each ``""`` one quote.
+    (The text is written ``[^"]*(?:""[^"]*)*`` rather than ``(?:[^"]|"")*``: one step a run, not a
+    character; a file quoting every cell scans in a fraction of the time.)"""
+    s = re.escape(sep)
+    return re.compile(rf'"(?<=[\n{s}]")[^"\r\n]*(?:""[^"\r\n]*)*"(?=[{s}\r\n])')
+
+
+def _quotes_and_spaces(sep: str) -> re.Pattern:
+    """A line of nothing but quotes, separators and spaces, with a quote: every blank row with a quoted
+    cell (``""``, ``" "``) is one. Such a line sends the file the usual way (which skips a blank row and
+    counts it), whether it is blank or not (``","``): no export writes one for a case."""
+    s = re.escape(sep)
+    return re.compile(rf'\n(?:[^\S\n]|[{s}"])*"(?:[^\S\n]|[{s}"])*\n')
 
 
 def _blank_line(sep: str) -> re.Pattern:
     """A line of nothing but separators and spaces (a blank row, which the row path skips and counts),
-    searched for in the text of whole lines with a line feed put before it (``_has_blank_line``).
+    searched for in the text of whole lines with a line feed put before it (``_check_part``).
 
     It begins with a literal line feed, so the search jumps from line end to line end; a pattern
     anchored with ``^`` and MULTILINE tries every character, and took 0.85 s a 160 MB file."""
     return re.compile(rf"\n(?:[^\S\n]|{re.escape(sep)})*\n")
 
 
-def _has_blank_line(text: str, blank: re.Pattern) -> bool:
-    """Whether ``text`` (whole lines, each ending in a line feed) holds a blank line (``_blank_line``)."""
-    return blank.search("\n" + text) is not None
 
 
 def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFile | None:
@@ -74,9 +96,10 @@ def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFil
     if head is None:
         return None
     header, sep = head
-    blank = _blank_line(sep)
+    blank, quoted = _blank_line(sep), (_quoted_cell(sep), _quotes_and_spaces(sep))
     rows = seps = 0
     crlf = 0  # rows ending in CR LF
+    any_quoted = False
     carry = b""
     ended = True  # the file ends in a line feed
     while True:
@@ -97,19 +120,20 @@ def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFil
             carry = data
             continue
         part, carry = data[:cut], data[cut:]
-        counted = _check_part(part, sep, blank)
+        counted = _check_part(part, sep, blank, quoted)
         if counted is None:
             return None
         rows += counted[0]
         seps += counted[1]
         crlf += counted[2]
+        any_quoted = any_quoted or counted[3]
         if not block:
             break
     if rows == 0 or seps != rows * (len(header) - 1):
         return None
     if crlf != ((rows - (not ended)) if first.endswith(b"\r\n") else 0):
         return None  # lines ending both ways: DuckDB's reader takes one way
-    return PlainFile(header, sep, rows)
+    return PlainFile(header, sep, rows, any_quoted)
 
 
 def _header_of(first: bytes, book: Rulebook, ignore: frozenset, name: str) -> tuple[list[str], str] | None:
@@ -134,21 +158,30 @@ def _header_of(first: bytes, book: Rulebook, ignore: frozenset, name: str) -> tu
     return header, sep
 
 
-def _check_part(part: bytes, sep: str, blank: re.Pattern) -> tuple[int, int, int] | None:
-    """(lines, separators, lines ending in CR LF) in ``part`` (whole lines, ending in a line feed), or
-    None if one is not plain."""
-    if b'"' in part or b"\0" in part or part.count(b"\r") != part.count(b"\r\n"):
+def _check_part(part: bytes, sep: str, blank: re.Pattern,
+                quoted: tuple[re.Pattern, re.Pattern]) -> tuple[int, int, int, bool] | None:
+    """(lines, separators outside quoted cells, lines ending in CR LF, whether a cell is quoted) in
+    ``part`` (whole lines, ending in a line feed), or None if one is not plain."""
+    if b"\0" in part or part.count(b"\r") != part.count(b"\r\n"):
         return None
     for start in range(0, len(part) - 2 * WINDOW, WINDOW):  # a window wholly inside a long line
         if part.find(b"\n", start, start + WINDOW) < 0:
             return None
     try:
-        text = part.decode("utf-8")
+        text = "\n" + part.decode("utf-8")  # (a line feed before the first line, as before every other)
     except UnicodeDecodeError:
         return None
-    if _has_blank_line(text, blank):
+    has_quotes = '"' in text
+    if has_quotes:
+        cell, maybe_blank = quoted
+        if maybe_blank.search(text):
+            return None
+        text = cell.sub("x", text)  # each well-formed quoted cell a cell that is not blank
+        if '"' in text:
+            return None  # a quote that is not one of a well-formed cell's
+    if blank.search(text):
         return None
-    return text.count("\n"), text.count(sep), part.count(b"\r\n")
+    return text.count("\n") - 1, text.count(sep), part.count(b"\r\n"), has_quotes
 
 
 def distinct_dates_refused(values: Iterable[str]) -> bool:

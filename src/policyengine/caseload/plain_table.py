@@ -88,10 +88,12 @@ class PlainTable:
         con = self.con
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
         kept = ", ".join(f"c{i}" for i, _ in self.kept)
+        # quoted cells as the csv module reads them (the pre-scan let through well-formed ones only); an
+        # empty quoted cell is NULL, as an empty cell is (the row path reads both as "")
+        quote = "quote = '\"', escape = '\"', allow_quoted_nulls = true" if self.plain.quoted else "quote = '', escape = ''"
         con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({quote_literal(duckdb_path(self.path))}, "
                     f"delim = {quote_literal(self.plain.sep)}, header = false, skip = 1, columns = {{{columns}}}, "
-                    "quote = '', escape = '', auto_detect = false, strict_mode = true, null_padding = false, "
-                    "encoding = 'utf-8')")
+                    f"{quote}, auto_detect = false, strict_mode = true, null_padding = false, encoding = 'utf-8')")
         if con.execute("SELECT count(*) FROM pe_raw").fetchone()[0] != self.plain.rows:
             return False
         present = {h for _, h in self.kept}
