@@ -92,6 +92,22 @@ def test_a_null_is_a_blank_cell_and_a_row_of_nulls_is_a_blank_row_skipped_and_sa
                              "batch: 2 cases: 1 decided, 1 could not be decided\n")
 
 
+def test_a_null_yes_no_is_no_answer_never_no(cli, tmp_path, write):
+    # a NULL BOOLEAN was read as "false": a question nobody answered decided as No
+    columns = "case_id, support, risk, priority, complexity, date_added, urgent_need, ordinarily_resident, section_117"
+    typed = parquet(tmp_path / "c.parquet", cases(
+        "('A1', 'none', 'high', 'high', 'low', DATE '2026-01-05', CAST(NULL AS BOOLEAN), false, false),"
+        "('A2', 'none', 'high', 'high', 'low', DATE '2026-01-05', false, false, false)", columns))
+    text = write("c.csv", f"{columns.replace(', ', ',')}\n"
+                          "A1,none,high,high,low,2026-01-05,,no,no\nA2,none,high,high,low,2026-01-05,no,no,no\n")
+    for engine in ("python", "duckdb"):
+        typed_out = jsonl(cli("batch", "-r", LEICS, typed, "--as-of", "2026-11-23", "--engine", engine).stdout)
+        text_out = jsonl(cli("batch", "-r", LEICS, text, "--as-of", "2026-11-23", "--engine", engine).stdout)
+        assert typed_out == text_out
+        assert typed_out[0]["pending"] == {"route": ["urgent_need"], "actions": ["urgent_need"]}
+        assert typed_out[1]["outcomes"]["route"] == "other_authority"
+
+
 def test_a_list_column_is_refused_before_any_row_unless_skipped(cli, tmp_path):
     path = parquet(tmp_path / "c.parquet", cases(
         "('A1', 'full', 'low', 'low', 'low', '2026-11-01', ['carer_breakdown'], X'00')",

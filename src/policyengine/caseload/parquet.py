@@ -135,7 +135,7 @@ def _as_text(name: str, kind: str) -> str:
     """The SQL of a column's cell as the text a CSV export of it holds (NULL stays NULL)."""
     x = _ident(name)
     if kind == "BOOLEAN":
-        text = f"CASE WHEN {x} THEN 'true' ELSE 'false' END"
+        text = f"CASE WHEN {x} THEN 'true' WHEN NOT {x} THEN 'false' END"  # (NULL, no answer, stays NULL)
     elif kind in ("FLOAT", "DOUBLE"):  # shortest text that reads back as it; a whole number without `.0`
         text = (f"CASE WHEN isfinite({x}) AND {x} = trunc({x}) AND abs({x}) < 1e15 "
                 f"THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) ELSE CAST({x} AS VARCHAR) END")
