@@ -75,10 +75,10 @@ def test_a_whole_number_stored_as_a_float_is_its_digits_and_a_fraction_is_refuse
                                            "('W2', 34.5::DOUBLE, NULL, 2.5::FLOAT)) t(case_id, age, n, f)")
     records = list(open_caseload(books["waltham_forest"], path, ignore=["n", "f"]))
     assert [r.raw for r in records] == [{"case_id": "W1", "age": "34"}, {"case_id": "W2", "age": "34.5"}]
-    from policyengine.caseload.parquet import _as_text
+    from policyengine.caseload.parquet import as_text
 
     con = duckdb.connect()
-    got = con.execute(f"SELECT {_as_text('f', 'FLOAT')}, {_as_text('n', 'BIGINT')} FROM '{path}'").fetchall()
+    got = con.execute(f"SELECT {as_text('f', 'FLOAT')}, {as_text('n', 'BIGINT')} FROM '{path}'").fetchall()
     assert got == [("0.1", "7"), ("2.5", None)]  # a FLOAT's shortest text, not 0.10000000149011612
 
 

@@ -63,6 +63,11 @@ def check(tmp_path, lines: list[str], sep: str) -> bool:
     try:
         assert table.load()
         got = table.con.execute(f"SELECT {table.cells_sql('r')} FROM pe_raw r ORDER BY rowid").fetchall()
+    except duckdb.Error:
+        # rows of different widths whose separators add up: DuckDB's strict reader refuses the file, and
+        # the lane declines it (``plain_csv.prepared``)
+        assert len({len(cells) for cells in expected}) > 1
+        return False
     finally:
         table.close()
     assert [["" if c is None else c for c in row] for row in got] == expected
@@ -97,14 +102,22 @@ def test_rows_of_well_formed_quoted_cells_are_let_through_unless_they_may_be_bla
     lines = [sep.join(row) for row in rows]
     ran = check(tmp_path_factory.mktemp("scan"), lines, sep)
     # a blank row, or one of only quotes, separators and spaces (taken as blank), sends the file the usual way
-    blank = any(is_blank(split_row([line], sep)) or re.fullmatch(rf'[\s{re.escape(sep)}"]*', line) for line in lines)
+    blank = any(is_blank(split_row([line], sep)) or re.fullmatch(rf'[\s{re.escape(sep)}"]*', line)
+                for line in lines)
     assert ran == (not blank)
 
 
 @settings(max_examples=300, deadline=None)
-@given(lines=lines_of(["a", ",", ";", " ", "\t", "\r", "\u00a0", "\u2003", "x"]), sep=st.sampled_from([",", ";", "\t", "|"]))
+@given(lines=lines_of(["a", ",", ";", " ", "\t", "\r", "\u00a0", "\u2003", "x"]),
+       sep=st.sampled_from([",", ";", "\t", "|"]))
 def test_the_blank_line_search_finds_a_line_of_separators_and_spaces_wherever_it_stands(lines, sep):
     # the search jumps from line feed to line feed; the line-anchored pattern it replaced is the oracle
     text = "".join(line + "\n" for line in lines)
     anchored = re.compile(rf"^[\s{re.escape(sep)}]*$", re.MULTILINE)
     assert bool(_blank_line(sep).search("\n" + text)) == bool(anchored.search(text, 0, len(text) - 1))
+
+
+@pytest.mark.parametrize("lines", [["a,a,a,a", "a,a"], ['"a,a",a,a,a', "a,a"]], ids=["plain", "quoted"])
+def test_rows_whose_widths_make_up_for_each_other_pass_the_count_but_not_duckdbs_strict_reader(tmp_path, lines):
+    # found by a review: the scan counts separators over the file, so DuckDB's reader checks each row
+    assert check(tmp_path, lines, ",") is False

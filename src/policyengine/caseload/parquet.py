@@ -53,21 +53,8 @@ def read_parquet(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Casel
     """The records of a Parquet file; its columns, their types and its date
     columns are checked before any row."""
     ignore = frozenset(ignore)
-    if duckdb_path(path) is None:  # `a[1].parquet` would read a1.parquet
-        raise InputError("a Parquet caseload's path must not hold *, ?, [, ] or { }: DuckDB, which reads it, "
-                         "would take them as a pattern matching other files; rename the file or its folder",
-                         Location(path))
-    con, columns, failed = _open(path)
-    header = [name for name, _ in columns]
-    if len(header) > MAX_COLUMNS:
-        raise InputError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", Location(path))
-    if not any(h in book.inputs for h in header):
-        raise InputError("none of the file's columns is one of the rulebook's fields: is it the caseload for "
-                         "this rulebook?", Location(path))
-    check_columns(header, book, ignore, path, None, header_row=False)
-    read = [(name, kind) for name, kind in columns if name not in ignore]
-    _check_types(read, path)
-    select = "SELECT " + ", ".join(_as_text(name, kind) for name, kind in read) + f" FROM {_source(path)}"
+    con, read, failed = checked(path, book, ignore)
+    select = "SELECT " + ", ".join(as_text(name, kind) for name, kind in read) + f" FROM {source(path)}"
     names = [name for name, _ in read]
 
     def body() -> Iterator[tuple]:
@@ -98,6 +85,30 @@ def read_parquet(path: str, book: Rulebook, ignore: Iterable[str] = ()) -> Casel
     return Caseload(records(), [note for note in (blanks.note(),) if note], path)
 
 
+def checked(path: str, book: Rulebook, ignore: frozenset) -> tuple[Any, list[tuple[str, str]], type[Exception]]:
+    """A DuckDB connection to the file, its columns read as (name, DuckDB type), and DuckDB's error,
+    once every check made before any row has passed (its path, its columns, their types)."""
+    if duckdb_path(path) is None:  # `a[1].parquet` would read a1.parquet
+        raise InputError("a Parquet caseload's path must not hold *, ?, [, ] or { }: DuckDB, which reads it, "
+                         "would take them as a pattern matching other files; rename the file or its folder",
+                         Location(path))
+    con, columns, failed = _open(path)
+    try:
+        header = [name for name, _ in columns]
+        if len(header) > MAX_COLUMNS:
+            raise InputError(f"the file has {len(header):,} columns; the limit is {MAX_COLUMNS:,}", Location(path))
+        if not any(h in book.inputs for h in header):
+            raise InputError("none of the file's columns is one of the rulebook's fields: is it the caseload for "
+                             "this rulebook?", Location(path))
+        check_columns(header, book, ignore, path, None, header_row=False)
+        read = [(name, kind) for name, kind in columns if name not in ignore]
+        _check_types(read, path)
+    except BaseException:
+        con.close()
+        raise
+    return con, read, failed
+
+
 def _open(path: str) -> tuple[Any, list[tuple[str, str]], type[Exception]]:
     """A DuckDB connection, the file's columns as (name, DuckDB type), and DuckDB's error."""
     try:
@@ -106,7 +117,7 @@ def _open(path: str) -> tuple[Any, list[tuple[str, str]], type[Exception]]:
         raise InputError("reading a Parquet caseload needs DuckDB (pip install duckdb)", Location(path)) from None
     con = duckdb.connect(":memory:")
     try:
-        described = con.execute(f"DESCRIBE SELECT * FROM {_source(path)}").fetchall()
+        described = con.execute(f"DESCRIBE SELECT * FROM {source(path)}").fetchall()
     except duckdb.Error:
         con.close()
         raise InputError("the file cannot be read as Parquet: it is damaged, or not a Parquet file",
@@ -131,7 +142,7 @@ def _check_types(columns: list[tuple[str, str]], path: str) -> None:
 _OTHER_TYPES = {"BOOLEAN", "FLOAT", "DOUBLE", "DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 
 
-def _as_text(name: str, kind: str) -> str:
+def as_text(name: str, kind: str, alias: str | None = None) -> str:
     """The SQL of a column's cell as the text a CSV export of it holds (NULL stays NULL)."""
     x = _ident(name)
     if kind == "BOOLEAN":
@@ -144,10 +155,10 @@ def _as_text(name: str, kind: str) -> str:
                 f"ELSE CAST({x} AS VARCHAR) END")
     else:  # text, whole numbers, decimals as stored, a DATE as YYYY-MM-DD
         text = f"CAST({x} AS VARCHAR)"
-    return f"{text} AS {x}"
+    return f"{text} AS {_ident(alias or name)}"
 
 
-def _source(path: str) -> str:
+def source(path: str) -> str:
     """The file as DuckDB reads it: that file alone, no columns made from its folders' names."""
     return f"read_parquet({_quote(duckdb_path(path))}, hive_partitioning = false)"
 
@@ -160,4 +171,4 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-__all__ = ["EXTENSIONS", "is_parquet", "read_parquet"]
+__all__ = ["EXTENSIONS", "as_text", "checked", "is_parquet", "read_parquet", "source"]

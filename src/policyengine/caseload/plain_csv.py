@@ -3,9 +3,11 @@ and writes each output line, with Python only per distinct cell and per row it c
 
 It runs when the caseload is a path to a *plain* CSV file (``plain_scan``: every record one line,
 its cells the line split on the separator, or well-formed quoted cells, so DuckDB's reader and the
-row path read the same cells by construction). Any other file, or any DuckDB error while the lane is prepared (its strict
-reader finding a row of the wrong width, running out of memory), goes to
-``columnar.format_columnar`` unchanged, and the user is told nothing different. The steps:
+row path read the same cells by construction), or to a Parquet file the row path reads with no
+judgement (no blank row: ``plain_scan.scan_parquet``), its cells made text by the Parquet reader's
+own SQL. Any other file goes to ``columnar.format_columnar`` unchanged, and so does a file on which
+DuckDB fails while the lane is prepared (its strict reader finding rows of different widths whose
+separators add up to the header's, running out of memory), with a note that says so. The steps:
 
 1. The file is loaded and typed by ``plain_table.PlainTable`` (``pe_read``): each column's
    DISTINCT cells coerced once by the engine's own coercers, and for each row whether SQL may
@@ -54,7 +56,8 @@ from ..sql.query import Query, build_query
 from ..sql.inputs import member_column, unknowable
 from .columnar import SEQ, TABLE, splits_apart, streaming
 from .output import CSV_LINE_END, Chunk, Formatter, TRAILING
-from .plain_scan import PlainFile, scan
+from .parquet import is_parquet
+from .plain_scan import PlainFile, scan, scan_parquet
 from .plain_table import INLINE, MEMORY_LIMIT, PlainTable, ident, quote_literal
 from .records import Record, Result, duckdb_path
 
@@ -73,7 +76,8 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
                sheet: str | None, on_note: Callable[[str], None] | None = None) -> "Lane | None":
     """The lane ready to stream its output, or None when the file is not plain (or anything else
     is not as the lane expects): the caller then reads it the usual way. DuckDB failing while the
-    lane is prepared (never expected of a plain file) is said in a note: the run is slower."""
+    lane is prepared (rows of different widths whose separators add up, say) is said in a note: the
+    run is slower."""
     found = plain_file(book, source, ignore, sheet)
     if found is None:
         return None
@@ -85,8 +89,8 @@ def plain_lane(book: Rulebook, source: Any, formatter: Formatter, *, as_of: _dt.
 
 def prepared(lane: Any, error: type[Exception], on_note: Callable[[str], None] | None) -> Any:
     """``lane`` (batch's, impact's) prepared, or None, closed, where it does not run: its ``prepare``
-    found the file not as it expects, or DuckDB failed (``error``: a row its strict reader refuses, say;
-    never expected of a plain file), which a note says, since the usual path is slower."""
+    found the file not as it expects, or DuckDB failed (``error``: a row its strict reader refuses, say),
+    which a note says, since the usual path is slower."""
     try:
         ready = lane.prepare()
     except error as exc:
@@ -104,18 +108,23 @@ def prepared(lane: Any, error: type[Exception], on_note: Callable[[str], None] |
 
 
 def plain_file(book: Any, source: Any, ignore: frozenset, sheet: str | None = None) -> tuple[str, PlainFile] | None:
-    """The path and pre-scan of a caseload that is a plain CSV file (``plain_scan``) for ``book`` (a
-    rulebook, or anything with its inputs and elements), else None."""
+    """The path and pre-scan of a caseload that is a plain CSV file (``plain_scan``), or a Parquet file
+    the row path would read (``plain_scan.scan_parquet``), for ``book`` (a rulebook, or anything with its
+    inputs and elements), else None."""
     if sheet is not None or not isinstance(source, (str, os.PathLike)):
         return None
     path = os.fspath(source)
-    if not path.lower().endswith(".csv") or duckdb_path(path) is None:  # a path DuckDB reads as a pattern
+    csv = path.lower().endswith(".csv")
+    if not (csv or is_parquet(path)) or duckdb_path(path) is None:  # a path DuckDB reads as a pattern
         return None
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
-        with open(path, "rb") as fh:
-            plain = scan(fh, book, ignore, path)
+        if not csv:
+            plain = scan_parquet(path, book, ignore)
+        else:
+            with open(path, "rb") as fh:
+                plain = scan(fh, book, ignore, path)
     except OSError:
         return None
     return None if plain is None else (path, plain)
@@ -229,7 +238,7 @@ class Lane:
             self.con.execute("CHECKPOINT")  # the lines written to the file, so memory holds one pass at a time
         self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {self.table.cells_sql()} FROM (SELECT pe_line "
                          "FROM pe_read WHERE NOT pe_ok UNION ALL SELECT pe_line FROM pe_out WHERE pe_bad) f JOIN "
-                         "(SELECT rowid + 2 AS pe_line, * FROM pe_raw) r USING (pe_line) ORDER BY f.pe_line")
+                         f"{self.table.raw_lines()} r USING (pe_line) ORDER BY f.pe_line")
         return True
 
     def _line(self, cells: list[str]) -> str:
@@ -280,7 +289,8 @@ class Lane:
     def _merged(self, formatter: Formatter, decide: Callable[[Record], Result]) -> Iterator[Chunk]:
         self.repeats = self.table.repeats()
         self.repeat_lines = [line for line, _ in self.repeats]
-        for start in range(2, self.plain.rows + 2, BLOCK):  # a block of lines at a time: memory stays flat
+        first = self.plain.first
+        for start in range(first, self.plain.rows + first, BLOCK):  # a block of lines at a time: memory stays flat
             span = {"start": start, "stop": start + BLOCK}
             lines = self.con.execute("SELECT pe_line, pe_text FROM pe_out WHERE NOT pe_bad AND pe_line >= $start "
                                      "AND pe_line < $stop ORDER BY pe_line", span).fetchall()

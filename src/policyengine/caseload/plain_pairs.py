@@ -81,7 +81,7 @@ class PlainPairs:
         undecided = " OR ".join(f'{ident(f"{w}:pe_row")} IS NULL OR {ident(f"{w}:error")} <> \'\' OR '
                                 f'{ident(f"{w}:pe_inexact")}' for w in WHICH)
         self.con.execute(f"CREATE TABLE pe_fall AS SELECT f.pe_line, {self.table.cells_sql()} FROM (SELECT pe_line "
-                         f"FROM pe_back WHERE {undecided}) f JOIN (SELECT rowid + 2 AS pe_line, * FROM pe_raw) r "
+                         f"FROM pe_back WHERE {undecided}) f JOIN {self.table.raw_lines()} r "
                          "USING (pe_line) ORDER BY f.pe_line")
         return True
 
@@ -93,7 +93,7 @@ class PlainPairs:
         sides = ", ".join(f'{side}.{ident(n)} AS {ident(f"{WHICH[k]}:{n}")}' for k, side in enumerate("ab")
                           for n in ["pe_row", "error", *pairs._read(self.engines[k])])
         made = "CREATE TABLE pe_back AS"
-        for lo in range(2, self.plain.rows + 2, BLOCK):
+        for lo in range(self.plain.first, self.plain.rows + self.plain.first, BLOCK):
             def within(column: str, lo: int = lo) -> str:
                 return f"{column} >= {lo} AND {column} < {lo + BLOCK}"
 
@@ -128,7 +128,7 @@ class PlainPairs:
         """Each row as ``pairs.decided_pairs`` gives it, in the file's order; then the notes."""
         pair = pairs._Pair(self.books, self.engines, self.as_of)
         try:
-            for start in range(2, self.plain.rows + 2, BLOCK):
+            for start in range(self.plain.first, self.plain.rows + self.plain.first, BLOCK):
                 span = {"start": start, "stop": start + BLOCK}
                 ids = self.con.execute("SELECT pe_line, case_id FROM pe_read WHERE pe_line >= $start AND "
                                        "pe_line < $stop ORDER BY pe_line", span).fetchall()

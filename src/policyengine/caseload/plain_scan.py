@@ -14,9 +14,10 @@ header is on line 1 (no Excel ``sep=`` line, no quote) and names the rulebook's 
 well-formed quoted cells (so no quoted cell runs over two lines: the row path numbers such a row
 by its first line, and notes it), a NUL byte or a carriage return other than the one before its
 line feed, is blank (its cells all empty or spaces: the row path skips and counts a blank row;
-a line of only quotes, separators and spaces is taken as blank) or is near ``lines.MAX_LINE`` (any line over ``2 * WINDOW`` bytes is taken as
-too long), and the separators outside quoted cells add up to as many cells per row as the header
-has (each row's own width is checked again by DuckDB's strict reader). The scan reads the file
+a line of only quotes, separators and spaces is taken as blank) or is near ``lines.MAX_LINE`` (any
+line over ``2 * WINDOW`` bytes is taken as too long), and the separators outside quoted cells add
+up to as many cells per row as the header has (each row's own width is checked again by DuckDB's
+strict reader, whose refusal sends the file the usual way). The scan reads the file
 in blocks of ``BLOCK`` bytes with C-speed operations only (bytes.count and find, compiled
 regular expressions, a decode per block); never a line at a time in Python.
 """
@@ -27,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Iterable
 
+from . import parquet
 from .columns import check_columns
 from .lines import MAX_LINE, Line
 from .readers import _SEPARATOR_HINT, _check_ignored, _header, _separator
@@ -44,12 +46,43 @@ assert 2 * WINDOW < MAX_LINE  # a line the scan lets through is never one the ro
 
 @dataclass
 class PlainFile:
-    """A plain CSV file: its header (cells trimmed, as the row path reads them), separator and rows."""
+    """A plain CSV file: its header (cells trimmed, as the row path reads them), separator and rows;
+    or a Parquet file (``scan_parquet``): its columns, and the SQL that reads its cells as text."""
 
     header: list[str]
     sep: str
     rows: int
     quoted: bool = False  # a row holds a quoted cell
+    #: A Parquet file's cells as a CSV export's text (``parquet.as_text``), column i as ``c{i}``.
+    select: str | None = None
+
+    @property
+    def first(self) -> int:
+        """The row number of the first record: 2 below a CSV file's header, 1 in a Parquet file."""
+        return 2 if self.select is None else 1
+
+
+def scan_parquet(path: str, book: Rulebook, ignore: frozenset) -> PlainFile | None:
+    """A Parquet file as the lane reads it: every column but those ignored, each cell the text the row
+    path reads (``parquet.as_text``), rows numbered from 1. None where the row path refuses the file
+    before any row (its path, columns or their types), so its refusal is the one the user sees, or
+    DuckDB cannot read it. Whether a row is blank is checked once the cells are loaded
+    (``PlainTable.load``)."""
+    try:
+        _check_ignored(book, ignore, path)
+        con, read, failed = parquet.checked(path, book, ignore)
+    except InputError:
+        return None
+    try:
+        header = [name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM {parquet.source(path)}").fetchall()]
+        at = {name: i for i, name in enumerate(header)}
+        rows = con.execute(f"SELECT count(*) FROM {parquet.source(path)}").fetchone()[0]
+    except failed:
+        return None
+    finally:
+        con.close()
+    cells = ", ".join(parquet.as_text(name, kind, f"c{at[name]}") for name, kind in read)
+    return PlainFile(header, ",", rows, select=f"SELECT {cells} FROM {parquet.source(path)}")
 
 
 def _quoted_cell(sep: str) -> re.Pattern:
@@ -78,8 +111,6 @@ def _blank_line(sep: str) -> re.Pattern:
     It begins with a literal line feed, so the search jumps from line end to line end; a pattern
     anchored with ``^`` and MULTILINE tries every character, and took 0.85 s a 160 MB file."""
     return re.compile(rf"\n(?:[^\S\n]|{re.escape(sep)})*\n")
-
-
 
 
 def scan(fh: BinaryIO, book: Rulebook, ignore: frozenset, name: str) -> PlainFile | None:

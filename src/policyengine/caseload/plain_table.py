@@ -1,4 +1,5 @@
-"""A plain CSV file (``plain_scan``) loaded and typed by DuckDB: the table the plain-CSV lanes
+"""A plain CSV file (``plain_scan``), or a Parquet file (``plain_scan.scan_parquet``: its cells made
+text by ``parquet.as_text``, its rows numbered from 1), loaded and typed by DuckDB: the table the plain-CSV lanes
 (``batch``'s, ``plain_csv``, and ``impact``'s, ``plain_pairs``) decide their rows from.
 
 1. The file is loaded as text cells (``pe_raw``, in the file's order: its rowid is the line); the
@@ -88,14 +89,14 @@ class PlainTable:
         con = self.con
         columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
         kept = ", ".join(f"c{i}" for i, _ in self.kept)
-        # quoted cells as the csv module reads them (the pre-scan let through well-formed ones only); an
-        # empty quoted cell is NULL, as an empty cell is (the row path reads both as "")
-        quote = "quote = '\"', escape = '\"', allow_quoted_nulls = true" if self.plain.quoted else "quote = '', escape = ''"
-        con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({quote_literal(duckdb_path(self.path))}, "
-                    f"delim = {quote_literal(self.plain.sep)}, header = false, skip = 1, columns = {{{columns}}}, "
-                    f"{quote}, auto_detect = false, strict_mode = true, null_padding = false, encoding = 'utf-8')")
+        if self.plain.select is not None:  # a Parquet file: its cells as text (kept columns only)
+            con.execute(f"CREATE TABLE pe_raw AS {self.plain.select}")
+        else:
+            self._load_csv(columns, kept)
         if con.execute("SELECT count(*) FROM pe_raw").fetchone()[0] != self.plain.rows:
             return False
+        if self.plain.select is not None and self._blank_rows():
+            return False  # the row path skips a blank row, and says so
         present = {h for _, h in self.kept}
         if "case_id" not in present or any(s.required and n not in present for n, s in self.inputs.items()):
             return False
@@ -108,6 +109,22 @@ class PlainTable:
         for i, name in self.kept:
             self._mapping(i, name)
         return True
+
+    def _load_csv(self, columns: str, kept: str) -> None:
+        # quoted cells as the csv module reads them (the pre-scan let through well-formed ones only); an
+        # empty cell is NULL, quoted or not (the row path reads both as "")
+        quote = ("quote = '\"', escape = '\"', allow_quoted_nulls = true" if self.plain.quoted else
+                 "quote = '', escape = ''")
+        self.con.execute(f"CREATE TABLE pe_raw AS SELECT {kept} FROM read_csv({quote_literal(duckdb_path(self.path))}, "
+                         f"delim = {quote_literal(self.plain.sep)}, header = false, skip = 1, columns = {{{columns}}}, "
+                         f"{quote}, auto_detect = false, strict_mode = true, null_padding = false, encoding = 'utf-8')")
+
+    def _blank_rows(self) -> bool:
+        """Whether a row may be blank (``blanks.is_blank``: every cell empty or spaces). A cell holding
+        a printable ASCII character is not blank; one with none (empty, spaces, or only other characters)
+        is taken as blank, so a row of such cells sends the file the usual way."""
+        blank = " AND ".join(f"NOT coalesce(regexp_matches(c{i}, '[!-~]'), false)" for i, _ in self.kept)
+        return bool(self.con.execute(f"SELECT count(*) FROM pe_raw WHERE {blank or 'true'}").fetchone()[0])
 
     def _mapping(self, i: int, name: str) -> None:
         """Each distinct cell of column ``i`` (but plain text) coerced once (raw, ok, value...): inline in
@@ -184,7 +201,8 @@ class PlainTable:
         grouped = [f"{' AND '.join(oks[n] for n in names if n in oks) or 'true'} AS {column}"
                    for column, names in groups.items()]
         self.typed = [s.rsplit(" AS ", 1)[1] for s in selected]
-        self.con.execute(f"CREATE TABLE pe_read AS SELECT r.pe_rid + 2 AS pe_line, r.c{i} AS pe_id, {key} AS pe_key, "
+        self.con.execute(f"CREATE TABLE pe_read AS SELECT r.pe_rid + {self.plain.first} AS pe_line, r.c{i} AS pe_id, "
+                         f"{key} AS pe_key, "
                          f"{', '.join(grouped)}, {', '.join(selected)} "
                          f"FROM (SELECT *, rowid AS pe_rid, {', '.join(flags)} FROM pe_raw) r {' '.join(joins)}")
 
@@ -193,6 +211,10 @@ class PlainTable:
         return self.con.execute(
             "SELECT pe_line, pe_id FROM pe_read WHERE pe_key IN (SELECT pe_key FROM pe_read WHERE pe_key IS NOT NULL "
             "GROUP BY pe_key HAVING count(*) > 1) ORDER BY pe_line").fetchall()
+
+    def raw_lines(self) -> str:
+        """``pe_raw`` with each row's line (``pe_line``), for a join."""
+        return f"(SELECT rowid + {self.plain.first} AS pe_line, * FROM pe_raw)"
 
     def cells_sql(self, alias: str = "r") -> str:
         """The SQL of a row's cells, in ``record``'s order, from ``pe_raw`` as ``alias``."""

@@ -82,7 +82,7 @@ class PlainWorklist:
         """Each row's result in the file's order; then the note of how many the row engine decided."""
         try:
             size = block_size(self.engine.within)
-            for start in range(2, self.plain.rows + 2, size):
+            for start in range(self.plain.first, self.plain.rows + self.plain.first, size):
                 yield from self._block(start, start + size, decide)
         finally:
             self.close()
@@ -166,9 +166,10 @@ class PlainWorklist:
         """The cells of the rows at ``lines`` (``PlainTable.record``'s)."""
         if not lines:
             return {}
-        listed = ", ".join(str(line - 2) for line in lines)
+        first = self.plain.first
+        listed = ", ".join(str(line - first) for line in lines)
         return {row[0]: row[1:] for row in self.con.execute(
-            f"SELECT r.rowid + 2, {self.table.cells_sql()} FROM pe_raw r WHERE r.rowid IN ({listed})").fetchall()}
+            f"SELECT r.rowid + {first}, {self.table.cells_sql()} FROM pe_raw r WHERE r.rowid IN ({listed})").fetchall()}
 
     def _admitted(self) -> str:
         """Whether SQL may decide a row: ``pe_ok``, and no outcome that may be not known left blank
