@@ -204,10 +204,16 @@ COMMANDS = [
      100_000),
     ("impact --engine python", ["impact", "--base", "LEICS", "--variant", "VARIANT", "CASELOAD", "--format", "json",
                                 "--engine", "python"], ".json", 100_000),
+    # the same rows with every cell quoted (as some systems export), and as a Parquet file of text columns
+    ("batch, every cell quoted", ["batch", "-r", "LEICS", "QUOTED", "-o", "OUT"], ".csv", 10**8),
+    ("batch, Parquet", ["batch", "-r", "LEICS", "PARQUET", "-o", "OUT"], ".csv", 10**8),
+    ("batch --engine python, Parquet", ["batch", "-r", "LEICS", "PARQUET", "-o", "OUT", "--engine", "python"], ".csv",
+     100_000),
 ]
 #: Pairs whose outputs must be the same bytes: the default engine and another.
 SAME = [("batch", "batch --engine python"), ("batch", "batch --engine python --jobs 2"),
-        ("worklist", "worklist --engine python"), ("impact", "impact --engine python")]
+        ("worklist", "worklist --engine python"), ("impact", "impact --engine python"),
+        ("batch", "batch, every cell quoted"), ("batch, Parquet", "batch --engine python, Parquet")]
 ZEN = "zen-engine RAG only"
 
 
@@ -218,12 +224,36 @@ def commands(source: str, tmp: str, size: int = 0) -> dict[str, tuple[list[str],
     for name, args, ext, most in COMMANDS:
         if size > most:
             continue
-        out = os.path.join(tmp, name.replace(" ", "_").replace("-", "") + ext)
-        swap = {"LEICS": str(LEICS), "VARIANT": str(VARIANT), "CASELOAD": source, "OUT": out}
+        out = os.path.join(tmp, name.replace(",", "").replace(" ", "_").replace("-", "") + ext)
+        swap = {"LEICS": str(LEICS), "VARIANT": str(VARIANT), "CASELOAD": source, "OUT": out,
+                "QUOTED": quoted_path(source), "PARQUET": parquet_path(source)}
         found[name] = (cli(*[swap.get(a, a) for a in args], "--as-of", day), out)
     out = os.path.join(tmp, "zen.csv")
     found[ZEN] = ([str(Path(__file__).resolve()), "--zen-pipeline", source, out], out)
     return found
+
+
+def quoted_path(source: str) -> str:
+    return source[:-len(".csv")] + "-quoted.csv" if source.endswith(".csv") else "QUOTED"
+
+
+def parquet_path(source: str) -> str:
+    return source[:-len(".csv")] + ".parquet" if source.endswith(".csv") else "PARQUET"
+
+
+def write_variants(source: str) -> None:
+    """The generated CSV file with every cell quoted, and as a Parquet file of text columns."""
+    with open(source, newline="", encoding="utf-8") as fh, \
+            open(quoted_path(source), "w", newline="", encoding="utf-8") as out:
+        rows = csv.reader(fh)
+        out.write(",".join(next(rows)) + "\r\n")  # the header as generated (the lane's pre-scan: no quote)
+        csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_csv('{source}', all_varchar = true, header = true)) "
+                f"TO '{parquet_path(source)}' (FORMAT parquet)")
+    con.close()
 
 
 # -- the zen-engine pipeline: CSV in, the JDM graph per row, CSV out ---------------------
@@ -343,6 +373,7 @@ def end_to_end(say, sizes: list[int], zen_ok: bool) -> dict:
         for size in sizes:
             source = os.path.join(tmp, f"caseload-{size}.csv")
             write_csv(book, size, source)
+            write_variants(source)
             todo = commands(source, tmp, size)
             if not zen_ok or size > 1_000_000:
                 todo.pop(ZEN)
@@ -353,10 +384,11 @@ def end_to_end(say, sizes: list[int], zen_ok: bool) -> dict:
                     f"{checked(name, out, size, todo)} |")
             for _, out in todo.values():
                 os.unlink(out)
-            os.unlink(source)
+            for made in (source, quoted_path(source), parquet_path(source)):
+                os.unlink(made)
         say()
         say("Commands (`CASELOAD` is the generated file: `python bench/generate.py rulebooks/leicestershire.yaml N "
-            "-o CASELOAD`):")
+            "-o CASELOAD`; `QUOTED` is it with every cell quoted, `PARQUET` it as a Parquet file of text columns):")
         say()
         for name, (args, out) in commands("CASELOAD", "OUT").items():
             shown = " ".join(args).replace(str(ROOT) + "/", "")
