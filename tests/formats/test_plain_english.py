@@ -123,3 +123,13 @@ def test_the_policy_document_reads_without_code_but_in_its_appendix(cli, tmp_pat
     assert code_in(body) == []
     assert "`" not in body
     assert "==" in appendix or ">=" in appendix or " and " in appendix  # the expressions as written
+
+
+def test_a_count_labelled_as_a_heading_is_said_as_the_number_of_it(cli, write):
+    # "Initial Test factors met: 3" is a heading; "the Initial Test factors met is 3" did not read
+    case = write("case.yaml", "case_id: X\nnature_of_condition: true\nfamily_dynamics: true\n")
+    text = cli("evaluate", "-r", "rulebooks/knowsley.yaml", case, "--as-of", AS_OF).stdout
+    assert "    because the number of Initial Test factors met is 2, fewer than the 3 needed, so not met" in text
+    met = cli("evaluate", "-r", "rulebooks/knowsley.yaml", "examples/knowsley/complex-case.yaml", "--as-of",
+              AS_OF).stdout
+    assert "    because the number of Initial Test factors met is 3, and 3 or more is enough: a person who meets" in met

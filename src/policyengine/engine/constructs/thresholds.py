@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .. import english, numbers
@@ -40,15 +41,28 @@ def _at_least(name: str, spec: dict, of: Any, ctx: Context) -> Element:
     def describe(v: dict, r: Reason, labels: Labels) -> str:
         if r is not yes and r is not no:
             return r.because
-        said = f"{english.phrase(spec['of'], labels)} is {of(v)}"
+        count = labels.kinds.get(str(spec["of"])) == "count"
+        said = f"{_counted(spec['of'], labels) if count else english.phrase(spec['of'], labels)} is {of(v)}"
         if r is yes:
             return f"{said}, and {limit} or more is enough: {r.because}" if r.because else \
                 f"{said}, and {limit} or more is enough"
-        fewer = "fewer" if labels.kinds.get(str(spec["of"])) == "count" else "less"
-        return f"{said}, {fewer} than the {limit} needed, so not met"
+        return f"{said}, {'fewer' if count else 'less'} than the {limit} needed, so not met"
 
     return element("thresholds", name, spec, (name,), of.names if of else (), loc, run if of else unused,
                    (yes, no), domain=(True, False), describe=describe)
+
+
+#: Words that make a label a number already ("Count", "Number of visits"): it is said as it is.
+_A_NUMBER = re.compile(r"\b(count|number|total|score|tally|sum|points|how many)\b", re.IGNORECASE)
+
+
+def _counted(of: Any, labels: Labels) -> str:
+    """A count as a sentence's subject: "the number of Initial Test factors met" (its label is a heading,
+    "Initial Test factors met: 3", and "the Initial Test factors met is 3" does not read)."""
+    said = english.phrase(of, labels)
+    if _A_NUMBER.search(said):  # "the count", "the number of visits", "the total score": already a number
+        return said
+    return f"the number of {said[4:] if said.lower().startswith('the ') else said}"
 
 
 def _banded(name: str, spec: dict, of: Any, ctx: Context) -> Element:
