@@ -252,6 +252,81 @@ def test_a_formula_the_file_holds_no_result_for_is_refused_for_its_row(cli, tmp_
                  "workbook in a spreadsheet and save it, so its formulas are calculated"}]
 
 
+def formula_workbook(path, sheet_edits=(), book_edits=()):
+    """Case A1 with its `risk` a formula (="lo"&"w"), as XlsxWriter writes it, then the sheet's and the
+    workbook's XML edited as other programs write them."""
+    import zipfile
+
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_row(0, 0, HEADER)
+    sheet.write_row(1, 0, ["A1", "full"])
+    sheet.write_formula(1, 2, '="lo"&"w"')
+    sheet.write_row(1, 3, ["low", "low", "2026-11-01"])
+    book.close()
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    for part, edits in (("xl/worksheets/sheet1.xml", sheet_edits), ("xl/workbook.xml", book_edits)):
+        for old, new in edits:
+            assert old in parts[part]
+            parts[part] = parts[part].replace(old, new)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return path
+
+
+#: A workbook saved by a spreadsheet: no request to recalculate when opened.
+SAVED = [(b' fullCalcOnLoad="1"', b"")]
+UNCALCULATED = ("column `risk` holds a formula whose result the file does not hold, not an answer: open the "
+                "workbook in a spreadsheet and save it, so its formulas are calculated")
+
+
+@pytest.mark.parametrize("sheet_edits, book_edits", [
+    ([], []),  # XlsxWriter (and pandas through it): 0 as every result, and a request to recalculate on opening
+    ([(b"</f><v>0</v>", b"</f><v/>")], SAVED),  # openpyxl: an empty value
+    ([(b"</f><v>0</v>", b"</f><v></v>")], SAVED),
+    ([(b"</f><v>0</v>", b"</f>"), (b"<f>", b"<x:f>"), (b"</f>", b"</x:f>")], SAVED),  # the .NET SDK's prefix
+], ids=["xlsxwriter", "openpyxl", "empty value", "prefixed"])
+def test_a_formula_whose_result_is_a_placeholder_or_empty_is_refused_for_its_row_never_read_as_no_answer(
+        cli, tmp_path, sheet_edits, book_edits):
+    # each was read as an empty cell, or as 0: a question read as not answered, or answered no
+    path = formula_workbook(tmp_path / "c.xlsx", sheet_edits, book_edits)
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert jsonl(result.stdout) == [{"case_id": "A1", "where": "row 2", "field": None, "error": UNCALCULATED}]
+
+
+def test_a_formula_with_its_result_is_read_as_it_and_one_that_gives_empty_text_as_a_blank_cell(cli, tmp_path):
+    text = [(b'<c r="C2">', b'<c r="C2" t="str">')]  # as a spreadsheet writes a formula's text
+    held = formula_workbook(tmp_path / "held.xlsx", [*text, (b"</f><v>0</v>", b"</f><v>low</v>")], SAVED)
+    empty = formula_workbook(tmp_path / "empty.xlsx", [*text, (b"</f><v>0</v>", b"</f><v></v>")], SAVED)
+    typed = formula_workbook(tmp_path / "typed.xlsx", [(b'<c r="C2"><f>"lo"&amp;"w"</f><v>0</v></c>',
+                                                       b'<c r="C2" t="inlineStr"><is><t>low</t></is></c>')], SAVED)
+    assert jsonl(cli("batch", "-r", LEICS, held, "--as-of", "2026-11-23").stdout) == \
+        jsonl(cli("batch", "-r", LEICS, typed, "--as-of", "2026-11-23").stdout)
+    assert jsonl(cli("batch", "-r", LEICS, empty, "--as-of", "2026-11-23").stdout) == [
+        {"case_id": "A1", "where": "row 2", "field": "risk", "error": "missing required field `risk`"}]
+
+
+def test_a_spreadsheet_error_written_with_other_quotes_or_spaces_is_refused_for_its_row(cli, tmp_path):
+    import zipfile
+
+    rows = [["A2", "full", "", "low", "low", "2026-11-01"]]
+    for written in (b"t='e'", b't = "e"'):
+        path = error_workbook(tmp_path / "c.xlsx", HEADER, rows, {(1, 2)})
+        with zipfile.ZipFile(path) as z:
+            parts = {n: z.read(n) for n in z.namelist()}
+        assert b't="e"' in parts["xl/worksheets/sheet1.xml"]
+        parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b't="e"', written)
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in parts.items():
+                z.writestr(name, data)
+        result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+        assert jsonl(result.stdout)[0]["error"].startswith("column `risk` holds a spreadsheet error")
+
+
 def test_a_sheet_starting_in_column_b_is_read_and_a_blank_first_row_is_said(cli, tmp_path):
     shifted = workbook(tmp_path / "b.xlsx", {"Cases": [[""] + HEADER, ["", "A1", "full", "low", "low", "low",
                                                                         "2026-11-01"]]})

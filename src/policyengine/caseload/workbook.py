@@ -122,6 +122,15 @@ def _check_unpacked(source: str | bytes, where: Location) -> None:
 _CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
 _REFERENCE = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
 _CHUNK = 1 << 24
+#: A formula (``<f>``, also written ``<x:f>`` by the .NET Open XML SDK), a cell's value and its text, and
+#: a cell's type: an error (``t="e"``, also ``t='e'``) or text a formula gave (``t="str"``).
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
+_ERROR_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']e["']""")
+_TEXT_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']str["']""")
+#: A workbook asking to be recalculated when opened (XlsxWriter, and pandas through it, write one and
+#: store 0 as every formula's result): its formulas' results are placeholders, not answers.
+_RECALCULATE = re.compile(rb"""fullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 #: What an unreadable cell holds, as a row's problem says it.
 ERROR, UNCALCULATED = "error", "uncalculated"
 
@@ -132,13 +141,17 @@ def unreadable_cells(source: str | bytes, index: int, where: Location) -> dict[i
     whose result the file does not hold (written by a program that does not
     calculate). Unchecked, either would silently be "not recorded". Found in
     the sheet's XML as {row number: {column index: ERROR or UNCALCULATED}};
-    a sheet with neither is only searched for two byte strings."""
+    a sheet with neither is only searched for two patterns. A formula's result
+    is not held where its value is missing or empty (openpyxl writes ``<v/>``;
+    a formula that gives "" is ``t="str"``), or where the workbook asks to be
+    recalculated when opened (its results are placeholders)."""
     found: dict[int, dict[int, str]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
             part = _sheet_part(z, index)
             if part is None:
                 return found
+            recalculate = bool(_RECALCULATE.search(z.read("xl/workbook.xml")))
             with z.open(part) as fh:
                 carry = b""
                 while True:
@@ -146,20 +159,20 @@ def unreadable_cells(source: str | bytes, index: int, where: Location) -> dict[i
                     text = carry + block
                     cut = text.rfind(b"</row>") + 6 if block else len(text)  # whole rows only
                     scan, carry = (text[:cut], text[cut:]) if cut >= 6 else (b"", text)
-                    if b't="e"' in scan or b"<f" in scan:
-                        _scan(scan, found, where)
+                    if _ERROR_TYPE.search(scan) or _FORMULA.search(scan):
+                        _scan(scan, found, where, recalculate)
                     if not block:
                         return found
     except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError, ValueError):
         return found  # not a workbook this can open: calamine has read it, or said why not
 
 
-def _scan(xml: bytes, found: dict[int, dict[int, str]], where: Location) -> None:
+def _scan(xml: bytes, found: dict[int, dict[int, str]], where: Location, recalculate: bool) -> None:
     for m in _CELL.finditer(xml):
         attributes, content = m.group(1), m.group(2) or b""
-        if b't="e"' in attributes:
+        if _ERROR_TYPE.search(attributes):
             kind = ERROR
-        elif b"<f" in content and b"<v" not in content:
+        elif _FORMULA.search(content) and (recalculate or not _calculated(attributes, content)):
             kind = UNCALCULATED
         else:
             continue
@@ -171,6 +184,14 @@ def _scan(xml: bytes, found: dict[int, dict[int, str]], where: Location) -> None
         for letter in ref.group(1).decode():
             column = column * 26 + ord(letter) - 64
         found.setdefault(int(ref.group(2)), {})[column - 1] = kind
+
+
+def _calculated(attributes: bytes, content: bytes) -> bool:
+    """Whether a formula cell holds its result: a value with text, or an empty one that is text (``t="str"``)."""
+    value = _VALUE.search(content)
+    if value is None:
+        return False
+    return bool(value.group(1)) or bool(_TEXT_TYPE.search(attributes))
 
 
 def _sheet_part(z: zipfile.ZipFile, index: int) -> str | None:
