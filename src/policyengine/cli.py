@@ -353,7 +353,7 @@ def _default_rulebooks():
 
 IGNORE = click.option("--ignore-column", "ignore", multiple=True, metavar="NAME",
                       help="A CSV or XLSX column to skip on purpose (repeatable).")
-SHEET = click.option("--sheet", metavar="NAME", help="The sheet of an XLSX caseload to read (default: the first).")
+SHEET = click.option("--sheet", metavar="NAME", help="The sheet of an XLSX caseload to read (default: the first visible one).")
 JOBS = click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
                     help="Processes to use; the output keeps the input order.")
 

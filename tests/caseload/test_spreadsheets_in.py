@@ -327,6 +327,48 @@ def test_a_spreadsheet_error_written_with_other_quotes_or_spaces_is_refused_for_
         assert jsonl(result.stdout)[0]["error"].startswith("column `risk` holds a spreadsheet error")
 
 
+def test_cells_a_merge_covers_below_its_first_are_refused_for_their_row_never_read_as_no_answer(cli, tmp_path):
+    # the sheet shows `low` across C2:C3, but the file holds it in C2 alone: case A2 read no answer for risk
+    import xlsxwriter
+
+    path = tmp_path / "c.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_row(0, 0, HEADER)
+    for r, case_id in ((1, "A1"), (2, "A2")):
+        sheet.write_row(r, 0, [case_id, "full"])
+        sheet.write_row(r, 3, ["low", "low", "2026-11-01"])
+    sheet.merge_range(1, 2, 2, 2, "low")
+    book.close()
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    first, second = jsonl(result.stdout)
+    assert "outcomes" in first
+    assert second == {"case_id": "A2", "where": "row 3", "field": None,
+                      "error": "column `risk` holds part of merged cells, whose value the sheet shows but holds in "
+                               "their first cell only, not an answer: unmerge the cells and write each row's "
+                               "answer in its own cell"}
+
+
+def test_a_hidden_first_sheet_is_passed_over_for_the_first_visible_one_and_said(cli, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "c.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    archive, cases = book.add_worksheet("Archive"), book.add_worksheet("Cases")
+    for sheet, case_id in ((archive, "OLD-1"), (cases, "A1")):
+        sheet.write_row(0, 0, HEADER)
+        sheet.write_row(1, 0, [case_id, "full", "low", "low", "low", "2026-11-01"])
+    cases.activate()
+    archive.hide()  # an old copy kept out of sight
+    book.close()
+    result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
+    assert result.stderr.splitlines()[0] == (f"{path}: the first sheet, `Archive`, is hidden: read the first visible "
+                                             "one, `Cases` (name another with --sheet)")
+    named = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23", "--sheet", "Cases")
+    assert jsonl(result.stdout) == jsonl(named.stdout)
+    assert [r["case_id"] for r in jsonl(result.stdout)] == ["A1"]
+
+
 def test_a_sheet_starting_in_column_b_is_read_and_a_blank_first_row_is_said(cli, tmp_path):
     shifted = workbook(tmp_path / "b.xlsx", {"Cases": [[""] + HEADER, ["", "A1", "full", "low", "low", "low",
                                                                         "2026-11-01"]]})

@@ -47,9 +47,10 @@ def read_xlsx(source: str | bytes, name: str, book: Rulebook, ignore: Iterable[s
     ``source`` is its path or its bytes (a web upload named ``name``). The
     header and date columns are checked before any row, as for CSV."""
     ignore = frozenset(ignore)
-    opened, index = _open(source, name, sheet)
+    opened, index, chosen = _open(source, name, sheet)
     rows = _sheet_rows(opened, name)
     errors = unreadable_cells(source, index, Location(name))
+    _merged_cells(opened, errors)
     first = next(rows(), None)
     header = [cell_text(cell).strip() for cell in first] if first is not None else []
     if first is None:
@@ -76,11 +77,23 @@ def read_xlsx(source: str | bytes, name: str, book: Rulebook, ignore: Iterable[s
             else:
                 yield Record(f"row {row}", {h: cells[i] for i, h in names}, True)
 
-    return Caseload(records(), [note for note in (blanks.note(),) if note], name)
+    return Caseload(records(), [note for note in (chosen, blanks.note()) if note], name)
 
 
-def _open(source: str | bytes, name: str, sheet: str | None) -> tuple[Any, int]:
-    """The sheet to read (the first, or the one named) and its index."""
+def _merged_cells(sheet: Any, errors: dict[int, dict[int, str]]) -> None:
+    """Mark in ``errors`` each cell below the header that merged cells cover but their first: the sheet
+    shows the first's value across them, and calamine (as Excel's own CSV export) reads them empty, so a
+    yes merged down two rows would be the first case's answer and no answer for the second."""
+    for (top, left), (bottom, right) in getattr(sheet, "merged_cell_ranges", None) or ():
+        for r in range(max(top, 1), bottom + 1):  # (the header row: a merged name leaves a column unnamed)
+            for c in range(left, right + 1):
+                if (r, c) != (top, left):
+                    errors.setdefault(r + 1, {}).setdefault(c, MERGED)
+
+
+def _open(source: str | bytes, name: str, sheet: str | None) -> tuple[Any, int, str | None]:
+    """The sheet to read (the first visible one, or the one named), its index, and a note where the
+    first visible sheet is not the first (a hidden first sheet is often an old copy)."""
     from python_calamine import CalamineWorkbook
 
     where = Location(name)
@@ -97,11 +110,24 @@ def _open(source: str | bytes, name: str, sheet: str | None) -> tuple[Any, int]:
     if sheet is None:
         if not names:
             raise InputError("the workbook has no sheets", where)
-        return book.get_sheet_by_index(0), 0
+        index = _first_shown(book)
+        note = None if index == 0 else (f"the first sheet, `{names[0]}`, is hidden: read the first visible one, "
+                                        f"`{names[index]}` (name another with --sheet)")
+        return book.get_sheet_by_index(index), index, note
     if sheet not in names:
         shown = ", ".join(f"`{n}`" for n in names)
         raise InputError(f"the workbook has no sheet named `{sheet}`: its sheets are {shown}", where)
-    return book.get_sheet_by_name(sheet), names.index(sheet)
+    return book.get_sheet_by_name(sheet), names.index(sheet), None
+
+
+def _first_shown(book: Any) -> int:
+    """The index of the workbook's first visible worksheet (the first sheet if none is)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    for i, sheet in enumerate(book.sheets_metadata):
+        if sheet.visible == SheetVisibleEnum.Visible and sheet.typ == SheetTypeEnum.WorkSheet:
+            return i
+    return 0
 
 
 def _check_unpacked(source: str | bytes, where: Location) -> None:
@@ -132,7 +158,7 @@ _TEXT_TYPE = re.compile(rb"""(?:^|\s)t\s*=\s*["']str["']""")
 #: store 0 as every formula's result): its formulas' results are placeholders, not answers.
 _RECALCULATE = re.compile(rb"""fullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 #: What an unreadable cell holds, as a row's problem says it.
-ERROR, UNCALCULATED = "error", "uncalculated"
+ERROR, UNCALCULATED, MERGED = "error", "uncalculated", "merged"
 
 
 def unreadable_cells(source: str | bytes, index: int, where: Location) -> dict[int, dict[int, str]]:
@@ -249,8 +275,10 @@ def _unreadable(columns: list[str], kinds: set[str]) -> str:
     named = and_list([f"`{c}`" for c in columns])
     verb = "hold" if len(columns) > 1 else "holds"
     what = {ERROR: "a spreadsheet error (such as #N/A or #DIV/0!)",
-            UNCALCULATED: "a formula whose result the file does not hold"}
+            UNCALCULATED: "a formula whose result the file does not hold",
+            MERGED: "part of merged cells, whose value the sheet shows but holds in their first cell only"}
     fix = {ERROR: "correct the formula, or clear the cell if the answer is not recorded",
-           UNCALCULATED: "open the workbook in a spreadsheet and save it, so its formulas are calculated"}
+           UNCALCULATED: "open the workbook in a spreadsheet and save it, so its formulas are calculated",
+           MERGED: "unmerge the cells and write each row's answer in its own cell"}
     return (f"column{'s' if len(columns) > 1 else ''} {named} {verb} " + " or ".join(what[k] for k in sorted(kinds))
             + ", not an answer: " + "; ".join(fix[k] for k in sorted(kinds)))
