@@ -242,3 +242,26 @@ def test_a_text_cell_reads_the_same_whatever_else_the_row_holds(cli, tmp_path):
                       " A3 ,none,high,high,medium,2026-11-01,no,   \n")
     records = [json.loads(line) for line in cli("batch", "-r", LEICS, export, "--as-of", "2026-11-23").stdout.splitlines()]
     assert [r["case_id"] for r in records] == ["A1", "A2", "A3"]
+
+
+ADASS = "rulebooks/adass_tiers.yaml"
+
+
+def test_a_number_a_float_would_make_another_whole_number_is_refused_never_rounded(cli, write):
+    # 2.9999999999999999 is 3.0 as a float, and 12345678901234567890.0 is ...168.0: both were read as
+    # answers nobody wrote (the score 3; another case id); 3.0 and 1e1 are whole numbers as written
+    factors = {f"factor_{i}": 1 for i in range(2, 7)}
+    lines = [json.dumps({"case_id": "J1", **factors}).replace('"factor_2": 1', '"factor_1": 2.9999999999999999, '
+                                                                                '"factor_2": 1'),
+             json.dumps({"case_id": "J2", **factors}).replace('"case_id": "J2"', '"case_id": 12345678901234567890.0'),
+             json.dumps({"case_id": "J3", **factors}).replace('"factor_2": 1', '"factor_1": 3.0, "factor_2": 1e0')]
+    result = cli("batch", "-r", ADASS, "-", input="\n".join(lines) + "\n")
+    first, second, third = jsonl(result.stdout)
+    assert (first["field"], first["error"]) == ("factor_1", "field `factor_1` must be a whole number")
+    assert (second["where"], second["field"], second["error"]) == \
+        ("line 2", "case_id", "field `case_id` must be text")
+    assert "outcomes" in third
+    case = write("case.yaml", "case_id: Y1\nfactor_1: 2.9999999999999999\n" +
+                 "".join(f"factor_{i}: 1\n" for i in range(2, 7)))
+    refused = cli("evaluate", "-r", ADASS, case)
+    assert refused.exit_code == 1 and "`factor_1` must be a whole number" in refused.output

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+from decimal import Decimal
 from typing import Any, Sequence
 
 import yaml
@@ -235,11 +236,18 @@ def _construct_case_timestamp(loader: _Loader, node):
         return loader.construct_scalar(node)
 
 
+def _construct_case_float(loader: _Loader, node):
+    value = _construct_float(loader, node)
+    return exact_number(node.value) if isinstance(value, float) and value.is_integer() else value
+
+
 class _CaseLoader(_Loader):
-    """A case file's loader: the same safe YAML, but a date that does not exist is a value to refuse, not a file."""
+    """A case file's loader: the same safe YAML, but a date that does not exist is a value to refuse, not a
+    file, and a number that a float would make another whole number is not made one (``exact_number``)."""
 
 
 _CaseLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_case_timestamp)
+_CaseLoader.add_constructor("tag:yaml.org,2002:float", _construct_case_float)
 
 
 def parse_yaml(text: str, filename: str = "<input>", *, case: bool = False) -> Any:
@@ -321,11 +329,23 @@ class JsonProblem(ValueError):
         self.message, self.line, self.column = message, line, column
 
 
+def exact_number(text: str) -> float | Decimal:
+    """A case's number written with a point or an exponent: a float, unless the float is a whole number
+    the text is not (`2.9999999999999999` would be 3, `12345678901234567890.0` would be
+    12345678901234567168): then the text's exact Decimal, which every input refuses, naming its field,
+    rather than a case read as an answer nobody wrote."""
+    value = float(text)
+    if value.is_integer() and Decimal(text) != Decimal(value):
+        return Decimal(text)
+    return value
+
+
 def strict_json(text: str) -> Any:
     """``text`` read by JSON's own rules, with no repeated key and no NaN or
     Infinity (a case file, a JSONL line); JsonProblem says why not."""
     try:
-        return json.loads(text, parse_constant=json_constant, object_pairs_hook=json_object)
+        return json.loads(text, parse_constant=json_constant, object_pairs_hook=json_object,
+                          parse_float=exact_number)
     except json.JSONDecodeError as exc:
         raise JsonProblem(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except RecursionError:
