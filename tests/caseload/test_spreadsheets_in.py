@@ -224,39 +224,22 @@ def test_a_spreadsheet_error_in_the_header_is_refused(cli, tmp_path):
                              "name should be\n")
 
 
+#: A workbook saved by a spreadsheet: no request to recalculate when opened.
+SAVED = [(b' fullCalcOnLoad="1"', b"")]
+UNCALCULATED = ("column `risk` holds a formula whose result the file does not hold, not an answer: open the "
+                "workbook in a spreadsheet and save it, so its formulas are calculated")
+
+
 def test_a_formula_the_file_holds_no_result_for_is_refused_for_its_row(cli, tmp_path):
     # a workbook written by a program that does not calculate: calamine would read the cell as empty
-    import zipfile
-
-    import xlsxwriter
-
-    path = tmp_path / "c.xlsx"
-    book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("Cases")
-    sheet.write_row(0, 0, HEADER)
-    sheet.write_row(1, 0, ["A1", "full"])
-    sheet.write_formula(1, 2, '="lo"&"w"')
-    sheet.write_row(1, 3, ["low", "low", "2026-11-01"])
-    book.close()
-    with zipfile.ZipFile(path) as z:
-        parts = {n: z.read(n) for n in z.namelist()}
-    assert b"</f><v>0</v>" in parts["xl/worksheets/sheet1.xml"]
-    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b"</f><v>0</v>", b"</f>")
-    with zipfile.ZipFile(path, "w") as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
+    path = formula_workbook(tmp_path / "c.xlsx", [(b"</f><v>0</v>", b"</f>")])
     result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
-    assert jsonl(result.stdout) == [{
-        "case_id": "A1", "where": "row 2", "field": None,
-        "error": "column `risk` holds a formula whose result the file does not hold, not an answer: open the "
-                 "workbook in a spreadsheet and save it, so its formulas are calculated"}]
+    assert jsonl(result.stdout) == [{"case_id": "A1", "where": "row 2", "field": None, "error": UNCALCULATED}]
 
 
 def formula_workbook(path, sheet_edits=(), book_edits=()):
     """Case A1 with its `risk` a formula (="lo"&"w"), as XlsxWriter writes it, then the sheet's and the
     workbook's XML edited as other programs write them."""
-    import zipfile
-
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path))
@@ -266,22 +249,23 @@ def formula_workbook(path, sheet_edits=(), book_edits=()):
     sheet.write_formula(1, 2, '="lo"&"w"')
     sheet.write_row(1, 3, ["low", "low", "2026-11-01"])
     book.close()
+    return rewritten(path, {"xl/worksheets/sheet1.xml": sheet_edits, "xl/workbook.xml": book_edits})
+
+
+def rewritten(path, edits: dict):
+    """The workbook at ``path`` with each part's XML edited ((old, new) bytes, each found)."""
+    import zipfile
+
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}
-    for part, edits in (("xl/worksheets/sheet1.xml", sheet_edits), ("xl/workbook.xml", book_edits)):
-        for old, new in edits:
+    for part, changes in edits.items():
+        for old, new in changes:
             assert old in parts[part]
             parts[part] = parts[part].replace(old, new)
     with zipfile.ZipFile(path, "w") as z:
         for name, data in parts.items():
             z.writestr(name, data)
     return path
-
-
-#: A workbook saved by a spreadsheet: no request to recalculate when opened.
-SAVED = [(b' fullCalcOnLoad="1"', b"")]
-UNCALCULATED = ("column `risk` holds a formula whose result the file does not hold, not an answer: open the "
-                "workbook in a spreadsheet and save it, so its formulas are calculated")
 
 
 @pytest.mark.parametrize("sheet_edits, book_edits", [
@@ -311,18 +295,10 @@ def test_a_formula_with_its_result_is_read_as_it_and_one_that_gives_empty_text_a
 
 
 def test_a_spreadsheet_error_written_with_other_quotes_or_spaces_is_refused_for_its_row(cli, tmp_path):
-    import zipfile
-
     rows = [["A2", "full", "", "low", "low", "2026-11-01"]]
     for written in (b"t='e'", b't = "e"'):
-        path = error_workbook(tmp_path / "c.xlsx", HEADER, rows, {(1, 2)})
-        with zipfile.ZipFile(path) as z:
-            parts = {n: z.read(n) for n in z.namelist()}
-        assert b't="e"' in parts["xl/worksheets/sheet1.xml"]
-        parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(b't="e"', written)
-        with zipfile.ZipFile(path, "w") as z:
-            for name, data in parts.items():
-                z.writestr(name, data)
+        path = rewritten(error_workbook(tmp_path / "c.xlsx", HEADER, rows, {(1, 2)}),
+                         {"xl/worksheets/sheet1.xml": [(b't="e"', written)]})
         result = cli("batch", "-r", LEICS, path, "--as-of", "2026-11-23")
         assert jsonl(result.stdout)[0]["error"].startswith("column `risk` holds a spreadsheet error")
 
