@@ -289,8 +289,7 @@ class Lane:
     def _merged(self, formatter: Formatter, decide: Callable[[Record], Result]) -> Iterator[Chunk]:
         self.repeats = self.table.repeats()
         self.repeat_lines = [line for line, _ in self.repeats]
-        first = self.plain.first
-        for start in range(first, self.plain.rows + first, BLOCK):  # a block of lines at a time: memory stays flat
+        for start in self.plain.starts(BLOCK):  # a block of lines at a time: memory stays flat
             span = {"start": start, "stop": start + BLOCK}
             lines = self.con.execute("SELECT pe_line, pe_text FROM pe_out WHERE NOT pe_bad AND pe_line >= $start "
                                      "AND pe_line < $stop ORDER BY pe_line", span).fetchall()

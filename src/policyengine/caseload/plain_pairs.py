@@ -93,7 +93,7 @@ class PlainPairs:
         sides = ", ".join(f'{side}.{ident(n)} AS {ident(f"{WHICH[k]}:{n}")}' for k, side in enumerate("ab")
                           for n in ["pe_row", "error", *pairs._read(self.engines[k])])
         made = "CREATE TABLE pe_back AS"
-        for lo in range(self.plain.first, self.plain.rows + self.plain.first, BLOCK):
+        for lo in self.plain.starts(BLOCK):
             def within(column: str, lo: int = lo) -> str:
                 return f"{column} >= {lo} AND {column} < {lo + BLOCK}"
 
@@ -128,7 +128,7 @@ class PlainPairs:
         """Each row as ``pairs.decided_pairs`` gives it, in the file's order; then the notes."""
         pair = pairs._Pair(self.books, self.engines, self.as_of)
         try:
-            for start in range(self.plain.first, self.plain.rows + self.plain.first, BLOCK):
+            for start in self.plain.starts(BLOCK):
                 span = {"start": start, "stop": start + BLOCK}
                 ids = self.con.execute("SELECT pe_line, case_id FROM pe_read WHERE pe_line >= $start AND "
                                        "pe_line < $stop ORDER BY pe_line", span).fetchall()

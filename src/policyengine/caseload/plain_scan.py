@@ -61,10 +61,14 @@ class PlainFile:
         """The row number of the first record: 2 below a CSV file's header, 1 in a Parquet file."""
         return 2 if self.select is None else 1
 
+    def starts(self, size: int) -> range:
+        """The first row number of each block of ``size`` rows, in order."""
+        return range(self.first, self.rows + self.first, size)
+
 
 def scan_parquet(path: str, book: Rulebook, ignore: frozenset) -> PlainFile | None:
-    """A Parquet file as the lane reads it: every column but those ignored, each cell the text the row
-    path reads (``parquet.as_text``), rows numbered from 1. None where the row path refuses the file
+    """A Parquet file as the lane reads it: every column but those ignored (its header), each cell the
+    text the row path reads (``parquet.as_text``), rows numbered from 1. None where the row path refuses the file
     before any row (its path, columns or their types), so its refusal is the one the user sees, or
     DuckDB cannot read it. Whether a row is blank is checked once the cells are loaded
     (``PlainTable.load``)."""
@@ -74,15 +78,13 @@ def scan_parquet(path: str, book: Rulebook, ignore: frozenset) -> PlainFile | No
     except InputError:
         return None
     try:
-        header = [name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM {parquet.source(path)}").fetchall()]
-        at = {name: i for i, name in enumerate(header)}
         rows = con.execute(f"SELECT count(*) FROM {parquet.source(path)}").fetchone()[0]
     except failed:
         return None
     finally:
         con.close()
-    cells = ", ".join(parquet.as_text(name, kind, f"c{at[name]}") for name, kind in read)
-    return PlainFile(header, ",", rows, select=f"SELECT {cells} FROM {parquet.source(path)}")
+    cells = ", ".join(parquet.as_text(name, kind, f"c{i}") for i, (name, kind) in enumerate(read))
+    return PlainFile([name for name, _ in read], ",", rows, select=f"SELECT {cells} FROM {parquet.source(path)}")
 
 
 def _quoted_cell(sep: str) -> re.Pattern:

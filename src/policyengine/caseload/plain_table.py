@@ -87,12 +87,10 @@ class PlainTable:
         reads the file): DuckDB read another number of rows, a case_id or required column is missing
         (every row would go to the row engine), a date the row path refuses the file for."""
         con = self.con
-        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
-        kept = ", ".join(f"c{i}" for i, _ in self.kept)
         if self.plain.select is not None:  # a Parquet file: its cells as text (kept columns only)
             con.execute(f"CREATE TABLE pe_raw AS {self.plain.select}")
         else:
-            self._load_csv(columns, kept)
+            self._load_csv()
         if con.execute("SELECT count(*) FROM pe_raw").fetchone()[0] != self.plain.rows:
             return False
         if self.plain.select is not None and self._blank_rows():
@@ -110,7 +108,9 @@ class PlainTable:
             self._mapping(i, name)
         return True
 
-    def _load_csv(self, columns: str, kept: str) -> None:
+    def _load_csv(self) -> None:
+        columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(self.plain.header)))
+        kept = ", ".join(f"c{i}" for i, _ in self.kept)
         # quoted cells as the csv module reads them (the pre-scan let through well-formed ones only); an
         # empty cell is NULL, quoted or not (the row path reads both as "")
         quote = ("quote = '\"', escape = '\"', allow_quoted_nulls = true" if self.plain.quoted else

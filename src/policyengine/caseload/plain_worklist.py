@@ -82,7 +82,7 @@ class PlainWorklist:
         """Each row's result in the file's order; then the note of how many the row engine decided."""
         try:
             size = block_size(self.engine.within)
-            for start in range(self.plain.first, self.plain.rows + self.plain.first, size):
+            for start in self.plain.starts(size):
                 yield from self._block(start, start + size, decide)
         finally:
             self.close()

@@ -174,10 +174,11 @@ def unreadable_cells(source: str | bytes, index: int, where: Location) -> dict[i
     found: dict[int, dict[int, str]] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as z:
-            part = _sheet_part(z, index)
+            workbook = z.read("xl/workbook.xml")
+            part = _sheet_part(z, workbook, index)
             if part is None:
                 return found
-            recalculate = bool(_RECALCULATE.search(z.read("xl/workbook.xml")))
+            recalculate = bool(_RECALCULATE.search(workbook))
             with z.open(part) as fh:
                 carry = b""
                 while True:
@@ -220,9 +221,9 @@ def _calculated(attributes: bytes, content: bytes) -> bool:
     return bool(value.group(1)) or bool(_TEXT_TYPE.search(attributes))
 
 
-def _sheet_part(z: zipfile.ZipFile, index: int) -> str | None:
-    """The zip member holding the ``index``-th sheet, from workbook.xml and its relationships."""
-    sheets = [el for el in ET.fromstring(z.read("xl/workbook.xml")).iter() if el.tag.endswith("}sheet")]
+def _sheet_part(z: zipfile.ZipFile, workbook: bytes, index: int) -> str | None:
+    """The zip member holding the ``index``-th sheet, from workbook.xml (``workbook``) and its relationships."""
+    sheets = [el for el in ET.fromstring(workbook).iter() if el.tag.endswith("}sheet")]
     if index >= len(sheets):
         return None
     rid = next((v for k, v in sheets[index].attrib.items() if k.endswith("}id")), None)
