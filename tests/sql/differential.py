@@ -24,6 +24,13 @@ from policyengine.engine.dates import Interval
 from policyengine.sql.inputs import member_column, table_columns
 
 AS_OF = dt.date(2026, 11, 24)
+
+
+def rulebook_head(id_: str, title: str) -> str:
+    """A small test rulebook's metadata and its case_id, before the test's own inputs."""
+    return (f"rulebook:\n  id: {id_}\n  title: {title}\n  council: Test Council\n  version: \"1\"\n"
+            "  effective_from: 2026-01-01\n  review_by: 2999-01-01\n  sources: {g: {title: Guide}}\n"
+            "inputs:\n  case_id: {type: string, required: true, question: 'Case?'}\n")
 SKIPPED = ("where",)
 
 

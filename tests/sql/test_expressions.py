@@ -14,19 +14,9 @@ from policyengine import load_rulebook_text
 from policyengine.sql import script
 
 from .conftest import duckdb, load_table
-from .differential import AS_OF, engine_rows, table_rows
+from .differential import AS_OF, engine_rows, rulebook_head, table_rows
 
-HEAD = """\
-rulebook:
-  id: expr
-  title: Expressions
-  council: Test Council
-  version: "1"
-  effective_from: 2026-01-01
-  review_by: 2999-01-01
-  sources: {g: {title: Guide}}
-inputs:
-  case_id: {type: string, required: true, question: 'Case?'}
+HEAD = rulebook_head("expr", "Expressions") + """\
   a: {type: boolean, question: 'A?'}
   b: {type: boolean, question: 'B?'}
   n: {type: integer, question: 'N?'}

@@ -8,19 +8,9 @@ from policyengine import load_rulebook_text
 from policyengine.sql import build_query, script
 
 from .conftest import duckdb, load_table
-from .differential import AS_OF, engine_rows, table_rows
+from .differential import AS_OF, engine_rows, rulebook_head, table_rows
 
-RULEBOOK = """\
-rulebook:
-  id: waiting
-  title: Waiting on answers
-  council: Test Council
-  version: "1"
-  effective_from: 2026-01-01
-  review_by: 2999-01-01
-  sources: {g: {title: Guide}}
-inputs:
-  case_id: {type: string, required: true, question: 'Case?'}
+RULEBOOK = rulebook_head("waiting", "Waiting on answers") + """\
   urgent: {type: boolean, question: 'Urgent?'}
   resident: {type: boolean, question: 'Resident?'}
   needs: {type: list, values: [visit, call], question: 'Needs?'}

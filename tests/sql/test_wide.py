@@ -13,20 +13,9 @@ from policyengine.errors import PolicyEngineError
 from policyengine.sql import build_query, query, script
 
 from .conftest import load_table
-from .differential import AS_OF, engine_rows, table_rows
+from .differential import AS_OF, engine_rows, rulebook_head, table_rows
 
-HEAD = """\
-rulebook:
-  id: wide
-  title: Wide
-  council: Test Council
-  version: "1"
-  effective_from: 2026-01-01
-  review_by: 2999-01-01
-  sources: {g: {title: Guide}}
-inputs:
-  case_id: {type: string, required: true, question: 'Case?'}
-"""
+HEAD = rulebook_head("wide", "Wide")
 
 
 def book_with(inputs: str, decisions: str, outcomes: list[str]):
